@@ -1,0 +1,80 @@
+// Package credentials owns the temporary AWS credentials value that flows from
+// the STS exchange to the writers, and makes sure it can never be printed by
+// accident: every formatting path redacts the secret parts.
+package credentials
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Credentials are the temporary credentials STS returns for one role session.
+//
+// Printing a Credentials value with fmt, %v, %+v, %#v or slog shows only the
+// redacted access key id and the expiry, never the secret key or the session
+// token.
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	Expiration      time.Time
+}
+
+// Session describes the role session the credentials belong to.
+type Session struct {
+	// RoleARN is the role that was assumed, as the user gave it.
+	RoleARN string
+	// AssumedRoleARN is the sts assumed-role ARN STS answered with, when known.
+	AssumedRoleARN string
+	// AccountID is the 12-digit account the role lives in.
+	AccountID string
+	// SessionName is the role session name sent to STS.
+	SessionName string
+	// Region is the AWS region the credentials are meant for.
+	Region string
+}
+
+// RedactKeyID shows at most the first and last four characters of an access
+// key id, which is enough to find it in CloudTrail and useless to an attacker.
+func RedactKeyID(id string) string {
+	if len(id) < 12 {
+		return strings.Repeat("*", len(id))
+	}
+	return id[:4] + "…" + id[len(id)-4:]
+}
+
+// String implements fmt.Stringer without any secret.
+func (c Credentials) String() string {
+	return fmt.Sprintf("credentials{key=%s expires=%s}", RedactKeyID(c.AccessKeyID), c.Expiration.UTC().Format(time.RFC3339))
+}
+
+// GoString implements fmt.GoStringer so that %#v cannot reveal the secrets.
+func (c Credentials) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter so that every verb, including %+v and %q,
+// goes through String.
+func (c Credentials) Format(f fmt.State, verb rune) {
+	_, _ = fmt.Fprint(f, c.String())
+}
+
+// LogValue implements slog.LogValuer.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("access_key_id", RedactKeyID(c.AccessKeyID)),
+		slog.Time("expiration", c.Expiration.UTC()),
+	)
+}
+
+// Secrets lists the values that must never appear in any output, for
+// scanners and maskers.
+func (c Credentials) Secrets() []string {
+	var out []string
+	for _, s := range []string{c.SecretAccessKey, c.SessionToken} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
