@@ -1,0 +1,165 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+)
+
+// Class says whether another attempt can change the outcome.
+type Class int
+
+const (
+	// Permanent failures are the caller's to fix: retrying only delays the
+	// message the user needs.
+	Permanent Class = iota
+	// Transient failures may pass on their own: throttling, 5xx, network
+	// errors, per-attempt timeouts.
+	Transient
+	// KeyPropagation is InvalidIdentityToken: permanent in most cases (wrong
+	// audience, no provider), but right after a provider is created or its
+	// keys rotate AWS can fail to fetch them for a few seconds, so it gets a
+	// small number of retries of its own.
+	KeyPropagation
+)
+
+func (c Class) String() string {
+	switch c {
+	case Transient:
+		return "transient"
+	case KeyPropagation:
+		return "key-propagation"
+	default:
+		return "permanent"
+	}
+}
+
+// Codes STS answers with, and the class of each. Codes not listed fall back
+// to the HTTP status: 5xx is transient, anything else permanent. STS-compatible
+// servers use other codes for the same causes; the status keeps them sane.
+var codeClass = map[string]Class{
+	"IDPCommunicationError":            Transient,
+	"Throttling":                       Transient,
+	"ThrottlingException":              Transient,
+	"RequestLimitExceeded":             Transient,
+	"TooManyRequestsException":         Transient,
+	"ServiceUnavailable":               Transient,
+	"InternalFailure":                  Transient,
+	"InternalError":                    Transient,
+	"RequestTimeout":                   Transient,
+	"RequestTimeoutException":          Transient,
+	"InvalidIdentityToken":             KeyPropagation,
+	"ExpiredTokenException":            Permanent,
+	"IDPRejectedClaim":                 Permanent,
+	"AccessDenied":                     Permanent,
+	"ValidationError":                  Permanent,
+	"MalformedPolicyDocument":          Permanent,
+	"PackedPolicyTooLarge":             Permanent,
+	"RegionDisabledException":          Permanent,
+	"InvalidParameterValue":            Permanent,
+	"InvalidAction":                    Permanent,
+	"MissingParameter":                 Permanent,
+	"InvalidClientTokenId":             Permanent,
+	"SignatureDoesNotMatch":            Permanent,
+	"IncompleteSignature":              Permanent,
+	"UnrecognizedClientException":      Permanent,
+	"MalformedQueryString":             Permanent,
+	"OptInRequired":                    Permanent,
+	"NotAuthorized":                    Permanent,
+	"UnauthorizedOperation":            Permanent,
+	"AccessDeniedException":            Permanent,
+	"InvalidParameterCombination":      Permanent,
+	"InvalidQueryParameter":            Permanent,
+	"ValidationException":              Permanent,
+	"ExpiredToken":                     Permanent,
+	"InvalidIdentityTokenException":    KeyPropagation,
+	"IDPCommunicationErrorException":   Transient,
+	"PackedPolicyTooLargeException":    Permanent,
+	"RegionDisabled":                   Permanent,
+	"MalformedPolicyDocumentException": Permanent,
+}
+
+// Classify names the failure and says whether it is worth another attempt.
+// The code is STS's error code when there is one, else a short word for the
+// kind of failure ("timeout", "connection", "http-503", "bad-response").
+func Classify(err error) (code string, class Class) {
+	if err == nil {
+		return "", Permanent
+	}
+	if errors.Is(err, context.Canceled) {
+		// The user or the runner stopped us: never retry that.
+		return "canceled", Permanent
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		code = api.ErrorCode()
+		if c, ok := codeClass[code]; ok {
+			return code, c
+		}
+		if status := httpStatus(err); status >= 500 || status == 429 {
+			return code, Transient
+		} else if status > 0 {
+			return code, Permanent
+		}
+		if api.ErrorFault() == smithy.FaultServer {
+			return code, Transient
+		}
+		return code, Permanent
+	}
+	var de *smithy.DeserializationError
+	if errors.As(err, &de) {
+		// A truncated or garbled answer: a proxy or the connection failed
+		// half-way. The next attempt usually reads a whole one.
+		return "bad-response", Transient
+	}
+	if status := httpStatus(err); status > 0 {
+		code = "http-" + strconv.Itoa(status)
+		if status >= 500 || status == 429 {
+			return code, Transient
+		}
+		return code, Permanent
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout", Transient
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timeout", Transient
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return "connection", Transient
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		if dnsErr.IsNotFound {
+			return "dns", Permanent
+		}
+		return "dns", Transient
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "x509:") {
+		// A certificate the system does not trust will not start to be
+		// trusted on the next attempt.
+		return "tls", Permanent
+	}
+	for _, s := range []string{"connection reset", "EOF", "broken pipe", "connection refused", "tls:", "http2:"} {
+		if strings.Contains(msg, s) {
+			return "connection", Transient
+		}
+	}
+	return "error", Transient
+}
+
+func httpStatus(err error) int {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}

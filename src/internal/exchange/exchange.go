@@ -1,0 +1,283 @@
+// Package exchange owns the call that turns a web identity token into AWS
+// credentials: STS AssumeRoleWithWebIdentity, with classified retries, a
+// timeout per attempt and an overall deadline that always holds.
+package exchange
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+)
+
+// Client is the one STS operation the exchange needs.
+type Client interface {
+	AssumeRoleWithWebIdentity(ctx context.Context, in *sts.AssumeRoleWithWebIdentityInput, opts ...func(*sts.Options)) (*sts.AssumeRoleWithWebIdentityOutput, error)
+}
+
+// Request is one role session to ask for.
+type Request struct {
+	RoleARN     string
+	SessionName string
+	// Token is the raw web identity token. It is a secret: it is sent to STS
+	// and nowhere else, and scrubbed from every error.
+	Token      string
+	Duration   time.Duration
+	Policy     string
+	PolicyARNs []string
+}
+
+// Retry shapes the attempts. The zero value is not useful: start from
+// DefaultRetry.
+type Retry struct {
+	// MaxAttempts is the number of attempts in all, at least 1.
+	MaxAttempts int
+	// AttemptTimeout bounds each attempt. STS itself waits up to 5 s for the
+	// issuer, so less than about 10 s cuts off slow but healthy calls.
+	AttemptTimeout time.Duration
+	// BaseDelay and MaxDelay bound the capped exponential backoff.
+	BaseDelay, MaxDelay time.Duration
+	// KeyPropagationAttempts caps attempts on InvalidIdentityToken.
+	KeyPropagationAttempts int
+	// Sleep waits for d or until ctx is done; injected by tests.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Jitter returns a random duration in [0, d); injected by tests.
+	Jitter func(d time.Duration) time.Duration
+	// Now is the clock, for the deadline arithmetic; injected by tests.
+	Now func() time.Time
+}
+
+// DefaultRetry is what the CLI starts from.
+func DefaultRetry() Retry {
+	return Retry{
+		MaxAttempts:            5,
+		AttemptTimeout:         10 * time.Second,
+		BaseDelay:              500 * time.Millisecond,
+		MaxDelay:               8 * time.Second,
+		KeyPropagationAttempts: 2,
+		Sleep:                  sleep,
+		Jitter:                 fullJitter,
+		Now:                    time.Now,
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func fullJitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d)
+}
+
+// Result is what STS said besides the credentials.
+type Result struct {
+	Credentials    credentials.Credentials
+	AssumedRoleARN string
+	// Subject and Audience are the token's, as STS read them.
+	Subject  string
+	Audience string
+	Provider string
+	// PackedPolicySize is the percentage of the packed policy limit used,
+	// or -1 when STS did not say.
+	PackedPolicySize int
+	Attempts         int
+}
+
+// Error is a failed exchange.
+type Error struct {
+	// Code is STS's error code, or a word for the kind of failure.
+	Code string
+	// Message is STS's message, scrubbed of the token.
+	Message  string
+	Class    Class
+	Attempts int
+	// DeadlineHit is set when the overall deadline ended the retries.
+	DeadlineHit bool
+	err         error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sts AssumeRoleWithWebIdentity failed")
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	if e.DeadlineHit {
+		b.WriteString(" (overall deadline reached)")
+	}
+	fmt.Fprintf(&b, ": %s", e.Code)
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	return b.String()
+}
+
+// Unwrap gives the last attempt's error, for errors.Is on context errors.
+// The SDK's error text carries no request body, so no token can leak through.
+func (e *Error) Unwrap() error { return e.err }
+
+// Transient reports whether the failure may pass on its own.
+func (e *Error) Transient() bool { return e.Class == Transient }
+
+// Exchange calls AssumeRoleWithWebIdentity until it succeeds, a permanent
+// error comes back, the attempts run out or ctx ends. ctx carries the overall
+// deadline. log receives one line per failed attempt.
+func Exchange(ctx context.Context, client Client, req Request, retry Retry, log *slog.Logger) (Result, error) {
+	if retry.MaxAttempts < 1 {
+		retry.MaxAttempts = 1
+	}
+	in := &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn:          aws.String(req.RoleARN),
+		RoleSessionName:  aws.String(req.SessionName),
+		WebIdentityToken: aws.String(req.Token),
+	}
+	if req.Duration > 0 {
+		in.DurationSeconds = aws.Int32(int32(req.Duration / time.Second))
+	}
+	if req.Policy != "" {
+		in.Policy = aws.String(req.Policy)
+	}
+	for _, arn := range req.PolicyARNs {
+		in.PolicyArns = append(in.PolicyArns, stsPolicyARN(arn))
+	}
+
+	keyAttempts := 0
+	for attempt := 1; ; attempt++ {
+		out, err := once(ctx, client, in, retry.AttemptTimeout)
+		if err == nil {
+			res, rerr := result(out)
+			res.Attempts = attempt
+			return res, rerr
+		}
+		code, class := Classify(err)
+		if ctx.Err() != nil {
+			// The overall deadline or a signal ended the attempt: that is
+			// what the user must hear about, not the attempt's own error.
+			class = Transient
+			if errors.Is(ctx.Err(), context.Canceled) {
+				class = Permanent
+			}
+			return Result{}, newError(err, code, class, attempt, req.Token, errors.Is(ctx.Err(), context.DeadlineExceeded))
+		}
+		if class == KeyPropagation {
+			keyAttempts++
+		}
+		retryable := class == Transient || (class == KeyPropagation && keyAttempts < retry.KeyPropagationAttempts)
+		if !retryable || attempt >= retry.MaxAttempts {
+			return Result{}, newError(err, code, class, attempt, req.Token, false)
+		}
+		delay := retry.Jitter(backoff(retry, attempt))
+		if dl, ok := ctx.Deadline(); ok && retry.Now().Add(delay).After(dl) {
+			// Sleeping would pass the deadline: fail now with what we know.
+			return Result{}, newError(err, code, class, attempt, req.Token, true)
+		}
+		log.Warn(fmt.Sprintf("attempt %d of %d failed: %s; retrying in %s", attempt, retry.MaxAttempts, code, delay.Round(time.Millisecond)))
+		if err := retry.Sleep(ctx, delay); err != nil {
+			return Result{}, newError(err, code, class, attempt, req.Token, errors.Is(err, context.DeadlineExceeded))
+		}
+	}
+}
+
+func once(ctx context.Context, client Client, in *sts.AssumeRoleWithWebIdentityInput, timeout time.Duration) (*sts.AssumeRoleWithWebIdentityOutput, error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	return client.AssumeRoleWithWebIdentity(ctx, in)
+}
+
+// backoff is the capped exponential ceiling for the wait after attempt n.
+func backoff(r Retry, n int) time.Duration {
+	d := r.BaseDelay
+	for i := 1; i < n && d < r.MaxDelay; i++ {
+		d *= 2
+	}
+	return min(d, r.MaxDelay)
+}
+
+func newError(err error, code string, class Class, attempts int, token string, deadline bool) *Error {
+	msg := ""
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		msg = api.ErrorMessage()
+	} else {
+		msg = err.Error()
+	}
+	return &Error{
+		Code:        code,
+		Message:     Scrub(msg, token),
+		Class:       class,
+		Attempts:    attempts,
+		DeadlineHit: deadline,
+		err:         scrubbed{err: err, token: token},
+	}
+}
+
+// Scrub removes every occurrence of secret from s. Servers have been seen
+// echoing parts of the request in their error messages.
+func Scrub(s, secret string) string {
+	if len(secret) < 4 {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "[REDACTED]")
+}
+
+// scrubbed keeps the error chain for errors.Is/As while making sure its
+// text cannot carry the token.
+type scrubbed struct {
+	err   error
+	token string
+}
+
+func (s scrubbed) Error() string { return Scrub(s.err.Error(), s.token) }
+func (s scrubbed) Unwrap() error { return s.err }
+
+func result(out *sts.AssumeRoleWithWebIdentityOutput) (Result, error) {
+	if out == nil || out.Credentials == nil {
+		return Result{}, &Error{Code: "bad-response", Message: "the answer holds no credentials", Class: Permanent, Attempts: 1}
+	}
+	c := out.Credentials
+	creds := credentials.Credentials{
+		AccessKeyID:     aws.ToString(c.AccessKeyId),
+		SecretAccessKey: aws.ToString(c.SecretAccessKey),
+		SessionToken:    aws.ToString(c.SessionToken),
+		Expiration:      aws.ToTime(c.Expiration),
+	}
+	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" || creds.SessionToken == "" || creds.Expiration.IsZero() {
+		return Result{}, &Error{Code: "bad-response", Message: "the answer's credentials are incomplete", Class: Permanent, Attempts: 1}
+	}
+	res := Result{
+		Credentials:      creds,
+		Subject:          aws.ToString(out.SubjectFromWebIdentityToken),
+		Audience:         aws.ToString(out.Audience),
+		Provider:         aws.ToString(out.Provider),
+		PackedPolicySize: -1,
+	}
+	if out.AssumedRoleUser != nil {
+		res.AssumedRoleARN = aws.ToString(out.AssumedRoleUser.Arn)
+	}
+	if out.PackedPolicySize != nil {
+		res.PackedPolicySize = int(*out.PackedPolicySize)
+	}
+	return res, nil
+}

@@ -1,0 +1,62 @@
+package role
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"strings"
+)
+
+// Session policy limits of AssumeRoleWithWebIdentity.
+const (
+	MaxPolicyLength = 2048
+	MaxPolicyARNs   = 10
+)
+
+// ParsePolicy checks an inline session policy: a JSON object of at most 2048
+// characters. STS counts characters after it packs the policy, so compact
+// JSON is sent; the returned text is the compacted form.
+func ParsePolicy(text string) (string, error) {
+	const field = "policy"
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return "", nil
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(text), &doc); err != nil {
+		return "", fieldErr(field, "the session policy is not a JSON object: %v", err)
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(text)); err != nil {
+		return "", fieldErr(field, "the session policy is not valid JSON: %v", err)
+	}
+	if n := len([]rune(b.String())); n > MaxPolicyLength {
+		return "", fieldErr(field, "the session policy is %d characters after compaction; STS accepts at most %d (use --policy-arn with managed policies instead)", n, MaxPolicyLength)
+	}
+	if _, ok := doc["Statement"]; !ok {
+		return "", fieldErr(field, "the session policy has no \"Statement\"; want {\"Version\":\"2012-10-17\",\"Statement\":[...]}")
+	}
+	return b.String(), nil
+}
+
+var policyARNRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(aws|[0-9]{12}):policy/([\x21-\x7E]*/)?[\w+=,.@-]{1,128}$`)
+
+// ParsePolicyARNs checks managed session policy ARNs; at most 10.
+func ParsePolicyARNs(arns []string) ([]string, error) {
+	const field = "policy-arn"
+	var out []string
+	for _, a := range arns {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			continue
+		}
+		if !policyARNRE.MatchString(a) {
+			return nil, fieldErr(field, "%q is not a managed policy ARN (arn:aws:iam::aws:policy/NAME or arn:aws:iam::123456789012:policy/NAME)", a)
+		}
+		out = append(out, a)
+	}
+	if len(out) > MaxPolicyARNs {
+		return nil, fieldErr(field, "%d managed policies given; STS accepts at most %d", len(out), MaxPolicyARNs)
+	}
+	return out, nil
+}

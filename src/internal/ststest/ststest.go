@@ -1,0 +1,242 @@
+// Package ststest provides an in-process STS server for tests, in the manner
+// of net/http/httptest: it answers AssumeRoleWithWebIdentity and
+// GetCallerIdentity with the XML documents STS sends, and plays back a
+// scripted sequence of answers (errors, delays, garbage) so retries can be
+// tested without a network.
+package ststest
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Fixed credentials the server hands out; tests scan output for the secret
+// parts.
+const (
+	AccessKeyID     = "ASIAEXAMPLEEXAMPLE12"
+	SecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+	SessionToken    = "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKENdGhpcyBpcyBub3QgYSByZWFsIHRva2Vu/EXAMPLE+SESSION+TOKEN+VALUE=="
+	AssumedRoleARN  = "arn:aws:sts::123456789012:assumed-role/deploy/session"
+)
+
+// Answer is one scripted reply.
+type Answer struct {
+	// Status is the HTTP status; 0 means 200 for success, 400 for errors.
+	Status int
+	// Code and Message make an STS error document when Code is set.
+	Code, Message string
+	// Raw, when set, is sent as the body as it is (garbage, truncation).
+	Raw string
+	// Delay holds the reply back, for timeout tests.
+	Delay time.Duration
+	// Hijack closes the connection without any reply.
+	Hijack bool
+}
+
+// OK is the successful answer.
+var OK = Answer{}
+
+// Fail is an STS error answer.
+func Fail(status int, code, message string) Answer {
+	return Answer{Status: status, Code: code, Message: message}
+}
+
+// Request is what the server saw of one call, without the token.
+type Request struct {
+	Action          string
+	RoleARN         string
+	RoleSessionName string
+	DurationSeconds string
+	Policy          string
+	PolicyARNs      []string
+	// TokenLength is the length of the token sent; the token itself is not
+	// kept so that no test log can print it.
+	TokenLength int
+	Signed      bool
+}
+
+// Server is a scripted STS.
+type Server struct {
+	*httptest.Server
+	// Expiration is the expiry of the credentials handed out.
+	Expiration time.Time
+
+	mu       sync.Mutex
+	script   []Answer
+	requests []Request
+}
+
+// New starts a server that plays script in order and then answers OK.
+// It is closed when the test ends.
+func New(t testing.TB, script ...Answer) *Server {
+	t.Helper()
+	s := &Server{script: script, Expiration: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Requests returns what the server saw so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+func (s *Server) next(r Request) Answer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, r)
+	if len(s.script) == 0 {
+		return OK
+	}
+	a := s.script[0]
+	s.script = s.script[1:]
+	return a
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	req := parse(r.PostForm)
+	req.Signed = r.Header.Get("Authorization") != ""
+	a := s.next(req)
+	if a.Delay > 0 {
+		select {
+		case <-time.After(a.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if a.Hijack {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("X-Amzn-Requestid", "00000000-0000-0000-0000-000000000000")
+	switch {
+	case a.Raw != "":
+		w.WriteHeader(statusOr(a.Status, http.StatusOK))
+		_, _ = w.Write([]byte(a.Raw))
+	case a.Code != "":
+		w.WriteHeader(statusOr(a.Status, http.StatusBadRequest))
+		_, _ = fmt.Fprint(w, errorXML(a.Code, a.Message))
+	case req.Action == "GetCallerIdentity":
+		w.WriteHeader(statusOr(a.Status, http.StatusOK))
+		_, _ = fmt.Fprint(w, callerIdentityXML)
+	default:
+		w.WriteHeader(statusOr(a.Status, http.StatusOK))
+		_, _ = fmt.Fprint(w, s.successXML(req))
+	}
+}
+
+func statusOr(s, def int) int {
+	if s == 0 {
+		return def
+	}
+	return s
+}
+
+func parse(f url.Values) Request {
+	r := Request{
+		Action:          f.Get("Action"),
+		RoleARN:         f.Get("RoleArn"),
+		RoleSessionName: f.Get("RoleSessionName"),
+		DurationSeconds: f.Get("DurationSeconds"),
+		Policy:          f.Get("Policy"),
+		TokenLength:     len(f.Get("WebIdentityToken")),
+	}
+	for i := 1; ; i++ {
+		arn := f.Get(fmt.Sprintf("PolicyArns.member.%d.arn", i))
+		if arn == "" {
+			break
+		}
+		r.PolicyARNs = append(r.PolicyARNs, arn)
+	}
+	return r
+}
+
+func esc(s string) string {
+	var b []byte
+	b, _ = xml.Marshal(struct {
+		XMLName xml.Name `xml:"x"`
+		V       string   `xml:",chardata"`
+	}{V: s})
+	return string(b[3 : len(b)-4])
+}
+
+func (s *Server) successXML(r Request) string {
+	return `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <SubjectFromWebIdentityToken>project_path:mygroup/myproject:ref_type:branch:ref:main</SubjectFromWebIdentityToken>
+    <Audience>https://gitlab.example.com</Audience>
+    <AssumedRoleUser>
+      <Arn>` + esc(assumedRoleARN(r)) + `</Arn>
+      <AssumedRoleId>AROAEXAMPLEEXAMPLE:` + esc(r.RoleSessionName) + `</AssumedRoleId>
+    </AssumedRoleUser>
+    <Credentials>
+      <SessionToken>` + esc(SessionToken) + `</SessionToken>
+      <SecretAccessKey>` + esc(SecretAccessKey) + `</SecretAccessKey>
+      <Expiration>` + s.Expiration.UTC().Format(time.RFC3339) + `</Expiration>
+      <AccessKeyId>` + AccessKeyID + `</AccessKeyId>
+    </Credentials>
+    <Provider>gitlab.example.com</Provider>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata>
+    <RequestId>00000000-0000-0000-0000-000000000000</RequestId>
+  </ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>
+`
+}
+
+// assumedRoleARN derives the assumed-role ARN from the role ARN, as STS
+// does: arn:P:iam::A:role/path/NAME becomes arn:P:sts::A:assumed-role/NAME/SESSION.
+func assumedRoleARN(r Request) string {
+	parts := strings.SplitN(r.RoleARN, ":", 6)
+	if len(parts) != 6 {
+		return AssumedRoleARN
+	}
+	name := parts[5][strings.LastIndex(parts[5], "/")+1:]
+	return fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", parts[1], parts[4], name, r.RoleSessionName)
+}
+
+func errorXML(code, message string) string {
+	typ := "Sender"
+	if code == "InternalFailure" || code == "ServiceUnavailable" {
+		typ = "Receiver"
+	}
+	return `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error>
+    <Type>` + typ + `</Type>
+    <Code>` + esc(code) + `</Code>
+    <Message>` + esc(message) + `</Message>
+  </Error>
+  <RequestId>00000000-0000-0000-0000-000000000000</RequestId>
+</ErrorResponse>
+`
+}
+
+const callerIdentityXML = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult>
+    <Arn>arn:aws:sts::123456789012:assumed-role/deploy/session</Arn>
+    <UserId>AROAEXAMPLEEXAMPLE:session</UserId>
+    <Account>123456789012</Account>
+  </GetCallerIdentityResult>
+  <ResponseMetadata>
+    <RequestId>00000000-0000-0000-0000-000000000000</RequestId>
+  </ResponseMetadata>
+</GetCallerIdentityResponse>
+`
