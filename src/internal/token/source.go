@@ -1,0 +1,176 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// Source returns the raw token. It does not parse it: Parse does, so that
+// every source gets the same checks and the same errors.
+type Source interface {
+	Token(ctx context.Context) (string, error)
+}
+
+// EnvSource reads the token from the first of Names that is set and not
+// empty. GitLab hands the token over as the variable named under
+// `id_tokens:`.
+type EnvSource struct {
+	Names  []string
+	Getenv func(string) string
+}
+
+// Token implements Source. It fails with *MissingError when no name is set.
+func (s EnvSource) Token(ctx context.Context) (string, error) {
+	_, value, err := s.Lookup()
+	return value, err
+}
+
+// Lookup is Token that also tells which variable held the token, for the log.
+func (s EnvSource) Lookup() (name, value string, err error) {
+	if s.Getenv == nil {
+		return "", "", errors.New("token environment source has no getenv")
+	}
+	for _, name := range s.Names {
+		if v := s.Getenv(name); v != "" {
+			return name, v, nil
+		}
+	}
+	return "", "", &MissingError{Names: slices.Clone(s.Names)}
+}
+
+func (s EnvSource) String() string {
+	return "environment variable " + strings.Join(s.Names, " or ")
+}
+
+// maxFileRead bounds what FileSource reads: a token plus a CRLF. A longer
+// file is not a token (a wrong path to a log or a binary), and reading it
+// whole would waste memory for nothing.
+const maxFileRead = MaxSize + 2
+
+// FileSource reads the token from a file, like the AWS SDKs do with
+// AWS_WEB_IDENTITY_TOKEN_FILE. The file is read on every call, so a file
+// that a sidecar refreshes always gives the current token.
+type FileSource struct {
+	Path string
+}
+
+// Token implements Source. It fails with *MissingError when the file does not
+// exist or is empty, and with *MalformedError when it is too big to be a
+// token; other read errors are wrapped and name the path.
+func (s FileSource) Token(ctx context.Context) (string, error) {
+	if s.Path == "" {
+		return "", &MissingError{}
+	}
+	f, err := os.Open(s.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", &MissingError{Path: s.Path}
+	}
+	if err != nil {
+		return "", fmt.Errorf("failed to open token file: %w", err)
+	}
+	defer f.Close()
+
+	b, err := io.ReadAll(io.LimitReader(f, maxFileRead+1))
+	if err != nil {
+		return "", fmt.Errorf("failed to read token file %q: %w", s.Path, err)
+	}
+	if len(b) > maxFileRead {
+		return "", &MalformedError{Reason: fmt.Sprintf("token file %q is larger than %d bytes, more than a token STS accepts", s.Path, maxFileRead)}
+	}
+	if len(b) == 0 {
+		return "", &MissingError{Path: s.Path, Empty: true}
+	}
+	return string(b), nil
+}
+
+func (s FileSource) String() string {
+	return fmt.Sprintf("file %q", s.Path)
+}
+
+// GitHubSource requests a fresh token from the GitHub Actions runtime. It
+// needs ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+// which GitHub only sets for jobs with `permissions: id-token: write`.
+type GitHubSource struct {
+	// Action reads the environment through its getenv (see
+	// githubactions.WithGetenv) and sends the request with its HTTP client
+	// (githubactions.WithHTTPClient); NewGitHubSource sets both.
+	Action *githubactions.Action
+	// Audience is the "aud" to request; empty lets GitHub choose its
+	// default, which is not what STS expects.
+	Audience string
+}
+
+// NewGitHubSource returns a GitHubSource whose action reads the environment
+// through getenv, sends its request with client (nil: the library's default,
+// with a 10 s timeout) and never writes workflow commands anywhere.
+func NewGitHubSource(getenv func(string) string, client *http.Client, audience string) GitHubSource {
+	opts := []githubactions.Option{
+		githubactions.WithGetenv(getenv),
+		githubactions.WithWriter(io.Discard),
+	}
+	if client != nil {
+		opts = append(opts, githubactions.WithHTTPClient(client))
+	}
+	return GitHubSource{Action: githubactions.New(opts...), Audience: audience}
+}
+
+// maxBodyInError keeps an endpoint's error answer short in messages.
+const maxBodyInError = 200
+
+// Token implements Source. It fails with *MissingError (GitHub set) when the
+// runtime gives no token endpoint, and with *RequestError when the endpoint
+// answers with an HTTP error.
+func (s GitHubSource) Token(ctx context.Context) (string, error) {
+	if s.Action == nil {
+		return "", errors.New("github token source has no action")
+	}
+	value, err := s.Action.GetIDToken(ctx, s.Audience)
+	var missing *githubactions.EnvMissingError
+	var failed *githubactions.RequestFailedError
+	switch {
+	case errors.As(err, &missing):
+		return "", &MissingError{Names: []string{missing.Name}, GitHub: true}
+	case errors.As(err, &failed):
+		// The library puts the whole answer in its message; keep only the
+		// start of it, on one line.
+		return "", &RequestError{StatusCode: failed.StatusCode, Body: oneLine(jwtLike.ReplaceAllString(failed.Body, "[redacted]"), maxBodyInError)}
+	case err != nil:
+		return "", fmt.Errorf("failed to request github actions id token: %w", err)
+	case value == "":
+		return "", errors.New("github actions id token endpoint answered without a token")
+	}
+	return value, nil
+}
+
+func (s GitHubSource) String() string {
+	return fmt.Sprintf("github actions id token (audience %q)", s.Audience)
+}
+
+// oneLine folds whitespace and cuts s to at most limit bytes on a rune
+// boundary.
+func oneLine(s string, limit int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// jwtLike matches anything shaped like a compact JWS, so that an endpoint's
+// error answer can never carry a token into a message.
+var jwtLike = regexp.MustCompile(`[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
