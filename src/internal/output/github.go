@@ -1,0 +1,266 @@
+package output
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+)
+
+// githubDelimiter is the fixed heredoc delimiter go-githubactions v1.4.0 uses
+// for GITHUB_ENV and GITHUB_OUTPUT ("NAME<<DELIM\nVALUE\nDELIM\n"). A value
+// holding a line break followed by it would end the heredoc early and inject
+// further variables (for example NODE_OPTIONS or a second PATH), so values
+// with line breaks or the delimiter are refused before anything is written.
+const githubDelimiter = "_GitHubActionsFileCommandDelimeter_"
+
+// The step outputs WriteGitHub's callers set, in the order they are written.
+const (
+	OutputAccountID            = "aws-account-id"
+	OutputRoleARN              = "aws-role-arn"
+	OutputAccessKeyID          = "aws-access-key-id"
+	OutputSecretAccessKey      = "aws-secret-access-key"
+	OutputSessionToken         = "aws-session-token"
+	OutputRegion               = "aws-region"
+	OutputCredentialExpiration = "aws-credential-expiration"
+)
+
+var outputOrder = []string{
+	OutputAccountID, OutputRoleARN, OutputAccessKeyID, OutputSecretAccessKey,
+	OutputSessionToken, OutputRegion, OutputCredentialExpiration,
+}
+
+// maskedOutputs are the outputs whose values are masked even when the caller
+// passes no matching variable.
+var maskedOutputs = []string{OutputAccessKeyID, OutputSecretAccessKey, OutputSessionToken}
+
+// outputNamePattern is GitHub's rule for output ids: a letter or _, then
+// letters, digits, - and _.
+var outputNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+
+// GitHubOutputs returns the step outputs for one role session. Outputs whose
+// value is unknown (an empty account id, for example) are left out. The
+// role ARN is the assumed role's IAM ARN, falling back to the sts
+// assumed-role ARN when the role was not given.
+func GitHubOutputs(c credentials.Credentials, s credentials.Session) map[string]string {
+	roleARN := s.RoleARN
+	if roleARN == "" {
+		roleARN = s.AssumedRoleARN
+	}
+	all := map[string]string{
+		OutputAccountID:            s.AccountID,
+		OutputRoleARN:              roleARN,
+		OutputAccessKeyID:          c.AccessKeyID,
+		OutputSecretAccessKey:      c.SecretAccessKey,
+		OutputSessionToken:         c.SessionToken,
+		OutputRegion:               s.Region,
+		OutputCredentialExpiration: formatExpiration(c.Expiration),
+	}
+	for k, v := range all {
+		if v == "" {
+			delete(all, k)
+		}
+	}
+	return all
+}
+
+// WriteGitHub hands credentials to later steps of a GitHub Actions job.
+//
+// It first checks every name and value (so an injection is impossible, not
+// just unlikely) and that GITHUB_ENV and GITHUB_OUTPUT name writable files;
+// a refusal writes nothing at all. Then it masks every secret value and every
+// access key id with ::add-mask:: on a's writer, before any value reaches a
+// file, so that no later log line can show one. Then it appends every var to
+// GITHUB_ENV and every entry of outputs (see GitHubOutputs) to GITHUB_OUTPUT.
+//
+// go-githubactions panics when it cannot write; the panic is recovered and
+// returned as an error without any secret in it. A failure after the checks
+// (a disk filling up halfway) can leave some lines appended: the runner
+// then fails the step, and the files live only for this job.
+func WriteGitHub(a *githubactions.Action, vars []Var, outputs map[string]string) error {
+	if a == nil {
+		return errors.New("cannot write github output: no GitHub Actions writer")
+	}
+
+	for _, v := range vars {
+		if reason := keyProblem(v.Key); reason != "" {
+			return &VarError{Format: "github", Key: v.Key, Reason: reason}
+		}
+		if reason := githubValueProblem(v.Value); reason != "" {
+			return &VarError{Format: "github", Key: v.Key, Reason: reason}
+		}
+	}
+	names := orderedOutputNames(outputs)
+	for _, name := range names {
+		if !outputNamePattern.MatchString(name) {
+			return &VarError{Format: "github", Key: name, Reason: "an output name must start with a letter or _ and hold only letters, digits, - and _"}
+		}
+		if reason := githubValueProblem(outputs[name]); reason != "" {
+			return &VarError{Format: "github", Key: name, Reason: reason}
+		}
+	}
+
+	if len(vars) > 0 {
+		if err := checkCommandFile(a, "GITHUB_ENV"); err != nil {
+			return err
+		}
+	}
+	if len(names) > 0 {
+		if err := checkCommandFile(a, "GITHUB_OUTPUT"); err != nil {
+			return err
+		}
+	}
+
+	secrets := secretValues(vars, outputs)
+	return recoverPanic(secrets, func() {
+		for _, s := range maskValues(vars, outputs) {
+			a.AddMask(s)
+		}
+		for _, v := range vars {
+			a.SetEnv(v.Key, v.Value)
+		}
+		for _, name := range names {
+			a.SetOutput(name, outputs[name])
+		}
+	})
+}
+
+// githubValueProblem says why a value cannot go into a GitHub command file.
+func githubValueProblem(value string) string {
+	switch {
+	case !utf8.ValidString(value):
+		return "the value is not valid UTF-8"
+	case strings.ContainsRune(value, 0):
+		return "the value holds a NUL byte"
+	case strings.ContainsAny(value, "\n\r"):
+		return "the value spans several lines, which could inject variables into the GitHub environment file"
+	case strings.Contains(value, githubDelimiter):
+		return "the value holds the environment file's delimiter, which could inject variables"
+	}
+	return ""
+}
+
+// orderedOutputNames lists the known outputs in their documented order, then
+// any others sorted, so that the files are the same on every run.
+func orderedOutputNames(outputs map[string]string) []string {
+	names := make([]string, 0, len(outputs))
+	for _, name := range outputOrder {
+		if _, ok := outputs[name]; ok {
+			names = append(names, name)
+		}
+	}
+	var rest []string
+	for name := range outputs {
+		if !slices.Contains(outputOrder, name) {
+			rest = append(rest, name)
+		}
+	}
+	slices.Sort(rest)
+	return append(names, rest...)
+}
+
+// checkCommandFile makes sure the runner gave us a file to append to, so that
+// the library's panic on a missing or unwritable file cannot strike halfway.
+// It appends nothing and does not create the file.
+func checkCommandFile(a *githubactions.Action, name string) error {
+	path := a.Getenv(name)
+	if path == "" {
+		return fmt.Errorf("cannot write github output: %w", &githubactions.EnvMissingError{Name: name})
+	}
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// The library creates the file; its directory must exist.
+		if dirInfo, err := os.Stat(filepath.Dir(path)); err != nil || !dirInfo.IsDir() {
+			return fmt.Errorf("cannot write github output: %s is %q, whose directory does not exist", name, path)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot write github output: failed to inspect %s %q: %w", name, path, err)
+	case !info.Mode().IsRegular():
+		return fmt.Errorf("cannot write github output: %s is %q, which is not a regular file", name, path)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return fmt.Errorf("cannot write github output: %s %q is not writable: %w", name, path, err)
+	}
+	return f.Close()
+}
+
+// isAccessKeyIDVar reports whether v holds an access key id, with or without
+// a prefix. Key ids are not secret, but masking them keeps them out of logs
+// as the other tools of this kind do.
+func isAccessKeyIDVar(v Var) bool {
+	return strings.HasSuffix(v.Key, KeyAccessKeyID)
+}
+
+// maskValues lists every value to mask, once each, in a stable order.
+func maskValues(vars []Var, outputs map[string]string) []string {
+	var out []string
+	add := func(s string) {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, v := range vars {
+		if v.Secret || isAccessKeyIDVar(v) {
+			add(v.Value)
+		}
+	}
+	for _, name := range maskedOutputs {
+		add(outputs[name])
+	}
+	return out
+}
+
+// secretValues lists the values that must never appear in an error.
+func secretValues(vars []Var, outputs map[string]string) []string {
+	var out []string
+	for _, v := range vars {
+		if v.Secret && v.Value != "" {
+			out = append(out, v.Value)
+		}
+	}
+	for _, name := range []string{OutputSecretAccessKey, OutputSessionToken} {
+		if s := outputs[name]; s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// recoverPanic runs fn and turns a panic into an error, with any secret
+// scrubbed from its text.
+func recoverPanic(secrets []string, fn func()) (err error) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		cause, ok := r.(error)
+		if !ok {
+			cause = fmt.Errorf("%v", r)
+		}
+		msg := cause.Error()
+		clean := msg
+		for _, s := range secrets {
+			clean = strings.ReplaceAll(clean, s, "[redacted]")
+		}
+		if clean != msg {
+			// Keep no reference to the original: its text holds a secret.
+			cause = errors.New(clean)
+		}
+		err = fmt.Errorf("failed to write github output: %w", cause)
+	}()
+	fn()
+	return nil
+}
