@@ -24,3 +24,18 @@ vet:
 	$(GO) vet ./...
 
 test: lint unit
+
+# The catalog component, its image and its pipelines (issue 4).
+.PHONY: image schema-test component-test
+# Builds the Dockerfile with buildah from local stand-in base images and
+# prints the compressed size (no Docker engine, no registry needed).
+image:
+	VERSION=$(VERSION) bash tests/component/image.sh
+
+# Validates every YAML file we ship against GitLab's CI schema.
+schema-test:
+	$(GO) test -count=1 ./tests/schema/...
+
+# Runs the component under gitlab-ci-local against a real STS peer.
+component-test: build
+	bash tests/component/run.sh
