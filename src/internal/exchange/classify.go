@@ -99,6 +99,9 @@ func Classify(err error) (code string, class Class) {
 	if errors.As(err, &api) {
 		code = api.ErrorCode()
 		if c, ok := codeClass[code]; ok {
+			if c == KeyPropagation && settled(api.ErrorMessage()) {
+				return code, Permanent
+			}
 			return code, c
 		}
 		if status := httpStatus(err); status >= 500 || status == 429 {
@@ -154,6 +157,14 @@ func Classify(err error) (code string, class Class) {
 		}
 	}
 	return "error", Transient
+}
+
+// settled reports whether an InvalidIdentityToken message names a cause that
+// waiting cannot change: no provider in the account, or an audience the
+// provider does not list.
+func settled(message string) bool {
+	m := strings.ToLower(message)
+	return strings.Contains(m, "no openidconnect provider") || strings.Contains(m, "incorrect token audience")
 }
 
 func httpStatus(err error) int {

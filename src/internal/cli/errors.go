@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+)
+
+// Exit codes, a contract with pipelines that branch on them.
+const (
+	ExitOK        = 0
+	ExitFailure   = 1
+	ExitConfig    = 2
+	ExitToken     = 3
+	ExitRefused   = 4
+	ExitTransient = 5
+)
+
+// TokenError is a failure to get or accept the job's token.
+type TokenError struct {
+	Err      error
+	Platform ci.Platform
+	// Claims are known when the token parsed.
+	Claims *token.Claims
+}
+
+func (e *TokenError) Error() string { return e.Err.Error() }
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// STSError is a failed exchange, with what the token said.
+type STSError struct {
+	Err     error
+	Claims  *token.Claims
+	RoleARN string
+}
+
+func (e *STSError) Error() string { return e.Err.Error() }
+func (e *STSError) Unwrap() error { return e.Err }
+
+// OutputError is a failure to write one output format.
+type OutputError struct {
+	Format string
+	Err    error
+}
+
+func (e *OutputError) Error() string {
+	return fmt.Sprintf("failed to write %s output: %v", e.Format, e.Err)
+}
+func (e *OutputError) Unwrap() error { return e.Err }
+
+// ExitCode maps an error to the documented exit code.
+func ExitCode(err error) int {
+	var (
+		usage    *UsageError
+		field    *role.FieldError
+		tokenErr *TokenError
+		xerr     *exchange.Error
+		dotenv   *output.DotenvError
+		varErr   *output.VarError
+		refused  *atomicfile.RefusedError
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &usage), errors.As(err, &field):
+		return ExitConfig
+	case errors.As(err, &tokenErr):
+		return ExitToken
+	case errors.As(err, &xerr):
+		if xerr.Transient() {
+			return ExitTransient
+		}
+		return ExitRefused
+	case errors.As(err, &dotenv), errors.As(err, &varErr), errors.As(err, &refused):
+		return ExitConfig
+	default:
+		return ExitFailure
+	}
+}
+
+func printError(w io.Writer, err error) {
+	fmt.Fprintf(w, "error: %v\n", err)
+	if h := Hint(err); h != "" {
+		fmt.Fprintf(w, "hint: %s\n", h)
+	}
+}
+
+// Hint says what to do about err. It is the one place where failures are
+// turned into advice; the STS part comes from package diagnose, which
+// `doctor` shares.
+func Hint(err error) string {
+	var (
+		usage    *UsageError
+		field    *role.FieldError
+		tokenErr *TokenError
+		stsErr   *STSError
+		hinter   interface{ Hint() string }
+	)
+	switch {
+	case errors.As(err, &usage):
+		return "run `aws-oidc assume --help` for the flags and their variables"
+	case errors.As(err, &field):
+		return fieldHint(field)
+	case errors.As(err, &tokenErr):
+		return tokenHint(tokenErr)
+	case errors.As(err, &stsErr):
+		return stsHint(stsErr)
+	case errors.As(err, &hinter):
+		return hinter.Hint()
+	}
+	return ""
+}
+
+func fieldHint(e *role.FieldError) string {
+	switch e.Field {
+	case "role-arn":
+		return "set --role-arn or $AWS_OIDC_ROLE_ARN to the role's ARN as the IAM console shows it, for example arn:aws:iam::123456789012:role/deploy"
+	case "region":
+		return "set --region or $AWS_REGION to a region of the role's partition (aws-cn roles need a cn- region, aws-us-gov roles a us-gov- region)"
+	case "duration":
+		return "set --duration or $AWS_OIDC_DURATION to 15m..12h, no longer than the role's maximum session duration"
+	}
+	return "see `aws-oidc assume --help`"
+}
+
+func tokenHint(e *TokenError) string {
+	var (
+		missing  *token.MissingError
+		expired  *token.ExpiredError
+		early    *token.NotYetValidError
+		audience *token.AudienceError
+		life     *token.LifetimeError
+		bad      *token.MalformedError
+	)
+	switch {
+	case errors.As(e.Err, &missing) && (missing.GitHub || e.Platform == ci.GitHub):
+		return "give the workflow or job `permissions: id-token: write` (and keep `contents: read`), so GitHub can issue an ID token"
+	case errors.As(e.Err, &missing) && missing.Path != "":
+		return "point --token-file or $AWS_WEB_IDENTITY_TOKEN_FILE at a file holding the token, or pass it in a variable with --token-env"
+	case errors.As(e.Err, &missing):
+		name := "GITLAB_OIDC_TOKEN"
+		if len(missing.Names) == 1 {
+			name = missing.Names[0]
+		}
+		return fmt.Sprintf("add an ID token to the job:\n  id_tokens:\n    %s:\n      aud: https://gitlab.example.com   # the audience your IAM OIDC provider lists\n"+
+			"or name the variable that holds it with --token-env", name)
+	case errors.As(e.Err, &expired):
+		return "the token expired before it was used. GitLab ID tokens live as long as the job's timeout (5 minutes without one): run aws-oidc at the start of the job, and check the runner's clock"
+	case errors.As(e.Err, &early):
+		return "this machine's clock is behind the issuer's; sync it (NTP) on the runner"
+	case errors.As(e.Err, &audience):
+		return fmt.Sprintf("the token's aud is %s. Make `id_tokens: ... aud:` the audience your IAM OIDC provider lists (%q), or drop --audience/$AWS_OIDC_AUDIENCE",
+			strings.Join(quoteEach(audience.Got), ", "), audience.Want)
+	case errors.As(e.Err, &life):
+		return "the token is about to expire: run aws-oidc earlier in the job, or give the job a longer timeout"
+	case errors.As(e.Err, &bad):
+		return "the variable does not hold a GitLab ID token: declare it under `id_tokens:` and do not overwrite it; CI_JOB_JWT is gone since GitLab 17.0"
+	}
+	return ""
+}
+
+func stsHint(e *STSError) string {
+	var xerr *exchange.Error
+	if !errors.As(e.Err, &xerr) {
+		return ""
+	}
+	if xerr.Transient() {
+		if xerr.DeadlineHit {
+			return "STS did not answer in time. Check the network path to STS (proxy, firewall, --sts-endpoint), or raise --timeout"
+		}
+		return fmt.Sprintf("STS kept failing with %s after %d attempts; this is usually passing: retry the job, or raise --max-attempts and --timeout", xerr.Code, xerr.Attempts)
+	}
+	f := diagnose.Facts{RoleARN: e.RoleARN}
+	if e.Claims != nil {
+		f.Issuer, f.Subject, f.Audience, f.GitHub = e.Claims.Issuer, e.Claims.Subject, e.Claims.Audience, e.Claims.IsGitHub()
+	}
+	return diagnose.Refusal(xerr.Code, xerr.Message, f).Fix
+}
+
+func quoteEach(values []string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = fmt.Sprintf("%q", v)
+	}
+	return out
+}

@@ -1,0 +1,149 @@
+// Package diagnose owns the knowledge of why a web identity federation to
+// AWS fails and what fixes it: the causes on GitLab's troubleshooting page
+// and AWS's error codes, matched against the token's claims. Both the hint
+// printed when `assume` fails and the `doctor` checks come from here, so the
+// two never disagree.
+package diagnose
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Facts are what is known about the attempt, all safe to print.
+type Facts struct {
+	// Issuer, Subject and Audience are the token's iss, sub and aud.
+	Issuer   string
+	Subject  string
+	Audience []string
+	// RoleARN is the role asked for.
+	RoleARN string
+	// GitHub is true for a GitHub Actions token.
+	GitHub bool
+}
+
+// Cause is one diagnosed reason for a failure.
+type Cause struct {
+	// ID names the cause for tests and tools, for example "trust-policy".
+	ID string
+	// Fix says what to change, in words a person acts on.
+	Fix string
+}
+
+// IssuerHost is the issuer without scheme and trailing slash: the prefix IAM
+// uses for condition keys (gitlab.example.com:sub) and the provider ARN.
+func IssuerHost(issuer string) string {
+	if u, err := url.Parse(issuer); err == nil && u.Host != "" {
+		return strings.TrimSuffix(u.Host+u.Path, "/")
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(issuer, "https://"), "/")
+}
+
+// ProviderARN is the IAM OIDC provider ARN the role must trust, in the
+// role's account and partition.
+func ProviderARN(roleARN, issuer string) string {
+	parts := strings.SplitN(roleARN, ":", 6)
+	if len(parts) != 6 || issuer == "" {
+		return ""
+	}
+	return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", parts[1], parts[4], IssuerHost(issuer))
+}
+
+// Refusal explains an STS error code and message.
+func Refusal(code, message string, f Facts) Cause {
+	host := IssuerHost(f.Issuer)
+	lower := strings.ToLower(message)
+	switch {
+	case strings.Contains(lower, "could not connect to openid configuration"):
+		return Cause{ID: "tls-chain", Fix: fmt.Sprintf(
+			"AWS could not open %s/.well-known/openid-configuration over TLS. The issuer's certificate chain "+
+				"must be served in order (leaf, then intermediates, then root), without duplicate or unrelated "+
+				"certificates; run `aws-oidc doctor` to inspect the chain", strings.TrimSuffix(f.Issuer, "/"))}
+	case strings.Contains(lower, "no openidconnect provider found"):
+		return Cause{ID: "no-provider", Fix: fmt.Sprintf(
+			"the role's account has no IAM OIDC identity provider for this issuer. Create one with URL "+
+				"%q and audience %s (IAM console: Identity providers, or `aws iam create-open-id-connect-provider`)",
+			"https://"+host, quoteList(f.Audience))}
+	case strings.Contains(lower, "incorrect token audience"):
+		return Cause{ID: "audience", Fix: fmt.Sprintf(
+			"the token's audience %s is not in the client ID list (audiences) of the IAM OIDC provider %q. "+
+				"Add it there, or change `id_tokens: ... aud:` to an audience the provider lists",
+			quoteList(f.Audience), "https://"+host)}
+	case strings.Contains(lower, "verification key"):
+		return Cause{ID: "keys-unreachable", Fix: fmt.Sprintf(
+			"AWS could not fetch the issuer's signing keys. %s/.well-known/openid-configuration and its jwks_uri "+
+				"must be reachable from the internet and answer within 5 seconds (no firewall, no private address). "+
+				"For an instance the internet cannot reach, GitLab 18.1+ can publish the discovery documents "+
+				"elsewhere (setting ci_id_tokens_issuer_url); run `aws-oidc doctor` to check",
+			strings.TrimSuffix(f.Issuer, "/"))}
+	}
+	switch code {
+	case "AccessDenied", "AccessDeniedException":
+		return Cause{ID: "trust-policy", Fix: trustPolicyFix(f, host)}
+	case "InvalidIdentityToken":
+		return Cause{ID: "invalid-token", Fix: fmt.Sprintf(
+			"AWS refused the token itself. Check that the role's account has an IAM OIDC provider with URL %q "+
+				"whose audiences include %s, and that the issuer's keys are reachable from the internet; run "+
+				"`aws-oidc doctor`", "https://"+host, quoteList(f.Audience))}
+	case "IDPCommunicationError":
+		return Cause{ID: "issuer-unreachable", Fix: fmt.Sprintf(
+			"AWS could not reach the issuer %s within its 5-second limit, even after retries. Make its "+
+				"discovery document and keys reachable from the internet and fast; run `aws-oidc doctor`", f.Issuer)}
+	case "ExpiredTokenException", "ExpiredToken":
+		return Cause{ID: "expired", Fix: "the token expired before STS checked it. GitLab ID tokens live as long as " +
+			"the job's timeout (5 minutes without one): run aws-oidc at the start of the job"}
+	case "IDPRejectedClaim":
+		return Cause{ID: "claim-rejected", Fix: "the identity provider rejected a claim of the token; check the IAM " +
+			"OIDC provider's configuration for this issuer"}
+	case "ValidationError", "ValidationException", "InvalidParameterValue":
+		if strings.Contains(lower, "maxsessionduration") || strings.Contains(lower, "duration") {
+			return Cause{ID: "duration", Fix: "the requested --duration is longer than the role allows: lower it, or " +
+				"raise the role's MaxSessionDuration (IAM role settings, up to 12h)"}
+		}
+		return Cause{ID: "validation", Fix: "STS rejected a parameter; check --role-arn, --session-name and --duration"}
+	case "MalformedPolicyDocument", "MalformedPolicyDocumentException":
+		return Cause{ID: "policy", Fix: "the session policy (--policy) is not a valid IAM policy document; validate " +
+			"it with IAM Access Analyzer or the IAM policy editor"}
+	case "PackedPolicyTooLarge", "PackedPolicyTooLargeException":
+		return Cause{ID: "policy-size", Fix: "the session policies and tags are too large once packed; shorten " +
+			"--policy or use fewer --policy-arn"}
+	case "RegionDisabledException", "RegionDisabled":
+		return Cause{ID: "region-disabled", Fix: "STS is not activated in this region for the account: activate it " +
+			"(IAM account settings, Security Token Service regions) or choose another --region"}
+	}
+	return Cause{ID: "unknown", Fix: fmt.Sprintf("STS refused with %q; run with --debug and `aws-oidc doctor` for details", code)}
+}
+
+func trustPolicyFix(f Facts, host string) string {
+	var b strings.Builder
+	b.WriteString("the role's trust policy does not allow this token. ")
+	if p := ProviderARN(f.RoleARN, f.Issuer); p != "" {
+		fmt.Fprintf(&b, "It must allow sts:AssumeRoleWithWebIdentity for the principal {\"Federated\": %q}, and its conditions must match this token: ", p)
+	} else {
+		b.WriteString("Its conditions must match this token: ")
+	}
+	if f.Subject != "" {
+		fmt.Fprintf(&b, "%q = %q", host+":sub", f.Subject)
+	}
+	if len(f.Audience) > 0 {
+		if f.Subject != "" {
+			b.WriteString(" and ")
+		}
+		fmt.Fprintf(&b, "%q = %q", host+":aud", f.Audience[0])
+	}
+	b.WriteString(". A condition with a wildcard (*) must use StringLike, not StringEquals; " +
+		"a role limited to some branches or tags refuses the others")
+	return b.String()
+}
+
+func quoteList(values []string) string {
+	if len(values) == 0 {
+		return "(none)"
+	}
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, ", ")
+}
