@@ -120,9 +120,11 @@ func WriteGitHub(a *githubactions.Action, vars []Var, outputs map[string]string)
 		}
 	}
 
-	secrets := secretValues(vars, outputs)
-	return recoverPanic(secrets, func() {
-		for _, s := range maskValues(vars, outputs) {
+	masks := maskValues(vars, outputs)
+	// Everything masked stays out of errors too, access key ids included.
+	hidden := append(secretValues(vars, outputs), masks...)
+	return recoverPanic(hidden, func() {
+		for _, s := range masks {
 			a.AddMask(s)
 		}
 		for _, v := range vars {
@@ -238,9 +240,9 @@ func secretValues(vars []Var, outputs map[string]string) []string {
 	return out
 }
 
-// recoverPanic runs fn and turns a panic into an error, with any secret
-// scrubbed from its text.
-func recoverPanic(secrets []string, fn func()) (err error) {
+// recoverPanic runs fn and turns a panic into an error, with every value of
+// hidden scrubbed from its text.
+func recoverPanic(hidden []string, fn func()) (err error) {
 	defer func() {
 		r := recover()
 		if r == nil {
@@ -252,7 +254,7 @@ func recoverPanic(secrets []string, fn func()) (err error) {
 		}
 		msg := cause.Error()
 		clean := msg
-		for _, s := range secrets {
+		for _, s := range hidden {
 			clean = strings.ReplaceAll(clean, s, "[redacted]")
 		}
 		if clean != msg {
