@@ -1,0 +1,161 @@
+package output
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Seed corpora live in testdata/fuzz/<FuzzName>/. Run a fuzzer with, for
+// example: go test ./src/internal/output -run '^$' -fuzz '^FuzzWriteDotenv$' -fuzztime 30s
+
+// FuzzParseDotenv checks that the parser never panics, that every error is a
+// *DotenvError pointing at a line, and that whatever it accepts is exactly
+// the rendering of what it returned: nothing is stripped, unquoted or lost.
+func FuzzParseDotenv(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		vars, err := ParseDotenv(data)
+		if err != nil {
+			var de *DotenvError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v is not a *DotenvError", err)
+			}
+			if de.Line < 1 {
+				t.Fatalf("error %v has no line", err)
+			}
+			return
+		}
+		rendered := renderVars(vars)
+		if rendered != string(data) && rendered != string(data)+"\n" {
+			t.Fatalf("accepted %q but it reads back as %q", data, rendered)
+		}
+		for _, v := range vars {
+			if err := ValidateKey(v.Key); err != nil {
+				t.Fatalf("accepted an invalid key: %v", err)
+			}
+			if err := ValidateValue(v.Key, v.Value); err != nil {
+				t.Fatalf("accepted an invalid value: %v", err)
+			}
+		}
+	})
+}
+
+// fuzzSecretMark starts the secret fuzz value. A raw \x01 cannot be in a
+// valid name and error messages quote names with %q, so the mark followed
+// by the value can only show up in an error if the value leaked.
+const fuzzSecretMark = "\x01MARK"
+
+// FuzzWriteDotenv checks the round trip: whatever WriteDotenv accepts,
+// ParseDotenv reads back as the existing variables with ours merged in, and
+// the file meets every GitLab rule and limit. Whatever it refuses leaves the
+// directory exactly as it was, and its error never holds the secret value.
+func FuzzWriteDotenv(f *testing.F) {
+	f.Fuzz(func(t *testing.T, existing []byte, k1, v1, k2, v2 string) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "aws.env")
+		if len(existing) > 0 {
+			if err := os.WriteFile(path, existing, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		secret := fuzzSecretMark + v2
+		vars := []Var{{Key: k1, Value: v1}, {Key: k2, Value: secret, Secret: true}}
+		limits := DefaultDotenvLimits()
+
+		err := WriteDotenv(path, vars, limits)
+
+		if err != nil {
+			if strings.Contains(err.Error(), secret) {
+				t.Fatalf("error holds the secret value: %q", err)
+			}
+			var de *DotenvError
+			if errors.As(err, &de) && strings.Contains(de.Hint(), secret) {
+				t.Fatalf("hint holds the secret value: %q", de.Hint())
+			}
+			entries, rerr := os.ReadDir(dir)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			if len(existing) == 0 {
+				if len(entries) != 0 {
+					t.Fatalf("refusal left %d files behind", len(entries))
+				}
+				return
+			}
+			if len(entries) != 1 {
+				t.Fatalf("refusal left %d files, want only the existing one", len(entries))
+			}
+			got, rerr := os.ReadFile(path)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			if !bytes.Equal(existing, got) {
+				t.Fatalf("refusal changed the existing file from %q to %q", existing, got)
+			}
+			return
+		}
+
+		written, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ValidateDotenv(written, limits)
+		if err != nil {
+			t.Fatalf("wrote a file GitLab would reject: %v\n%q", err, written)
+		}
+		want, err := ParseDotenv(existing)
+		if err != nil {
+			t.Fatalf("accepted an existing file that does not parse: %v", err)
+		}
+		for _, v := range vars {
+			v.Secret = false
+			replaced := false
+			for i := range want {
+				if want[i].Key == v.Key {
+					want[i], replaced = v, true
+				}
+			}
+			if !replaced {
+				want = append(want, v)
+			}
+		}
+		if diff := cmp.Diff(want, back); diff != "" {
+			t.Fatalf("file reads back differently (-want +got):\n%s", diff)
+		}
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != 0o600 {
+			t.Fatalf("mode = %v, want 0600", info.Mode().Perm())
+		}
+	})
+}
+
+// FuzzWriteShell checks that, for any names and values WriteShell accepts,
+// a POSIX shell's reading of the output gives back every value exactly, and
+// that a refusal writes nothing.
+func FuzzWriteShell(f *testing.F) {
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		vars := []Var{{Key: k1, Value: v1}, {Key: k2, Value: v2}}
+		var out bytes.Buffer
+		if err := WriteShell(&out, vars); err != nil {
+			if out.Len() != 0 {
+				t.Fatalf("refusal wrote %q", out.String())
+			}
+			return
+		}
+		got, err := evalExports(out.String())
+		if err != nil {
+			t.Fatalf("output %q: %v", out.String(), err)
+		}
+		if diff := cmp.Diff(vars, got); diff != "" {
+			t.Fatalf("values after eval (-want +got):\n%s", diff)
+		}
+	})
+}
