@@ -39,7 +39,7 @@ func ParsePolicy(text string) (string, error) {
 	return b.String(), nil
 }
 
-var policyARNRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(aws|[0-9]{12}):policy/([\x21-\x7E]*/)?[\w+=,.@-]{1,128}$`)
+var policyARNRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(aws|[0-9]{12}):policy/([\w+=,.@/-]*/)?[\w+=,.@-]{1,128}$`)
 
 // ParsePolicyARNs checks managed session policy ARNs; at most 10.
 func ParsePolicyARNs(arns []string) ([]string, error) {

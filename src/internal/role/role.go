@@ -42,8 +42,10 @@ func (a ARN) String() string { return a.raw }
 var (
 	accountRE  = regexp.MustCompile(`^[0-9]{12}$`)
 	roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	// IAM paths: "/" or "/" + printable ASCII without spaces + "/", up to 512.
-	rolePathRE = regexp.MustCompile(`^/([\x21-\x7E]{0,510}/)?$`)
+	// IAM accepts any printable ASCII in a path; we accept the characters
+	// of names and "/", so that no ARN we pass on can carry a quote, a "$" or
+	// a backtick into a shell, dotenv or GITHUB_OUTPUT line.
+	rolePathRE = regexp.MustCompile(`^/([\w+=,.@/-]{0,510}/)?$`)
 )
 
 // ParseARN checks a role ARN in the form
@@ -87,7 +89,7 @@ func ParseARN(s string) (ARN, error) {
 		path, name = "/"+rest[:i+1], rest[i+1:]
 	}
 	if !rolePathRE.MatchString(path) {
-		return ARN{}, fieldErr(field, "%q has an invalid role path %q", s, path)
+		return ARN{}, fieldErr(field, "%q has an invalid role path %q (letters, digits, +=,.@_- and /)", s, path)
 	}
 	if !roleNameRE.MatchString(name) {
 		return ARN{}, fieldErr(field, "%q has an invalid role name %q (1 to 64 of letters, digits and +=,.@_-)", s, name)

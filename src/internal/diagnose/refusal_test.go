@@ -1,0 +1,72 @@
+package diagnose
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRefusal(t *testing.T) {
+	t.Parallel()
+	facts := Facts{
+		Issuer:   "https://gitlab.example.com",
+		Subject:  "project_path:mygroup/myproject:ref_type:branch:ref:main",
+		Audience: []string{"https://gitlab.example.com"},
+		RoleARN:  "arn:aws:iam::123456789012:role/deploy",
+	}
+	cases := []struct {
+		name, code, message string
+		wantID              string
+		wantFix             []string
+	}{
+		{name: "access_denied", code: "AccessDenied", message: "Not authorized to perform sts:AssumeRoleWithWebIdentity", wantID: "trust-policy",
+			wantFix: []string{
+				`{"Federated": "arn:aws:iam::123456789012:oidc-provider/gitlab.example.com"}`,
+				`"gitlab.example.com:sub" = "project_path:mygroup/myproject:ref_type:branch:ref:main"`,
+				`"gitlab.example.com:aud" = "https://gitlab.example.com"`,
+				"StringLike, not StringEquals",
+			}},
+		{name: "keys_unreachable", code: "InvalidIdentityToken", message: "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+			wantID: "keys-unreachable", wantFix: []string{"https://gitlab.example.com/.well-known/openid-configuration", "5 seconds", "ci_id_tokens_issuer_url"}},
+		{name: "tls_chain", code: "InvalidIdentityToken", message: "Could not connect to openid configuration of provider: `https://gitlab.example.com`",
+			wantID: "tls-chain", wantFix: []string{"leaf, then intermediates, then root"}},
+		{name: "no_provider", code: "InvalidIdentityToken", message: "No OpenIDConnect provider found in your account for https://gitlab.example.com",
+			wantID: "no-provider", wantFix: []string{`URL "https://gitlab.example.com"`}},
+		{name: "audience", code: "InvalidIdentityToken", message: "Incorrect token audience", wantID: "audience",
+			wantFix: []string{`"https://gitlab.example.com" is not in the client ID list`}},
+		{name: "idp_communication", code: "IDPCommunicationError", message: "timeout", wantID: "issuer-unreachable", wantFix: []string{"5-second"}},
+		{name: "expired", code: "ExpiredTokenException", message: "Token expired", wantID: "expired", wantFix: []string{"start of the job"}},
+		{name: "max_duration", code: "ValidationError", message: "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+			wantID: "duration", wantFix: []string{"MaxSessionDuration"}},
+		{name: "region_disabled", code: "RegionDisabledException", message: "STS is not activated", wantID: "region-disabled", wantFix: []string{"--region"}},
+		{name: "unknown", code: "Weird", message: "", wantID: "unknown", wantFix: []string{`"Weird"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := Refusal(tc.code, tc.message, facts)
+			if got.ID != tc.wantID {
+				t.Errorf("ID = %q, want %q", got.ID, tc.wantID)
+			}
+			for _, want := range tc.wantFix {
+				if !strings.Contains(got.Fix, want) {
+					t.Errorf("Fix lacks %q:\n%s", want, got.Fix)
+				}
+			}
+		})
+	}
+}
+
+func TestIssuerHost(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://gitlab.example.com":                  "gitlab.example.com",
+		"https://gitlab.example.com/":                 "gitlab.example.com",
+		"https://example.com/gitlab":                  "example.com/gitlab",
+		"gitlab.example.com":                          "gitlab.example.com",
+		"https://token.actions.githubusercontent.com": "token.actions.githubusercontent.com",
+	} {
+		if got := IssuerHost(in); got != want {
+			t.Errorf("IssuerHost(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

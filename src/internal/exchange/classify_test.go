@@ -1,0 +1,79 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"testing"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+func apiErr(status int, code, msg string) error {
+	return &smithy.OperationError{ServiceID: "STS", OperationName: "AssumeRoleWithWebIdentity", Err: &awshttp.ResponseError{
+		ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+			Err: &smithy.GenericAPIError{Code: code, Message: msg}},
+	}}
+}
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		err       error
+		wantCode  string
+		wantClass Class
+	}{
+		{"throttling", apiErr(400, "Throttling", "Rate exceeded"), "Throttling", Transient},
+		{"idp_communication", apiErr(400, "IDPCommunicationError", "x"), "IDPCommunicationError", Transient},
+		{"access_denied", apiErr(403, "AccessDenied", "Not authorized"), "AccessDenied", Permanent},
+		{"expired", apiErr(400, "ExpiredTokenException", "expired"), "ExpiredTokenException", Permanent},
+		{"validation", apiErr(400, "ValidationError", "x"), "ValidationError", Permanent},
+		{"keys", apiErr(400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider"), "InvalidIdentityToken", KeyPropagation},
+		{"no_provider", apiErr(400, "InvalidIdentityToken", "No OpenIDConnect provider found in your account for https://x"), "InvalidIdentityToken", Permanent},
+		{"bad_audience", apiErr(400, "InvalidIdentityToken", "Incorrect token audience"), "InvalidIdentityToken", Permanent},
+		{"unknown_5xx", apiErr(502, "BadGateway", ""), "BadGateway", Transient},
+		{"unknown_429", apiErr(429, "SlowDown", ""), "SlowDown", Transient},
+		{"unknown_4xx", apiErr(400, "Nope", ""), "Nope", Permanent},
+		{"status_only_503", &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 503}}, Err: errors.New("x")}}, "http-503", Transient},
+		{"deserialization", &smithy.DeserializationError{Err: errors.New("unexpected EOF")}, "bad-response", Transient},
+		{"deadline", fmt.Errorf("attempt: %w", context.DeadlineExceeded), "timeout", Transient},
+		{"canceled", fmt.Errorf("attempt: %w", context.Canceled), "canceled", Permanent},
+		{"connection_refused", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, "connection", Transient},
+		{"dns_not_found", &net.DNSError{Err: "no such host", Name: "sts.nowhere", IsNotFound: true}, "dns", Permanent},
+		{"untrusted_certificate", errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority"), "tls", Permanent},
+		{"reset", errors.New("read: connection reset by peer"), "connection", Transient},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, class := Classify(tc.err)
+			if code != tc.wantCode || class != tc.wantClass {
+				t.Errorf("Classify = %q, %v; want %q, %v", code, class, tc.wantCode, tc.wantClass)
+			}
+		})
+	}
+}
+
+func FuzzClassify(f *testing.F) {
+	f.Add(400, "Throttling", "Rate exceeded")
+	f.Add(403, "AccessDenied", "Not authorized")
+	f.Add(400, "InvalidIdentityToken", "No OpenIDConnect provider found")
+	f.Add(500, "", "")
+	f.Fuzz(func(t *testing.T, status int, code, msg string) {
+		got, class := Classify(apiErr(status, code, msg))
+		if code != "" && got != code {
+			t.Errorf("code %q reported as %q", code, got)
+		}
+		if status >= 500 && status < 600 {
+			if _, known := codeClass[code]; !known && class != Transient {
+				t.Errorf("unknown code %q with status %d classed %v", code, status, class)
+			}
+		}
+	})
+}
