@@ -127,7 +127,7 @@ func parseAssume(c *cli.Context, env Env) (*AssumeConfig, error) {
 	}
 	if cfg.SessionName, _ = role.SessionName(name); cfg.SessionName != name {
 		cfg.SessionNameGiven = name
-		if from != "default" && strings.Trim(name, "-_ ") == "" {
+		if from != "default" && strings.Trim(cfg.SessionName, "-_") == "" {
 			return nil, &role.FieldError{Field: "session-name", Msg: fmt.Sprintf("%q has no usable character; use letters, digits and +=,.@_-", name)}
 		}
 	}

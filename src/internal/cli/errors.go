@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
@@ -80,7 +81,8 @@ func ExitCode(err error) int {
 			return ExitTransient
 		}
 		return ExitRefused
-	case errors.As(err, &dotenv), errors.As(err, &varErr), errors.As(err, &refused):
+	case errors.As(err, &dotenv), errors.As(err, &varErr), errors.As(err, &refused), errors.Is(err, fs.ErrPermission):
+		// The output cannot be written where or as configured.
 		return ExitConfig
 	default:
 		return ExitFailure
@@ -116,6 +118,8 @@ func Hint(err error) string {
 		return stsHint(stsErr)
 	case errors.As(err, &hinter):
 		return hinter.Hint()
+	case errors.Is(err, fs.ErrPermission):
+		return "the file's folder is not writable by this user; choose another --dotenv-file, or run the job as a user that owns the folder"
 	}
 	return ""
 }
