@@ -1,0 +1,237 @@
+package schema
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// samples are realistic input sets for each component: the smallest
+// include, and one that sets every input. A new template needs an entry.
+var samples = map[string][]struct {
+	name   string
+	inputs map[string]any
+}{
+	"assume-role": {
+		{
+			name:   "required_only",
+			inputs: map[string]any{"role_arn": "arn:aws:iam::123456789012:role/deploy"},
+		},
+		{
+			name: "values_from_ci_variables",
+			inputs: map[string]any{
+				"role_arn":     "$DEPLOY_ROLE_ARN",
+				"region":       "${AWS_REGION}",
+				"session_name": "$SESSION",
+				"policy_arns":  "$POLICY_ARNS",
+			},
+		},
+		{
+			name: "every_input",
+			inputs: map[string]any{
+				"role_arn":            "arn:aws-us-gov:iam::123456789012:role/team/deploy-prod",
+				"audience":            "https://gitlab.example.com",
+				"region":              "us-gov-west-1",
+				"duration":            900,
+				"session_name":        "deploy@prod",
+				"policy":              `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:userid}/*"}]}`,
+				"policy_arns":         "arn:aws:iam::aws:policy/ReadOnlyAccess,arn:aws:iam::123456789012:policy/deploy",
+				"variable_prefix":     "PROD_",
+				"dotenv_file":         "out/prod.env",
+				"job_name":            "assume prod",
+				"stage":               "deploy",
+				"rules":               []any{map[string]any{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}, map[string]any{"when": "never"}},
+				"needs":               []any{"build", map[string]any{"job": "plan", "artifacts": false}},
+				"image":               "registry.example.com/mirror/aws-oidc:1.0.0",
+				"artifacts_access":    "developer",
+				"artifacts_expire_in": "15 mins",
+				"verify":              true,
+				"allow_failure":       true,
+			},
+		},
+	},
+	"credentials": {
+		{name: "defaults", inputs: map[string]any{}},
+		{name: "audience", inputs: map[string]any{"audience": "sts.amazonaws.com"}},
+	},
+}
+
+// component is what GitLab fills in for spec:component when the component
+// is included at a commit.
+var component = map[string]string{
+	"name":      "assume-role",
+	"sha":       "0123456789abcdef0123456789abcdef01234567",
+	"version":   "",
+	"reference": "0123456789abcdef0123456789abcdef01234567",
+}
+
+// globalKeywords must never appear in a template: they would change every
+// job of the including pipeline (REFERENCE.md §5).
+var globalKeywords = []string{"default", "include", "stages", "variables", "workflow",
+	"image", "services", "cache", "before_script", "after_script"}
+
+func templatePaths(t *testing.T) []string {
+	t.Helper()
+	root := repoRoot(t)
+	paths, _ := filepath.Glob(filepath.Join(root, "templates", "*.yml"))
+	dirs, _ := filepath.Glob(filepath.Join(root, "templates", "*", "template.yml"))
+	paths = append(paths, dirs...)
+	if len(paths) == 0 {
+		t.Fatalf("no component templates under %s", filepath.Join(root, "templates"))
+	}
+	return paths
+}
+
+func componentName(path string) string {
+	if filepath.Base(path) == "template.yml" {
+		return filepath.Base(filepath.Dir(path))
+	}
+	return strings.TrimSuffix(filepath.Base(path), ".yml")
+}
+
+func TestTemplates(t *testing.T) {
+	t.Parallel()
+
+	for _, path := range templatePaths(t) {
+		name := componentName(path)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			tpl := loadTemplate(t, path)
+
+			// The spec document alone is a valid CI file header.
+			if err := validateNode(t, tpl.Header); err != nil {
+				t.Fatalf("spec header is not valid for GitLab: %v", err)
+			}
+			for _, in := range tpl.Inputs {
+				if strings.TrimSpace(in.Description) == "" {
+					t.Errorf("input %q has no description", in.Name)
+				}
+			}
+
+			cases, ok := samples[name]
+			if !ok || len(cases) == 0 {
+				t.Fatalf("no sample inputs for component %q: add them to samples", name)
+			}
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					values, err := tpl.resolve(tc.inputs)
+					if err != nil {
+						t.Fatalf("GitLab would refuse these inputs: %v", err)
+					}
+					body, err := tpl.interpolate(values, component)
+					if err != nil {
+						t.Fatalf("failed to interpolate: %v", err)
+					}
+					for i := 0; i+1 < len(body.Content[0].Content); i += 2 {
+						key := body.Content[0].Content[i].Value
+						for _, g := range globalKeywords {
+							if key == g {
+								t.Errorf("template defines the global keyword %q", key)
+							}
+						}
+					}
+					if err := validateNode(t, body); err != nil {
+						t.Fatalf("interpolated jobs are not valid for GitLab: %v", err)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestAssumeRoleRefusesBadInputs checks that the spec's regexes and options
+// stop, before any job runs, the values the tool would refuse later.
+func TestAssumeRoleRefusesBadInputs(t *testing.T) {
+	t.Parallel()
+	tpl := loadTemplate(t, filepath.Join(repoRoot(t), "templates", "assume-role.yml"))
+
+	const role = "arn:aws:iam::123456789012:role/deploy"
+	cases := []struct {
+		name   string
+		inputs map[string]any
+	}{
+		{name: "role_arn_missing", inputs: map[string]any{}},
+		{name: "role_arn_user_not_role", inputs: map[string]any{"role_arn": "arn:aws:iam::123456789012:user/deploy"}},
+		{name: "role_arn_short_account", inputs: map[string]any{"role_arn": "arn:aws:iam::12345678901:role/deploy"}},
+		{name: "role_arn_unknown_partition", inputs: map[string]any{"role_arn": "arn:azure:iam::123456789012:role/deploy"}},
+		{name: "role_arn_trailing_newline", inputs: map[string]any{"role_arn": role + "\n"}},
+		{name: "role_arn_shell_text", inputs: map[string]any{"role_arn": role + "; rm -rf /"}},
+		{name: "duration_as_text", inputs: map[string]any{"role_arn": role, "duration": "1h"}},
+		{name: "region_made_up", inputs: map[string]any{"role_arn": role, "region": "moon"}},
+		{name: "session_name_too_long", inputs: map[string]any{"role_arn": role, "session_name": strings.Repeat("a", 65)}},
+		{name: "session_name_space", inputs: map[string]any{"role_arn": role, "session_name": "my session"}},
+		{name: "policy_arns_not_arns", inputs: map[string]any{"role_arn": role, "policy_arns": "ReadOnlyAccess"}},
+		{name: "prefix_leading_digit", inputs: map[string]any{"role_arn": role, "variable_prefix": "1PROD_"}},
+		{name: "prefix_dollar", inputs: map[string]any{"role_arn": role, "variable_prefix": "$X"}},
+		{name: "dotenv_absolute", inputs: map[string]any{"role_arn": role, "dotenv_file": "/etc/aws.env"}},
+		{name: "dotenv_space", inputs: map[string]any{"role_arn": role, "dotenv_file": "my aws.env"}},
+		{name: "job_name_hidden", inputs: map[string]any{"role_arn": role, "job_name": ".assume"}},
+		{name: "access_unknown", inputs: map[string]any{"role_arn": role, "artifacts_access": "public"}},
+		{name: "expire_never", inputs: map[string]any{"role_arn": role, "artifacts_expire_in": "never"}},
+		{name: "verify_as_text", inputs: map[string]any{"role_arn": role, "verify": "yes"}},
+		{name: "rules_not_array", inputs: map[string]any{"role_arn": role, "rules": "always"}},
+		{name: "unknown_input", inputs: map[string]any{"role_arn": role, "role": role}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := tpl.resolve(tc.inputs); err == nil {
+				t.Errorf("inputs %v were accepted", tc.inputs)
+			}
+		})
+	}
+}
+
+// TestPipelines validates the project's own pipeline and the component's
+// test pipelines as they are.
+func TestPipelines(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	paths := []string{filepath.Join(root, ".gitlab-ci.yml")}
+	tests, _ := filepath.Glob(filepath.Join(root, "tests", "component", "*.yml"))
+	paths = append(paths, tests...)
+
+	for _, path := range paths {
+		rel, _ := filepath.Rel(root, path)
+		t.Run(strings.ReplaceAll(rel, "/", "_"), func(t *testing.T) {
+			t.Parallel()
+			if err := validateFile(t, path); err != nil {
+				t.Fatalf("%s is not valid for GitLab: %v", rel, err)
+			}
+		})
+	}
+}
+
+// TestSchemaRefusesMistakes proves the validator bites: each document here
+// is a mistake GitLab refuses, and the schema must refuse it too.
+func TestSchemaRefusesMistakes(t *testing.T) {
+	t.Parallel()
+
+	cases := []struct {
+		name string
+		yaml string
+	}{
+		{name: "when_unknown", yaml: "job:\n  script: [x]\n  when: sometimes\n"},
+		{name: "job_named_like_global_image", yaml: "image:\n  script: [x]\n"},
+		{name: "artifacts_access_unknown", yaml: "job:\n  script: [x]\n  artifacts:\n    access: public\n"},
+		{name: "id_token_without_aud", yaml: "job:\n  script: [x]\n  id_tokens:\n    T: {}\n"},
+		{name: "spec_unknown_key", yaml: "spec:\n  input: {}\n"},
+		{name: "spec_component_unknown_field", yaml: "spec:\n  component: [tag]\n"},
+		{name: "dotenv_as_list_of_maps", yaml: "job:\n  script: [x]\n  artifacts:\n    reports:\n      dotenv: [{a: b}]\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var doc yaml.Node
+			if err := yaml.Unmarshal([]byte(tc.yaml), &doc); err != nil {
+				t.Fatalf("bad test YAML: %v", err)
+			}
+			if err := validateNode(t, &doc); err == nil {
+				t.Errorf("schema accepted:\n%s", tc.yaml)
+			}
+		})
+	}
+}
