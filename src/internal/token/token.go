@@ -14,6 +14,8 @@
 package token
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -175,6 +177,25 @@ func (t Token) GoString() string { return t.String() }
 // %q, goes through String.
 func (t Token) Format(f fmt.State, verb rune) {
 	_, _ = fmt.Fprint(f, t.String())
+}
+
+// MarshalJSON gives the safe claims as one object, so that a JSON log or a
+// debug dump of a Token cannot carry more than its String does.
+func (t Token) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, kv := range t.Claims.Safe() {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(kv.Key) // strings always encode
+		v, _ := json.Marshal(kv.Value)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // LogValue implements slog.LogValuer with the safe claims.
