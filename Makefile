@@ -39,3 +39,20 @@ schema-test:
 # Runs the component under gitlab-ci-local against a real STS peer.
 component-test: build
 	bash tests/component/run.sh
+
+# The end-to-end bed against real peers (issue 3).
+.PHONY: peers e2e demo
+# Installs the Debian packages and builds each peer server once, cached by
+# version (tests/peers/versions.env) outside the repository.
+peers:
+	sh tests/peers/install.sh
+
+# Runs the end-to-end suite: VersityGW and SeaweedFS as STS and S3, the fake
+# GitLab, the built binary and the AWS CLI as real processes. Needs root (it
+# creates network namespaces) and the peers (`make peers`).
+e2e:
+	$(GO) test -count=1 -timeout 15m ./tests/e2e/...
+
+# The main job end to end on this machine, explained step by step.
+demo:
+	bash tests/demo.sh

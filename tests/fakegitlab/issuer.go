@@ -22,6 +22,9 @@ type Issuer struct {
 	GitHubRequestToken string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Minted, when set, is called with every token the GitHub endpoint
+	// hands out, so a test can scan output for it.
+	Minted func(token string)
 }
 
 func (i *Issuer) now() time.Time {
@@ -94,6 +97,9 @@ func (i *Issuer) serveGitHubToken(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, fmt.Sprintf(`{"message":%q}`, err.Error()), http.StatusInternalServerError)
 		return
+	}
+	if i.Minted != nil {
+		i.Minted(token)
 	}
 	writeJSON(w, map[string]string{"value": token})
 }

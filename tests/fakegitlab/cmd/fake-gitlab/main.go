@@ -108,12 +108,16 @@ func serve(ctx context.Context, args []string) error {
 	certPath := fs.String("tls-cert", "", "certificate chain (PEM); empty serves plain http")
 	keyFile := fs.String("tls-key", "", "certificate key (PEM)")
 	ghToken := fs.String("github-request-token", os.Getenv("FAKE_GITLAB_GITHUB_REQUEST_TOKEN"), "bearer token /github/token requires")
+	mintedLog := fs.String("minted-log", "", "append every token /github/token hands out to this file (for leak scans)")
 	_ = fs.Parse(args)
 	iss, err := loadIssuer(*keyPath, *issuerURL, *audience)
 	if err != nil {
 		return err
 	}
 	iss.GitHubRequestToken = *ghToken
+	if *mintedLog != "" {
+		iss.Minted = func(token string) { appendLine(*mintedLog, token) }
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("failed to listen: %w", err)
@@ -140,6 +144,16 @@ func serve(ctx context.Context, args []string) error {
 		return nil
 	}
 	return err
+}
+
+func appendLine(path, line string) {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fake-gitlab: failed to record minted token:", err)
+		return
+	}
+	defer f.Close()
+	_, _ = fmt.Fprintln(f, line)
 }
 
 // logRequests logs path and status only: the query of /github/token holds no

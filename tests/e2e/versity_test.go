@@ -1,0 +1,12 @@
+package e2e
+
+import "testing"
+
+// TestVersityGW runs every end-to-end case against VersityGW, the most
+// AWS-faithful peer, in its own network namespace.
+func TestVersityGW(t *testing.T) {
+	t.Parallel()
+	leaks := NewLeaks(t, nil)
+	b := StartVersity(t, leaks, bin, 1)
+	t.Run("guide_snippet", func(t *testing.T) { testGuideSnippet(t, b) })
+}
