@@ -43,6 +43,8 @@ func Parse(raw string) (*Token, error) {
 		return nil, &MalformedError{Reason: reason}
 	}
 
+	// The signature is decoded too, only to reject what STS could not decode
+	// either; it is never checked against a key.
 	var decoded [3][]byte
 	for i, part := range parts {
 		if part == "" {

@@ -387,3 +387,13 @@ func TestParse_reject_messages(t *testing.T) {
 	}
 	golden(t, "parse_errors.golden", b.String())
 }
+
+func BenchmarkParse(b *testing.B) {
+	tok := tokentest.Mint(b, nil, tokentest.WithNow(now))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := token.Parse(tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
