@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -180,12 +181,8 @@ func defaultClaims(c *config) map[string]any {
 			"job_workflow_ref":      "octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main",
 		}
 	} else {
-		host := c.issuer
-		for _, scheme := range []string{"https://", "http://"} {
-			if len(host) > len(scheme) && host[:len(scheme)] == scheme {
-				host = host[len(scheme):]
-			}
-		}
+		// ci_config_ref_uri names the instance without its scheme.
+		host := strings.TrimPrefix(strings.TrimPrefix(c.issuer, "https://"), "http://")
 		claims = map[string]any{
 			"aud":                c.issuer,
 			"sub":                Subject,
