@@ -104,6 +104,8 @@ type Result struct {
 
 // Error is a failed exchange.
 type Error struct {
+	// Op is the STS operation; empty means AssumeRoleWithWebIdentity.
+	Op string
 	// Code is STS's error code, or a word for the kind of failure.
 	Code string
 	// Message is STS's message, scrubbed of the token.
@@ -117,7 +119,11 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "sts AssumeRoleWithWebIdentity failed")
+	op := e.Op
+	if op == "" {
+		op = opWebIdentity
+	}
+	fmt.Fprintf(&b, "sts %s failed", op)
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
 	}
@@ -142,9 +148,6 @@ func (e *Error) Transient() bool { return e.Class == Transient }
 // error comes back, the attempts run out or ctx ends. ctx carries the overall
 // deadline. log receives one line per failed attempt.
 func Exchange(ctx context.Context, client Client, req Request, retry Retry, log *slog.Logger) (Result, error) {
-	if retry.MaxAttempts < 1 {
-		retry.MaxAttempts = 1
-	}
 	in := &sts.AssumeRoleWithWebIdentityInput{
 		RoleArn:          aws.String(req.RoleARN),
 		RoleSessionName:  aws.String(req.SessionName),
@@ -160,13 +163,44 @@ func Exchange(ctx context.Context, client Client, req Request, retry Retry, log 
 		in.PolicyArns = append(in.PolicyArns, stsPolicyARN(arn))
 	}
 
+	var out *sts.AssumeRoleWithWebIdentityOutput
+	attempts, err := withRetries(ctx, retry, log, opWebIdentity, req.Token, func(ctx context.Context) error {
+		var err error
+		out, err = client.AssumeRoleWithWebIdentity(ctx, in)
+		return err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := result(out)
+	res.Attempts = attempts
+	return res, err
+}
+
+// STS operations, as they are named in errors.
+const (
+	opWebIdentity = "AssumeRoleWithWebIdentity"
+	opAssumeRole  = "AssumeRole"
+)
+
+// withRetries runs call until it succeeds, a permanent error comes back, the
+// attempts run out or ctx ends, and returns the number of attempts made.
+// Every STS operation of the tool shares this one rule. secret is scrubbed
+// from every error.
+func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret string, call func(context.Context) error) (int, error) {
+	if retry.MaxAttempts < 1 {
+		retry.MaxAttempts = 1
+	}
+	fail := func(err error, code string, class Class, attempt int, deadline bool) (int, error) {
+		e := newError(err, code, class, attempt, secret, deadline)
+		e.Op = op
+		return attempt, e
+	}
 	keyAttempts := 0
 	for attempt := 1; ; attempt++ {
-		out, err := once(ctx, client, in, retry.AttemptTimeout)
+		err := once(ctx, retry.AttemptTimeout, call)
 		if err == nil {
-			res, rerr := result(out)
-			res.Attempts = attempt
-			return res, rerr
+			return attempt, nil
 		}
 		code, class := Classify(err)
 		if ctx.Err() != nil {
@@ -176,34 +210,34 @@ func Exchange(ctx context.Context, client Client, req Request, retry Retry, log 
 			if errors.Is(ctx.Err(), context.Canceled) {
 				class = Permanent
 			}
-			return Result{}, newError(err, code, class, attempt, req.Token, errors.Is(ctx.Err(), context.DeadlineExceeded))
+			return fail(err, code, class, attempt, errors.Is(ctx.Err(), context.DeadlineExceeded))
 		}
 		if class == KeyPropagation {
 			keyAttempts++
 		}
 		retryable := class == Transient || (class == KeyPropagation && keyAttempts < retry.KeyPropagationAttempts)
 		if !retryable || attempt >= retry.MaxAttempts {
-			return Result{}, newError(err, code, class, attempt, req.Token, false)
+			return fail(err, code, class, attempt, false)
 		}
 		delay := retry.Jitter(backoff(retry, attempt))
 		if dl, ok := ctx.Deadline(); ok && retry.Now().Add(delay).After(dl) {
 			// Sleeping would pass the deadline: fail now with what we know.
-			return Result{}, newError(err, code, class, attempt, req.Token, true)
+			return fail(err, code, class, attempt, true)
 		}
 		log.Warn(fmt.Sprintf("attempt %d of %d failed: %s; retrying in %s", attempt, retry.MaxAttempts, code, delay.Round(time.Millisecond)))
 		if err := retry.Sleep(ctx, delay); err != nil {
-			return Result{}, newError(err, code, class, attempt, req.Token, errors.Is(err, context.DeadlineExceeded))
+			return fail(err, code, class, attempt, errors.Is(err, context.DeadlineExceeded))
 		}
 	}
 }
 
-func once(ctx context.Context, client Client, in *sts.AssumeRoleWithWebIdentityInput, timeout time.Duration) (*sts.AssumeRoleWithWebIdentityOutput, error) {
+func once(ctx context.Context, timeout time.Duration, call func(context.Context) error) error {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	return client.AssumeRoleWithWebIdentity(ctx, in)
+	return call(ctx)
 }
 
 // backoff is the capped exponential ceiling for the wait after attempt n.

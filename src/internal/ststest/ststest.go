@@ -1,6 +1,7 @@
 // Package ststest provides an in-process STS server for tests, in the manner
 // of net/http/httptest: it answers AssumeRoleWithWebIdentity and
-// GetCallerIdentity with the XML documents STS sends, and plays back a
+// GetCallerIdentity (and AssumeRole, for role chains) with the XML documents
+// STS sends, and plays back a
 // scripted sequence of answers (errors, delays, garbage) so retries can be
 // tested without a network.
 package ststest
@@ -60,6 +61,11 @@ type Request struct {
 	// kept so that no test log can print it.
 	TokenLength int
 	Signed      bool
+	// ExternalID, Tags ("KEY=VALUE", in order) and TransitiveTagKeys are
+	// AssumeRole's.
+	ExternalID        string
+	Tags              []string
+	TransitiveTagKeys []string
 }
 
 // Server is a scripted STS.
@@ -67,6 +73,9 @@ type Server struct {
 	*httptest.Server
 	// Expiration is the expiry of the credentials handed out.
 	Expiration time.Time
+	// CallerARN is what GetCallerIdentity answers; set it before the first
+	// request. Empty means the deploy role's session in 123456789012.
+	CallerARN string
 
 	mu       sync.Mutex
 	script   []Answer
@@ -136,7 +145,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = fmt.Fprint(w, errorXML(a.Code, a.Message))
 	case req.Action == "GetCallerIdentity":
 		w.WriteHeader(statusOr(a.Status, http.StatusOK))
-		_, _ = fmt.Fprint(w, callerIdentityXML)
+		_, _ = fmt.Fprint(w, callerIdentityXML(s.CallerARN))
+	case req.Action == "AssumeRole":
+		w.WriteHeader(statusOr(a.Status, http.StatusOK))
+		_, _ = fmt.Fprint(w, s.assumeRoleXML(req))
 	default:
 		w.WriteHeader(statusOr(a.Status, http.StatusOK))
 		_, _ = fmt.Fprint(w, s.successXML(req))
@@ -158,6 +170,21 @@ func parse(f url.Values) Request {
 		DurationSeconds: f.Get("DurationSeconds"),
 		Policy:          f.Get("Policy"),
 		TokenLength:     len(f.Get("WebIdentityToken")),
+		ExternalID:      f.Get("ExternalId"),
+	}
+	for i := 1; ; i++ {
+		k := f.Get(fmt.Sprintf("Tags.member.%d.Key", i))
+		if k == "" {
+			break
+		}
+		r.Tags = append(r.Tags, k+"="+f.Get(fmt.Sprintf("Tags.member.%d.Value", i)))
+	}
+	for i := 1; ; i++ {
+		k := f.Get(fmt.Sprintf("TransitiveTagKeys.member.%d", i))
+		if k == "" {
+			break
+		}
+		r.TransitiveTagKeys = append(r.TransitiveTagKeys, k)
 	}
 	for i := 1; ; i++ {
 		arn := f.Get(fmt.Sprintf("PolicyArns.member.%d.arn", i))
@@ -229,14 +256,45 @@ func errorXML(code, message string) string {
 `
 }
 
-const callerIdentityXML = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+func (s *Server) assumeRoleXML(r Request) string {
+	return `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <AssumedRoleUser>
+      <Arn>` + esc(assumedRoleARN(r)) + `</Arn>
+      <AssumedRoleId>AROAEXAMPLECHAINED:` + esc(r.RoleSessionName) + `</AssumedRoleId>
+    </AssumedRoleUser>
+    <Credentials>
+      <SessionToken>` + esc(SessionToken) + `</SessionToken>
+      <SecretAccessKey>` + esc(SecretAccessKey) + `</SecretAccessKey>
+      <Expiration>` + s.Expiration.UTC().Format(time.RFC3339) + `</Expiration>
+      <AccessKeyId>` + AccessKeyID + `</AccessKeyId>
+    </Credentials>
+    <PackedPolicySize>` + fmt.Sprint(min(6*len(r.Tags), 100)) + `</PackedPolicySize>
+  </AssumeRoleResult>
+  <ResponseMetadata>
+    <RequestId>00000000-0000-0000-0000-000000000000</RequestId>
+  </ResponseMetadata>
+</AssumeRoleResponse>
+`
+}
+
+func callerIdentityXML(arn string) string {
+	if arn == "" {
+		arn = AssumedRoleARN
+	}
+	account := "123456789012"
+	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
+		account = parts[4]
+	}
+	return `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <GetCallerIdentityResult>
-    <Arn>arn:aws:sts::123456789012:assumed-role/deploy/session</Arn>
+    <Arn>` + esc(arn) + `</Arn>
     <UserId>AROAEXAMPLEEXAMPLE:session</UserId>
-    <Account>123456789012</Account>
+    <Account>` + esc(account) + `</Account>
   </GetCallerIdentityResult>
   <ResponseMetadata>
     <RequestId>00000000-0000-0000-0000-000000000000</RequestId>
   </ResponseMetadata>
 </GetCallerIdentityResponse>
 `
+}
