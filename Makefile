@@ -23,7 +23,31 @@ lint: vet
 vet:
 	$(GO) vet ./...
 
-test: lint unit
+test: lint unit fuzz-smoke
+
+# Fuzz targets, as package:Function. `make fuzz` runs each for FUZZTIME; the
+# committed corpora under testdata/fuzz also run as plain tests in `make unit`.
+FUZZ_TARGETS := \
+	./src/internal/token:FuzzParse \
+	./src/internal/output:FuzzParseDotenv \
+	./src/internal/output:FuzzWriteDotenv \
+	./src/internal/output:FuzzWriteShell \
+	./src/internal/role:FuzzParseARN \
+	./src/internal/role:FuzzParseDuration \
+	./src/internal/exchange:FuzzClassify
+FUZZTIME ?= 30s
+
+.PHONY: fuzz fuzz-smoke
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz: $$fn in $$pkg for $(FUZZTIME)"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
+# CI's short pass over every fuzz target.
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 # The catalog component, its image and its pipelines (issue 4).
 .PHONY: image schema-test component-test
@@ -56,3 +80,7 @@ e2e:
 # The main job end to end on this machine, explained step by step.
 demo:
 	bash tests/demo.sh
+
+# Everything the tests need on a fresh machine (apt packages, npm tools, peers).
+.PHONY: deps
+deps: peers
