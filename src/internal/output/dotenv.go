@@ -292,7 +292,7 @@ func ValidateDotenv(data []byte, limits DotenvLimits) ([]Var, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkLimits(len(data), len(vars), limits); err != nil {
+	if err := checkLimits(len(data), len(vars), limits, 0, 0); err != nil {
 		return nil, err
 	}
 	return vars, nil
@@ -305,22 +305,32 @@ func (l DotenvLimits) validate() error {
 	return nil
 }
 
-// checkLimits applies the instance limits to a whole file.
-func checkLimits(size, count int, limits DotenvLimits) error {
+// checkLimits applies the instance limits to a whole file. oldSize and
+// oldCount describe the existing file the result was merged into, if any,
+// so that the message can say where the bytes and variables come from.
+func checkLimits(size, count int, limits DotenvLimits, oldSize, oldCount int) error {
 	if count > limits.MaxVars {
+		from := ""
+		if oldCount > 0 {
+			from = fmt.Sprintf(", %d of them already in the file", oldCount)
+		}
 		return &DotenvError{
 			Rule: RuleCount,
-			Reason: fmt.Sprintf("the file would hold %d variables; GitLab accepts at most %d (instance limit dotenv_variables)",
-				count, limits.MaxVars),
+			Reason: fmt.Sprintf("the file would hold %d variables%s; GitLab accepts at most %d (instance limit dotenv_variables)",
+				count, from, limits.MaxVars),
 			Fix: "write fewer roles into one dotenv file (split them across jobs), or, if your instance allows more " +
 				"(GitLab.com: 50, 100 or 150 by tier; self-managed: the dotenv_variables plan limit), raise the limit given to aws-oidc",
 		}
 	}
 	if size >= limits.MaxBytes {
+		from := ""
+		if oldSize > 0 {
+			from = fmt.Sprintf(" (%d of them already in the file)", oldSize)
+		}
 		return &DotenvError{
 			Rule: RuleSize,
-			Reason: fmt.Sprintf("the file would be %d bytes; GitLab accepts only files smaller than %d bytes (instance limit dotenv_size)",
-				size, limits.MaxBytes),
+			Reason: fmt.Sprintf("the file would be %d bytes%s; GitLab accepts only files smaller than %d bytes (instance limit dotenv_size)",
+				size, from, limits.MaxBytes),
 			Fix: "use a shorter --prefix or fewer roles per dotenv file, or ask a GitLab administrator to raise the " +
 				"dotenv_size plan limit and raise the limit given to aws-oidc to match",
 		}
@@ -360,6 +370,9 @@ func WriteDotenv(path string, vars []Var, limits DotenvLimits) error {
 				Fix: fixExisting,
 			}
 		}
+		if errors.As(err, &refused) {
+			return fmt.Errorf("cannot write the dotenv file: %w", err)
+		}
 		return fmt.Errorf("failed to read the existing dotenv file: %w", err)
 	}
 
@@ -398,6 +411,7 @@ func mergeDotenv(existing []byte, vars []Var, limits DotenvLimits) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
+	oldCount := len(merged)
 	index := make(map[string]int, len(merged)+len(vars))
 	for i, v := range merged {
 		index[v.Key] = i
@@ -419,7 +433,7 @@ func mergeDotenv(existing []byte, vars []Var, limits DotenvLimits) ([]byte, erro
 		b.WriteByte('\n')
 	}
 	data := b.Bytes()
-	if err := checkLimits(len(data), len(merged), limits); err != nil {
+	if err := checkLimits(len(data), len(merged), limits, len(existing), oldCount); err != nil {
 		return nil, err
 	}
 

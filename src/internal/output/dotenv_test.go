@@ -407,6 +407,9 @@ func TestWriteDotenv_limits(t *testing.T) {
 			if !strings.Contains(err.Error(), setting) || !strings.Contains(de.Hint(), setting) {
 				t.Errorf("error %q / hint %q does not name the instance setting %q", err, de.Hint(), setting)
 			}
+			if tc.existing != "" && !strings.Contains(err.Error(), "already in the file") {
+				t.Errorf("error %q does not say how much the existing file holds", err)
+			}
 			if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
 				t.Errorf("directory changed (-before +after):\n%s", diff)
 			}
