@@ -371,7 +371,8 @@ func WriteDotenv(path string, vars []Var, limits DotenvLimits) error {
 			}
 		}
 		if errors.As(err, &refused) {
-			return fmt.Errorf("cannot write the dotenv file: %w", err)
+			// Already names the path and the refusal; the caller adds context.
+			return err
 		}
 		return fmt.Errorf("failed to read the existing dotenv file: %w", err)
 	}
@@ -380,10 +381,8 @@ func WriteDotenv(path string, vars []Var, limits DotenvLimits) error {
 	if err != nil {
 		return withPath(err, path)
 	}
-	if err := atomicfile.Write(path, data, dotenvMode); err != nil {
-		return fmt.Errorf("failed to write the dotenv file: %w", err)
-	}
-	return nil
+	// atomicfile's errors name the path and the failed step.
+	return atomicfile.Write(path, data, dotenvMode)
 }
 
 // checkNewVars validates the variables we are about to write.

@@ -88,7 +88,7 @@ func GitHubOutputs(c credentials.Credentials, s credentials.Session) map[string]
 // then fails the step, and the files live only for this job.
 func WriteGitHub(a *githubactions.Action, vars []Var, outputs map[string]string) error {
 	if a == nil {
-		return errors.New("cannot write github output: no GitHub Actions writer")
+		return errors.New("no GitHub Actions writer")
 	}
 
 	for _, v := range vars {
@@ -102,10 +102,10 @@ func WriteGitHub(a *githubactions.Action, vars []Var, outputs map[string]string)
 	names := orderedOutputNames(outputs)
 	for _, name := range names {
 		if !outputNamePattern.MatchString(name) {
-			return &VarError{Format: "github", Key: name, Reason: "an output name must start with a letter or _ and hold only letters, digits, - and _"}
+			return &VarError{Format: "github", Output: true, Key: name, Reason: "an output name must start with a letter or _ and hold only letters, digits, - and _"}
 		}
 		if reason := githubValueProblem(outputs[name]); reason != "" {
-			return &VarError{Format: "github", Key: name, Reason: reason}
+			return &VarError{Format: "github", Output: true, Key: name, Reason: reason}
 		}
 	}
 
@@ -176,24 +176,24 @@ func orderedOutputNames(outputs map[string]string) []string {
 func checkCommandFile(a *githubactions.Action, name string) error {
 	path := a.Getenv(name)
 	if path == "" {
-		return fmt.Errorf("cannot write github output: %w", &githubactions.EnvMissingError{Name: name})
+		return fmt.Errorf("the runner gave no command file: %w", &githubactions.EnvMissingError{Name: name})
 	}
 	info, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// The library creates the file; its directory must exist.
 		if dirInfo, err := os.Stat(filepath.Dir(path)); err != nil || !dirInfo.IsDir() {
-			return fmt.Errorf("cannot write github output: %s is %q, whose directory does not exist", name, path)
+			return fmt.Errorf("%s is %q, whose directory does not exist", name, path)
 		}
 		return nil
 	case err != nil:
-		return fmt.Errorf("cannot write github output: failed to inspect %s %q: %w", name, path, err)
+		return fmt.Errorf("failed to inspect %s %q: %w", name, path, err)
 	case !info.Mode().IsRegular():
-		return fmt.Errorf("cannot write github output: %s is %q, which is not a regular file", name, path)
+		return fmt.Errorf("%s is %q, which is not a regular file", name, path)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
-		return fmt.Errorf("cannot write github output: %s %q is not writable: %w", name, path, err)
+		return fmt.Errorf("%s %q is not writable: %w", name, path, err)
 	}
 	return f.Close()
 }
@@ -261,7 +261,7 @@ func recoverPanic(hidden []string, fn func()) (err error) {
 			// Keep no reference to the original: its text holds a secret.
 			cause = errors.New(clean)
 		}
-		err = fmt.Errorf("failed to write github output: %w", cause)
+		err = fmt.Errorf("go-githubactions failed: %w", cause)
 	}()
 	fn()
 	return nil

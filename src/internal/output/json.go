@@ -26,7 +26,7 @@ type credentialProcess struct {
 // on one line.
 func WriteJSON(w io.Writer, c credentials.Credentials) error {
 	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
-		return errors.New("cannot write credential_process output: the credentials have no access key id or no secret access key")
+		return errors.New("the credentials have no access key id or no secret access key")
 	}
 	doc := credentialProcess{
 		Version:         1,
@@ -39,10 +39,10 @@ func WriteJSON(w io.Writer, c credentials.Credentials) error {
 	}
 	data, err := json.Marshal(doc)
 	if err != nil {
-		return fmt.Errorf("failed to encode credential_process output: %w", err)
+		return fmt.Errorf("failed to encode the credential_process document: %w", err)
 	}
 	if _, err := w.Write(append(data, '\n')); err != nil {
-		return fmt.Errorf("failed to write credential_process output: %w", err)
+		return fmt.Errorf("failed to write the credential_process document: %w", err)
 	}
 	return nil
 }

@@ -7,11 +7,13 @@ import (
 	"strings"
 )
 
-// VarError reports a variable that an output format cannot carry safely. It
-// never holds the value.
+// VarError reports a variable or step output that an output format cannot
+// carry safely. It never holds the value.
 type VarError struct {
 	// Format is the output format: "shell" or "github".
 	Format string
+	// Output is true when Key names a GitHub step output, not a variable.
+	Output bool
 	// Key is the variable or output name concerned.
 	Key string
 	// Reason says what is wrong, for people.
@@ -19,7 +21,11 @@ type VarError struct {
 }
 
 func (e *VarError) Error() string {
-	return fmt.Sprintf("cannot write %s output: variable %q: %s", e.Format, shorten(e.Key), e.Reason)
+	what := "variable"
+	if e.Output {
+		what = "step output"
+	}
+	return fmt.Sprintf("%s %q: %s", what, shorten(e.Key), e.Reason)
 }
 
 // WriteShell writes one `export KEY='value'` line per variable, for
