@@ -31,7 +31,15 @@ const (
 	ReasonParentNotDirectory Reason = "parent_not_directory"
 	// ReasonTooLarge: an existing file is larger than the caller accepts.
 	ReasonTooLarge Reason = "too_large"
+	// ReasonEmpty: no path was given.
+	ReasonEmpty Reason = "empty"
 )
+
+// emptyPath refuses an empty path, which would otherwise resolve to the
+// working directory.
+func emptyPath() error {
+	return &RefusedError{Reason: ReasonEmpty, Detail: "the path is empty", Fix: "give the path of a file"}
+}
 
 // RefusedError reports a path that is not safe or not possible to read or
 // replace. Nothing was written when it is returned.
@@ -68,6 +76,9 @@ func Write(path string, data []byte, perm os.FileMode) error {
 // symbolic link, a directory or any other non-regular file, and a file
 // larger than maxBytes (maxBytes <= 0 means no limit).
 func ReadExisting(path string, maxBytes int64) ([]byte, bool, error) {
+	if path == "" {
+		return nil, false, emptyPath()
+	}
 	info, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
@@ -170,6 +181,9 @@ var osFS = fileSystem{
 }
 
 func (fsys fileSystem) write(path string, data []byte, perm os.FileMode) (retErr error) {
+	if path == "" {
+		return emptyPath()
+	}
 	dir := filepath.Dir(path)
 	if err := checkParent(path, dir); err != nil {
 		return err

@@ -146,6 +146,11 @@ func TestWrite_refusals(t *testing.T) {
 			reason: ReasonNoParent,
 		},
 		{
+			name:   "dot",
+			setup:  func(t *testing.T, dir string) string { return filepath.Join(dir, ".") },
+			reason: ReasonDirectory,
+		},
+		{
 			name: "parent_is_a_file",
 			setup: func(t *testing.T, dir string) string {
 				mustWrite(t, filepath.Join(dir, "file"), "x")
@@ -296,6 +301,17 @@ func TestWrite_directory_sync_failure_is_reported(t *testing.T) {
 	want := map[string]entry{"aws.env": {Mode: 0o600, Content: "NEW=1\n"}}
 	if diff := cmp.Diff(want, snapshot(t, dir)); diff != "" {
 		t.Errorf("directory (-want +got):\n%s", diff)
+	}
+}
+
+func TestEmptyPath(t *testing.T) {
+	t.Parallel()
+	var refused *RefusedError
+	if err := Write("", []byte("x"), 0o600); !errors.As(err, &refused) || refused.Reason != ReasonEmpty {
+		t.Errorf("Write(\"\") error = %v, want a refusal", err)
+	}
+	if _, _, err := ReadExisting("", 0); !errors.As(err, &refused) || refused.Reason != ReasonEmpty {
+		t.Errorf("ReadExisting(\"\") error = %v, want a refusal", err)
 	}
 }
 
