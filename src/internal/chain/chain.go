@@ -1,0 +1,177 @@
+// Package chain owns role chaining: the AssumeRole hops that follow the web
+// identity exchange, signed with the credentials of the hop before, with an
+// external id and session tags. GitLab tokens cannot carry AWS's session tag
+// claim, so a chained hop is the only way to give a GitLab job
+// attribute-based access; the tags can be taken from the token's claims,
+// sanitised to AWS's rules. AWS caps chained sessions at one hour: the
+// duration is clamped here, and the caller told.
+package chain
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+)
+
+// MaxDuration is AWS's cap on a session assumed with the credentials of
+// another role session ("role chaining").
+const MaxDuration = time.Hour
+
+// FirstHopDuration is asked for the web identity session of a chain: its
+// credentials only sign the next hop, so the shortest session STS grants is
+// enough, and it can never exceed the role's MaxSessionDuration.
+const FirstHopDuration = role.MinDuration
+
+// ClampDuration caps d at MaxDuration and reports whether it did.
+func ClampDuration(d time.Duration) (time.Duration, bool) {
+	if d > MaxDuration {
+		return MaxDuration, true
+	}
+	return d, false
+}
+
+var externalIDRE = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+
+// ParseExternalID checks an external id against STS's rules: 2 to 1224
+// characters of letters, digits and +=,.@:/-.
+func ParseExternalID(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || (len(s) >= 2 && len(s) <= 1224 && externalIDRE.MatchString(s)) {
+		return s, nil
+	}
+	return "", &role.FieldError{Field: "external-id", Msg: fmt.Sprintf("%q must be 2 to 1224 characters of letters, digits and +=,.@:/-", s)}
+}
+
+// Request is the chain after the web identity hop.
+type Request struct {
+	// Roles are the roles to assume, in order.
+	Roles       []role.ARN
+	SessionName string
+	ExternalID  string
+	// Duration is the final session's, at most MaxDuration.
+	Duration time.Duration
+	// Tags and TransitiveTagKeys go with the first chained hop; transitive
+	// tags then pass on to every later hop on their own (AWS refuses a later
+	// hop that sets them again).
+	Tags              []exchange.Tag
+	TransitiveTagKeys []string
+	// Policy and PolicyARNs limit the final session, the one handed out.
+	Policy     string
+	PolicyARNs []string
+}
+
+// NewClient makes the client of one hop from the credentials of the hop
+// before.
+type NewClient func(credentials.Credentials) exchange.RoleClient
+
+// Run assumes every role of req in order, starting from the web identity
+// session first, and returns the final session.
+func Run(ctx context.Context, newClient NewClient, first exchange.Result, req Request, retry exchange.Retry, log *slog.Logger) (exchange.Result, error) {
+	prev := first
+	for i, arn := range req.Roles {
+		hop := exchange.RoleRequest{
+			RoleARN:     arn.String(),
+			SessionName: req.SessionName,
+			ExternalID:  req.ExternalID,
+			Duration:    MaxDuration,
+		}
+		if i == 0 {
+			hop.Tags, hop.TransitiveTagKeys = req.Tags, req.TransitiveTagKeys
+		}
+		last := i == len(req.Roles)-1
+		if last {
+			hop.Duration, hop.Policy, hop.PolicyARNs = req.Duration, req.Policy, req.PolicyARNs
+		}
+		res, err := exchange.AssumeRole(ctx, newClient(prev.Credentials), hop, retry, log)
+		if err != nil {
+			return exchange.Result{}, &HopError{Hop: i + 1, RoleARN: arn.String(), From: prev.AssumedRoleARN, Tags: hop.Tags, ExternalID: hop.ExternalID != "", Err: err}
+		}
+		log.Debug(fmt.Sprintf("chained hop %d: %s (packed policy %d%%)", i+1, res.AssumedRoleARN, res.PackedPolicySize))
+		prev = res
+	}
+	return prev, nil
+}
+
+// HopError is a failed chained hop.
+type HopError struct {
+	// Hop counts the chained hops from 1.
+	Hop     int
+	RoleARN string
+	// From is the session whose credentials signed the request.
+	From       string
+	Tags       []exchange.Tag
+	ExternalID bool
+	Err        error
+}
+
+func (e *HopError) Error() string {
+	return fmt.Sprintf("chained hop %d to %q failed: %v", e.Hop, e.RoleARN, e.Err)
+}
+
+func (e *HopError) Unwrap() error { return e.Err }
+
+// Hint says what to change, from STS's error code.
+func (e *HopError) Hint() string {
+	x, ok := e.Err.(*exchange.Error)
+	if !ok {
+		return ""
+	}
+	from := e.From
+	if from == "" {
+		from = "the previous role's session"
+	}
+	switch {
+	case x.Transient():
+		return fmt.Sprintf("STS kept failing with %s; retry the job, or raise --max-attempts and --timeout", x.Code)
+	case x.Code == "PackedPolicyTooLarge":
+		return PackedPolicyHint(e.Tags)
+	case x.Code == "AccessDenied":
+		need := "sts:AssumeRole"
+		if len(e.Tags) > 0 {
+			need += " and sts:TagSession"
+		}
+		h := fmt.Sprintf("the trust policy of %s must allow the principal %s (or its role) %s, and that role's permissions must allow %s on %s",
+			e.RoleARN, from, need, need, e.RoleARN)
+		if e.ExternalID {
+			h += "; the trust policy's sts:ExternalId condition must equal --external-id"
+		} else {
+			h += "; if the trust policy has an sts:ExternalId condition, pass --external-id"
+		}
+		return h
+	case x.Code == "ValidationError" && strings.Contains(strings.ToLower(x.Message), "duration"):
+		return "chained sessions last at most one hour and at most the role's MaxSessionDuration: lower --duration"
+	}
+	return ""
+}
+
+// PackedPolicyHint names the tags to drop when the session tags and policies
+// do not fit STS's packed size, largest first.
+func PackedPolicyHint(tags []exchange.Tag) string {
+	if len(tags) == 0 {
+		return "the session policy is too large once packed: shorten --policy or use fewer --policy-arn"
+	}
+	sorted := append([]exchange.Tag(nil), tags...)
+	sortBySize(sorted)
+	var names []string
+	for _, t := range sorted[:min(len(sorted), 5)] {
+		names = append(names, fmt.Sprintf("%s (%d characters)", t.Key, len(t.Key)+len(t.Value)))
+	}
+	return fmt.Sprintf("the %d session tags and the session policy are too large once packed: drop tags, largest first: %s; "+
+		"with --tags-from-claims, pass only the tags your policies read with --tag instead", len(tags), strings.Join(names, ", "))
+}
+
+func sortBySize(tags []exchange.Tag) {
+	size := func(t exchange.Tag) int { return len(t.Key) + len(t.Value) }
+	for i := 1; i < len(tags); i++ {
+		for j := i; j > 0 && size(tags[j]) > size(tags[j-1]); j-- {
+			tags[j], tags[j-1] = tags[j-1], tags[j]
+		}
+	}
+}
