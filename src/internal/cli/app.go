@@ -60,6 +60,9 @@ func newApp(env Env) *cli.App {
 		},
 		Commands: []*cli.Command{
 			assumeCommand(env),
+			claimsCommand(env),
+			trustPolicyCommand(env),
+			doctorCommand(env),
 			versionCommand(env),
 		},
 	}

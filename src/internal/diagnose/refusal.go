@@ -21,6 +21,9 @@ type Facts struct {
 	RoleARN string
 	// GitHub is true for a GitHub Actions token.
 	GitHub bool
+	// TrustPolicy, when known (doctor --trust-policy), turns an AccessDenied
+	// into the condition that failed.
+	TrustPolicy *Policy
 }
 
 // Cause is one diagnosed reason for a failure.
@@ -80,6 +83,9 @@ func Refusal(code, message string, f Facts) Cause {
 	}
 	switch code {
 	case "AccessDenied", "AccessDeniedException":
+		if f.TrustPolicy != nil {
+			return trustPolicyVerdict(f)
+		}
 		return Cause{ID: "trust-policy", Fix: trustPolicyFix(f, host)}
 	case "InvalidIdentityToken":
 		return Cause{ID: "invalid-token", Fix: fmt.Sprintf(
@@ -135,6 +141,20 @@ func trustPolicyFix(f Facts, host string) string {
 	b.WriteString(". A condition with a wildcard (*) must use StringLike, not StringEquals; " +
 		"a role limited to some branches or tags refuses the others")
 	return b.String()
+}
+
+// trustPolicyVerdict explains an AccessDenied from the trust policy the user
+// gave: the condition that failed, or, when the policy allows the token,
+// that the role's real policy must be another one.
+func trustPolicyVerdict(f Facts) Cause {
+	v := f.TrustPolicy.Evaluate(f)
+	if v.Allowed {
+		return Cause{ID: "trust-policy-differs", Fix: "the trust policy given allows this token (" + strings.Join(v.Reasons, "; ") +
+			"), yet AWS refused: the role's real trust policy is another one. Compare it with `aws iam get-role --role-name <name>`; " +
+			"also check that the provider ARN in it exists in the role's account"}
+	}
+	return Cause{ID: "trust-policy", Fix: "the role's trust policy does not allow this token: " + strings.Join(v.Reasons, "; ") +
+		". A condition with a wildcard (*) must use StringLike, not StringEquals"}
 }
 
 func quoteList(values []string) string {

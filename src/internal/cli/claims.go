@@ -1,0 +1,223 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+)
+
+// tokenFlags are the token flags of `assume`, shared by the diagnosis
+// commands so that they find the same token the same way. The specs are
+// looked up by name in assumeFlags: one declaration, one meaning.
+func tokenFlags(names ...string) []flagSpec {
+	var out []flagSpec
+	for _, s := range assumeFlags {
+		if slices.Contains(names, s.Name) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// readToken reads and decodes the job's token with assume's rules (flag,
+// then $AWS_OIDC_TOKEN_ENV, then AWS_OIDC_TOKEN/GITLAB_OIDC_TOKEN, then
+// $AWS_WEB_IDENTITY_TOKEN_FILE, then GitHub's endpoint). It does not check
+// expiry or audience: callers decide what those mean for them.
+func readToken(c *cli.Context, l lookup, env Env) (*token.Token, *AssumeConfig, error) {
+	cfg := &AssumeConfig{Platform: ci.Detect(env.Getenv), Region: "us-east-1"}
+	if err := parseToken(l, cfg, env); err != nil {
+		return nil, cfg, err
+	}
+	src := (&assumeRun{cfg: cfg, env: env}).tokenSource()
+	raw, err := src.Token(c.Context)
+	if err != nil {
+		return nil, cfg, &TokenError{Err: err, Platform: cfg.Platform}
+	}
+	tok, err := token.Parse(raw)
+	if err != nil {
+		return nil, cfg, &TokenError{Err: err, Platform: cfg.Platform}
+	}
+	return tok, cfg, nil
+}
+
+var claimsFlags = append(tokenFlags("token-env", "token-file", "audience"),
+	flagSpec{Name: "format", Envs: []string{"AWS_OIDC_FORMAT"}, Usage: "output format: text or json", Default: "text"},
+)
+
+func claimsCommand(env Env) *cli.Command {
+	return &cli.Command{
+		Name:  "claims",
+		Usage: "show the token's claims that a trust policy matches, and the conditions to write",
+		Description: "Decodes the job's ID token without verifying it (same token flags as assume) and prints iss, aud, " +
+			"sub, project_path, namespace_path, ref, ref_type, ref_protected, environment and exp, then the exact " +
+			"condition keys and values an IAM trust policy must use for this job. Never the token or its signature.\n\n" +
+			"Exit codes: 0 shown, 2 invalid flags, 3 no token or not a JWT.",
+		Flags:        flags(claimsFlags),
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &UsageError{Err: err} },
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErr("unexpected argument %q: claims takes flags only", c.Args().First())
+			}
+			l := newLookup(c, env.Getenv, claimsFlags)
+			format, from := l.String("format")
+			if format != "text" && format != "json" {
+				return &role.FieldError{Field: "format", Msg: fmt.Sprintf("unknown format %q (from %s; valid: text, json)", format, from)}
+			}
+			tok, cfg, err := readToken(c, l, env)
+			if err != nil {
+				return err
+			}
+			view := newClaimsView(tok, cfg.Audience, env.Now())
+			if format == "json" {
+				return view.writeJSON(env.Stdout)
+			}
+			return view.writeText(env.Stdout)
+		},
+	}
+}
+
+// claimsView is what `claims` shows: safe claims only, by construction.
+type claimsView struct {
+	Issuer        string            `json:"iss"`
+	Audience      []string          `json:"aud"`
+	Subject       string            `json:"sub"`
+	ProjectPath   string            `json:"project_path,omitempty"`
+	NamespacePath string            `json:"namespace_path,omitempty"`
+	Ref           string            `json:"ref,omitempty"`
+	RefType       string            `json:"ref_type,omitempty"`
+	RefProtected  string            `json:"ref_protected,omitempty"`
+	Environment   string            `json:"environment,omitempty"`
+	Repository    string            `json:"repository,omitempty"`
+	Expires       string            `json:"exp"`
+	ExpiresIn     int64             `json:"expires_in_seconds"`
+	Expired       bool              `json:"expired"`
+	Alg           string            `json:"alg"`
+	Kid           string            `json:"kid,omitempty"`
+	Provider      string            `json:"provider_url"`
+	Conditions    map[string]string `json:"conditions"`
+	// AudienceOK is set when --audience was given.
+	AudienceOK *bool  `json:"audience_matches,omitempty"`
+	Want       string `json:"-"`
+	left       time.Duration
+}
+
+func newClaimsView(tok *token.Token, wantAud string, now time.Time) claimsView {
+	c := tok.Claims
+	host := diagnose.IssuerHost(c.Issuer)
+	v := claimsView{
+		Issuer: c.Issuer, Audience: c.Audience, Subject: c.Subject,
+		ProjectPath: c.ProjectPath, NamespacePath: c.NamespacePath,
+		Ref: c.Ref, RefType: c.RefType, RefProtected: c.RefProtected, Environment: c.Environment,
+		Repository: c.Repository,
+		Expires:    c.ExpiresAt.UTC().Format(time.RFC3339),
+		Alg:        tok.Header.Alg, Kid: tok.Header.Kid,
+		Provider:   "https://" + host,
+		Conditions: map[string]string{},
+		Want:       wantAud,
+		left:       c.ExpiresAt.Sub(now),
+	}
+	v.ExpiresIn = int64(v.left / time.Second)
+	v.Expired = v.left <= 0
+	if c.Subject != "" {
+		v.Conditions[host+":sub"] = c.Subject
+	}
+	if len(c.Audience) > 0 {
+		v.Conditions[host+":aud"] = c.Audience[0]
+	}
+	if wantAud != "" {
+		ok := slices.Contains(c.Audience, wantAud)
+		v.AudienceOK = &ok
+	}
+	if v.Audience == nil {
+		v.Audience = []string{}
+	}
+	return v
+}
+
+func (v claimsView) writeJSON(w io.Writer) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func (v claimsView) writeText(w io.Writer) error {
+	var b strings.Builder
+	row := func(k, val string) {
+		if val == "" {
+			val = "(not set)"
+		}
+		fmt.Fprintf(&b, "%-15s %s\n", k, val)
+	}
+	row("iss", v.Issuer)
+	row("aud", strings.Join(v.Audience, ", "))
+	row("sub", v.Subject)
+	if v.Repository == "" {
+		row("project_path", v.ProjectPath)
+		row("namespace_path", v.NamespacePath)
+	} else {
+		row("repository", v.Repository)
+	}
+	row("ref", v.Ref)
+	row("ref_type", v.RefType)
+	row("ref_protected", v.RefProtected)
+	row("environment", v.Environment)
+	if v.Expired {
+		row("exp", fmt.Sprintf("%s (expired %s ago)", v.Expires, (-v.left).Round(time.Second)))
+	} else {
+		row("exp", fmt.Sprintf("%s (%s left)", v.Expires, v.left.Round(time.Second)))
+	}
+	if v.AudienceOK != nil {
+		if *v.AudienceOK {
+			row("audience", fmt.Sprintf("contains %q", v.Want))
+		} else {
+			row("audience", fmt.Sprintf("does NOT contain %q (--audience)", v.Want))
+		}
+	}
+
+	host := diagnose.IssuerHost(v.Issuer)
+	b.WriteString("\nAn IAM role trust policy lets this job in with:\n")
+	fmt.Fprintf(&b, "  Principal  {\"Federated\": \"arn:aws:iam::<account>:oidc-provider/%s\"}\n", host)
+	fmt.Fprintf(&b, "  Action     %q\n", diagnose.WebIdentityAction)
+	b.WriteString("  Condition  \"StringEquals\": {\n")
+	keys := make([]string, 0, len(v.Conditions))
+	for k := range v.Conditions {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		sep := ","
+		if i == len(keys)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "    %q: %q%s\n", k, v.Conditions[k], sep)
+	}
+	b.WriteString("  }\n")
+	fmt.Fprintf(&b, "The IAM OIDC provider's URL must be %q, with %s among its audiences.\n", v.Provider, quoteFirst(v.Audience))
+	b.WriteString("A value with a wildcard (*) needs StringLike instead of StringEquals.\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func quoteFirst(v []string) string {
+	if len(v) == 0 {
+		return "the token's audience"
+	}
+	return fmt.Sprintf("%q", v[0])
+}

@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+)
+
+var trustPolicyFlags = append(tokenFlags("token-env", "token-file"),
+	flagSpec{Name: "audience", Envs: []string{"AWS_OIDC_AUDIENCE"}, Usage: "the aud the jobs request in id_tokens: (default: the issuer URL)"},
+	flagSpec{Name: "issuer", Envs: []string{"AWS_OIDC_ISSUER", "CI_SERVER_URL"}, Usage: "the GitLab instance URL, as in the token's iss"},
+	flagSpec{Name: "account", Envs: []string{"AWS_OIDC_ACCOUNT"}, Usage: "12-digit AWS account id that holds the IAM OIDC provider and the role"},
+	flagSpec{Name: "partition", Envs: []string{"AWS_OIDC_PARTITION"}, Usage: "AWS partition: aws, aws-cn, aws-us-gov, ...", Default: "aws"},
+	flagSpec{Name: "project", Usage: "project path allowed, group/project (repeatable)", Multi: true},
+	flagSpec{Name: "group", Usage: "group whose projects (subgroups included) are allowed (repeatable)", Multi: true},
+	flagSpec{Name: "branch", Usage: "branch allowed, * and ? as wildcards (repeatable)", Multi: true},
+	flagSpec{Name: "tag", Usage: "tag allowed, * and ? as wildcards (repeatable)", Multi: true},
+	flagSpec{Name: "ref-type", Usage: "allow only branches or only tags: branch or tag"},
+	flagSpec{Name: "protected-only", Usage: "only protected refs; AWS cannot see ref_protected, so name the protected refs with --branch/--tag", Bool: true},
+	flagSpec{Name: "environment", Usage: "only jobs of this environment (AWS cannot see it: refused with an explanation)"},
+	flagSpec{Name: "allow-any-project", Usage: "accept a policy that trusts every project on the instance", Bool: true},
+	flagSpec{Name: "format", Usage: "json (the trust policy) or terraform (provider and role)", Default: "json"},
+	flagSpec{Name: "role-name", Usage: "role name in the terraform output", Default: "gitlab-ci"},
+	flagSpec{Name: "check", Usage: "check this existing trust policy file instead of generating one (also takes `aws iam get-role` output)"},
+)
+
+func trustPolicyCommand(env Env) *cli.Command {
+	return &cli.Command{
+		Name:  "trust-policy",
+		Usage: "generate an IAM role trust policy for GitLab CI jobs, or check an existing one",
+		Description: "Generates the trust policy (or Terraform for the provider and role) that lets the named projects, " +
+			"groups, branches and tags assume a role: StringEquals for exact values, StringLike as soon as one holds a " +
+			"wildcard. With --check FILE it reports every problem it sees in an existing policy, and with a token " +
+			"available (same token flags as assume) whether this job's token satisfies it, and why not.\n\n" +
+			"Exit codes: 0 fine, 1 --check found a problem, 2 invalid flags, 3 token unreadable.",
+		Flags:        flags(trustPolicyFlags),
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &UsageError{Err: err} },
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErr("unexpected argument %q: trust-policy takes flags only", c.Args().First())
+			}
+			l := newLookup(c, env.Getenv, trustPolicyFlags)
+			if path, _ := l.String("check"); path != "" {
+				return checkTrustPolicy(c, l, env, path)
+			}
+			return generateTrustPolicy(l, env)
+		},
+	}
+}
+
+func generateTrustPolicy(l lookup, env Env) error {
+	format, from := l.String("format")
+	if format != "json" && format != "terraform" {
+		return &role.FieldError{Field: "format", Msg: fmt.Sprintf("unknown format %q (from %s; valid: json, terraform)", format, from)}
+	}
+	issuer, _ := l.String("issuer")
+	audience, _ := l.String("audience")
+	if audience == "" {
+		// GitLab's guide uses the instance URL as the audience.
+		audience = issuer
+	}
+	spec := diagnose.Spec{
+		Issuer:   strings.TrimSpace(issuer),
+		Audience: audience,
+		Projects: l.Strings("project"),
+		Groups:   l.Strings("group"),
+		Branches: l.Strings("branch"),
+		Tags:     l.Strings("tag"),
+	}
+	spec.Partition, _ = l.String("partition")
+	spec.Account, _ = l.String("account")
+	spec.RefType, _ = l.String("ref-type")
+	if !containsString(role.PartitionNames(), spec.Partition) {
+		return &role.FieldError{Field: "partition", Msg: fmt.Sprintf("unknown partition %q (valid: %s)", spec.Partition, strings.Join(role.PartitionNames(), ", "))}
+	}
+	var err error
+	if spec.AllowAnyProject, err = l.Bool("allow-any-project"); err != nil {
+		return err
+	}
+	if env, _ := l.String("environment"); env != "" {
+		return &role.FieldError{Field: "environment", Msg: fmt.Sprintf("AWS cannot restrict a role to the environment %q: for GitLab tokens IAM offers only the aud and sub claims as condition keys, and sub holds no environment. Restrict by --branch/--tag (protected ones), or assume a first role and chain to a second with session tags", env)}
+	}
+	protected, err := l.Bool("protected-only")
+	if err != nil {
+		return err
+	}
+	if protected && len(spec.Branches) == 0 && len(spec.Tags) == 0 {
+		return &role.FieldError{Field: "protected-only", Msg: "AWS cannot see ref_protected (IAM offers only aud and sub for GitLab tokens): name the protected refs with --branch and --tag, and keep them protected in the project's settings"}
+	}
+	if spec.Issuer == "" {
+		return &role.FieldError{Field: "issuer", Msg: "no issuer: give --issuer https://gitlab.example.com (in a job, $CI_SERVER_URL is used)"}
+	}
+	doc, err := diagnose.Generate(spec)
+	var specErr *diagnose.SpecError
+	var anyErr *diagnose.AnyProjectError
+	switch {
+	case errors.As(err, &specErr):
+		return &role.FieldError{Field: specErr.Field, Msg: specErr.Msg}
+	case errors.As(err, &anyErr):
+		return &role.FieldError{Field: "project", Msg: anyErr.Error()}
+	case err != nil:
+		return err
+	}
+	var out []byte
+	if format == "terraform" {
+		name, _ := l.String("role-name")
+		out, err = doc.Terraform(spec, name)
+	} else {
+		out, err = doc.JSON()
+	}
+	if err != nil {
+		return err
+	}
+	if protected {
+		fmt.Fprintln(env.Stderr, "note: AWS cannot check ref_protected; this policy allows the refs named, so keep exactly those protected in the project's settings")
+	}
+	_, err = env.Stdout.Write(out)
+	return err
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// PolicyError is a trust policy with problems, found by --check.
+type PolicyError struct {
+	Path     string
+	Failures int
+	// Refused is set when the job's token does not satisfy the policy.
+	Refused bool
+}
+
+func (e *PolicyError) Error() string {
+	switch {
+	case e.Failures > 0 && e.Refused:
+		return fmt.Sprintf("trust policy %q has %d problem(s) and refuses this job's token", e.Path, e.Failures)
+	case e.Refused:
+		return fmt.Sprintf("trust policy %q refuses this job's token", e.Path)
+	}
+	return fmt.Sprintf("trust policy %q has %d problem(s)", e.Path, e.Failures)
+}
+
+// Hint implements the hinter of Hint.
+func (e *PolicyError) Hint() string {
+	return "fix what is listed above; `aws-oidc trust-policy --project <group>/<project> --account <id>` prints a policy that works"
+}
+
+func readTrustPolicy(path, field string) (*diagnose.Policy, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &role.FieldError{Field: field, Msg: fmt.Sprintf("failed to read trust policy %q: %v", path, err)}
+	}
+	p, err := diagnose.ParsePolicy(b)
+	if err != nil {
+		return nil, &role.FieldError{Field: field, Msg: fmt.Sprintf("trust policy %q: %v", path, err)}
+	}
+	return p, nil
+}
+
+func checkTrustPolicy(c *cli.Context, l lookup, env Env, path string) error {
+	p, err := readTrustPolicy(path, "check")
+	if err != nil {
+		return err
+	}
+	tok, _, err := readToken(c, l, env)
+	var missing *token.MissingError
+	switch {
+	case errors.As(err, &missing):
+		tok = nil // checked statically only
+	case err != nil:
+		return err
+	}
+	expect := diagnose.Expect{}
+	expect.Issuer, _ = l.String("issuer")
+	if aud, _ := l.String("audience"); aud != "" {
+		expect.Audience = []string{aud}
+	}
+	if tok != nil {
+		expect.Issuer, expect.Audience = tok.Claims.Issuer, tok.Claims.Audience
+	}
+	findings := p.Check(expect)
+	pe := &PolicyError{Path: path}
+	w := env.Stdout
+	for _, f := range findings {
+		writeLine(w, f.Level.String(), f.Problem)
+		if f.Fix != "" {
+			fmt.Fprintf(w, "      fix: %s\n", f.Fix)
+		}
+		if f.Level == diagnose.Fail {
+			pe.Failures++
+		}
+	}
+	if len(findings) == 0 {
+		writeLine(w, "ok", "no problem seen in the policy itself")
+	}
+	if tok == nil {
+		fmt.Fprintln(w, "      (no token: pass one with --token-env or --token-file to check it against the policy)")
+	} else {
+		v := p.Evaluate(diagnose.Facts{Issuer: tok.Claims.Issuer, Subject: tok.Claims.Subject, Audience: tok.Claims.Audience})
+		status := "ok"
+		if !v.Allowed {
+			status, pe.Refused = "fail", true
+		}
+		writeLine(w, status, fmt.Sprintf("this token (sub %q, aud %s): %s", tok.Claims.Subject, quoteJoin(tok.Claims.Audience), map[bool]string{true: "allowed", false: "refused"}[v.Allowed]))
+		for _, r := range v.Reasons {
+			fmt.Fprintf(w, "      %s\n", r)
+		}
+	}
+	if pe.Failures > 0 || pe.Refused {
+		return pe
+	}
+	return nil
+}
+
+func writeLine(w io.Writer, status, text string) {
+	fmt.Fprintf(w, "%-5s %s\n", status, text)
+}
+
+func quoteJoin(v []string) string {
+	return strings.Join(quoteEach(v), ", ")
+}
