@@ -1,0 +1,138 @@
+package awsconfig
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func creds(id string) credentials.Credentials {
+	return credentials.Credentials{AccessKeyID: id, SecretAccessKey: "secret-" + id, SessionToken: "token-" + id,
+		Expiration: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("missing golden file (run go test -update): %v", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", name, diff)
+	}
+}
+
+func TestWrite(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name                  string
+		existingConfig        string
+		existingCreds         string
+		profiles              []Profile
+		goldenConfig, goldenC string
+	}{
+		{name: "new_files", profiles: []Profile{
+			{Name: "prod", Region: "eu-west-1", Credentials: creds("ASIAPROD")},
+			{Name: "default", Region: "us-east-1", Credentials: creds("ASIADEFAULT")},
+		}, goldenConfig: "new.config.golden", goldenC: "new.credentials.golden"},
+		{name: "merge_keeps_others_replaces_ours",
+			existingConfig: "[default]\nregion = us-west-2\n\n[profile prod]\nregion = old\nrole_arn = old\n[profile other]\noutput = json\n",
+			existingCreds:  "# mine\n[other]\naws_access_key_id = AKIAOTHER\n[ prod ]\naws_access_key_id = OLD\n",
+			profiles:       []Profile{{Name: "prod", Region: "eu-west-1", Credentials: creds("ASIAPROD")}, {Name: "staging", Credentials: creds("ASIASTAGE")}},
+			goldenConfig:   "merge.config.golden", goldenC: "merge.credentials.golden"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			files := Files{Config: filepath.Join(dir, "config"), Credentials: filepath.Join(dir, "credentials")}
+			if tc.existingConfig != "" {
+				os.WriteFile(files.Config, []byte(tc.existingConfig), 0o600)
+				os.WriteFile(files.Credentials, []byte(tc.existingCreds), 0o600)
+			}
+			if err := Write(files, tc.profiles); err != nil {
+				t.Fatal(err)
+			}
+			for path, name := range map[string]string{files.Config: tc.goldenConfig, files.Credentials: tc.goldenC} {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				golden(t, name, b)
+				if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+					t.Errorf("%s mode = %v, want 0600", name, fi.Mode().Perm())
+				}
+			}
+		})
+	}
+}
+
+func TestWriteRefusesAndWritesNothing(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		setup    func(t *testing.T, f Files)
+		profiles []Profile
+		wantErr  string
+	}{
+		{name: "bad_name", profiles: []Profile{{Name: "prod;rm", Credentials: creds("A")}}, wantErr: `invalid --profile: "prod;rm"`},
+		{name: "twice", profiles: []Profile{{Name: "p", Credentials: creds("A")}, {Name: "p", Credentials: creds("B")}}, wantErr: "given twice"},
+		{name: "config_is_symlink", profiles: []Profile{{Name: "p", Credentials: creds("A")}}, wantErr: "symbolic link",
+			setup: func(t *testing.T, f Files) {
+				if err := os.Symlink(filepath.Join(t.TempDir(), "elsewhere"), f.Config); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "credentials_is_directory", profiles: []Profile{{Name: "p", Credentials: creds("A")}}, wantErr: "directory",
+			setup: func(t *testing.T, f Files) { os.Mkdir(f.Credentials, 0o700) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			files := Files{Config: filepath.Join(dir, "config"), Credentials: filepath.Join(dir, "credentials")}
+			if tc.setup != nil {
+				tc.setup(t, files)
+			}
+			before := listDir(t, dir)
+			err := Write(files, tc.profiles)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+			if strings.Contains(err.Error(), "secret-") {
+				t.Errorf("error holds a secret: %v", err)
+			}
+			if diff := cmp.Diff(before, listDir(t, dir)); diff != "" {
+				t.Errorf("files changed after a failure (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
