@@ -77,13 +77,21 @@ func Run(t testing.TB, leaks *Leaks, c Command) Result {
 	}
 	leaks.Output(c.Name+" stderr", r.Stderr)
 	t.Cleanup(func() {
-		if t.Failed() {
+		if t.Failed() || verbose {
+			stdout := r.Stdout
+			if c.StdoutHoldsSecrets {
+				stdout = "(holds credentials by design; not shown)\n"
+			}
 			t.Logf("%s exited %d after %s\n--- stdout:\n%s--- stderr:\n%s", c.Name, r.ExitCode,
-				r.Duration.Round(time.Millisecond), leaks.Redact(r.Stdout), leaks.Redact(r.Stderr))
+				r.Duration.Round(time.Millisecond), leaks.Redact(stdout), leaks.Redact(r.Stderr))
 		}
 	})
 	return r
 }
+
+// verbose logs every process's output (redacted), not only on failure:
+// AWS_OIDC_E2E_VERBOSE=1 go test -v ./tests/e2e/...
+var verbose = os.Getenv("AWS_OIDC_E2E_VERBOSE") == "1"
 
 // Server is a background process owned by a test.
 type Server struct {

@@ -8,5 +8,5 @@ func TestSeaweedFS(t *testing.T) {
 	t.Parallel()
 	leaks := NewLeaks(t, nil)
 	b := StartSeaweedFS(t, leaks, bin, 2)
-	t.Run("guide_snippet", func(t *testing.T) { testGuideSnippet(t, b) })
+	runCases(t, b)
 }

@@ -70,3 +70,13 @@ func checkS3(t *testing.T, b *Bed, leaks *Leaks, env []string, bucket string) {
 		}
 	}
 }
+
+// runCases runs every case against one bed. The cases share the bed and run
+// in parallel; the bed is torn down when all of them are done.
+func runCases(t *testing.T, b *Bed) {
+	t.Run("guide_snippet", func(t *testing.T) { t.Parallel(); testGuideSnippet(t, b) })
+	t.Run("dotenv", func(t *testing.T) { testDotenv(t, b) })
+	t.Run("prefix_two_roles", func(t *testing.T) { testPrefix(t, b) })
+	t.Run("credential_process", func(t *testing.T) { testCredentialProcess(t, b) })
+	t.Run("github", func(t *testing.T) { testGitHub(t, b) })
+}

@@ -8,5 +8,5 @@ func TestVersityGW(t *testing.T) {
 	t.Parallel()
 	leaks := NewLeaks(t, nil)
 	b := StartVersity(t, leaks, bin, 1)
-	t.Run("guide_snippet", func(t *testing.T) { testGuideSnippet(t, b) })
+	runCases(t, b)
 }
