@@ -1,0 +1,180 @@
+// Package bucket owns --check-s3: proving that a role session can reach an
+// S3 bucket, not just that the role was assumed. It asks what a deploy job
+// asks first (HeadBucket, then a ListObjectsV2 of one key under the prefix)
+// and, when S3 refuses, names the permission the role lacks.
+package bucket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+)
+
+// Location is an s3://bucket[/prefix] URL.
+type Location struct {
+	Bucket string
+	Prefix string
+}
+
+func (l Location) String() string {
+	if l.Prefix == "" {
+		return "s3://" + l.Bucket
+	}
+	return "s3://" + l.Bucket + "/" + l.Prefix
+}
+
+// bucketRE is S3's rule for bucket names (3 to 63 of a-z, 0-9, '.', '-',
+// starting and ending with a letter or digit).
+var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+// ParseURL reads s3://bucket[/prefix].
+func ParseURL(s string) (Location, error) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(s), "s3://")
+	if !ok {
+		return Location{}, &role.FieldError{Field: "check-s3", Msg: fmt.Sprintf("%q is not an s3://bucket[/prefix] URL", s)}
+	}
+	name, prefix, _ := strings.Cut(rest, "/")
+	if !bucketRE.MatchString(name) {
+		return Location{}, &role.FieldError{Field: "check-s3", Msg: fmt.Sprintf("%q names the bucket %q; bucket names are 3 to 63 lower-case letters, digits, '.' and '-'", s, name)}
+	}
+	return Location{Bucket: name, Prefix: prefix}, nil
+}
+
+// API is what the check asks of S3.
+type API interface {
+	HeadBucket(ctx context.Context, in *s3.HeadBucketInput, opts ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+}
+
+// ClientOptions are what an S3 client needs.
+type ClientOptions struct {
+	Region string
+	// Endpoint overrides S3's (S3-compatible servers, VPC endpoints); it
+	// switches to path-style addressing, which every such server takes.
+	Endpoint    string
+	HTTPClient  *http.Client
+	Credentials aws.CredentialsProvider
+}
+
+// NewClient builds the S3 client of the check. A few SDK retries are
+// enough: the check proves access, it does not need to outlast an outage.
+func NewClient(o ClientOptions) *s3.Client {
+	opts := s3.Options{
+		Region:      o.Region,
+		Credentials: o.Credentials,
+		AppID:       "aws-oidc",
+		Retryer:     retry.AddWithMaxAttempts(retry.NewStandard(), 3),
+	}
+	if o.Endpoint != "" {
+		opts.BaseEndpoint = aws.String(o.Endpoint)
+		opts.UsePathStyle = true
+	}
+	if o.HTTPClient != nil {
+		opts.HTTPClient = o.HTTPClient
+	}
+	return s3.New(opts)
+}
+
+// Check runs HeadBucket, then ListObjectsV2 for one key under the prefix,
+// each within timeout. It reports how many keys the listing saw (0 or 1).
+func Check(ctx context.Context, client API, loc Location, partition string, timeout time.Duration) (int, error) {
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	_, err := client.HeadBucket(hctx, &s3.HeadBucketInput{Bucket: aws.String(loc.Bucket)})
+	cancel()
+	if err != nil {
+		return 0, newError(loc, partition, "HeadBucket", err)
+	}
+	lctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), MaxKeys: aws.Int32(1)}
+	if loc.Prefix != "" {
+		in.Prefix = aws.String(loc.Prefix)
+	}
+	out, err := client.ListObjectsV2(lctx, in)
+	if err != nil {
+		return 0, newError(loc, partition, "ListObjectsV2", err)
+	}
+	return len(out.Contents), nil
+}
+
+// Error is a failed check.
+type Error struct {
+	Location  Location
+	Partition string
+	// Op is the S3 operation that failed.
+	Op string
+	// Code is S3's error code, or the HTTP status as "http-403".
+	Code   string
+	Status int
+	class  exchange.Class
+	err    error
+}
+
+func newError(loc Location, partition, op string, err error) *Error {
+	e := &Error{Location: loc, Partition: partition, Op: op, err: err}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		e.Status = re.HTTPStatusCode()
+	}
+	e.Code, e.class = exchange.Classify(err)
+	var api smithy.APIError
+	if errors.As(err, &api) && e.Status != 0 && (api.ErrorCode() == "" || api.ErrorCode() == "Forbidden" || api.ErrorCode() == "NotFound") {
+		// HEAD answers carry no body, so the SDK only knows the status.
+		e.Code = http.StatusText(e.Status)
+	}
+	return e
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("failed to check %s: s3 %s failed: %s", e.Location, e.Op, e.Code)
+}
+
+func (e *Error) Unwrap() error { return e.err }
+
+// Transient reports whether another run may pass.
+func (e *Error) Transient() bool { return e.class == exchange.Transient }
+
+// Denied reports an access refusal.
+func (e *Error) Denied() bool {
+	return e.Status == http.StatusForbidden || e.Code == "AccessDenied"
+}
+
+// Hint names what to change.
+func (e *Error) Hint() string {
+	partition := e.Partition
+	if partition == "" {
+		partition = "aws"
+	}
+	arn := fmt.Sprintf("arn:%s:s3:::%s", partition, e.Location.Bucket)
+	switch {
+	case e.Denied():
+		h := fmt.Sprintf("the role is missing s3:ListBucket on %s: allow it in the role's policy (and in the bucket policy, if it has one)", arn)
+		if e.Op == "ListObjectsV2" && e.Location.Prefix != "" {
+			h += fmt.Sprintf("; an s3:prefix condition must allow %q", e.Location.Prefix)
+		}
+		if e.Op == "HeadBucket" {
+			h += "; S3 authorises HeadBucket with s3:ListBucket"
+		}
+		return h
+	case e.Status == http.StatusNotFound || e.Code == "NoSuchBucket":
+		return fmt.Sprintf("the bucket %q does not exist in this partition (%s); check the name in --check-s3", e.Location.Bucket, partition)
+	case e.Status == http.StatusMovedPermanently || e.Code == "PermanentRedirect" || e.Code == "AuthorizationHeaderMalformed":
+		return "the bucket lives in another region: set --region to the bucket's region"
+	case e.Transient():
+		return "S3 did not answer; check the network path to S3 (or --s3-endpoint) and retry"
+	}
+	return ""
+}
