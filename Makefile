@@ -60,9 +60,13 @@ image:
 schema-test:
 	$(GO) test -count=1 ./tests/schema/...
 
-# Runs the component under gitlab-ci-local against a real STS peer.
-component-test: build
-	bash tests/component/run.sh
+# Runs the component's test pipeline under gitlab-ci-local (pinned, cached by
+# tests/component/install.sh) against SeaweedFS from the end-to-end bed. Needs
+# root (network namespace) and the peers.
+component-test:
+	sh tests/peers/install.sh
+	sh tests/component/install.sh
+	$(GO) test -count=1 -timeout 10m ./tests/component/...
 
 # The end-to-end bed against real peers (issue 3).
 .PHONY: peers e2e demo

@@ -1,0 +1,220 @@
+package component
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/e2e"
+	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+)
+
+// gclVersion is pinned: later gitlab-ci-local releases need Node 22.
+const gclVersion = "4.73.0"
+
+// bin holds aws-oidc and fake-gitlab, built once by TestMain.
+var bin e2e.Binaries
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "aws-oidc-component-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin, err = e2e.Build(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "failed to build the programs under test:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// gitlabCILocal finds the pinned gitlab-ci-local that install.sh caches. As
+// with the peers, a missing tool fails the test: CI must never pass by
+// skipping; AWS_OIDC_E2E_SKIP_MISSING=1 makes it a skip for quick local runs.
+func gitlabCILocal(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("AWS_OIDC_GCL_DIR")
+	if dir == "" {
+		cache := os.Getenv("XDG_CACHE_HOME")
+		if cache == "" {
+			cache = filepath.Join(os.Getenv("HOME"), ".cache")
+		}
+		dir = filepath.Join(cache, "aws-oidc", "gitlab-ci-local-"+gclVersion)
+	}
+	path := filepath.Join(dir, "node_modules", ".bin", "gitlab-ci-local")
+	var missing []string
+	if _, err := os.Stat(path); err != nil {
+		missing = append(missing, "gitlab-ci-local "+gclVersion+" at "+path)
+	}
+	for _, tool := range []string{"node", "git", "rsync", "bash"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) > 0 {
+		msg := "missing " + strings.Join(missing, ", ") + ": run tests/component/install.sh"
+		if os.Getenv("AWS_OIDC_E2E_SKIP_MISSING") == "1" {
+			t.Skip(msg + " (skipped because AWS_OIDC_E2E_SKIP_MISSING=1)")
+		}
+		t.Fatal(msg)
+	}
+	return path
+}
+
+// project lays out a scratch git repository the way the component's own
+// project looks to gitlab-ci-local: templates/, the test pipeline as
+// .gitlab-ci.yml, one commit, and an origin remote that names the project
+// (gitlab-ci-local takes CI_PROJECT_PATH and CI_SERVER_FQDN from it). It is
+// fresh, so no .gitlab-ci-local.yml, .gitlab-ci-local-env or variables file
+// of anyone else's can be merged into the pipeline.
+func project(t *testing.T, env []string, variables map[string]string) string {
+	t.Helper()
+	root, err := e2e.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "aws-oidc")
+	if err := os.MkdirAll(filepath.Join(dir, "templates"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, filepath.Join(root, "tests", "component", "pipeline.yml"), filepath.Join(dir, ".gitlab-ci.yml"))
+	templates, _ := filepath.Glob(filepath.Join(root, "templates", "*.yml"))
+	for _, tpl := range templates {
+		copyFile(t, tpl, filepath.Join(dir, "templates", filepath.Base(tpl)))
+	}
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "."},
+		{"-c", "user.name=Component Test", "-c", "user.email=component-test@example.com", "commit", "-q", "-m", "component under test"},
+		{"remote", "add", "origin", "https://gitlab.com/aws-oidc/aws-oidc.git"},
+	} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir, cmd.Env = dir, env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	// The variables file stays out of the commit: gitlab-ci-local reads it
+	// from the working directory; the token never appears on a command line.
+	var b strings.Builder
+	for k, v := range variables {
+		fmt.Fprintf(&b, "%s: %q\n", k, v)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".gitlab-ci-local-variables.yml"), []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestComponentPipeline runs the component's test pipeline: two includes of
+// assume-role (plain and prefixed), a later job that uses both sets of
+// credentials with the AWS CLI against STS and S3, and a job that extends
+// the credentials component's hidden job.
+func TestComponentPipeline(t *testing.T) {
+	gcl := gitlabCILocal(t)
+	if bin.AWSOIDCErr != nil {
+		t.Fatalf("aws-oidc could not be built: %v", bin.AWSOIDCErr)
+	}
+	leaks := e2e.NewLeaks(t, nil)
+	bed := e2e.StartSeaweedFS(t, leaks, bin, 40)
+	token := bed.Mint(t, leaks, fakegitlab.Options{})
+
+	home := t.TempDir()
+	// The real binary first on PATH, then the system (node, git, rsync,
+	// bash); nothing else of this machine's environment, and in particular
+	// no GCL_* variable, which gitlab-ci-local would read as an option.
+	env := e2e.Env(e2e.BaseEnv(home), "PATH", filepath.Dir(bin.AWSOIDC)+":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+	dir := project(t, env, map[string]string{
+		"AWS_OIDC_TOKEN":   token,
+		"TEST_ROLE_ARN":    bed.Roles.Deploy,
+		"TEST_AUDIENCE":    bed.Issuer.URL,
+		"AWS_ENDPOINT_URL": bed.STS,
+		"TEST_BUCKET":      "component-test",
+		// gitlab-ci-local says GITLAB_CI=false; a runner says true, and
+		// aws-oidc's defaults (session name, log sections) follow it.
+		"GITLAB_CI": "true",
+	})
+
+	r := e2e.Run(t, leaks, e2e.Command{
+		Name: "gitlab-ci-local", Path: gcl, Dir: dir, Env: env, NetNS: bed.NetNS,
+		Args: []string{"--force-shell-executor", "--shell-isolation", "--no-color",
+			"--maximum-includes", "10"},
+	})
+	if r.ExitCode != 0 {
+		t.Fatalf("the component pipeline failed (exit %d)", r.ExitCode)
+	}
+	if testing.Verbose() {
+		t.Logf("gitlab-ci-local stdout:\n%s\nstderr:\n%s", leaks.Redact(r.Stdout), leaks.Redact(r.Stderr))
+	}
+
+	// Every job ran and passed.
+	for _, job := range []string{"assume-role", "assume-second", "use-credentials", "use-hidden-job"} {
+		if !regexp.MustCompile(`(?m)^\s*PASS\s+` + regexp.QuoteMeta(job) + `\b`).MatchString(r.Stdout) {
+			t.Errorf("job %s did not pass", job)
+		}
+	}
+	// Each consumer reached STS as the assumed role, with its own session.
+	// SeaweedFS leaves the account out of GetCallerIdentity's ARN
+	// (arn:aws:sts::assumed-role/...), unlike AWS: accept both shapes.
+	arn := `arn:aws:sts::(` + bed.Account + `:)?assumed-role/deploy/`
+	for _, want := range []string{
+		`first role: ` + arn + `GitLabRunner-\d+-\d+-\d+\b`,
+		`second role: ` + arn + `component-second\b`,
+		`hidden job: ` + arn + `component-hidden\b`,
+		`\bhello\.txt\b`,
+	} {
+		if !regexp.MustCompile(want).MatchString(r.Stdout) {
+			t.Errorf("pipeline output lacks %s", want)
+		}
+	}
+
+	// gitlab-ci-local parses dotenv reports more leniently than GitLab, so
+	// each report is checked here by GitLab's rules, and its secrets join
+	// the leak scan of everything the pipeline printed.
+	for _, report := range []struct{ job, file, prefix string }{
+		{"assume-role", "aws.env", ""},
+		{"assume-second", "second.env", "SECOND_"},
+	} {
+		path := filepath.Join(dir, ".gitlab-ci-local", "artifacts", report.job, ".gitlab-ci-reports", "dotenv", report.file)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("job %s left no dotenv report: %v", report.job, err)
+			continue
+		}
+		vars, err := e2e.ParseDotenv(data)
+		if err != nil {
+			t.Errorf("job %s: GitLab would refuse its dotenv report: %v", report.job, err)
+			continue
+		}
+		leaks.Secret(report.job+" secret access key", vars[report.prefix+"AWS_SECRET_ACCESS_KEY"])
+		leaks.Secret(report.job+" session token", vars[report.prefix+"AWS_SESSION_TOKEN"])
+		for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+			"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CREDENTIAL_EXPIRATION"} {
+			if vars[report.prefix+k] == "" {
+				t.Errorf("job %s: dotenv report lacks %s", report.job, report.prefix+k)
+			}
+		}
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("job %s: dotenv report has mode %v, want 0600", report.job, fi.Mode().Perm())
+		}
+	}
+}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Installs what the component test needs, once per machine: rsync (which
+# gitlab-ci-local's --shell-isolation uses) from Debian, and gitlab-ci-local
+# itself from npm, pinned, into a cache outside the repository. The STS peer
+# comes from tests/peers/install.sh. Running it again only checks.
+#
+# gitlab-ci-local is pinned to 4.73.0: later versions need Node 22.
+set -eu
+
+GCL_VERSION=4.73.0
+dir=${AWS_OIDC_GCL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aws-oidc/gitlab-ci-local-$GCL_VERSION}
+
+say() { printf 'install: %s\n' "$*"; }
+
+missing=
+command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
+command -v git >/dev/null 2>&1 || missing="$missing git"
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+if [ -n "$missing" ]; then
+	say "installing Debian packages:$missing"
+	sudo=
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -q
+	# shellcheck disable=SC2086 # the list is meant to split
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing
+fi
+
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 18 ]; then
+	say "gitlab-ci-local $GCL_VERSION needs Node 18 or later, found $(node --version)"
+	exit 1
+fi
+
+if [ -x "$dir/node_modules/.bin/gitlab-ci-local" ]; then
+	say "gitlab-ci-local $GCL_VERSION cached: $dir"
+	exit 0
+fi
+say "installing gitlab-ci-local $GCL_VERSION into $dir"
+mkdir -p "$dir"
+npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "gitlab-ci-local@$GCL_VERSION"
+"$dir/node_modules/.bin/gitlab-ci-local" --version
