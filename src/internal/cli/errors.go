@@ -58,9 +58,18 @@ func (e *OutputError) Error() string {
 }
 func (e *OutputError) Unwrap() error { return e.Err }
 
+// coded is a failure that carries its own exit code and hint, so that a
+// command can add kinds of failure without a case in ExitCode and Hint.
+type coded interface {
+	error
+	ExitCode() int
+	Hint() string
+}
+
 // ExitCode maps an error to the documented exit code.
 func ExitCode(err error) int {
 	var (
+		own      coded
 		usage    *UsageError
 		field    *role.FieldError
 		tokenErr *TokenError
@@ -72,6 +81,8 @@ func ExitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &own):
+		return own.ExitCode()
 	case errors.As(err, &usage), errors.As(err, &field):
 		return ExitConfig
 	case errors.As(err, &tokenErr):
@@ -101,6 +112,7 @@ func printError(w io.Writer, err error) {
 // `doctor` shares.
 func Hint(err error) string {
 	var (
+		own      coded
 		usage    *UsageError
 		field    *role.FieldError
 		tokenErr *TokenError
@@ -108,6 +120,8 @@ func Hint(err error) string {
 		hinter   interface{ Hint() string }
 	)
 	switch {
+	case errors.As(err, &own):
+		return own.Hint()
 	case errors.As(err, &usage):
 		return "run `aws-oidc assume --help` for the flags and their variables"
 	case errors.As(err, &field):
