@@ -319,7 +319,7 @@ func checkLimits(size, count int, limits DotenvLimits, oldSize, oldCount int) er
 			Reason: fmt.Sprintf("the file would hold %d variables%s; GitLab accepts at most %d (instance limit dotenv_variables)",
 				count, from, limits.MaxVars),
 			Fix: "write fewer roles into one dotenv file (split them across jobs), or, if your instance allows more " +
-				"(GitLab.com: 50, 100 or 150 by tier; self-managed: the dotenv_variables plan limit), raise the limit given to aws-oidc",
+				"(GitLab.com: 50, 100 or 150 by tier; self-managed: the dotenv_variables plan limit), raise --dotenv-max-variables to match",
 		}
 	}
 	if size >= limits.MaxBytes {
@@ -331,8 +331,8 @@ func checkLimits(size, count int, limits DotenvLimits, oldSize, oldCount int) er
 			Rule: RuleSize,
 			Reason: fmt.Sprintf("the file would be %d bytes%s; GitLab accepts only files smaller than %d bytes (instance limit dotenv_size)",
 				size, from, limits.MaxBytes),
-			Fix: "use a shorter --prefix or fewer roles per dotenv file, or ask a GitLab administrator to raise the " +
-				"dotenv_size plan limit and raise the limit given to aws-oidc to match",
+			Fix: "use a shorter --prefix, or write fewer roles into one dotenv file (split them across jobs); " +
+				"the session tokens' length is set by AWS and cannot be shortened",
 		}
 	}
 	return nil
