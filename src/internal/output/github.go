@@ -92,7 +92,7 @@ func WriteGitHub(a *githubactions.Action, vars []Var, outputs map[string]string)
 	}
 
 	for _, v := range vars {
-		if reason := keyProblem(v.Key); reason != "" {
+		if reason := githubNameProblem(v.Key); reason != "" {
 			return &VarError{Format: "github", Key: v.Key, Reason: reason}
 		}
 		if reason := githubValueProblem(v.Value); reason != "" {
@@ -103,6 +103,9 @@ func WriteGitHub(a *githubactions.Action, vars []Var, outputs map[string]string)
 	for _, name := range names {
 		if !outputNamePattern.MatchString(name) {
 			return &VarError{Format: "github", Output: true, Key: name, Reason: "an output name must start with a letter or _ and hold only letters, digits, - and _"}
+		}
+		if strings.Contains(name, githubDelimiter) {
+			return &VarError{Format: "github", Output: true, Key: name, Reason: "the name holds the environment file's delimiter"}
 		}
 		if reason := githubValueProblem(outputs[name]); reason != "" {
 			return &VarError{Format: "github", Output: true, Key: name, Reason: reason}
@@ -134,6 +137,19 @@ func WriteGitHub(a *githubactions.Action, vars []Var, outputs map[string]string)
 			a.SetOutput(name, outputs[name])
 		}
 	})
+}
+
+// githubNameProblem says why a variable name cannot go into GITHUB_ENV. The
+// delimiter inside a name could not end the heredoc (it is never alone on a
+// line), but a name holding it has no business here either.
+func githubNameProblem(key string) string {
+	if reason := keyProblem(key); reason != "" {
+		return reason
+	}
+	if strings.Contains(key, githubDelimiter) {
+		return "the name holds the environment file's delimiter"
+	}
+	return ""
 }
 
 // githubValueProblem says why a value cannot go into a GitHub command file.

@@ -187,6 +187,17 @@ func TestWriteGitHub_refusals_write_nothing(t *testing.T) {
 			wantVar: true,
 		},
 		{
+			name:    "key_holding_delimiter",
+			vars:    []Var{{Key: "X" + githubDelimiter, Value: "x"}},
+			wantVar: true,
+		},
+		{
+			name:    "output_name_holding_delimiter",
+			vars:    vars(),
+			outputs: map[string]string{"x" + githubDelimiter: "x"},
+			wantVar: true,
+		},
+		{
 			name:    "key_with_newline",
 			vars:    []Var{{Key: "A\nB", Value: "x"}},
 			wantVar: true,
