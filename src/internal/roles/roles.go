@@ -1,0 +1,246 @@
+// Package roles owns --roles FILE: the list of roles one job assumes with
+// one token (YAML or JSON), its validation before anything is asked of
+// STS, and running the roles concurrently with bounded parallelism. The
+// caller decides what to do with the results; Run gives every role's.
+package roles
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+)
+
+// MaxRoles bounds the list: more would not fit any output anyway (a dotenv
+// report takes at most 150 variables on GitLab.com).
+const MaxRoles = 100
+
+// entry is one item of the file, as written.
+type entry struct {
+	Name     string `yaml:"name"`
+	RoleARN  string `yaml:"role_arn"`
+	Region   string `yaml:"region"`
+	Duration string `yaml:"duration"`
+	Prefix   string `yaml:"prefix"`
+	Profile  string `yaml:"profile"`
+}
+
+// Role is one validated entry.
+type Role struct {
+	Name     string
+	ARN      role.ARN
+	Region   string
+	Duration time.Duration
+	// Prefix names the role's variables (dotenv, shell, github); Profile
+	// puts it in the AWS config files instead. Exactly one is set.
+	Prefix  string
+	Profile string
+}
+
+// Defaults fill what an entry leaves out: the command's own flags.
+type Defaults struct {
+	Region   string
+	Duration time.Duration
+}
+
+// FileError is a roles file that cannot be used.
+type FileError struct {
+	Path string
+	// Entry counts from 1; 0 is the whole file.
+	Entry int
+	Name  string
+	Msg   string
+}
+
+func (e *FileError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid --roles file %q", e.Path)
+	if e.Entry > 0 {
+		fmt.Fprintf(&b, ", entry %d", e.Entry)
+		if e.Name != "" {
+			fmt.Fprintf(&b, " (%q)", e.Name)
+		}
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Hint shows the shape of the file.
+func (e *FileError) Hint() string {
+	return "the roles file is a YAML or JSON list; each entry has name and role_arn, and optionally region, duration and either prefix or profile:\n" +
+		"  - name: prod\n    role_arn: arn:aws:iam::111111111111:role/deploy\n    region: eu-west-1\n    prefix: PROD_\n" +
+		"  - name: staging\n    role_arn: arn:aws:iam::222222222222:role/deploy\n    profile: staging"
+}
+
+var (
+	nameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	prefixRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	profileRE = regexp.MustCompile(`^[A-Za-z0-9_.+@-]{1,64}$`)
+)
+
+// Load reads and validates the roles file at path.
+func Load(path string, d Defaults) ([]Role, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &FileError{Path: path, Msg: fmt.Sprintf("failed to read it: %v", errors.Unwrap(err))}
+	}
+	return Parse(path, data, d)
+}
+
+// Parse validates a roles file's content. JSON is YAML, so one decoder
+// reads both; unknown keys are refused, since a typo (rolearn) would
+// otherwise silently drop a setting.
+func Parse(path string, data []byte, d Defaults) ([]Role, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var entries []entry
+	if err := dec.Decode(&entries); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if errors.Is(err, io.EOF) {
+			msg = "the file is empty"
+		}
+		return nil, &FileError{Path: path, Msg: msg}
+	}
+	switch {
+	case len(entries) == 0:
+		return nil, &FileError{Path: path, Msg: "the list is empty"}
+	case len(entries) > MaxRoles:
+		return nil, &FileError{Path: path, Msg: fmt.Sprintf("%d roles; at most %d fit in one run", len(entries), MaxRoles)}
+	}
+	out := make([]Role, 0, len(entries))
+	names, prefixes, profiles := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for i, e := range entries {
+		fail := func(format string, args ...any) error {
+			return &FileError{Path: path, Entry: i + 1, Name: e.Name, Msg: fmt.Sprintf(format, args...)}
+		}
+		r, err := validate(e, d)
+		if err != nil {
+			var fe *role.FieldError
+			if errors.As(err, &fe) {
+				return nil, fail("%s: %s", fieldName(fe.Field), fe.Msg)
+			}
+			return nil, fail("%v", err)
+		}
+		switch {
+		case names[r.Name]:
+			return nil, fail("name %q is used twice", r.Name)
+		case r.Prefix != "" && prefixes[r.Prefix]:
+			return nil, fail("prefix %q is used twice; every role needs its own, or its variables overwrite another's", r.Prefix)
+		case r.Profile != "" && profiles[r.Profile]:
+			return nil, fail("profile %q is used twice", r.Profile)
+		}
+		names[r.Name], prefixes[r.Prefix], profiles[r.Profile] = true, true, true
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// fieldName maps the flag names of package role to the file's keys.
+func fieldName(flag string) string {
+	if flag == "role-arn" {
+		return "role_arn"
+	}
+	return flag
+}
+
+func validate(e entry, d Defaults) (Role, error) {
+	r := Role{Name: strings.TrimSpace(e.Name), Region: strings.TrimSpace(e.Region), Prefix: e.Prefix, Profile: e.Profile}
+	if !nameRE.MatchString(r.Name) {
+		return Role{}, fmt.Errorf("name %q must be 1 to 64 letters, digits and _.- (it labels the role's result line)", r.Name)
+	}
+	var err error
+	if r.ARN, err = role.ParseARN(strings.TrimSpace(e.RoleARN)); err != nil {
+		return Role{}, err
+	}
+	if r.Region == "" {
+		r.Region = d.Region
+	}
+	if err := role.CheckPartition(r.ARN, r.Region); err != nil {
+		return Role{}, err
+	}
+	r.Duration = d.Duration
+	if strings.TrimSpace(e.Duration) != "" {
+		if r.Duration, err = role.ParseDuration(e.Duration); err != nil {
+			return Role{}, err
+		}
+	}
+	switch {
+	case r.Prefix != "" && r.Profile != "":
+		return Role{}, fmt.Errorf("give prefix or profile, not both")
+	case r.Profile != "":
+		if !profileRE.MatchString(r.Profile) {
+			return Role{}, fmt.Errorf("profile %q must be 1 to 64 letters, digits and _.+@-", r.Profile)
+		}
+	case r.Prefix != "":
+		if !prefixRE.MatchString(r.Prefix) {
+			return Role{}, fmt.Errorf("prefix %q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", r.Prefix)
+		}
+	default:
+		// Every role needs its own names; the entry's name gives them.
+		r.Prefix = DefaultPrefix(r.Name)
+	}
+	return r, nil
+}
+
+// DefaultPrefix derives a variable prefix from a role's name: "prod-eu"
+// gives PROD_EU_.
+func DefaultPrefix(name string) string {
+	p := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			return r
+		default:
+			return '_'
+		}
+	}, name) + "_"
+	if p[0] >= '0' && p[0] <= '9' {
+		p = "_" + p
+	}
+	return p
+}
+
+// Result is one role's outcome.
+type Result[T any] struct {
+	Role     Role
+	Value    T
+	Err      error
+	Duration time.Duration
+}
+
+// Run calls fn for every role, at most parallel at a time, and returns the
+// results in the order of roles. When one fails the others still finish
+// (they are already on their way), so every failure is reported at once.
+func Run[T any](ctx context.Context, roles []Role, parallel int, now func() time.Time, fn func(context.Context, Role) (T, error)) []Result[T] {
+	if parallel < 1 {
+		parallel = 1
+	}
+	results := make([]Result[T], len(roles))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, r := range roles {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			start := now()
+			v, err := fn(ctx, r)
+			results[i] = Result[T]{Role: r, Value: v, Err: err, Duration: now().Sub(start)}
+		}()
+	}
+	wg.Wait()
+	return results
+}

@@ -1,0 +1,144 @@
+package roles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var defaults = Defaults{Region: "us-east-1", Duration: time.Hour}
+
+type summary struct {
+	Name, ARN, Region string
+	Duration          time.Duration
+	Prefix, Profile   string
+}
+
+func summarize(rs []Role) []summary {
+	var out []summary
+	for _, r := range rs {
+		out = append(out, summary{r.Name, r.ARN.String(), r.Region, r.Duration, r.Prefix, r.Profile})
+	}
+	return out
+}
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		data    string
+		want    []summary
+		wantErr string
+	}{
+		{name: "yaml", data: `
+- name: prod
+  role_arn: arn:aws:iam::111111111111:role/deploy
+  region: eu-west-1
+  duration: 30m
+  prefix: PROD_
+- name: staging
+  role_arn: arn:aws:iam::222222222222:role/deploy
+  profile: staging
+- name: dev-eu
+  role_arn: arn:aws:iam::333333333333:role/ci/deploy
+  duration: 7200
+`, want: []summary{
+			{"prod", "arn:aws:iam::111111111111:role/deploy", "eu-west-1", 30 * time.Minute, "PROD_", ""},
+			{"staging", "arn:aws:iam::222222222222:role/deploy", "us-east-1", time.Hour, "", "staging"},
+			{"dev-eu", "arn:aws:iam::333333333333:role/ci/deploy", "us-east-1", 2 * time.Hour, "DEV_EU_", ""},
+		}},
+		{name: "json", data: `[{"name":"1st","role_arn":"arn:aws-cn:iam::111111111111:role/x","region":"cn-north-1"}]`,
+			want: []summary{{"1st", "arn:aws-cn:iam::111111111111:role/x", "cn-north-1", time.Hour, "_1ST_", ""}}},
+		{name: "empty_file", data: "", wantErr: "the file is empty"},
+		{name: "empty_list", data: "[]", wantErr: "the list is empty"},
+		{name: "not_a_list", data: "name: prod\n", wantErr: "cannot unmarshal"},
+		{name: "unknown_key", data: "- name: a\n  rolearn: x\n", wantErr: "field rolearn not found"},
+		{name: "missing_arn", data: "- name: a\n", wantErr: `entry 1 ("a"): role_arn: the role ARN is required`},
+		{name: "bad_arn", data: "- name: a\n  role_arn: arn:aws:iam::1:role/x\n", wantErr: "role_arn:"},
+		{name: "partition_mismatch", data: "- name: a\n  role_arn: arn:aws:iam::111111111111:role/x\n  region: cn-north-1\n", wantErr: `region: "cn-north-1" is in partition "aws-cn"`},
+		{name: "bad_duration", data: "- name: a\n  role_arn: arn:aws:iam::111111111111:role/x\n  duration: 1y\n", wantErr: "duration:"},
+		{name: "prefix_and_profile", data: "- name: a\n  role_arn: arn:aws:iam::111111111111:role/x\n  prefix: A_\n  profile: a\n", wantErr: "prefix or profile, not both"},
+		{name: "bad_prefix", data: "- name: a\n  role_arn: arn:aws:iam::111111111111:role/x\n  prefix: A-\n", wantErr: `prefix "A-"`},
+		{name: "bad_name", data: "- name: a b\n  role_arn: arn:aws:iam::111111111111:role/x\n", wantErr: `name "a b"`},
+		{name: "duplicate_name", data: "- name: a\n  role_arn: arn:aws:iam::111111111111:role/x\n- name: a\n  role_arn: arn:aws:iam::111111111111:role/y\n", wantErr: `entry 2 ("a"): name "a" is used twice`},
+		{name: "duplicate_prefix", data: "- name: a\n  role_arn: arn:aws:iam::111111111111:role/x\n- name: b\n  role_arn: arn:aws:iam::111111111111:role/y\n  prefix: A_\n", wantErr: `prefix "A_" is used twice`},
+		{name: "duplicate_profile", data: "- name: a\n  role_arn: arn:aws:iam::111111111111:role/x\n  profile: p\n- name: b\n  role_arn: arn:aws:iam::111111111111:role/y\n  profile: p\n", wantErr: `profile "p" is used twice`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Parse("roles.yml", []byte(tc.data), defaults)
+			if tc.wantErr != "" {
+				var fe *FileError
+				if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.wantErr) || !strings.HasPrefix(err.Error(), `invalid --roles file "roles.yml"`) {
+					t.Fatalf("err = %v, want a FileError with %q", err, tc.wantErr)
+				}
+				if !strings.Contains(fe.Hint(), "role_arn:") {
+					t.Errorf("hint does not show the file's shape")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, summarize(got)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseTooMany(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for i := range MaxRoles + 1 {
+		fmt.Fprintf(&b, "- name: r%d\n  role_arn: arn:aws:iam::111111111111:role/r%d\n", i, i)
+	}
+	if _, err := Parse("f", []byte(b.String()), defaults); err == nil || !strings.Contains(err.Error(), "at most 100") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	var rs []Role
+	for i := range 12 {
+		rs = append(rs, Role{Name: fmt.Sprintf("r%d", i)})
+	}
+	var running, peak atomic.Int32
+	results := Run(context.Background(), rs, 3, time.Now, func(_ context.Context, r Role) (string, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+		if r.Name == "r7" {
+			return "", errors.New("boom")
+		}
+		return "ok " + r.Name, nil
+	})
+	if p := peak.Load(); p > 3 || p < 2 {
+		t.Errorf("peak parallelism = %d, want at most 3 (and some)", p)
+	}
+	for i, res := range results {
+		if res.Role.Name != rs[i].Name {
+			t.Fatalf("result %d is %q, want the order of the roles", i, res.Role.Name)
+		}
+		if (res.Err != nil) != (res.Role.Name == "r7") {
+			t.Errorf("%s: err = %v", res.Role.Name, res.Err)
+		}
+		if res.Err == nil && res.Value != "ok "+res.Role.Name {
+			t.Errorf("%s: value = %q", res.Role.Name, res.Value)
+		}
+	}
+}
