@@ -201,3 +201,77 @@ func FuzzMergeDotenv(f *testing.F) {
 		}
 	})
 }
+
+// readRunnerFile reads a GITHUB_ENV or GITHUB_OUTPUT file the way the
+// Actions runner does: NAME=VALUE lines, or NAME<<DELIM heredocs (whichever
+// of '=' and '<<' comes first decides), the heredoc's value being every line
+// up to one that equals DELIM.
+func readRunnerFile(data string) ([]Var, error) {
+	var vars []Var
+	lines := strings.Split(strings.TrimSuffix(data, "\n"), "\n")
+	if data == "" {
+		return nil, nil
+	}
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
+		switch {
+		case eq >= 0 && (hd < 0 || eq < hd):
+			vars = append(vars, Var{Key: line[:eq], Value: line[eq+1:]})
+		case hd >= 0:
+			key, delim := line[:hd], line[hd+2:]
+			var value []string
+			for i++; i < len(lines) && lines[i] != delim; i++ {
+				value = append(value, lines[i])
+			}
+			if i == len(lines) {
+				return nil, errors.New("unterminated heredoc")
+			}
+			vars = append(vars, Var{Key: key, Value: strings.Join(value, "\n")})
+		default:
+			return nil, errors.New("invalid line")
+		}
+	}
+	return vars, nil
+}
+
+// FuzzWriteGitHub checks that nothing can be injected into GITHUB_ENV or
+// GITHUB_OUTPUT: whatever WriteGitHub accepts, the runner reads back as
+// exactly the variables and outputs given, and a refusal writes nothing.
+func FuzzWriteGitHub(f *testing.F) {
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, outName, outValue string) {
+		r := newGitHubRun(t)
+		vars := []Var{{Key: k1, Value: v1}, {Key: k2, Value: v2, Secret: true}}
+		outputs := map[string]string{outName: outValue}
+		var log bytes.Buffer
+
+		err := WriteGitHub(r.action(&log), vars, outputs)
+
+		env, output := readFile(t, r.envPath), readFile(t, r.outputPath)
+		if err != nil {
+			if log.Len() != 0 || env != "" || output != "" {
+				t.Fatalf("refusal wrote: log %q, env %q, output %q", log.String(), env, output)
+			}
+			return
+		}
+		gotEnv, err := readRunnerFile(env)
+		if err != nil {
+			t.Fatalf("GITHUB_ENV %q: %v", env, err)
+		}
+		want := []Var{{Key: k1, Value: v1}, {Key: k2, Value: v2}}
+		if diff := cmp.Diff(want, gotEnv); diff != "" {
+			t.Fatalf("GITHUB_ENV reads back differently (-want +got):\n%s", diff)
+		}
+		gotOut, err := readRunnerFile(output)
+		if err != nil {
+			t.Fatalf("GITHUB_OUTPUT %q: %v", output, err)
+		}
+		if diff := cmp.Diff([]Var{{Key: outName, Value: outValue}}, gotOut); diff != "" {
+			t.Fatalf("GITHUB_OUTPUT reads back differently (-want +got):\n%s", diff)
+		}
+		// The library escapes '%' in commands; the runner undoes it.
+		if v2 != "" && !strings.Contains(log.String(), "::add-mask::"+strings.ReplaceAll(v2, "%", "%25")+"\n") {
+			t.Fatalf("secret not masked; log %q", log.String())
+		}
+	})
+}
