@@ -3,6 +3,8 @@
 # the Debian packages, then each peer server built from source and cached by
 # version outside the repository. Running it again only checks and says so.
 #
+#   install.sh [versitygw] [seaweedfs]    (default: both)
+#
 #   AWS_OIDC_PEERS_DIR  where peers are cached
 #                       (default ${XDG_CACHE_HOME:-$HOME/.cache}/aws-oidc/peers)
 #   GO                  the go command (default go)
@@ -78,6 +80,15 @@ build_seaweedfs() {
 
 install_packages
 mkdir -p "$peers"
-build_peer versitygw "$VERSITYGW_VERSION" versitygw build_versitygw
-build_peer seaweedfs "$SEAWEEDFS_VERSION" weed build_seaweedfs
+[ $# -gt 0 ] || set -- versitygw seaweedfs
+for peer in "$@"; do
+	case $peer in
+	versitygw) build_peer versitygw "$VERSITYGW_VERSION" versitygw build_versitygw ;;
+	seaweedfs) build_peer seaweedfs "$SEAWEEDFS_VERSION" weed build_seaweedfs ;;
+	*)
+		say "unknown peer \"$peer\" (valid: versitygw, seaweedfs)"
+		exit 2
+		;;
+	esac
+done
 say "peers ready in $peers"
