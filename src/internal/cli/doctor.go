@@ -167,16 +167,25 @@ type doctorRun struct {
 }
 
 func (r *doctorRun) report(c doctor.Check) {
-	fmt.Fprintf(r.w, "%-5s %-13s %s\n", c.Status, c.Name, c.Summary)
+	fmt.Fprintf(r.w, "%-5s %-13s %s\n", c.Status, c.Name, indent(c.Summary))
 	for _, d := range c.Details {
-		fmt.Fprintf(r.w, "%20s%s\n", "", d)
+		fmt.Fprintf(r.w, "%s%s\n", detailIndent, indent(d))
 	}
 	if c.Fix != "" && c.Status != doctor.OK && c.Status != doctor.Skip {
-		fmt.Fprintf(r.w, "%20sfix: %s\n", "", c.Fix)
+		fmt.Fprintf(r.w, "%sfix: %s\n", detailIndent, indent(c.Fix))
 	}
 	if c.Status == doctor.Fail {
 		r.failed = append(r.failed, c.Name)
 	}
+}
+
+// detailIndent lines details up under the summaries.
+const detailIndent = "                    "
+
+// indent keeps the continuation lines of a multi-line text (the id_tokens:
+// YAML of a hint) inside the check's block.
+func indent(s string) string {
+	return strings.ReplaceAll(s, "\n", "\n"+detailIndent+"  ")
 }
 
 func runDoctor(c *cli.Context, cfg *doctorConfig, env Env) error {

@@ -105,7 +105,7 @@ func (s Spec) Subjects() []string {
 	var out []string
 	for _, p := range projects {
 		for _, r := range refs {
-			if strings.HasSuffix(p, "/*") && r == ":*" {
+			if strings.HasSuffix(p, "*") && r == ":*" {
 				out = append(out, p)
 				continue
 			}

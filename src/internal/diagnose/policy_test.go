@@ -337,7 +337,12 @@ func TestGenerate(t *testing.T) {
 			return s
 		}},
 		{name: "any_project_allowed", spec: func(s Spec) Spec { s.AllowAnyProject = true; s.Branches = []string{"main"}; return s }},
-		{name: "china_partition", spec: func(s Spec) Spec { s.Partition = "aws-cn"; s.Projects = []string{"g/p"}; s.Tags = []string{"v*"}; return s }},
+		{name: "china_partition", spec: func(s Spec) Spec {
+			s.Partition = "aws-cn"
+			s.Projects = []string{"g/p"}
+			s.Tags = []string{"v*"}
+			return s
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

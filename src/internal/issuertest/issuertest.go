@@ -16,6 +16,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -201,6 +203,9 @@ func New(t testing.TB, o Options) *Server {
 		_, _ = w.Write(tokentest.JWKS(o.Keys...))
 	})
 	s.Server = httptest.NewUnstartedServer(mux)
+	// Clients that hang up on purpose (timeouts, chain inspection) are
+	// not news.
+	s.Config.ErrorLog = log.New(io.Discard, "", 0)
 	var chain [][]byte
 	for _, c := range o.Chain(pki) {
 		chain = append(chain, c.Raw)
