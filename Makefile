@@ -32,6 +32,8 @@ FUZZ_TARGETS := \
 	./src/internal/output:FuzzParseDotenv \
 	./src/internal/output:FuzzWriteDotenv \
 	./src/internal/output:FuzzWriteShell \
+	./src/internal/output:FuzzMergeDotenv \
+	./src/internal/output:FuzzWriteGitHub \
 	./src/internal/role:FuzzParseARN \
 	./src/internal/role:FuzzParseDuration \
 	./src/internal/exchange:FuzzClassify
@@ -42,7 +44,7 @@ fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz: $$fn in $$pkg for $(FUZZTIME)"; \
-		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) || exit 1; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s || exit 1; \
 	done
 
 # CI's short pass over every fuzz target.
