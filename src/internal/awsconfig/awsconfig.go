@@ -53,20 +53,36 @@ func ValidateName(name string) error {
 // Write merges profiles into files. Nothing is written when any profile or
 // either existing file is invalid.
 func Write(files Files, profiles []Profile) error {
+	p, err := Prepare(files, profiles)
+	if err != nil {
+		return err
+	}
+	return p.Write()
+}
+
+// Pending is a checked pair of files, ready to be written.
+type Pending struct {
+	files         Files
+	config, creds []byte
+}
+
+// Prepare renders and checks both files without writing either, so a
+// caller with several outputs can check them all before writing any.
+func Prepare(files Files, profiles []Profile) (*Pending, error) {
 	seen := map[string]bool{}
 	var config, creds []section
 	for _, p := range profiles {
 		if err := ValidateName(p.Name); err != nil {
-			return err
+			return nil, err
 		}
 		if seen[p.Name] {
-			return &role.FieldError{Field: "profile", Msg: fmt.Sprintf("%q is given twice; give every role its own profile", p.Name)}
+			return nil, &role.FieldError{Field: "profile", Msg: fmt.Sprintf("%q is given twice; give every role its own profile", p.Name)}
 		}
 		seen[p.Name] = true
 		c := p.Credentials
 		for _, v := range []string{c.AccessKeyID, c.SecretAccessKey, c.SessionToken, p.Region} {
 			if strings.ContainsAny(v, "\r\n") {
-				return fmt.Errorf("profile %q: a value spans several lines", p.Name)
+				return nil, fmt.Errorf("profile %q: a value spans several lines", p.Name)
 			}
 		}
 		creds = append(creds, section{header: p.Name, lines: []string{
@@ -86,18 +102,23 @@ func Write(files Files, profiles []Profile) error {
 	}
 	credData, err := merge(files.Credentials, creds)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	configData, err := merge(files.Config, config)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return &Pending{files: files, config: configData, creds: credData}, nil
+}
+
+// Write replaces both files, each atomically.
+func (p *Pending) Write() error {
 	// The credentials go first: a config profile without credentials fails
 	// loudly, credentials without a config profile still work.
-	if err := atomicfile.Write(files.Credentials, credData, fileMode); err != nil {
+	if err := atomicfile.Write(p.files.Credentials, p.creds, fileMode); err != nil {
 		return fmt.Errorf("failed to write the AWS credentials file: %w", err)
 	}
-	if err := atomicfile.Write(files.Config, configData, fileMode); err != nil {
+	if err := atomicfile.Write(p.files.Config, p.config, fileMode); err != nil {
 		return fmt.Errorf("failed to write the AWS config file: %w", err)
 	}
 	return nil

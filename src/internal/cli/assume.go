@@ -3,17 +3,28 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
 	"github.com/urfave/cli/v2"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/bucket"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/chain"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
 
@@ -25,6 +36,9 @@ const (
 	tokenMinLifetime = 5 * time.Second
 )
 
+// tokenFileMode keeps the job's token readable by the job's user only.
+const tokenFileMode = 0o600
+
 func assumeCommand(env Env) *cli.Command {
 	return &cli.Command{
 		Name:    "assume",
@@ -32,6 +46,10 @@ func assumeCommand(env Env) *cli.Command {
 		Usage:   "exchange the job's ID token for AWS credentials and write them out",
 		Description: "Reads the job's OIDC ID token, checks it, calls STS AssumeRoleWithWebIdentity with classified " +
 			"retries, and writes the credentials as a GitLab dotenv report, to GITHUB_ENV, or as shell export lines.\n\n" +
+			"Several roles: --roles FILE assumes a list of roles concurrently with one token, all or nothing; " +
+			"--profile writes AWS config and credentials files. --chain-role-arn continues with AssumeRole " +
+			"(session tags, external id). --output token-file lets SDKs refresh credentials themselves within the job. " +
+			"--verify, --allowed-account and --check-s3 prove the credentials before anything is written.\n\n" +
 			"Exit codes: 0 success, 2 invalid input or configuration, 3 token problem, 4 STS refused, " +
 			"5 transient failure after all attempts, 1 anything else.",
 		Flags: flags(assumeFlags),
@@ -48,53 +66,129 @@ func assumeCommand(env Env) *cli.Command {
 	}
 }
 
-// assumeRun carries one run of `assume` through its steps, so every failure
-// can be explained with what was learnt before it.
+// assumeRun carries one run of `assume` (or `exec`) through its steps, so
+// every failure can be explained with what was learnt before it.
 type assumeRun struct {
 	cfg *AssumeConfig
 	env Env
 	log *slog.Logger
 	tok *token.Token
+	// tags are the session tags of the first chained hop, claims included.
+	tags       []exchange.Tag
+	transitive []string
+}
+
+// target is one role to assume: the one of --role-arn or an entry of
+// --roles.
+type target struct {
+	// name labels the role of --roles in result lines; "" for --role-arn.
+	name     string
+	role     role.ARN
+	region   string
+	endpoint string
+	duration time.Duration
+	prefix   string
+	profile  string
+}
+
+// assumed is a role session that passed every check.
+type assumed struct {
+	target  target
+	creds   credentials.Credentials
+	session credentials.Session
+}
+
+func newAssumeRun(cfg *AssumeConfig, env Env) *assumeRun {
+	return &assumeRun{cfg: cfg, env: env, log: logging.New(env.Stderr, cfg.Debug)}
 }
 
 func runAssume(ctx context.Context, cfg *AssumeConfig, env Env) error {
-	r := &assumeRun{cfg: cfg, env: env, log: logging.New(env.Stderr, cfg.Debug)}
-	if cfg.SessionNameGiven != "" {
-		r.log.Info(fmt.Sprintf("session name %q rewritten to %q to fit STS's rules", cfg.SessionNameGiven, cfg.SessionName))
-	}
-
+	r := newAssumeRun(cfg, env)
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
+	sessions, err := r.assumeAll(ctx)
+	if err != nil {
+		return err
+	}
+	if err := r.write(sessions); err != nil {
+		return err
+	}
+	if len(cfg.Roles) == 0 {
+		s := sessions[0]
+		r.log.Info(fmt.Sprintf("assumed %s (account %s) until %s, session %q",
+			orDefault(s.session.AssumedRoleARN, s.session.RoleARN), s.session.AccountID,
+			s.creds.Expiration.UTC().Format(time.RFC3339), s.session.SessionName))
+	}
+	return nil
+}
 
+// assumeAll reads the token and assumes every role; it returns sessions
+// for all of them or an error, never some.
+func (r *assumeRun) assumeAll(ctx context.Context) ([]assumed, error) {
+	if r.cfg.SessionNameGiven != "" {
+		r.log.Info(fmt.Sprintf("session name %q rewritten to %q to fit STS's rules", r.cfg.SessionNameGiven, r.cfg.SessionName))
+	}
 	tok, err := r.token(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.tok = tok
-
-	res, err := r.exchange(ctx)
-	if err != nil {
-		return r.explain(err)
+	if err := r.sessionTags(); err != nil {
+		return nil, err
 	}
-	session := credentials.Session{
-		RoleARN:        cfg.Role.String(),
-		AssumedRoleARN: res.AssumedRoleARN,
-		AccountID:      cfg.Role.AccountID,
-		SessionName:    cfg.SessionName,
-		Region:         cfg.Region,
-	}
-	if cfg.Verify {
-		if err := r.verify(ctx, res.Credentials, &session); err != nil {
-			return err
+	if len(r.cfg.Roles) == 0 {
+		a, err := r.assumeOne(ctx, r.single(), r.log)
+		if err != nil {
+			return nil, err
 		}
+		return []assumed{a}, nil
 	}
-	if err := r.write(res.Credentials, session); err != nil {
-		return err
+	return r.assumeMany(ctx)
+}
+
+func (r *assumeRun) single() target {
+	return target{role: r.cfg.Role, region: r.cfg.Region, endpoint: r.cfg.Endpoint, duration: r.cfg.Duration,
+		prefix: r.cfg.Prefix, profile: r.cfg.Profile}
+}
+
+// assumeMany runs the roles of --roles concurrently with the one token. One
+// line per role says how it went; one failure fails them all.
+func (r *assumeRun) assumeMany(ctx context.Context) ([]assumed, error) {
+	results := roles.Run(ctx, r.cfg.Roles, r.cfg.MaxParallel, r.env.Now, func(ctx context.Context, ro roles.Role) (assumed, error) {
+		t := target{name: ro.Name, role: ro.ARN, region: ro.Region, endpoint: r.cfg.Endpoint, duration: ro.Duration,
+			prefix: ro.Prefix, profile: ro.Profile}
+		if !r.cfg.EndpointGiven {
+			ep, err := role.STSEndpoint(ro.Region)
+			if err != nil {
+				return assumed{}, err
+			}
+			t.endpoint = ep
+		}
+		return r.assumeOne(ctx, t, r.log.With("role", ro.Name))
+	})
+	var sessions []assumed
+	var failed []roleFailure
+	for _, res := range results {
+		took := res.Duration.Round(time.Millisecond)
+		if res.Err != nil {
+			r.log.Info(fmt.Sprintf("role %q: failed after %s: %v", res.Role.Name, took, res.Err))
+			failed = append(failed, roleFailure{Name: res.Role.Name, RoleARN: res.Role.ARN.String(), Err: res.Err})
+			continue
+		}
+		a := res.Value
+		to := "prefix " + a.target.prefix
+		if a.target.profile != "" {
+			to = "profile " + a.target.profile
+		}
+		r.log.Info(fmt.Sprintf("role %q: assumed %s (account %s) until %s, for %s, in %s", res.Role.Name,
+			orDefault(a.session.AssumedRoleARN, a.session.RoleARN), a.session.AccountID,
+			a.creds.Expiration.UTC().Format(time.RFC3339), to, took))
+		sessions = append(sessions, a)
 	}
-	r.log.Info(fmt.Sprintf("assumed %s (account %s) until %s, session %q",
-		orDefault(session.AssumedRoleARN, session.RoleARN), session.AccountID,
-		res.Credentials.Expiration.UTC().Format(time.RFC3339), session.SessionName))
-	return nil
+	if len(failed) > 0 {
+		return nil, &RolesError{Failed: failed, Total: len(results)}
+	}
+	return sessions, nil
 }
 
 func (r *assumeRun) token(ctx context.Context) (*token.Token, error) {
@@ -146,43 +240,143 @@ func (r *assumeRun) logClaims(tok *token.Token) {
 	for _, kv := range tok.Claims.Safe() {
 		fmt.Fprintf(r.env.Stderr, "  %-14s %s\n", kv.Key, kv.Value)
 	}
-	fmt.Fprintf(r.env.Stderr, "  %-14s %s\n", "role", r.cfg.Role)
+	if len(r.cfg.Roles) > 0 {
+		fmt.Fprintf(r.env.Stderr, "  %-14s %d from %s, %d at a time\n", "roles", len(r.cfg.Roles), r.cfg.RolesFile, r.cfg.MaxParallel)
+	} else {
+		fmt.Fprintf(r.env.Stderr, "  %-14s %s\n", "role", r.cfg.Role)
+	}
+	for i, c := range r.cfg.Chain {
+		fmt.Fprintf(r.env.Stderr, "  %-14s %s\n", fmt.Sprintf("chain hop %d", i+1), c)
+	}
 	fmt.Fprintf(r.env.Stderr, "  %-14s %s\n", "session", r.cfg.SessionName)
 	fmt.Fprintf(r.env.Stderr, "  %-14s %s (%s)\n", "sts", r.cfg.Endpoint, r.cfg.Region)
 }
 
-func (r *assumeRun) exchange(ctx context.Context) (exchange.Result, error) {
-	client := exchange.NewClient(exchange.ClientOptions{
-		Region:     r.cfg.Region,
-		Endpoint:   r.cfg.Endpoint,
-		HTTPClient: r.env.HTTPClient,
-	})
+// sessionTags adds the token's claims to the tags of the first chained hop,
+// now that the claims are known, and checks the whole set again.
+func (r *assumeRun) sessionTags() error {
+	var fromClaims []exchange.Tag
+	if r.cfg.TagsFromClaims {
+		var rewritten []string
+		fromClaims, rewritten = chain.ClaimTags(r.tok.Claims)
+		if len(rewritten) > 0 {
+			r.log.Info(fmt.Sprintf("session tags %s rewritten to fit AWS's tag rules (characters outside letters, digits, spaces and _.:/=+-@ became _, values cut to %d)",
+				strings.Join(rewritten, ", "), chain.MaxTagValue))
+		}
+	}
+	var err error
+	r.tags, r.transitive, err = chain.Tags(r.cfg.Tags, fromClaims, r.cfg.TransitiveTagKeys)
+	if err != nil {
+		return err
+	}
+	if len(r.tags) > 0 {
+		keys := make([]string, len(r.tags))
+		for i, t := range r.tags {
+			keys[i] = t.Key
+		}
+		r.log.Debug(fmt.Sprintf("session tags: %s", strings.Join(keys, ", ")))
+	}
+	return nil
+}
+
+func (r *assumeRun) retry() exchange.Retry {
 	retry := exchange.DefaultRetry()
 	retry.MaxAttempts = r.cfg.MaxAttempts
 	retry.AttemptTimeout = r.cfg.AttemptTimeout
-	return exchange.Exchange(ctx, client, exchange.Request{
-		RoleARN:     r.cfg.Role.String(),
+	return retry
+}
+
+func (r *assumeRun) stsClient(t target, c *credentials.Credentials) exchangeClient {
+	o := exchange.ClientOptions{Region: t.region, Endpoint: t.endpoint, HTTPClient: r.env.HTTPClient}
+	if c != nil {
+		o.Credentials = exchange.StaticCredentials(*c)
+	}
+	return exchange.NewClient(o)
+}
+
+// exchangeClient is every STS operation a run uses.
+type exchangeClient interface {
+	exchange.Client
+	exchange.RoleClient
+	exchange.IdentityClient
+}
+
+// assumeOne takes one role from the token to checked credentials: the web
+// identity exchange, the chained hops, the account check, --verify and
+// --check-s3. Nothing is written here.
+func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (assumed, error) {
+	req := exchange.Request{
+		RoleARN:     t.role.String(),
 		SessionName: r.cfg.SessionName,
 		Token:       r.tok.Value(),
-		Duration:    r.cfg.Duration,
+		Duration:    t.duration,
 		Policy:      r.cfg.Policy,
 		PolicyARNs:  r.cfg.PolicyARNs,
-	}, retry, r.log)
+	}
+	if len(r.cfg.Chain) > 0 {
+		// The first session only signs the next hop; the session policies
+		// belong to the session handed out.
+		req.Duration, req.Policy, req.PolicyARNs = chain.FirstHopDuration, "", nil
+	}
+	res, err := exchange.Exchange(ctx, r.stsClient(t, nil), req, r.retry(), log)
+	if err != nil {
+		return assumed{}, r.explain(err, t.role)
+	}
+
+	final := t.role
+	if n := len(r.cfg.Chain); n > 0 {
+		d, clamped := chain.ClampDuration(t.duration)
+		if clamped {
+			log.Warn(fmt.Sprintf("--duration %s clamped to %s: AWS caps role chaining sessions at one hour", t.duration, d))
+		}
+		res, err = chain.Run(ctx, func(c credentials.Credentials) exchange.RoleClient { return r.stsClient(t, &c) }, res, chain.Request{
+			Roles: r.cfg.Chain, SessionName: r.cfg.SessionName, ExternalID: r.cfg.ExternalID, Duration: d,
+			Tags: r.tags, TransitiveTagKeys: r.transitive, Policy: r.cfg.Policy, PolicyARNs: r.cfg.PolicyARNs,
+		}, r.retry(), log)
+		if err != nil {
+			return assumed{}, err
+		}
+		final = r.cfg.Chain[n-1]
+	}
+
+	a := assumed{target: t, creds: res.Credentials, session: credentials.Session{
+		RoleARN:        final.String(),
+		AssumedRoleARN: res.AssumedRoleARN,
+		AccountID:      final.AccountID,
+		SessionName:    r.cfg.SessionName,
+		Region:         t.region,
+	}}
+	if len(r.cfg.AllowedAccounts) > 0 {
+		// Checked from what STS answered, not from what we asked for, so it
+		// holds where GetCallerIdentity is missing.
+		account, what := role.AccountFromAssumedRole(res.AssumedRoleARN), res.AssumedRoleARN
+		if account == "" {
+			account, what = final.AccountID, final.String()
+		}
+		if err := allowAccount(r.cfg.AllowedAccounts, account, what); err != nil {
+			return assumed{}, err
+		}
+	}
+	if r.cfg.Verify {
+		if err := r.verify(ctx, t, a.creds, &a.session, log); err != nil {
+			return assumed{}, err
+		}
+	}
+	if r.cfg.CheckS3 != nil {
+		if err := r.checkS3(ctx, t, a.creds, final.Partition, log); err != nil {
+			return assumed{}, err
+		}
+	}
+	return a, nil
 }
 
 // explain attaches what the token said to an STS refusal, for the hint.
-func (r *assumeRun) explain(err error) error {
-	return &STSError{Err: err, Claims: &r.tok.Claims, RoleARN: r.cfg.Role.String()}
+func (r *assumeRun) explain(err error, arn role.ARN) error {
+	return &STSError{Err: err, Claims: &r.tok.Claims, RoleARN: arn.String()}
 }
 
-func (r *assumeRun) verify(ctx context.Context, c credentials.Credentials, s *credentials.Session) error {
-	client := exchange.NewClient(exchange.ClientOptions{
-		Region:      r.cfg.Region,
-		Endpoint:    r.cfg.Endpoint,
-		HTTPClient:  r.env.HTTPClient,
-		Credentials: exchange.StaticCredentials(c),
-	})
-	id, err := exchange.Verify(ctx, client, r.cfg.AttemptTimeout)
+func (r *assumeRun) verify(ctx context.Context, t target, c credentials.Credentials, s *credentials.Session, log *slog.Logger) error {
+	id, err := exchange.Verify(ctx, r.stsClient(t, &c), r.cfg.AttemptTimeout)
 	if err != nil {
 		return fmt.Errorf("failed to verify the new credentials: %w", err)
 	}
@@ -192,48 +386,155 @@ func (r *assumeRun) verify(ctx context.Context, c credentials.Credentials, s *cr
 	if id.ARN != "" {
 		s.AssumedRoleARN = id.ARN
 	}
-	r.log.Info(fmt.Sprintf("verified: caller is %s (account %s)", id.ARN, id.Account))
+	log.Info(fmt.Sprintf("verified: caller is %s (account %s)", id.ARN, id.Account))
 	return nil
 }
 
-// write renders every output before it writes any, so a failing format
-// leaves nothing behind; the dotenv file goes first because it is the one
-// whose checks can fail on content (size, variable count).
-func (r *assumeRun) write(c credentials.Credentials, s credentials.Session) error {
-	vars := output.Variables(r.cfg.Prefix, c, s)
-	var stdout bytes.Buffer
-	for _, format := range r.cfg.Outputs {
-		var err error
-		switch format {
-		case formatShell:
-			err = output.WriteShell(&stdout, vars)
-		case formatJSON:
-			err = output.WriteJSON(&stdout, c)
+func (r *assumeRun) checkS3(ctx context.Context, t target, c credentials.Credentials, partition string, log *slog.Logger) error {
+	client := bucket.NewClient(bucket.ClientOptions{Region: t.region, Endpoint: r.cfg.S3Endpoint, HTTPClient: r.env.HTTPClient,
+		Credentials: exchange.StaticCredentials(c)})
+	n, err := bucket.Check(ctx, client, *r.cfg.CheckS3, partition, r.cfg.AttemptTimeout)
+	if err != nil {
+		var be *bucket.Error
+		if errors.As(err, &be) {
+			return &checkS3Error{err: be}
 		}
-		if err != nil {
-			return &OutputError{Format: format, Err: err}
+		return err
+	}
+	log.Info(fmt.Sprintf("checked %s: HeadBucket and ListObjectsV2 allowed (%d key seen)", r.cfg.CheckS3, n))
+	return nil
+}
+
+// write renders and checks every output before it writes any, so a failing
+// format leaves nothing behind; the dotenv file goes first because it is
+// the one whose checks can fail on content (size, variable count).
+func (r *assumeRun) write(sessions []assumed) error {
+	cfg := r.cfg
+	has := func(f string) bool { return slices.Contains(cfg.Outputs, f) }
+	var vars []output.Var
+	var profiles []awsconfig.Profile
+	for _, a := range sessions {
+		switch {
+		case a.target.profile != "":
+			profiles = append(profiles, awsconfig.Profile{Name: a.target.profile, Region: a.target.region, Credentials: a.creds})
+		case has(formatTokenFile):
+			vars = append(vars, r.tokenFileVars(a)...)
+		default:
+			vars = append(vars, output.Variables(a.target.prefix, a.creds, a.session)...)
 		}
 	}
-	for _, format := range r.cfg.Outputs {
-		var err error
-		switch format {
-		case formatDotenv:
-			limits := output.DefaultDotenvLimits()
-			limits.MaxVars = r.cfg.DotenvMaxVariables
-			err = output.WriteDotenv(r.cfg.DotenvFile, vars, limits)
-			if err == nil {
-				r.log.Info(fmt.Sprintf("wrote %d variables to %s", len(vars), r.cfg.DotenvFile))
-			}
-		case formatGitHub:
-			a := githubactions.New(githubactions.WithGetenv(r.env.Getenv), githubactions.WithWriter(r.env.Stdout))
-			err = output.WriteGitHub(a, vars, output.GitHubOutputs(c, s))
+
+	var stdout bytes.Buffer
+	shell := has(formatShell) || (has(formatTokenFile) && !has(formatGitHub))
+	if shell && len(vars) > 0 {
+		if err := output.WriteShell(&stdout, vars); err != nil {
+			return &OutputError{Format: formatShell, Err: err}
 		}
-		if err != nil {
-			return &OutputError{Format: format, Err: err}
+	}
+	if has(formatJSON) {
+		if err := output.WriteJSON(&stdout, sessions[0].creds); err != nil {
+			return &OutputError{Format: formatJSON, Err: err}
+		}
+	}
+	var pending *awsconfig.Pending
+	if len(profiles) > 0 {
+		var err error
+		if pending, err = awsconfig.Prepare(cfg.AWSFiles, profiles); err != nil {
+			return &OutputError{Format: "profile", Err: err}
+		}
+	}
+	if has(formatTokenFile) {
+		if _, _, err := atomicfile.ReadExisting(cfg.TokenOutputFile, 0); err != nil {
+			return &OutputError{Format: formatTokenFile, Err: err}
+		}
+	}
+
+	if has(formatDotenv) && len(vars) > 0 {
+		limits := output.DefaultDotenvLimits()
+		limits.MaxVars = cfg.DotenvMaxVariables
+		if err := output.WriteDotenv(cfg.DotenvFile, vars, limits); err != nil {
+			return &OutputError{Format: formatDotenv, Err: err}
+		}
+		r.log.Info(fmt.Sprintf("wrote %d variables to %s", len(vars), cfg.DotenvFile))
+	}
+	if has(formatTokenFile) {
+		if err := writeOwnFile(cfg.TokenOutputFile, []byte(r.tok.Value()), defaultTokenOutputFile); err != nil {
+			return &OutputError{Format: formatTokenFile, Err: err}
+		}
+		r.log.Info(fmt.Sprintf("wrote the job's token to %s: AWS SDKs and the AWS CLI assume %s with it themselves, refreshing as needed, until the token expires at %s (keep this in the job: the token is job-scoped)",
+			cfg.TokenOutputFile, sessions[0].session.RoleARN, r.tok.Claims.ExpiresAt.UTC().Format(time.RFC3339)))
+	}
+	if pending != nil {
+		for _, p := range []string{cfg.AWSFiles.Config, cfg.AWSFiles.Credentials} {
+			if err := ensureOwnDir(p, defaultAWSConfigFile, defaultAWSCredentialsFile); err != nil {
+				return &OutputError{Format: "profile", Err: err}
+			}
+		}
+		if err := pending.Write(); err != nil {
+			return &OutputError{Format: "profile", Err: err}
+		}
+		names := make([]string, len(profiles))
+		for i, p := range profiles {
+			names[i] = p.Name
+		}
+		r.log.Info(fmt.Sprintf("wrote profiles %s to %s and %s: use AWS_CONFIG_FILE=%s AWS_SHARED_CREDENTIALS_FILE=%s aws --profile %s ...",
+			strings.Join(names, ", "), cfg.AWSFiles.Config, cfg.AWSFiles.Credentials, cfg.AWSFiles.Config, cfg.AWSFiles.Credentials, names[0]))
+	}
+	if has(formatGitHub) && len(vars) > 0 {
+		var outs map[string]string
+		if len(sessions) == 1 && !has(formatTokenFile) {
+			outs = output.GitHubOutputs(sessions[0].creds, sessions[0].session)
+		}
+		a := githubactions.New(githubactions.WithGetenv(r.env.Getenv), githubactions.WithWriter(r.env.Stdout))
+		if err := output.WriteGitHub(a, vars, outs); err != nil {
+			return &OutputError{Format: formatGitHub, Err: err}
 		}
 	}
 	_, err := r.env.Stdout.Write(stdout.Bytes())
 	return err
+}
+
+// tokenFileVars are what AWS SDKs and the CLI read to assume a role with a
+// web identity token file themselves.
+func (r *assumeRun) tokenFileVars(a assumed) []output.Var {
+	path := r.cfg.TokenOutputFile
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	p := a.target.prefix
+	vars := []output.Var{
+		{Key: p + "AWS_WEB_IDENTITY_TOKEN_FILE", Value: path},
+		{Key: p + "AWS_ROLE_ARN", Value: a.session.RoleARN},
+		{Key: p + "AWS_ROLE_SESSION_NAME", Value: a.session.SessionName},
+		{Key: p + output.KeyRegion, Value: a.session.Region},
+		{Key: p + output.KeyDefaultRegion, Value: a.session.Region},
+	}
+	if r.cfg.EndpointGiven {
+		// SDKs that know service endpoints then call the same STS.
+		vars = append(vars, output.Var{Key: p + "AWS_ENDPOINT_URL_STS", Value: a.target.endpoint})
+	}
+	return vars
+}
+
+// writeOwnFile writes data atomically with mode 0600, creating the default
+// directory when path is the default.
+func writeOwnFile(path string, data []byte, def string) error {
+	if err := ensureOwnDir(path, def); err != nil {
+		return err
+	}
+	return atomicfile.Write(path, data, tokenFileMode)
+}
+
+// ensureOwnDir creates the directory of path, 0700, when path is one of our
+// defaults; a directory the user named must exist.
+func ensureOwnDir(path string, defaults ...string) error {
+	if !slices.Contains(defaults, path) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("failed to create %q: %w", filepath.Dir(path), err)
+	}
+	return nil
 }
 
 func orDefault(s, def string) string {

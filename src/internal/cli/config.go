@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -12,8 +13,13 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/bucket"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/chain"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
 )
 
 // The flags of `assume`, with their variables. Names, variables and meaning
@@ -29,7 +35,7 @@ var assumeFlags = []flagSpec{
 	{Name: "sts-endpoint", Envs: []string{"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"}, Usage: "STS endpoint URL override (VPC endpoint, FIPS, STS-compatible server)"},
 	{Name: "policy", Envs: []string{"AWS_OIDC_POLICY"}, Usage: "inline session policy: JSON text or @file"},
 	{Name: "policy-arn", Envs: []string{"AWS_OIDC_POLICY_ARNS"}, Usage: "managed session policy ARN (repeatable, at most 10)", Multi: true},
-	{Name: "output", Aliases: []string{"o"}, Envs: []string{"AWS_OIDC_OUTPUT"}, Usage: "output format, repeatable: dotenv, github, shell, json (default: dotenv in GitLab CI, github in GitHub Actions, else shell)", Multi: true},
+	{Name: "output", Aliases: []string{"o"}, Envs: []string{"AWS_OIDC_OUTPUT"}, Usage: "output format, repeatable: dotenv, github, shell, json, token-file (default: dotenv in GitLab CI, github in GitHub Actions, else shell; none with --profile)", Multi: true},
 	{Name: "dotenv-file", Envs: []string{"AWS_OIDC_DOTENV_FILE"}, Usage: "dotenv file to write", Default: "aws.env"},
 	{Name: "prefix", Envs: []string{"AWS_OIDC_PREFIX"}, Usage: "prefix for every exported variable name (PROD_ gives PROD_AWS_ACCESS_KEY_ID)"},
 	{Name: "timeout", Envs: []string{"AWS_OIDC_TIMEOUT"}, Usage: "overall deadline", Default: "60s"},
@@ -37,6 +43,20 @@ var assumeFlags = []flagSpec{
 	{Name: "max-attempts", Envs: []string{"AWS_OIDC_MAX_ATTEMPTS"}, Usage: "STS attempts in all, for transient failures", Default: "5"},
 	{Name: "dotenv-max-variables", Envs: []string{"AWS_OIDC_DOTENV_MAX_VARIABLES"}, Usage: "the instance's dotenv_variables limit (GitLab.com: 50, 100 or 150 by tier)", Default: "20"},
 	{Name: "verify", Envs: []string{"AWS_OIDC_VERIFY"}, Usage: "call GetCallerIdentity with the new credentials before writing them", Bool: true},
+	{Name: "allowed-account", Envs: []string{"AWS_OIDC_ALLOWED_ACCOUNTS"}, Usage: "refuse, before writing anything, credentials of any other account (repeatable)", Multi: true},
+	{Name: "check-s3", Envs: []string{"AWS_OIDC_CHECK_S3"}, Usage: "prove access to s3://bucket[/prefix] (HeadBucket, then ListObjectsV2 of one key) before writing"},
+	{Name: "s3-endpoint", Envs: []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}, Usage: "S3 endpoint URL override for --check-s3 (path-style addressing)"},
+	{Name: "profile", Envs: []string{"AWS_OIDC_PROFILE"}, Usage: "write the credentials as this profile of the AWS config and credentials files"},
+	{Name: "aws-config-file", Envs: []string{"AWS_OIDC_CONFIG_FILE", "AWS_CONFIG_FILE"}, Usage: "AWS config file that profiles go to", Default: defaultAWSConfigFile},
+	{Name: "aws-credentials-file", Envs: []string{"AWS_OIDC_CREDENTIALS_FILE", "AWS_SHARED_CREDENTIALS_FILE"}, Usage: "AWS credentials file that profiles go to", Default: defaultAWSCredentialsFile},
+	{Name: "roles", Envs: []string{"AWS_OIDC_ROLES_FILE"}, Usage: "YAML or JSON list of roles (name, role_arn, region, duration, prefix or profile) to assume concurrently with one token, all or nothing"},
+	{Name: "max-parallel", Envs: []string{"AWS_OIDC_MAX_PARALLEL"}, Usage: "roles of --roles assumed at the same time", Default: "4"},
+	{Name: "chain-role-arn", Envs: []string{"AWS_OIDC_CHAIN_ROLE_ARNS"}, Usage: "then AssumeRole into this role with the credentials of the one before (repeatable, in order; at most 1h)", Multi: true},
+	{Name: "external-id", Envs: []string{"AWS_OIDC_EXTERNAL_ID"}, Usage: "external id sent with every chained AssumeRole"},
+	{Name: "tag", Envs: []string{"AWS_OIDC_TAGS"}, Usage: "session tag KEY=VALUE for the first chained role (repeatable)", Multi: true},
+	{Name: "transitive-tag-key", Envs: []string{"AWS_OIDC_TRANSITIVE_TAG_KEYS"}, Usage: "session tag key that passes on to later hops (repeatable)", Multi: true},
+	{Name: "tags-from-claims", Envs: []string{"AWS_OIDC_TAGS_FROM_CLAIMS"}, Usage: "add the token's project_path, namespace_path, ref, ref_type, ref_protected, environment, pipeline_id, job_id and user_login as session tags of the first chained role", Bool: true},
+	{Name: "token-output-file", Envs: []string{"AWS_OIDC_TOKEN_OUTPUT_FILE"}, Usage: "where --output token-file writes the job's token", Default: defaultTokenOutputFile},
 	{Name: "debug", Envs: []string{"AWS_OIDC_DEBUG"}, Usage: "more diagnostics on stderr (never a secret)", Bool: true},
 }
 
@@ -46,9 +66,22 @@ const (
 	formatGitHub = "github"
 	formatShell  = "shell"
 	formatJSON   = "json"
+	// formatTokenFile writes the token for SDKs to refresh credentials on
+	// their own, inside the job.
+	formatTokenFile = "token-file"
 )
 
-var formats = []string{formatDotenv, formatGitHub, formatShell, formatJSON}
+var formats = []string{formatDotenv, formatGitHub, formatShell, formatJSON, formatTokenFile}
+
+// Files under the project directory that profiles and the token go to by
+// default: never the user's ~/.aws, and never a path an artifact glob such
+// as aws.env picks up by accident.
+const (
+	defaultAWSDir             = ".aws-oidc"
+	defaultAWSConfigFile      = defaultAWSDir + "/config"
+	defaultAWSCredentialsFile = defaultAWSDir + "/credentials"
+	defaultTokenOutputFile    = defaultAWSDir + "/web-identity-token"
+)
 
 // defaultTokenEnvs are tried in order when no --token-env is given.
 var defaultTokenEnvs = []string{"AWS_OIDC_TOKEN", "GITLAB_OIDC_TOKEN"}
@@ -84,6 +117,32 @@ type AssumeConfig struct {
 	MaxAttempts    int
 	Verify         bool
 	Debug          bool
+
+	// EndpointGiven is set when --sts-endpoint overrides the regional
+	// endpoint, for every role of --roles.
+	EndpointGiven bool
+
+	// Profile writes the credentials to AWSFiles instead of variables.
+	Profile  string
+	AWSFiles awsconfig.Files
+	// Roles come from --roles; empty means the one role of --role-arn.
+	Roles       []roles.Role
+	RolesFile   string
+	MaxParallel int
+
+	// Chain are the roles assumed after the web identity session.
+	Chain             []role.ARN
+	ExternalID        string
+	Tags              []exchange.Tag
+	TransitiveTagKeys []string
+	TagsFromClaims    bool
+
+	AllowedAccounts []string
+	CheckS3         *bucket.Location
+	S3Endpoint      string
+
+	// TokenOutputFile is where --output token-file puts the token.
+	TokenOutputFile string
 }
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -91,20 +150,48 @@ var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // parseAssume reads and validates every flag, before anything touches the
 // network or the disk.
 func parseAssume(c *cli.Context, env Env) (*AssumeConfig, error) {
-	l := newLookup(c, env.Getenv, assumeFlags)
 	if c.NArg() > 0 {
 		return nil, usageErr("unexpected argument %q: assume takes flags only", c.Args().First())
 	}
+	l := newLookup(c, env.Getenv, assumeFlags)
+	cfg, err := parseSession(c, l, env)
+	if err != nil {
+		return nil, err
+	}
+	if err := parseMany(l, cfg); err != nil {
+		return nil, err
+	}
+	if err := parseOutputs(l, cfg, env); err != nil {
+		return nil, err
+	}
+	if err := checkCombinations(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, checkAccounts(cfg)
+}
+
+// parseSession reads what every command that assumes a role shares:
+// `assume` and `exec`.
+func parseSession(c *cli.Context, l lookup, env Env) (*AssumeConfig, error) {
 	cfg := &AssumeConfig{Platform: ci.Detect(env.Getenv)}
 	var err error
 
-	arn, _ := l.String("role-arn")
-	if cfg.Role, err = role.ParseARN(strings.TrimSpace(arn)); err != nil {
-		return nil, err
+	// With --roles the role ARNs come from the file; an $AWS_OIDC_ROLE_ARN
+	// in the environment (a component's input) is then left alone.
+	cfg.RolesFile, _ = l.String("roles")
+	arn, arnFrom := l.String("role-arn")
+	if cfg.RolesFile != "" && arnFrom == "--role-arn" {
+		return nil, usageErr("--role-arn and --roles exclude each other: put every role in the roles file")
 	}
-
 	cfg.Region, _ = l.String("region")
-	if err := role.CheckPartition(cfg.Role, cfg.Region); err != nil {
+	if cfg.RolesFile == "" {
+		if cfg.Role, err = role.ParseARN(strings.TrimSpace(arn)); err != nil {
+			return nil, err
+		}
+		if err := role.CheckPartition(cfg.Role, cfg.Region); err != nil {
+			return nil, err
+		}
+	} else if _, err := role.PartitionOf(cfg.Region); err != nil {
 		return nil, err
 	}
 	endpoint, from := l.String("sts-endpoint")
@@ -114,6 +201,8 @@ func parseAssume(c *cli.Context, env Env) (*AssumeConfig, error) {
 		}
 	} else if cfg.Endpoint, err = parseEndpoint(endpoint, from); err != nil {
 		return nil, err
+	} else {
+		cfg.EndpointGiven = true
 	}
 
 	d, _ := l.String("duration")
@@ -146,9 +235,6 @@ func parseAssume(c *cli.Context, env Env) (*AssumeConfig, error) {
 	if err := parseToken(l, cfg, env); err != nil {
 		return nil, err
 	}
-	if err := parseOutputs(l, cfg, env); err != nil {
-		return nil, err
-	}
 
 	if cfg.Timeout, err = positiveDuration(l, "timeout"); err != nil {
 		return nil, err
@@ -163,6 +249,12 @@ func parseAssume(c *cli.Context, env Env) (*AssumeConfig, error) {
 		return nil, err
 	}
 	if cfg.Debug, err = l.Bool("debug"); err != nil {
+		return nil, err
+	}
+	if err := parseChain(l, cfg); err != nil {
+		return nil, err
+	}
+	if err := parseChecks(l, cfg); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -204,7 +296,7 @@ func anySet(getenv func(string) string, names []string) bool {
 
 func parseOutputs(l lookup, cfg *AssumeConfig, env Env) error {
 	cfg.Outputs = l.Strings("output")
-	if len(cfg.Outputs) == 0 {
+	if len(cfg.Outputs) == 0 && !profilesOnly(cfg) {
 		cfg.Outputs = []string{cfg.Platform.DefaultOutput()}
 	}
 	for _, o := range cfg.Outputs {
@@ -272,4 +364,187 @@ func boundedInt(l lookup, name string, lo, hi int) (int, error) {
 		return 0, &role.FieldError{Field: name, Msg: fmt.Sprintf("%q (from %s) must be a whole number from %d to %d", v, from, lo, hi)}
 	}
 	return n, nil
+}
+
+// profilesOnly reports whether every role goes to a profile, so that no
+// variables need a default output.
+func profilesOnly(cfg *AssumeConfig) bool {
+	if len(cfg.Roles) == 0 {
+		return cfg.Profile != ""
+	}
+	for _, r := range cfg.Roles {
+		if r.Profile == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// parseMany reads the flags of several roles in one job: profiles, the
+// roles file and its parallelism.
+func parseMany(l lookup, cfg *AssumeConfig) error {
+	var err error
+	cfg.Profile, _ = l.String("profile")
+	if cfg.Profile != "" {
+		if cfg.RolesFile != "" {
+			return usageErr("--profile and --roles exclude each other: give each role its profile in the roles file")
+		}
+		if err := awsconfig.ValidateName(cfg.Profile); err != nil {
+			return err
+		}
+	}
+	cfg.AWSFiles.Config, _ = l.String("aws-config-file")
+	cfg.AWSFiles.Credentials, _ = l.String("aws-credentials-file")
+	if cfg.AWSFiles.Config == cfg.AWSFiles.Credentials {
+		return &role.FieldError{Field: "aws-credentials-file", Msg: fmt.Sprintf("%q is also the config file; the AWS CLI reads two different files", cfg.AWSFiles.Config)}
+	}
+	if cfg.MaxParallel, err = boundedInt(l, "max-parallel", 1, 32); err != nil {
+		return err
+	}
+	if cfg.RolesFile != "" {
+		if cfg.Roles, err = roles.Load(cfg.RolesFile, roles.Defaults{Region: cfg.Region, Duration: cfg.Duration}); err != nil {
+			return &rolesFileError{err}
+		}
+	}
+	return nil
+}
+
+// parseChain reads the chained hops and their tags.
+func parseChain(l lookup, cfg *AssumeConfig) error {
+	for _, a := range l.Strings("chain-role-arn") {
+		arn, err := role.ParseARN(a)
+		if err != nil {
+			var fe *role.FieldError
+			if errors.As(err, &fe) {
+				fe.Field = "chain-role-arn"
+			}
+			return err
+		}
+		if arn.Partition != cfg.Role.Partition && cfg.RolesFile == "" {
+			return &role.FieldError{Field: "chain-role-arn", Msg: fmt.Sprintf("%q is in partition %q but the first role is in %q; a chain stays in one partition", a, arn.Partition, cfg.Role.Partition)}
+		}
+		cfg.Chain = append(cfg.Chain, arn)
+	}
+	id, _ := l.String("external-id")
+	var err error
+	if cfg.ExternalID, err = chain.ParseExternalID(id); err != nil {
+		return err
+	}
+	for _, t := range l.Strings("tag") {
+		tag, err := chain.ParseTag(t)
+		if err != nil {
+			return err
+		}
+		cfg.Tags = append(cfg.Tags, tag)
+	}
+	cfg.TransitiveTagKeys = l.Strings("transitive-tag-key")
+	if cfg.TagsFromClaims, err = l.Bool("tags-from-claims"); err != nil {
+		return err
+	}
+	// The claims are only known once the token is read; the count and the
+	// transitive keys are checked again then.
+	if _, _, err := chain.Tags(cfg.Tags, nil, nil); err != nil {
+		return err
+	}
+	if len(cfg.Chain) == 0 {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{
+			{"external-id", cfg.ExternalID != ""}, {"tag", len(cfg.Tags) > 0},
+			{"transitive-tag-key", len(cfg.TransitiveTagKeys) > 0}, {"tags-from-claims", cfg.TagsFromClaims},
+		} {
+			if f.set {
+				return usageErr("--%s needs --chain-role-arn: AssumeRoleWithWebIdentity takes no external id or tags (GitLab tokens cannot carry AWS's tag claim), a chained AssumeRole does", f.name)
+			}
+		}
+	}
+	return nil
+}
+
+var accountIDRE = regexp.MustCompile(`^[0-9]{12}$`)
+
+// parseChecks reads what proves the credentials before they are written.
+func parseChecks(l lookup, cfg *AssumeConfig) error {
+	for _, a := range l.Strings("allowed-account") {
+		if !accountIDRE.MatchString(a) {
+			return &role.FieldError{Field: "allowed-account", Msg: fmt.Sprintf("%q is not a 12-digit AWS account id", a)}
+		}
+		cfg.AllowedAccounts = append(cfg.AllowedAccounts, a)
+	}
+	if u, _ := l.String("check-s3"); u != "" {
+		loc, err := bucket.ParseURL(u)
+		if err != nil {
+			return err
+		}
+		cfg.CheckS3 = &loc
+	}
+	if ep, from := l.String("s3-endpoint"); ep != "" {
+		var err error
+		if cfg.S3Endpoint, err = parseEndpoint(ep, from); err != nil {
+			var fe *role.FieldError
+			if errors.As(err, &fe) {
+				fe.Field = "s3-endpoint"
+			}
+			return err
+		}
+	}
+	cfg.TokenOutputFile, _ = l.String("token-output-file")
+	return nil
+}
+
+// checkCombinations refuses flags that cannot work together, with the
+// reason.
+func checkCombinations(cfg *AssumeConfig) error {
+	has := func(f string) bool { return slices.Contains(cfg.Outputs, f) }
+	if has(formatTokenFile) {
+		switch {
+		case has(formatDotenv):
+			return &role.FieldError{Field: "output", Msg: "format \"token-file\" cannot go with \"dotenv\": the ID token is job-scoped and its file stays on this runner, " +
+				"so a later job would get variables pointing at a token it does not have. Use token-file inside one job (the .aws-oidc hidden job), or dotenv to hand credentials on"}
+		case len(cfg.Roles) > 0 || cfg.Profile != "":
+			return usageErr("--output token-file names one role in AWS_ROLE_ARN; it cannot go with --roles or --profile")
+		case len(cfg.Chain) > 0:
+			return usageErr("--output token-file lets SDKs call AssumeRoleWithWebIdentity themselves, which cannot chain roles; drop --chain-role-arn or use another output")
+		}
+	}
+	if len(cfg.Roles) > 0 {
+		switch {
+		case has(formatJSON):
+			return usageErr("--output json holds one role's credentials; with --roles use dotenv, shell, github or profiles")
+		case len(cfg.Chain) > 0:
+			return usageErr("--chain-role-arn chains from one role; it cannot go with --roles")
+		case cfg.CheckS3 != nil:
+			return usageErr("--check-s3 checks one role's access; it cannot go with --roles")
+		}
+	}
+	return nil
+}
+
+// checkAccounts refuses, before any network call, a role in an account the
+// user did not allow. The assumed role ARN is checked again afterwards.
+func checkAccounts(cfg *AssumeConfig) error {
+	if len(cfg.AllowedAccounts) == 0 {
+		return nil
+	}
+	if len(cfg.Roles) > 0 {
+		for _, r := range cfg.Roles {
+			if err := allowAccount(cfg.AllowedAccounts, r.ARN.AccountID, r.ARN.String()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	final := cfg.Role
+	if n := len(cfg.Chain); n > 0 {
+		final = cfg.Chain[n-1]
+	}
+	return allowAccount(cfg.AllowedAccounts, final.AccountID, final.String())
+}
+
+func allowAccount(allowed []string, account, what string) error {
+	if slices.Contains(allowed, account) {
+		return nil
+	}
+	return &AccountError{Account: account, Allowed: allowed, What: what}
 }

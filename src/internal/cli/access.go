@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/bucket"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
+)
+
+// AccountError is a role or session in an account --allowed-account does
+// not list. Nothing is written when it is returned.
+type AccountError struct {
+	Account string
+	Allowed []string
+	// What is the role or assumed role ARN that was checked.
+	What string
+}
+
+func (e *AccountError) Error() string {
+	return fmt.Sprintf("account %s of %q is not allowed (--allowed-account: %s)", e.Account, e.What, strings.Join(e.Allowed, ", "))
+}
+
+// ExitCode: the configuration names the wrong role or the wrong account.
+func (e *AccountError) ExitCode() int { return ExitConfig }
+
+// Hint says which of the two to fix.
+func (e *AccountError) Hint() string {
+	return fmt.Sprintf("check that the role ARN names the account you mean, or add %s to --allowed-account or $AWS_OIDC_ALLOWED_ACCOUNTS", e.Account)
+}
+
+// checkS3Error is a failed --check-s3, with the exit code of a refusal or a
+// transient failure.
+type checkS3Error struct{ err *bucket.Error }
+
+func (e *checkS3Error) Error() string { return e.err.Error() }
+func (e *checkS3Error) Unwrap() error { return e.err }
+func (e *checkS3Error) Hint() string  { return e.err.Hint() }
+func (e *checkS3Error) ExitCode() int {
+	if e.err.Transient() {
+		return ExitTransient
+	}
+	return ExitRefused
+}
+
+// rolesFileError is a --roles file that cannot be used.
+type rolesFileError struct{ err error }
+
+func (e *rolesFileError) Error() string { return e.err.Error() }
+func (e *rolesFileError) Unwrap() error { return e.err }
+func (e *rolesFileError) ExitCode() int { return ExitConfig }
+func (e *rolesFileError) Hint() string {
+	var fe *roles.FileError
+	if errors.As(e.err, &fe) {
+		return fe.Hint()
+	}
+	return ""
+}
+
+// roleFailure is one role of --roles that failed.
+type roleFailure struct {
+	Name, RoleARN string
+	Err           error
+}
+
+// RolesError is a --roles run in which some roles failed: nothing at all
+// was written.
+type RolesError struct {
+	Failed []roleFailure
+	Total  int
+}
+
+func (e *RolesError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d roles failed, so nothing was written", len(e.Failed), e.Total)
+	for _, f := range e.Failed {
+		fmt.Fprintf(&b, "\n  role %q (%s): %v", f.Name, f.RoleARN, f.Err)
+	}
+	return b.String()
+}
+
+// Unwrap gives the first failure, for errors.As.
+func (e *RolesError) Unwrap() error { return e.Failed[0].Err }
+
+// ExitCode is the first failed role's.
+func (e *RolesError) ExitCode() int { return ExitCode(e.Failed[0].Err) }
+
+// Hint gives each failed role's hint.
+func (e *RolesError) Hint() string {
+	var hints []string
+	for _, f := range e.Failed {
+		if h := Hint(f.Err); h != "" {
+			hints = append(hints, fmt.Sprintf("role %q: %s", f.Name, h))
+		}
+	}
+	return strings.Join(hints, "\n")
+}
