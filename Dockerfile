@@ -23,7 +23,15 @@ RUN go mod download
 COPY src/ src/
 ARG VERSION=dev
 ARG COMMIT=unknown
-RUN go build -trimpath -buildvcs=false \
+# Size, for the 5 MB compressed target (measured with make image):
+# urfave_cli_no_docs drops urfave/cli's man page and Markdown generators
+# (go-md2man, blackfriday), which the tool never calls: about 250 KB; and
+# -gcflags=all=-l (no inlining) takes 1 MB off the binary and 0.7 MB off the
+# compressed layer. The tool spends its time waiting on one HTTPS round trip,
+# and the crypto that matters is assembly, so the cost is a fraction of a
+# millisecond. Pass --build-arg GCFLAGS= for a build with inlining.
+ARG GCFLAGS=all=-l
+RUN go build -trimpath -buildvcs=false -tags urfave_cli_no_docs -gcflags="${GCFLAGS}" \
       -ldflags "-s -w \
         -X gitlab.com/aws-oidc/aws-oidc/src/internal/version.Version=${VERSION} \
         -X gitlab.com/aws-oidc/aws-oidc/src/internal/version.Commit=${COMMIT}" \
