@@ -91,3 +91,18 @@ func testDotenv(t *testing.T, b *Bed) {
 	checkIdentity(t, b, leaks, env, "deploy")
 	checkS3(t, b, leaks, env, "dotenv-"+randomHex(t, 4))
 }
+
+// testDebugVerify runs with --debug (more diagnostics, still no secret) and
+// --verify (GetCallerIdentity with the new credentials before writing).
+func testDebugVerify(t *testing.T, b *Bed) {
+	t.Parallel()
+	leaks := NewLeaks(t, b.Leaks)
+	dir := t.TempDir()
+	token := b.Mint(t, leaks, fakegitlab.Options{})
+	r := b.Tool(t, leaks, dir, JobEnv(t.TempDir(), token),
+		"assume", "--debug", "--verify", "--role-arn", b.Roles.Deploy, "--sts-endpoint", b.STS)
+	if r.ExitCode != 0 {
+		t.Fatalf("aws-oidc assume --debug --verify exited %d", r.ExitCode)
+	}
+	readDotenv(t, leaks, filepath.Join(dir, "aws.env"))
+}
