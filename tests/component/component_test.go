@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"gitlab.com/aws-oidc/aws-oidc/tests/e2e"
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
 )
@@ -75,7 +76,7 @@ func gitlabCILocal(t *testing.T) string {
 // (gitlab-ci-local takes CI_PROJECT_PATH and CI_SERVER_FQDN from it). It is
 // fresh, so no .gitlab-ci-local.yml, .gitlab-ci-local-env or variables file
 // of anyone else's can be merged into the pipeline.
-func project(t *testing.T, env []string, variables map[string]string) string {
+func project(t *testing.T, env []string, pipeline string, variables map[string]string) string {
 	t.Helper()
 	root, err := e2e.RepoRoot()
 	if err != nil {
@@ -85,7 +86,7 @@ func project(t *testing.T, env []string, variables map[string]string) string {
 	if err := os.MkdirAll(filepath.Join(dir, "templates"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	copyFile(t, filepath.Join(root, "tests", "component", "pipeline.yml"), filepath.Join(dir, ".gitlab-ci.yml"))
+	copyFile(t, filepath.Join(root, pipeline), filepath.Join(dir, ".gitlab-ci.yml"))
 	templates, _ := filepath.Glob(filepath.Join(root, "templates", "*.yml"))
 	for _, tpl := range templates {
 		copyFile(t, tpl, filepath.Join(dir, "templates", filepath.Base(tpl)))
@@ -143,7 +144,7 @@ func TestComponentPipeline(t *testing.T) {
 	// bash); nothing else of this machine's environment, and in particular
 	// no GCL_* variable, which gitlab-ci-local would read as an option.
 	env := e2e.Env(e2e.BaseEnv(home), "PATH", filepath.Dir(bin.AWSOIDC)+":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
-	dir := project(t, env, map[string]string{
+	dir := project(t, env, "tests/component/pipeline.yml", map[string]string{
 		"AWS_OIDC_TOKEN":   token,
 		"TEST_ROLE_ARN":    bed.Roles.Deploy,
 		"TEST_AUDIENCE":    bed.Issuer.URL,
@@ -217,4 +218,70 @@ func TestComponentPipeline(t *testing.T) {
 			t.Errorf("job %s: dotenv report has mode %v, want 0600", report.job, fi.Mode().Perm())
 		}
 	}
+}
+
+// TestProjectPipelineJobs reads the project's own .gitlab-ci.yml with
+// gitlab-ci-local (which resolves its component includes at the commit, as
+// GitLab does) and checks which jobs each kind of pipeline gets: the real-AWS
+// component jobs only when the test role variable exists, the release jobs
+// only on a semantic-version tag.
+func TestProjectPipelineJobs(t *testing.T) {
+	t.Parallel()
+	gcl := gitlabCILocal(t)
+	env := e2e.Env(e2e.BaseEnv(t.TempDir()), "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+
+	base := []string{"lint", "unit", "schema", "binaries", "build-image"}
+	component := []string{"component-assume", "component-assume-prefixed", "component-use-credentials", "component-hidden-job"}
+	release := []string{"image-release", "sign", "publish-binaries", "release"}
+	cases := []struct {
+		name      string
+		variables map[string]string
+		want      []string
+	}{
+		{name: "branch_without_test_role", want: base},
+		{
+			name:      "branch_with_test_role",
+			variables: map[string]string{"AWS_OIDC_TEST_ROLE_ARN": "arn:aws:iam::123456789012:role/aws-oidc-test"},
+			want:      append(append([]string{}, base...), component...),
+		},
+		{
+			name:      "semver_tag",
+			variables: map[string]string{"CI_COMMIT_TAG": "1.2.3"},
+			want:      append(append([]string{}, base...), release...),
+		},
+		{name: "other_tag", variables: map[string]string{"CI_COMMIT_TAG": "nightly"}, want: base},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			leaks := e2e.NewLeaks(t, nil)
+			dir := project(t, env, ".gitlab-ci.yml", tc.variables)
+			r := e2e.Run(t, leaks, e2e.Command{Name: "gitlab-ci-local --list", Path: gcl, Dir: dir, Env: env,
+				Args: []string{"--list", "--no-color"}})
+			if r.ExitCode != 0 {
+				t.Fatalf("gitlab-ci-local could not read .gitlab-ci.yml (exit %d)", r.ExitCode)
+			}
+			if diff := cmp.Diff(tc.want, listedJobs(r.Stdout)); diff != "" {
+				t.Errorf("jobs mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// listedJobs reads the job names from `gitlab-ci-local --list`: the first
+// column of every line after the header.
+func listedJobs(out string) []string {
+	var jobs []string
+	header := false
+	for _, line := range strings.Split(out, "\n") {
+		fields := strings.Fields(line)
+		switch {
+		case len(fields) == 0:
+		case fields[0] == "name":
+			header = true
+		case header:
+			jobs = append(jobs, fields[0])
+		}
+	}
+	return jobs
 }
