@@ -31,6 +31,8 @@ cleanup() {
 	say "Cleaning up" "Stopping every server we started (by PID), deleting the namespace and $work."
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	# Anything still inside the namespace was started by this demo.
+	for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
 	ip netns del "$ns" 2>/dev/null || true
 	rm -rf "$work"
 	if [ "$status" -eq 0 ]; then
@@ -42,7 +44,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# in_ns runs a command inside the private network namespace.
+# in_ns runs a command inside the private network namespace. Servers are
+# started with `ip netns exec` directly instead, so that $! is the server's own
+# PID (ip execs the program in place; a function would add a subshell).
 in_ns() { ip netns exec "$ns" "$@"; }
 
 # wait_for polls a URL from inside the namespace until it answers.
@@ -84,7 +88,7 @@ say "Starting the fake GitLab at $issuer" \
 	"at /oauth/discovery/keys. Its https certificate is made here, by a throwaway CA."
 "$work/fake-gitlab" keygen -out "$work/gitlab-key.pem"
 thumbprint=$("$work/fake-gitlab" cert -dir "$work" -host 198.18.0.1)
-in_ns "$work/fake-gitlab" serve -key "$work/gitlab-key.pem" -issuer "$issuer" -listen 198.18.0.1:443 \
+ip netns exec "$ns" "$work/fake-gitlab" serve -key "$work/gitlab-key.pem" -issuer "$issuer" -listen 198.18.0.1:443 \
 	-tls-cert "$work/tls.crt" -tls-key "$work/tls.key" >"$work/fake-gitlab.log" 2>&1 &
 pids+=($!)
 wait_for "$issuer/.well-known/openid-configuration"
@@ -97,11 +101,11 @@ say "Starting the stand-in for AWS: VersityGW $VERSITYGW_VERSION" \
 root_key=DEMOROOTKEY
 root_secret=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
 mkdir -p "$work/iam" "$work/s3data"
-in_ns "$versitygw" --health /healthz -p 127.0.0.1:7080 -a "$root_key" -s "$root_secret" \
+ip netns exec "$ns" "$versitygw" --health /healthz -p 127.0.0.1:7080 -a "$root_key" -s "$root_secret" \
 	iam --dir "$work/iam" --private-ports "$work/iam.sock" >"$work/versitygw-iam.log" 2>&1 &
 pids+=($!)
 wait_for http://127.0.0.1:7080/healthz
-in_ns "$versitygw" --health /healthz -p 127.0.0.1:7070 -a "$root_key" -s "$root_secret" \
+ip netns exec "$ns" "$versitygw" --health /healthz -p 127.0.0.1:7070 -a "$root_key" -s "$root_secret" \
 	--iam-standalone-endpoint "$work/iam.sock" posix "$work/s3data" >"$work/versitygw-s3.log" 2>&1 &
 pids+=($!)
 wait_for http://127.0.0.1:7070/healthz
