@@ -319,6 +319,18 @@ func TestRefusalWithTrustPolicy(t *testing.T) {
 	if got.ID != "trust-policy-differs" || !strings.Contains(got.Fix, "aws iam get-role") {
 		t.Errorf("got %+v", got)
 	}
+	// A server that says InvalidIdentityToken for a failed condition.
+	other := f
+	other.Subject = "project_path:othergroup/otherproject:ref_type:branch:ref:main"
+	got = Refusal("InvalidIdentityToken", "The web identity token could not be validated", other)
+	if got.ID != "trust-policy" || !strings.Contains(got.Fix, `the token's sub is "project_path:othergroup/otherproject`) {
+		t.Errorf("got %+v", got)
+	}
+	// When the policy admits the token, InvalidIdentityToken keeps its own
+	// explanation.
+	if got = Refusal("InvalidIdentityToken", "The web identity token could not be validated", f); got.ID != "invalid-token" {
+		t.Errorf("got %+v", got)
+	}
 }
 
 func TestGenerate(t *testing.T) {

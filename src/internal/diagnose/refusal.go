@@ -81,11 +81,13 @@ func Refusal(code, message string, f Facts) Cause {
 				"elsewhere (setting ci_id_tokens_issuer_url); run `aws-oidc doctor` to check",
 			strings.TrimSuffix(f.Issuer, "/"))}
 	}
+	if f.TrustPolicy != nil {
+		if c, ok := trustPolicyVerdict(code, f); ok {
+			return c
+		}
+	}
 	switch code {
 	case "AccessDenied", "AccessDeniedException":
-		if f.TrustPolicy != nil {
-			return trustPolicyVerdict(f)
-		}
 		return Cause{ID: "trust-policy", Fix: trustPolicyFix(f, host)}
 	case "InvalidIdentityToken":
 		return Cause{ID: "invalid-token", Fix: fmt.Sprintf(
@@ -143,18 +145,28 @@ func trustPolicyFix(f Facts, host string) string {
 	return b.String()
 }
 
-// trustPolicyVerdict explains an AccessDenied from the trust policy the user
-// gave: the condition that failed, or, when the policy allows the token,
-// that the role's real policy must be another one.
-func trustPolicyVerdict(f Facts) Cause {
+// trustPolicyVerdict explains a refusal from the trust policy the user gave:
+// the condition that failed, or, for an AccessDenied when the policy allows
+// the token, that the role's real policy must be another one. Some
+// STS-compatible servers answer a failed condition with a generic
+// InvalidIdentityToken, so that code is read the same way when the policy
+// refuses the token; ok is false when the policy has nothing to say.
+func trustPolicyVerdict(code string, f Facts) (c Cause, ok bool) {
+	denied := code == "AccessDenied" || code == "AccessDeniedException"
+	if !denied && code != "InvalidIdentityToken" && code != "InvalidIdentityTokenException" {
+		return Cause{}, false
+	}
 	v := f.TrustPolicy.Evaluate(f)
-	if v.Allowed {
+	switch {
+	case !v.Allowed:
+		// The reasons already say when a wildcard sits under StringEquals.
+		return Cause{ID: "trust-policy", Fix: "the role's trust policy does not allow this token: " + strings.Join(v.Reasons, "; ")}, true
+	case denied:
 		return Cause{ID: "trust-policy-differs", Fix: "the trust policy given allows this token (" + strings.Join(v.Reasons, "; ") +
 			"), yet AWS refused: the role's real trust policy is another one. Compare it with `aws iam get-role --role-name <name>`; " +
-			"also check that the provider ARN in it exists in the role's account"}
+			"also check that the provider ARN in it exists in the role's account"}, true
 	}
-	return Cause{ID: "trust-policy", Fix: "the role's trust policy does not allow this token: " + strings.Join(v.Reasons, "; ") +
-		". A condition with a wildcard (*) must use StringLike, not StringEquals"}
+	return Cause{}, false
 }
 
 func quoteList(values []string) string {
