@@ -60,6 +60,7 @@ func newApp(env Env) *cli.App {
 		},
 		Commands: []*cli.Command{
 			assumeCommand(env),
+			execCommand(env),
 			claimsCommand(env),
 			trustPolicyCommand(env),
 			doctorCommand(env),

@@ -154,7 +154,8 @@ func parseAssume(c *cli.Context, env Env) (*AssumeConfig, error) {
 		return nil, usageErr("unexpected argument %q: assume takes flags only", c.Args().First())
 	}
 	l := newLookup(c, env.Getenv, assumeFlags)
-	cfg, err := parseSession(c, l, env)
+	rolesFile, _ := l.String("roles")
+	cfg, err := parseSession(l, env, rolesFile)
 	if err != nil {
 		return nil, err
 	}
@@ -172,13 +173,12 @@ func parseAssume(c *cli.Context, env Env) (*AssumeConfig, error) {
 
 // parseSession reads what every command that assumes a role shares:
 // `assume` and `exec`.
-func parseSession(c *cli.Context, l lookup, env Env) (*AssumeConfig, error) {
-	cfg := &AssumeConfig{Platform: ci.Detect(env.Getenv)}
+func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
+	cfg := &AssumeConfig{Platform: ci.Detect(env.Getenv), RolesFile: rolesFile}
 	var err error
 
 	// With --roles the role ARNs come from the file; an $AWS_OIDC_ROLE_ARN
 	// in the environment (a component's input) is then left alone.
-	cfg.RolesFile, _ = l.String("roles")
 	arn, arnFrom := l.String("role-arn")
 	if cfg.RolesFile != "" && arnFrom == "--role-arn" {
 		return nil, usageErr("--role-arn and --roles exclude each other: put every role in the roles file")
@@ -308,6 +308,7 @@ func parseOutputs(l lookup, cfg *AssumeConfig, env Env) error {
 	if slices.Contains(cfg.Outputs, formatGitHub) && env.Getenv("GITHUB_ENV") == "" {
 		return &role.FieldError{Field: "output", Msg: "format \"github\" needs $GITHUB_ENV, which only GitHub Actions sets; use shell or json elsewhere"}
 	}
+	cfg.TokenOutputFile, _ = l.String("token-output-file")
 	cfg.DotenvFile, _ = l.String("dotenv-file")
 	if strings.TrimSpace(cfg.DotenvFile) == "" {
 		return &role.FieldError{Field: "dotenv-file", Msg: "the dotenv file name is empty"}
@@ -489,7 +490,6 @@ func parseChecks(l lookup, cfg *AssumeConfig) error {
 			return err
 		}
 	}
-	cfg.TokenOutputFile, _ = l.String("token-output-file")
 	return nil
 }
 

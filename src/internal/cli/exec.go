@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+)
+
+// execFlags are assume's, without the outputs: exec hands the credentials
+// to one process and writes nothing.
+var execFlags = slices.DeleteFunc(slices.Clone(assumeFlags), func(s flagSpec) bool {
+	switch s.Name {
+	case "output", "dotenv-file", "dotenv-max-variables", "prefix", "profile", "aws-config-file",
+		"aws-credentials-file", "roles", "max-parallel", "token-output-file":
+		return true
+	}
+	return false
+})
+
+func execCommand(env Env) *cli.Command {
+	return &cli.Command{
+		Name:      "exec",
+		Usage:     "assume the role, then run a command with the credentials in its environment only",
+		ArgsUsage: "-- COMMAND [ARGS...]",
+		Description: "Assumes the role like `assume` (same flags, chaining and checks included), then runs COMMAND with " +
+			"AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_DEFAULT_REGION and " +
+			"AWS_CREDENTIAL_EXPIRATION in its environment. Nothing is written to disk. SIGINT and SIGTERM are passed on " +
+			"to the command, and its exit code becomes aws-oidc's.",
+		Flags: flags(execFlags),
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return &UsageError{Err: err}
+		},
+		Action: func(c *cli.Context) error {
+			l := newLookup(c, env.Getenv, execFlags)
+			cfg, err := parseSession(l, env, "")
+			if err != nil {
+				return err
+			}
+			if err := checkAccounts(cfg); err != nil {
+				return err
+			}
+			signals := make(chan os.Signal, 4)
+			signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(signals)
+			return runExec(c.Context, cfg, env, c.Args().Slice(), os.Environ(), signals)
+		},
+	}
+}
+
+// childVars are the variables exec replaces in the child's environment: any
+// of them left from the parent would compete with the new credentials in
+// the SDKs' lookup order.
+var childVars = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
+	"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
+	"AWS_REGION", "AWS_DEFAULT_REGION",
+}
+
+// runExec assumes the role, then runs argv with environ plus the
+// credentials, forwarding what arrives on signals until it exits.
+func runExec(ctx context.Context, cfg *AssumeConfig, env Env, argv, environ []string, signals <-chan os.Signal) error {
+	if len(argv) == 0 {
+		return usageErr("exec needs a command: aws-oidc exec [flags] -- COMMAND [ARGS...]")
+	}
+	r := newAssumeRun(cfg, env)
+	actx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	sessions, err := r.assumeAll(actx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	a := sessions[0]
+
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return &role.FieldError{Field: "exec", Msg: fmt.Sprintf("cannot run %q: %v", argv[0], errors.Unwrap(err))}
+	}
+	cmd := exec.Command(path, argv[1:]...)
+	cmd.Args[0] = argv[0]
+	cmd.Env = childEnvironment(environ, output.Variables("", a.creds, a.session))
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, env.Stdout, env.Stderr
+	r.log.Info(fmt.Sprintf("assumed %s (account %s) until %s; running %s",
+		orDefault(a.session.AssumedRoleARN, a.session.RoleARN), a.session.AccountID,
+		a.creds.Expiration.UTC().Format("2006-01-02T15:04:05Z"), argv[0]))
+	if err := cmd.Start(); err != nil {
+		return &role.FieldError{Field: "exec", Msg: fmt.Sprintf("cannot run %q: %v", argv[0], err)}
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case s := <-signals:
+			// The child decides how to stop; a second signal is passed on
+			// too, as a shell would.
+			r.log.Debug(fmt.Sprintf("passing %v on to %s", s, argv[0]))
+			_ = cmd.Process.Signal(s)
+		case err := <-done:
+			return childExit(argv[0], cmd, err)
+		}
+	}
+}
+
+// childEnvironment is environ without the variables exec sets, then vars.
+func childEnvironment(environ []string, vars []output.Var) []string {
+	out := make([]string, 0, len(environ)+len(vars))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(childVars, name) {
+			out = append(out, kv)
+		}
+	}
+	for _, v := range vars {
+		out = append(out, v.Key+"="+v.Value)
+	}
+	return out
+}
+
+func childExit(name string, cmd *exec.Cmd, err error) error {
+	if err == nil {
+		return nil
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		return fmt.Errorf("failed to wait for %q: %w", name, err)
+	}
+	e := &ChildExitError{Command: name, Code: exit.ExitCode()}
+	if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		// The shells' convention, so a pipeline sees what a direct run shows.
+		e.Signal, e.Code = ws.Signal().String(), 128+int(ws.Signal())
+	}
+	return e
+}
+
+// ChildExitError is a command run by exec that did not exit 0. Its exit
+// code becomes aws-oidc's.
+type ChildExitError struct {
+	Command string
+	Code    int
+	// Signal names the signal that ended the command, if one did.
+	Signal string
+}
+
+func (e *ChildExitError) Error() string {
+	if e.Signal != "" {
+		return fmt.Sprintf("command %q was ended by signal %s (exit code %d)", e.Command, e.Signal, e.Code)
+	}
+	return fmt.Sprintf("command %q exited with code %d", e.Command, e.Code)
+}
+
+// ExitCode passes the command's code through.
+func (e *ChildExitError) ExitCode() int { return e.Code }
+
+// Hint is empty: the command printed its own reasons.
+func (e *ChildExitError) Hint() string { return "" }
