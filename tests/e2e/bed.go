@@ -111,9 +111,21 @@ func JobEnv(home, token string) []string {
 	return env
 }
 
+// issuerProcess is a running fake-gitlab and what a bed needs of it.
+type issuerProcess struct {
+	// Issuer mints in the test process with the served key.
+	Issuer *fakegitlab.Issuer
+	Server *Server
+	// Cert is the https certificate (nil over http); its CA is in CAFile.
+	Cert   *fakegitlab.Certificate
+	CAFile string
+	// MintedLog lists the tokens the GitHub endpoint handed out.
+	MintedLog string
+}
+
 // startIssuer writes a fresh signing key (and, for https, a certificate for
-// host) into dir and runs fake-gitlab serve in netns.
-func startIssuer(t testing.TB, leaks *Leaks, bin Binaries, netns, issuerURL, listen string, https bool) (*fakegitlab.Issuer, *Server, *fakegitlab.Certificate, string) {
+// the issuer's host) and runs fake-gitlab serve in netns.
+func startIssuer(t testing.TB, leaks *Leaks, bin Binaries, netns, issuerURL, listen string, https bool) issuerProcess {
 	t.Helper()
 	dir := t.TempDir()
 	key, err := fakegitlab.NewKey()
@@ -126,25 +138,26 @@ func startIssuer(t testing.TB, leaks *Leaks, bin Binaries, netns, issuerURL, lis
 	}
 	requestToken := randomHex(t, 20)
 	leaks.Secret("GitHub request token", requestToken)
-	minted := filepath.Join(dir, "minted.log")
+	p := issuerProcess{
+		Issuer:    &fakegitlab.Issuer{URL: issuerURL, Key: key, GitHubRequestToken: requestToken},
+		MintedLog: filepath.Join(dir, "minted.log"),
+	}
 	args := []string{"serve", "-key", keyPath, "-issuer", issuerURL, "-listen", listen,
-		"-github-request-token", requestToken, "-minted-log", minted}
-	var cert *fakegitlab.Certificate
+		"-github-request-token", requestToken, "-minted-log", p.MintedLog}
 	if https {
-		host := strings.TrimPrefix(issuerURL, "https://")
-		if cert, err = fakegitlab.NewCertificate(host); err != nil {
+		if p.Cert, err = fakegitlab.NewCertificate(strings.TrimPrefix(issuerURL, "https://")); err != nil {
 			t.Fatal(err)
 		}
-		certPath, certKey, err := cert.Write(dir)
+		certPath, certKey, err := p.Cert.Write(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
+		p.CAFile = filepath.Join(dir, "ca.crt")
 		args = append(args, "-tls-cert", certPath, "-tls-key", certKey)
 	}
-	srv := Start(t, leaks, Command{Name: "fake-gitlab", Path: bin.FakeGitLab, Args: args, NetNS: netns, Env: BaseEnv(dir)})
-	srv.WaitHTTP(t, netns, issuerURL+"/.well-known/openid-configuration")
-	iss := &fakegitlab.Issuer{URL: issuerURL, Key: key, GitHubRequestToken: requestToken}
-	return iss, srv, cert, minted
+	p.Server = Start(t, leaks, Command{Name: "fake-gitlab", Path: bin.FakeGitLab, Args: args, NetNS: netns, Env: BaseEnv(dir)})
+	p.Server.WaitHTTP(t, netns, issuerURL+"/.well-known/openid-configuration")
+	return p
 }
 
 func randomHex(t testing.TB, n int) string {

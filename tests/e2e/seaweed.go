@@ -25,14 +25,14 @@ func StartSeaweedFS(t testing.TB, leaks *Leaks, bin Binaries, n int) *Bed {
 	t.Helper()
 	weed := PeerBinary(t, "seaweedfs", "SEAWEEDFS_VERSION", "weed")
 	ns := NewNetNS(t, n)
-	iss, issSrv, _, minted := startIssuer(t, leaks, bin, ns, seaweedIssuer, "127.0.0.1:8443", false)
+	issuer := startIssuer(t, leaks, bin, ns, seaweedIssuer, "127.0.0.1:8443", false)
 
 	b := &Bed{
 		Peer: "seaweedfs", NetNS: ns, STS: seaweedS3, S3: seaweedS3,
-		Issuer: iss, IssuerServer: issSrv, DownIssuer: seaweedDownIssuer,
+		Issuer: issuer.Issuer, IssuerServer: issuer.Server, DownIssuer: seaweedDownIssuer,
 		GitHubTokenURL:     seaweedIssuer + "/github/token?api-version=2.0",
-		GitHubRequestToken: iss.GitHubRequestToken,
-		mintedLog:          minted,
+		GitHubRequestToken: issuer.Issuer.GitHubRequestToken,
+		mintedLog:          issuer.MintedLog,
 		Account:            seaweedAccount,
 		Bin:                bin,
 		Leaks:              leaks,

@@ -26,7 +26,7 @@ func StartVersity(t testing.TB, leaks *Leaks, bin Binaries, n int) *Bed {
 	versitygw := PeerBinary(t, "versitygw", "VERSITYGW_VERSION", "versitygw")
 	ns := NewNetNS(t, n)
 	issuerURL := "https://" + PublicAddress
-	iss, issSrv, cert, minted := startIssuer(t, leaks, bin, ns, issuerURL, PublicAddress+":443", true)
+	issuer := startIssuer(t, leaks, bin, ns, issuerURL, PublicAddress+":443", true)
 
 	dir := t.TempDir()
 	rootKey, rootSecret := "ROOT"+strings.ToUpper(randomHex(t, 8)), randomHex(t, 20)
@@ -43,16 +43,16 @@ func StartVersity(t testing.TB, leaks *Leaks, bin Binaries, n int) *Bed {
 
 	b := &Bed{
 		Peer: "versitygw", NetNS: ns, STS: versityIAM, S3: versityS3,
-		Issuer: iss, IssuerServer: issSrv, DownIssuer: "https://198.18.0.2",
-		CAFile:             filepath.Join(filepath.Dir(minted), "ca.crt"),
+		Issuer: issuer.Issuer, IssuerServer: issuer.Server, DownIssuer: "https://198.18.0.2",
+		CAFile:             issuer.CAFile,
 		GitHubTokenURL:     issuerURL + "/github/token?api-version=2.0",
-		GitHubRequestToken: iss.GitHubRequestToken,
-		mintedLog:          minted,
+		GitHubRequestToken: issuer.Issuer.GitHubRequestToken,
+		mintedLog:          issuer.MintedLog,
 		Account:            versityAccount,
 		Bin:                bin,
 		Leaks:              leaks,
 	}
-	b.guideSetup(t, rootKey, rootSecret, cert.Thumbprint)
+	b.guideSetup(t, rootKey, rootSecret, issuer.Cert.Thumbprint)
 	return b
 }
 
