@@ -131,6 +131,7 @@ func copyFile(t *testing.T, from, to string) {
 // credentials with the AWS CLI against STS and S3, and a job that extends
 // the credentials component's hidden job.
 func TestComponentPipeline(t *testing.T) {
+	t.Parallel()
 	gcl := gitlabCILocal(t)
 	if bin.AWSOIDCErr != nil {
 		t.Fatalf("aws-oidc could not be built: %v", bin.AWSOIDCErr)
