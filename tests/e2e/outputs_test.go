@@ -176,3 +176,22 @@ func readGitHubFile(t *testing.T, path string) map[string]string {
 	}
 	return vars
 }
+
+// testShell evaluates --output shell in a POSIX shell, as a user does outside
+// CI, and calls STS from that same shell.
+func testShell(t *testing.T, b *Bed) {
+	t.Parallel()
+	leaks := NewLeaks(t, b.Leaks)
+	token := b.Mint(t, leaks, fakegitlab.Options{})
+	script := fmt.Sprintf(`set -e
+eval "$(%s assume --output shell --role-arn %s --sts-endpoint %s)"
+%s --endpoint-url %s sts get-caller-identity --query Arn --output text`, b.Bin.AWSOIDC, b.Roles.Deploy, b.STS, AWSCLI, b.STS)
+	r := Run(t, leaks, Command{Name: "sh (eval aws-oidc --output shell)", Path: "/bin/sh", Args: []string{"-c", script},
+		Env: Env(BaseEnv(t.TempDir()), "AWS_OIDC_TOKEN", token), NetNS: b.NetNS, Dir: t.TempDir()})
+	if r.ExitCode != 0 {
+		t.Fatalf("eval of --output shell, then aws sts get-caller-identity, exited %d", r.ExitCode)
+	}
+	if !strings.Contains(r.Stdout, ":assumed-role/deploy/") {
+		t.Errorf("get-caller-identity = %q, want the assumed role deploy", strings.TrimSpace(r.Stdout))
+	}
+}

@@ -79,6 +79,7 @@ func runCases(t *testing.T, b *Bed) {
 	t.Run("prefix_two_roles", func(t *testing.T) { testPrefix(t, b) })
 	t.Run("credential_process", func(t *testing.T) { testCredentialProcess(t, b) })
 	t.Run("github", func(t *testing.T) { testGitHub(t, b) })
+	t.Run("shell_eval", func(t *testing.T) { testShell(t, b) })
 	t.Run("debug_verify", func(t *testing.T) { testDebugVerify(t, b) })
 	t.Run("refusal", func(t *testing.T) { testRefusals(t, b) })
 }
