@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -64,19 +65,19 @@ func claimsCommand(env Env) *cli.Command {
 			"condition keys and values an IAM trust policy must use for this job. Never the token or its signature.\n\n" +
 			"Exit codes: 0 shown, 2 invalid flags, 3 no token or not a JWT.",
 		Flags:        flags(claimsFlags),
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &UsageError{Err: err} },
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &FlagError{Command: "claims", Msg: err.Error()} },
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usageErr("unexpected argument %q: claims takes flags only", c.Args().First())
+				return &FlagError{Command: "claims", Msg: fmt.Sprintf("unexpected argument %q: claims takes flags only", c.Args().First())}
 			}
 			l := newLookup(c, env.Getenv, claimsFlags)
 			format, from := l.String("format")
 			if format != "text" && format != "json" {
-				return &role.FieldError{Field: "format", Msg: fmt.Sprintf("unknown format %q (from %s; valid: text, json)", format, from)}
+				return &FlagError{Command: "claims", Field: "format", Msg: fmt.Sprintf("unknown format %q (from %s; valid: text, json)", format, from)}
 			}
 			tok, cfg, err := readToken(c, l, env)
 			if err != nil {
-				return err
+				return commandError("claims", err)
 			}
 			view := newClaimsView(tok, cfg.Audience, env.Now())
 			if format == "json" {
@@ -220,4 +221,52 @@ func quoteFirst(v []string) string {
 		return "the token's audience"
 	}
 	return fmt.Sprintf("%q", v[0])
+}
+
+// FlagError is an invalid command line of one of the diagnosis commands.
+// It carries its own exit code (2) and a hint that points at the right
+// command's help, not assume's.
+type FlagError struct {
+	Command string
+	// Field is the flag without dashes; empty for a command line that did
+	// not parse.
+	Field string
+	Msg   string
+	// Fix, when set, replaces the pointer to --help.
+	Fix string
+}
+
+func (e *FlagError) Error() string {
+	if e.Field == "" {
+		return e.Msg
+	}
+	return fmt.Sprintf("invalid --%s: %s", e.Field, e.Msg)
+}
+
+// ExitCode implements the coded errors of ExitCode.
+func (e *FlagError) ExitCode() int { return ExitConfig }
+
+// Hint implements the coded errors of Hint.
+func (e *FlagError) Hint() string {
+	if e.Fix != "" {
+		return e.Fix
+	}
+	return fmt.Sprintf("run `aws-oidc %s --help` for the flags and their variables", e.Command)
+}
+
+// commandError turns the flag errors of shared parsers into the command's
+// own, so the hint names the command; the role flags keep assume's hints,
+// which say what a valid value looks like.
+func commandError(command string, err error) error {
+	var (
+		field *role.FieldError
+		usage *UsageError
+	)
+	switch {
+	case errors.As(err, &field) && field.Field != "role-arn" && field.Field != "region":
+		return &FlagError{Command: command, Field: field.Field, Msg: field.Msg}
+	case errors.As(err, &usage):
+		return &FlagError{Command: command, Msg: usage.Error()}
+	}
+	return err
 }

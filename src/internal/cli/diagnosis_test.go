@@ -124,14 +124,15 @@ func TestTrustPolicyGenerate(t *testing.T) {
 		{name: "group_wildcard_branches", args: []string{"--account", "123456789012", "--group", "mygroup", "--branch", "main", "--branch", "release/*"},
 			want: []string{`"StringLike": {`, `"project_path:mygroup/*:ref_type:branch:ref:release/*"`}},
 		{name: "terraform", args: []string{"--account", "123456789012", "--project", "mygroup/myproject", "--tag", "v*", "--format", "terraform"}, golden: "trust-policy.golden.tf"},
-		{name: "every_project_refused", args: []string{"--account", "123456789012"}, code: ExitConfig, want: []string{"would trust every project on https://gitlab.example.com", "--allow-any-project"}},
+		{name: "every_project_refused", args: []string{"--account", "123456789012"}, code: ExitConfig, want: []string{"would trust every project on https://gitlab.example.com", "--allow-any-project", "hint: name the projects"}},
 		{name: "every_project_allowed", args: []string{"--account", "123456789012", "--allow-any-project"}, want: []string{`"project_path:*"`}},
 		{name: "environment_refused", args: []string{"--account", "123456789012", "--project", "g/p", "--environment", "production"}, code: ExitConfig,
 			want: []string{`AWS cannot restrict a role to the environment "production"`}},
 		{name: "protected_only_needs_refs", args: []string{"--account", "123456789012", "--project", "g/p", "--protected-only"}, code: ExitConfig, want: []string{"cannot see ref_protected"}},
 		{name: "protected_only_with_branch", args: []string{"--account", "123456789012", "--project", "g/p", "--protected-only", "--branch", "main"},
 			want: []string{"note: AWS cannot check ref_protected", `"project_path:g/p:ref_type:branch:ref:main"`}},
-		{name: "bad_account", args: []string{"--account", "12345", "--project", "g/p"}, code: ExitConfig, want: []string{"invalid --account", "12-digit"}},
+		{name: "bad_account", args: []string{"--account", "12345", "--project", "g/p"}, code: ExitConfig, want: []string{"invalid --account", "12-digit", "hint: run `aws-oidc trust-policy --help`"}},
+		{name: "unknown_flag", args: []string{"--acount", "12345"}, code: ExitConfig, want: []string{"flag provided but not defined: -acount", "hint: run `aws-oidc trust-policy --help`"}},
 		{name: "unknown_format", args: []string{"--account", "123456789012", "--project", "g/p", "--format", "yaml"}, code: ExitConfig, want: []string{`unknown format "yaml" (from --format; valid: json, terraform)`}},
 	}
 	for _, tt := range tests {
@@ -303,6 +304,52 @@ func TestDoctor(t *testing.T) {
 				if strings.Contains(r.stdout+r.stderr, s) {
 					t.Errorf("doctor printed a credential")
 				}
+			}
+		})
+	}
+}
+
+func TestDoctorFlags(t *testing.T) {
+	t.Parallel()
+	srv := issuertest.New(t, issuertest.Options{})
+	bundle := writeFile(t, "ca.pem", string(srv.PKI.RootPEM()))
+	env := tokenEnv(t, nil, tokentest.WithIssuer(srv.URL))
+	for _, v := range []string{"AWS_CA_BUNDLE", "SSL_CERT_FILE"} {
+		t.Run("ca_bundle_from_"+v, func(t *testing.T) {
+			t.Parallel()
+			e := map[string]string{"GITLAB_OIDC_TOKEN": env["GITLAB_OIDC_TOKEN"], v: bundle}
+			r := runAt(t, fixedNow, e, "doctor")
+			wantCode(t, r, ExitOK)
+			wantText(t, r.stdout, "ok    tls", "ok    keys")
+		})
+	}
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{name: "unknown_flag", args: []string{"--rol-arn", roleARN}, want: []string{"flag provided but not defined: -rol-arn", "hint: run `aws-oidc doctor --help`"}},
+		{name: "missing_ca_bundle", args: []string{"--ca-bundle", "/nonexistent/ca.pem"}, want: []string{"invalid --ca-bundle", "hint: run `aws-oidc doctor --help`"}},
+		{name: "ca_bundle_without_pem", args: []string{"--ca-bundle", "TEXT"}, want: []string{"holds no PEM certificate"}},
+		{name: "bad_limit", args: []string{"--issuer-limit", "soon"}, want: []string{"invalid --issuer-limit"}},
+		{name: "bad_role_arn", args: []string{"--role-arn", "arn:aws:iam::1:role/x"}, want: []string{"invalid --role-arn", "hint: set --role-arn"}},
+		{name: "unreadable_trust_policy", args: []string{"--trust-policy", "/nonexistent/trust.json"}, want: []string{"invalid --trust-policy"}},
+		{name: "argument", args: []string{"now"}, want: []string{`unexpected argument "now"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"doctor"}, tt.args...)
+			for i, a := range args {
+				if a == "TEXT" {
+					args[i] = writeFile(t, "text.pem", "not a certificate")
+				}
+			}
+			r := runAt(t, fixedNow, env, args...)
+			wantCode(t, r, ExitConfig)
+			wantText(t, r.stderr, tt.want...)
+			if r.stdout != "" {
+				t.Errorf("doctor ran checks despite an invalid command line:\n%s", r.stdout)
 			}
 		})
 	}

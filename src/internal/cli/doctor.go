@@ -45,14 +45,14 @@ func doctorCommand(env Env) *cli.Command {
 			"  role          with --role-arn: a real AssumeRoleWithWebIdentity, and the cause of a refusal\n\n" +
 			"Exit codes: 0 all ok or warn, 3 token problem, 4 STS refused, 5 STS unreachable, 2 invalid flags, 1 another check failed.",
 		Flags:        flags(doctorFlags),
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &UsageError{Err: err} },
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &FlagError{Command: "doctor", Msg: err.Error()} },
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usageErr("unexpected argument %q: doctor takes flags only", c.Args().First())
+				return &FlagError{Command: "doctor", Msg: fmt.Sprintf("unexpected argument %q: doctor takes flags only", c.Args().First())}
 			}
 			cfg, err := parseDoctor(c, env)
 			if err != nil {
-				return err
+				return commandError("doctor", err)
 			}
 			return runDoctor(c, cfg, env)
 		},

@@ -41,17 +41,19 @@ func trustPolicyCommand(env Env) *cli.Command {
 			"wildcard. With --check FILE it reports every problem it sees in an existing policy, and with a token " +
 			"available (same token flags as assume) whether this job's token satisfies it, and why not.\n\n" +
 			"Exit codes: 0 fine, 1 --check found a problem, 2 invalid flags, 3 token unreadable.",
-		Flags:        flags(trustPolicyFlags),
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &UsageError{Err: err} },
+		Flags: flags(trustPolicyFlags),
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return &FlagError{Command: "trust-policy", Msg: err.Error()}
+		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usageErr("unexpected argument %q: trust-policy takes flags only", c.Args().First())
+				return &FlagError{Command: "trust-policy", Msg: fmt.Sprintf("unexpected argument %q: trust-policy takes flags only", c.Args().First())}
 			}
 			l := newLookup(c, env.Getenv, trustPolicyFlags)
 			if path, _ := l.String("check"); path != "" {
-				return checkTrustPolicy(c, l, env, path)
+				return commandError("trust-policy", checkTrustPolicy(c, l, env, path))
 			}
-			return generateTrustPolicy(l, env)
+			return commandError("trust-policy", generateTrustPolicy(l, env))
 		},
 	}
 }
@@ -105,7 +107,8 @@ func generateTrustPolicy(l lookup, env Env) error {
 	case errors.As(err, &specErr):
 		return &role.FieldError{Field: specErr.Field, Msg: specErr.Msg}
 	case errors.As(err, &anyErr):
-		return &role.FieldError{Field: "project", Msg: anyErr.Error()}
+		return &FlagError{Command: "trust-policy", Field: "project", Msg: anyErr.Error(),
+			Fix: "name the projects (--project mygroup/myproject, repeatable) or groups (--group mygroup) whose jobs may assume the role"}
 	case err != nil:
 		return err
 	}
