@@ -197,6 +197,12 @@ func unwrapURL(err error) error {
 	return err
 }
 
+// rateLimitFix is the advice for an issuer that answers 429: STS, fetching
+// for every AssumeRoleWithWebIdentity, is then refused too.
+const rateLimitFix = "the issuer rate-limits these requests, and STS, which fetches them for every exchange, gets refused too " +
+	"(\"Couldn't retrieve verification key\"): exempt /.well-known/openid-configuration and the jwks_uri from the rate limit, " +
+	"or publish the documents on a static host (GitLab 18.1+: ci_id_tokens_issuer_url)"
+
 // Discovery is what the checks read of the discovery document.
 type Discovery struct {
 	Issuer  string `json:"issuer"`
@@ -221,9 +227,12 @@ func (d *Doctor) Issuer(ctx context.Context, iss string) (Check, *Discovery) {
 	if err != nil {
 		c.Status, c.Summary, c.Fix = Fail, err.Error(), fix
 		var fe *FetchError
-		if errors.As(err, &fe) && fe.Timeout {
+		switch {
+		case errors.As(err, &fe) && fe.Timeout:
 			c.Summary = fmt.Sprintf("%s did not answer within %s: STS gives up after 5s (\"Couldn't retrieve verification key from your identity provider\")", u, d.o.Limit)
 			c.Fix = "make the issuer answer faster (its load, a slow proxy or WAF in front of it), or publish the discovery documents on a fast static host (GitLab 18.1+: ci_id_tokens_issuer_url)"
+		case errors.As(err, &fe) && fe.Status == http.StatusTooManyRequests:
+			c.Fix = rateLimitFix
 		}
 		return c, nil
 	}

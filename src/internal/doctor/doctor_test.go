@@ -155,6 +155,8 @@ func TestKeys(t *testing.T) {
 		{name: "forged_signature", tokOpts: []tokentest.Option{tokentest.WithFakeSignature()}, status: Fail, want: []string{"does not verify with key"}},
 		{name: "unreachable_jwks_uri", jwks: func(t *testing.T, _ *issuertest.Server) string { return issuertest.ClosedURL(t) }, status: Fail,
 			want: []string{"failed to fetch https://127.0.0.1:", "connection refused", "Couldn't retrieve verification key"}},
+		{name: "issuer_rate_limits", opts: issuertest.Options{KeysStatus: 429}, status: Fail,
+			want: []string{"answered HTTP 429", "rate-limits", "exempt /.well-known/openid-configuration and the jwks_uri"}},
 		{name: "jwks_answers_after_6s", opts: issuertest.Options{KeysDelay: 300 * time.Millisecond}, limit: 200 * time.Millisecond, status: Fail,
 			want: []string{"did not answer within 200ms"}},
 	}

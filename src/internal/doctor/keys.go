@@ -3,7 +3,9 @@ package doctor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
@@ -27,6 +29,10 @@ func (d *Doctor) Keys(ctx context.Context, jwksURI string, tok *token.Token) Che
 	if err != nil {
 		c.Status, c.Summary = Fail, err.Error()
 		c.Fix = fmt.Sprintf("jwks_uri %s must answer within %s from the internet (AWS's limit is 5s): \"Couldn't retrieve verification key from your identity provider\"", jwksURI, d.o.Limit)
+		var fe *FetchError
+		if errors.As(err, &fe) && fe.Status == http.StatusTooManyRequests {
+			c.Fix = rateLimitFix
+		}
 		return c
 	}
 	var set jose.JSONWebKeySet

@@ -136,6 +136,9 @@ type Options struct {
 	Chain func(*PKI) []*x509.Certificate
 	// DiscoveryDelay and KeysDelay hold the answers back.
 	DiscoveryDelay, KeysDelay time.Duration
+	// KeysStatus, when set, is the HTTP status of the JWKS answer (429 for
+	// an issuer that rate-limits).
+	KeysStatus int
 	// Keys are published in the JWKS; default tokentest's signing key.
 	Keys []*rsa.PublicKey
 	// JWKSURI overrides the jwks_uri of the discovery document.
@@ -199,6 +202,10 @@ func New(t testing.TB, o Options) *Server {
 	})
 	mux.HandleFunc("GET /oauth/discovery/keys", func(w http.ResponseWriter, r *http.Request) {
 		wait(r, o.KeysDelay)
+		if o.KeysStatus != 0 {
+			http.Error(w, http.StatusText(o.KeysStatus), o.KeysStatus)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(tokentest.JWKS(o.Keys...))
 	})
