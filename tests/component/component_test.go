@@ -126,10 +126,8 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-// TestComponentPipeline runs the component's test pipeline: two includes of
-// assume-role (plain and prefixed), a later job that uses both sets of
-// credentials with the AWS CLI against STS and S3, and a job that extends
-// the credentials component's hidden job.
+// TestComponentPipeline runs the component's test pipeline against one
+// SeaweedFS bed: with a token the role trusts, and with one it does not.
 func TestComponentPipeline(t *testing.T) {
 	t.Parallel()
 	gcl := gitlabCILocal(t)
@@ -138,46 +136,88 @@ func TestComponentPipeline(t *testing.T) {
 	}
 	leaks := e2e.NewLeaks(t, nil)
 	bed := e2e.StartSeaweedFS(t, leaks, bin, 40)
-	token := bed.Mint(t, leaks, fakegitlab.Options{})
 
-	home := t.TempDir()
+	t.Run("credentials_reach_later_jobs", func(t *testing.T) {
+		leaks := e2e.NewLeaks(t, leaks)
+		token := bed.Mint(t, leaks, fakegitlab.Options{})
+		dir, r := runPipeline(t, leaks, bed, gcl, token, "component-test")
+		if r.ExitCode != 0 {
+			t.Fatalf("the component pipeline failed (exit %d)", r.ExitCode)
+		}
+		checkPassed(t, r)
+		checkReports(t, leaks, dir)
+	})
+
+	t.Run("refused_token_hands_on_nothing", func(t *testing.T) {
+		leaks := e2e.NewLeaks(t, leaks)
+		// A token of another project: the trust policy's sub condition fails.
+		token := bed.Mint(t, leaks, fakegitlab.Options{ProjectPath: "othergroup/otherproject"})
+		dir, r := runPipeline(t, leaks, bed, gcl, token, "component-refused")
+		if r.ExitCode == 0 {
+			t.Fatalf("the pipeline passed with a token the role does not trust")
+		}
+		for _, job := range []string{"assume-role", "assume-second", "use-hidden-job"} {
+			if !regexp.MustCompile(`(?m)^\s*FAIL\s+` + regexp.QuoteMeta(job) + `\b`).MatchString(r.Stdout) {
+				t.Errorf("job %s did not fail", job)
+			}
+		}
+		if regexp.MustCompile(`(?m)^\s*PASS\s+use-credentials\b`).MatchString(r.Stdout) {
+			t.Errorf("use-credentials ran without credentials")
+		}
+		// The job log names the token's sub, which the trust policy must match.
+		if !strings.Contains(r.Stdout+r.Stderr, "project_path:othergroup/otherproject:ref_type:branch:ref:main") {
+			t.Errorf("the job log does not show the token's sub")
+		}
+		for _, job := range []string{"assume-role", "assume-second"} {
+			reports := filepath.Join(dir, ".gitlab-ci-local", "artifacts", job, ".gitlab-ci-reports", "dotenv")
+			if entries, _ := os.ReadDir(reports); len(entries) > 0 {
+				t.Errorf("job %s failed but left a dotenv report", job)
+			}
+		}
+	})
+}
+
+// runPipeline lays out the test project with the token and runs its
+// pipeline under gitlab-ci-local in the bed's namespace.
+func runPipeline(t *testing.T, leaks *e2e.Leaks, bed *e2e.Bed, gcl, token, bucket string) (string, e2e.Result) {
+	t.Helper()
 	// The real binary first on PATH, then the system (node, git, rsync,
 	// bash); nothing else of this machine's environment, and in particular
 	// no GCL_* variable, which gitlab-ci-local would read as an option.
-	env := e2e.Env(e2e.BaseEnv(home), "PATH", filepath.Dir(bin.AWSOIDC)+":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+	env := e2e.Env(e2e.BaseEnv(t.TempDir()), "PATH", filepath.Dir(bin.AWSOIDC)+":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
 	dir := project(t, env, "tests/component/pipeline.yml", map[string]string{
 		"AWS_OIDC_TOKEN":   token,
 		"TEST_ROLE_ARN":    bed.Roles.Deploy,
 		"TEST_AUDIENCE":    bed.Issuer.URL,
 		"AWS_ENDPOINT_URL": bed.STS,
-		"TEST_BUCKET":      "component-test",
+		"TEST_BUCKET":      bucket,
 		// gitlab-ci-local says GITLAB_CI=false; a runner says true, and
 		// aws-oidc's defaults (session name, log sections) follow it.
 		"GITLAB_CI": "true",
 	})
-
 	r := e2e.Run(t, leaks, e2e.Command{
 		Name: "gitlab-ci-local", Path: gcl, Dir: dir, Env: env, NetNS: bed.NetNS,
 		Args: []string{"--force-shell-executor", "--shell-isolation", "--no-color",
-			"--maximum-includes", "10"},
+			"--maximum-includes", "10", "--ignore-predefined-vars", "GITLAB_CI"},
 	})
-	if r.ExitCode != 0 {
-		t.Fatalf("the component pipeline failed (exit %d)", r.ExitCode)
-	}
 	if testing.Verbose() {
 		t.Logf("gitlab-ci-local stdout:\n%s\nstderr:\n%s", leaks.Redact(r.Stdout), leaks.Redact(r.Stderr))
 	}
+	return dir, r
+}
 
-	// Every job ran and passed.
+// checkPassed checks that every job passed and that each consumer reached
+// STS as the assumed role, with its own session.
+func checkPassed(t *testing.T, r e2e.Result) {
+	t.Helper()
 	for _, job := range []string{"assume-role", "assume-second", "use-credentials", "use-hidden-job"} {
 		if !regexp.MustCompile(`(?m)^\s*PASS\s+` + regexp.QuoteMeta(job) + `\b`).MatchString(r.Stdout) {
 			t.Errorf("job %s did not pass", job)
 		}
 	}
-	// Each consumer reached STS as the assumed role, with its own session.
 	// SeaweedFS leaves the account out of GetCallerIdentity's ARN
 	// (arn:aws:sts::assumed-role/...), unlike AWS: accept both shapes.
-	arn := `arn:aws:sts::(` + bed.Account + `:)?assumed-role/deploy/`
+	arn := `arn:aws:sts::([0-9]{12}:)?assumed-role/deploy/`
 	for _, want := range []string{
 		`first role: ` + arn + `GitLabRunner-\d+-\d+-\d+\b`,
 		`second role: ` + arn + `component-second\b`,
@@ -188,10 +228,13 @@ func TestComponentPipeline(t *testing.T) {
 			t.Errorf("pipeline output lacks %s", want)
 		}
 	}
+}
 
-	// gitlab-ci-local parses dotenv reports more leniently than GitLab, so
-	// each report is checked here by GitLab's rules, and its secrets join
-	// the leak scan of everything the pipeline printed.
+// checkReports reads each dotenv report by GitLab's rules, since
+// gitlab-ci-local parses them more leniently than GitLab, and adds their
+// secrets to the leak scan of everything the pipeline printed.
+func checkReports(t *testing.T, leaks *e2e.Leaks, dir string) {
+	t.Helper()
 	for _, report := range []struct{ job, file, prefix string }{
 		{"assume-role", "aws.env", ""},
 		{"assume-second", "second.env", "SECOND_"},
