@@ -108,8 +108,8 @@ type claimsView struct {
 	Provider      string            `json:"provider_url"`
 	Conditions    map[string]string `json:"conditions"`
 	// AudienceOK is set when --audience was given.
-	AudienceOK *bool  `json:"audience_matches,omitempty"`
-	Want       string `json:"-"`
+	AudienceOK *bool `json:"audience_matches,omitempty"`
+	want       string
 	left       time.Duration
 }
 
@@ -125,7 +125,7 @@ func newClaimsView(tok *token.Token, wantAud string, now time.Time) claimsView {
 		Alg:        tok.Header.Alg, Kid: tok.Header.Kid,
 		Provider:   "https://" + host,
 		Conditions: map[string]string{},
-		Want:       wantAud,
+		want:       wantAud,
 		left:       c.ExpiresAt.Sub(now),
 	}
 	v.ExpiresIn = int64(v.left / time.Second)
@@ -186,9 +186,9 @@ func (v claimsView) writeText(w io.Writer) error {
 	}
 	if v.AudienceOK != nil {
 		if *v.AudienceOK {
-			row("audience", fmt.Sprintf("contains %q", v.Want))
+			row("audience", fmt.Sprintf("contains %q", v.want))
 		} else {
-			row("audience", fmt.Sprintf("does NOT contain %q (--audience)", v.Want))
+			row("audience", fmt.Sprintf("does NOT contain %q (--audience)", v.want))
 		}
 	}
 

@@ -285,7 +285,7 @@ func lifetime(exp, now time.Time) string {
 func (r *doctorRun) checkPolicy(f diagnose.Facts) doctor.Check {
 	c := doctor.Check{Name: "trust-policy"}
 	p := r.cfg.policy
-	for _, finding := range p.Check(diagnose.Expect{Issuer: f.Issuer, Audience: f.Audience}) {
+	for _, finding := range p.Check(diagnose.Expect{Issuer: f.Issuer, Audience: f.Audience, GitHub: f.GitHub}) {
 		c.Details = append(c.Details, fmt.Sprintf("%s: %s", finding.Level, finding.Problem))
 		if finding.Level == diagnose.Fail {
 			c.Status = doctor.Fail

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -80,15 +81,15 @@ func generateTrustPolicy(l lookup, env Env) error {
 	spec.Partition, _ = l.String("partition")
 	spec.Account, _ = l.String("account")
 	spec.RefType, _ = l.String("ref-type")
-	if !containsString(role.PartitionNames(), spec.Partition) {
+	if !slices.Contains(role.PartitionNames(), spec.Partition) {
 		return &role.FieldError{Field: "partition", Msg: fmt.Sprintf("unknown partition %q (valid: %s)", spec.Partition, strings.Join(role.PartitionNames(), ", "))}
 	}
 	var err error
 	if spec.AllowAnyProject, err = l.Bool("allow-any-project"); err != nil {
 		return err
 	}
-	if env, _ := l.String("environment"); env != "" {
-		return &role.FieldError{Field: "environment", Msg: fmt.Sprintf("AWS cannot restrict a role to the environment %q: for GitLab tokens IAM offers only the aud and sub claims as condition keys, and sub holds no environment. Restrict by --branch/--tag (protected ones), or assume a first role and chain to a second with session tags", env)}
+	if environment, _ := l.String("environment"); environment != "" {
+		return &role.FieldError{Field: "environment", Msg: fmt.Sprintf("AWS cannot restrict a role to the environment %q: for GitLab tokens IAM offers only the aud and sub claims as condition keys, and sub holds no environment. Restrict by --branch/--tag (protected ones), or assume a first role and chain to a second with session tags", environment)}
 	}
 	protected, err := l.Bool("protected-only")
 	if err != nil {
@@ -127,15 +128,6 @@ func generateTrustPolicy(l lookup, env Env) error {
 	}
 	_, err = env.Stdout.Write(out)
 	return err
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // PolicyError is a trust policy with problems, found by --check.
@@ -192,7 +184,7 @@ func checkTrustPolicy(c *cli.Context, l lookup, env Env, path string) error {
 		expect.Audience = []string{aud}
 	}
 	if tok != nil {
-		expect.Issuer, expect.Audience = tok.Claims.Issuer, tok.Claims.Audience
+		expect.Issuer, expect.Audience, expect.GitHub = tok.Claims.Issuer, tok.Claims.Audience, tok.Claims.IsGitHub()
 	}
 	findings := p.Check(expect)
 	pe := &PolicyError{Path: path}

@@ -45,6 +45,9 @@ type Expect struct {
 	Issuer string
 	// Audience is the token's aud.
 	Audience []string
+	// GitHub is set for GitHub Actions tokens, whose sub has another shape
+	// (repo:<owner>/<repo>:...); the GitLab sub checks are skipped.
+	GitHub bool
 }
 
 // Check reports every problem it can see in the trust policy without
@@ -54,6 +57,7 @@ type Expect struct {
 func (p *Policy) Check(e Expect) []Finding {
 	var out []Finding
 	want := strings.ToLower(IssuerHost(e.Issuer))
+	e.GitHub = e.GitHub || want == strings.TrimPrefix(githubIssuer, "https://")
 	found := false
 	for _, s := range p.Statements {
 		if !s.AllowsWebIdentity() {
@@ -135,6 +139,7 @@ func (s Statement) check(want string, e Expect) []Finding {
 					break
 				}
 				switch {
+				case e.GitHub:
 				case !SubjectCanMatch(v, op.like || hasWildcard(v)):
 					add(Fail, "sub-impossible", fmt.Sprintf("%s %q value %q cannot match any GitLab sub, which looks like %q", c.Operator, c.Key, v, Subject("group/project", "branch", "main")),
 						subFix(v))
@@ -164,6 +169,9 @@ func (s Statement) check(want string, e Expect) []Finding {
 	}
 	return out
 }
+
+// githubIssuer is GitHub Actions' issuer on github.com.
+const githubIssuer = "https://token.actions.githubusercontent.com"
 
 func orHost(h string) string {
 	if h == "" {

@@ -265,6 +265,9 @@ func TestCheck(t *testing.T) {
 			want: []string{"sub-impossible"}},
 		{name: "sub_for_every_project", condition: `{"StringLike":{"` + host + `:sub":"project_path:*"},"StringEquals":{"` + host + `:aud":"` + issuer + `"}}`,
 			want: []string{"sub-any-project"}},
+		{name: "github_sub_for_github_issuer", expect: Expect{Issuer: "https://token.actions.githubusercontent.com"},
+			principal: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+			condition: `{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","token.actions.githubusercontent.com:sub":"repo:octo-org/octo-repo:ref:refs/heads/main"}}`},
 		{name: "unsupported_key", condition: `{"StringEquals":{"` + host + `:aud":"` + issuer + `","` + host + `:sub":"` + mainSub + `","` + host + `:environment":"production"}}`,
 			want: []string{"unsupported-key"}},
 	}

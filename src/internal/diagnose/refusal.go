@@ -2,7 +2,10 @@
 // AWS fails and what fixes it: the causes on GitLab's troubleshooting page
 // and AWS's error codes, matched against the token's claims. Both the hint
 // printed when `assume` fails and the `doctor` checks come from here, so the
-// two never disagree.
+// two never disagree. It also owns IAM trust policies as far as federation
+// goes (reading them, evaluating them against a token as IAM would, the
+// mistakes visible without AWS, and generating them) and the judgement of a
+// TLS chain as an issuer presents it. Nothing here touches the network.
 package diagnose
 
 import (
