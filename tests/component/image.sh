@@ -40,7 +40,9 @@ busybox_root() {
 	local dir="$cache/busybox-root"
 	if [ ! -x "$dir/bin/busybox" ]; then
 		say "fetching busybox-static from Debian"
-		(cd "$cache/debs" && apt-get -o APT::Sandbox::User=root download busybox-static >/dev/null)
+		# A fresh machine may have no package lists yet.
+		(cd "$cache/debs" && { apt-get -o APT::Sandbox::User=root download busybox-static >/dev/null 2>&1 ||
+			{ apt-get update -q >/dev/null && apt-get -o APT::Sandbox::User=root download busybox-static >/dev/null; }; })
 		rm -rf "$dir" && mkdir -p "$dir"
 		dpkg-deb -x "$(ls -t "$cache"/debs/busybox-static_*.deb | head -n1)" "$dir"
 	fi
