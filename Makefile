@@ -52,7 +52,7 @@ fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 # The catalog component, its image and its pipelines (issue 4).
-.PHONY: image schema-test component-test
+.PHONY: image schema-test component-test component-deps
 # Builds the Dockerfile with buildah from local stand-in base images and
 # prints the compressed size (no Docker engine, no registry needed).
 image:
@@ -65,10 +65,12 @@ schema-test:
 # Runs the component's test pipeline under gitlab-ci-local (pinned, cached by
 # tests/component/install.sh) against SeaweedFS from the end-to-end bed. Needs
 # root (network namespace) and the peers.
-component-test:
-	sh tests/peers/install.sh
-	sh tests/component/install.sh
+component-test: peers component-deps
 	$(GO) test -count=1 -timeout 10m ./tests/component/...
+
+# gitlab-ci-local 4.73.0 from npm (cached outside the checkout) and rsync.
+component-deps:
+	sh tests/component/install.sh
 
 # The end-to-end bed against real peers (issue 3).
 .PHONY: peers e2e demo
