@@ -71,3 +71,26 @@ func TestDoctor(t *testing.T) {
 		}
 	})
 }
+
+// TestDoctorSeaweedFS runs the doctor against SeaweedFS, whose issuer is
+// plain http on loopback (AWS would refuse it: the doctor says so) and
+// whose STS answers a failed trust condition with AccessDenied, as AWS
+// does: the refusal is explained with the sub the policy must match.
+func TestDoctorSeaweedFS(t *testing.T) {
+	t.Parallel()
+	leaks := NewLeaks(t, nil)
+	b := StartSeaweedFS(t, leaks, bin, 6)
+	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour, ProjectPath: "othergroup/otherproject", Ref: "feature"})
+	r := b.Tool(t, leaks, t.TempDir(), JobEnv(t.TempDir(), token), "doctor", "--role-arn", b.Roles.Deploy, "--sts-endpoint", b.STS)
+	if r.ExitCode != exitRefused {
+		t.Errorf("exit code = %d, want %d", r.ExitCode, exitRefused)
+	}
+	host := strings.TrimPrefix(b.Issuer.URL, "http://")
+	for _, want := range []string{"ok    token", "fail  issuer", "AWS accepts only https issuers", "fail  tls",
+		"ok    keys", "a loopback address", "fail  role", "cause: trust-policy",
+		`"` + host + `:sub" = "project_path:othergroup/otherproject:ref_type:branch:ref:feature"`} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("doctor's report lacks %q:\n%s", want, leaks.Redact(r.Stdout))
+		}
+	}
+}
