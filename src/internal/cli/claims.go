@@ -31,6 +31,19 @@ func tokenFlags(names ...string) []flagSpec {
 	return out
 }
 
+// withUsage returns specs with the usage of one flag replaced, for a flag
+// whose name and variables are shared but whose role differs (doctor's
+// --role-arn is optional).
+func withUsage(specs []flagSpec, name, usage string) []flagSpec {
+	out := slices.Clone(specs)
+	for i := range out {
+		if out[i].Name == name {
+			out[i].Usage = usage
+		}
+	}
+	return out
+}
+
 // readToken reads and decodes the job's token with assume's rules (flag,
 // then $AWS_OIDC_TOKEN_ENV, then AWS_OIDC_TOKEN/GITLAB_OIDC_TOKEN, then
 // $AWS_WEB_IDENTITY_TOKEN_FILE, then GitHub's endpoint). It does not check
@@ -211,7 +224,18 @@ func (v claimsView) writeText(w io.Writer) error {
 	}
 	b.WriteString("  }\n")
 	fmt.Fprintf(&b, "The IAM OIDC provider's URL must be %q, with %s among its audiences.\n", v.Provider, quoteFirst(v.Audience))
-	b.WriteString("A value with a wildcard (*) needs StringLike instead of StringEquals.\n")
+	if v.ProjectPath != "" && v.Repository == "" {
+		b.WriteString("Wider patterns need \"StringLike\" (never StringEquals, which compares * literally):\n")
+		fmt.Fprintf(&b, "  every ref of this project         %q\n", "project_path:"+v.ProjectPath+":*")
+		if v.RefType != "" && v.Ref != "" {
+			fmt.Fprintf(&b, "  this ref, any project of group    %q\n", "project_path:"+v.NamespacePath+"/*:ref_type:"+v.RefType+":ref:"+v.Ref)
+		}
+		if v.NamespacePath != "" {
+			fmt.Fprintf(&b, "  every project of the group        %q\n", "project_path:"+v.NamespacePath+"/*")
+		}
+	} else {
+		b.WriteString("A value with a wildcard (*) needs StringLike instead of StringEquals.\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -22,8 +22,11 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
 
-var doctorFlags = append(tokenFlags("token-env", "token-file", "audience", "role-arn", "region", "sts-endpoint"),
-	flagSpec{Name: "trust-policy", Envs: []string{"AWS_OIDC_TRUST_POLICY"}, Usage: "the role's trust policy (JSON or `aws iam get-role` output): check it, and name the condition that fails"},
+var doctorFlags = append(
+	withUsage(withUsage(tokenFlags("token-env", "token-file", "audience", "role-arn", "region", "sts-endpoint"),
+		"role-arn", "ARN of a role to try AssumeRoleWithWebIdentity on, for real (optional)"),
+		"region", "AWS region of the STS endpoint for --role-arn"),
+	flagSpec{Name: "trust-policy", Envs: []string{"AWS_OIDC_TRUST_POLICY"}, Usage: "the role's trust policy `FILE` (JSON, or the output of aws iam get-role): check it, and name the condition that fails"},
 	flagSpec{Name: "session-name", Usage: "role session name of the test call", Default: "aws-oidc-doctor"},
 	flagSpec{Name: "ca-bundle", Envs: []string{"AWS_CA_BUNDLE", "SSL_CERT_FILE"}, Usage: "PEM file of extra CAs to trust (a private CA); AWS itself trusts only public CAs"},
 	flagSpec{Name: "issuer-limit", Usage: "how long the issuer may take to answer, as STS allows", Default: "5s"},

@@ -30,7 +30,7 @@ var trustPolicyFlags = append(tokenFlags("token-env", "token-file"),
 	flagSpec{Name: "allow-any-project", Usage: "accept a policy that trusts every project on the instance", Bool: true},
 	flagSpec{Name: "format", Usage: "json (the trust policy) or terraform (provider and role)", Default: "json"},
 	flagSpec{Name: "role-name", Usage: "role name in the terraform output", Default: "gitlab-ci"},
-	flagSpec{Name: "check", Usage: "check this existing trust policy file instead of generating one (also takes `aws iam get-role` output)"},
+	flagSpec{Name: "check", Usage: "check the existing trust policy in `FILE` instead of generating one (JSON, or the output of aws iam get-role)"},
 )
 
 func trustPolicyCommand(env Env) *cli.Command {
