@@ -261,6 +261,8 @@ func TestDoctor(t *testing.T) {
 			want: []string{"fail  keys", "connection refused", "Couldn't retrieve verification key"}},
 		{name: "expired_token", tokOpts: []tokentest.Option{tokentest.WithNow(fixedNow.Add(-2 * time.Hour))}, code: ExitToken,
 			want: []string{"fail  token", "token expired at", "job's timeout", "ok    keys"}},
+		{name: "token_about_to_expire", tokOpts: []tokentest.Option{tokentest.WithLifetime(90 * time.Second)},
+			want: []string{"warn  token", "1m30s left", "run aws-oidc at the start of the job"}},
 		{name: "token_for_another_audience", args: []string{"--audience", "sts.amazonaws.com"}, code: ExitToken,
 			want: []string{"fail  token", `the token's aud is "https://`}},
 		{name: "missing_token", noToken: true, code: ExitToken, golden: "doctor-missing-token.golden"},
@@ -352,5 +354,17 @@ func TestDoctorFlags(t *testing.T) {
 				t.Errorf("doctor ran checks despite an invalid command line:\n%s", r.stdout)
 			}
 		})
+	}
+}
+
+func TestClaimsGitHubEndpoint(t *testing.T) {
+	t.Parallel()
+	e := tokentest.NewGitHubEndpoint(t, nil)
+	env := e.Env()
+	r := runAt(t, time.Now(), env, "claims", "--format", "json")
+	wantCode(t, r, ExitOK)
+	wantText(t, r.stdout, `"token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:ref:refs/heads/main"`, `"sts.amazonaws.com"`)
+	if got := e.Audiences(); len(got) != 1 || got[0] != "sts.amazonaws.com" {
+		t.Errorf("requested audiences = %q, want the default sts.amazonaws.com", got)
 	}
 }
