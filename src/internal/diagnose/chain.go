@@ -49,8 +49,20 @@ func Chain(certs []*x509.Certificate, host string, roots *x509.CertPool, now tim
 			}
 		}
 	}
+	// A server certificate sent after a CA: the chain starts in the wrong
+	// place, which says more than "unrelated" would.
+	leafAt := -1
+	if certs[0].IsCA {
+		for j := 1; j < len(certs); j++ {
+			if !certs[j].IsCA {
+				leafAt = j
+				fail("tls-order", fmt.Sprintf("certificate %d (%s) is the server's own certificate and must come first, not %s", j+1, certName(certs[j]), certName(certs[0])), orderFix)
+				break
+			}
+		}
+	}
 	for i := 1; i < len(certs); i++ {
-		if dup[i] || issued(certs[i], certs[i-1]) {
+		if dup[i] || i == leafAt || issued(certs[i], certs[i-1]) {
 			continue
 		}
 		issuesOther := false
