@@ -23,7 +23,7 @@ lint: vet
 vet:
 	$(GO) vet ./...
 
-test: lint unit fuzz-smoke
+test: lint unit fuzz-smoke schema-test e2e component-test image
 
 # Fuzz targets, as package:Function. `make fuzz` runs each for FUZZTIME; the
 # committed corpora under testdata/fuzz also run as plain tests in `make unit`.
@@ -91,4 +91,4 @@ demo:
 
 # Everything the tests need on a fresh machine (apt packages, npm tools, peers).
 .PHONY: deps
-deps: peers
+deps: peers component-deps

@@ -163,7 +163,7 @@ report_size() {
 		"${zst%% *}" "$(numfmt --to=iec --suffix=B "${zst%% *}")"
 	printf '  gzip blobs (config, then base and aws-oidc layers): %s\n' "${gz#* }"
 	if [ "${gz%% *}" -ge $((5 * 1024 * 1024)) ]; then
-		echo "  over the 5 MiB target with gzip: see docs/component.md (The image)" >&2
+		echo "  over the 5 MiB target with gzip: see README.md (The image) and BENCHMARKS.md" >&2
 	fi
 }
 

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs what the component test needs, once per machine: rsync (which
+# Installs what the component test and `make image` need, once per machine:
+# buildah and zstd for the image, rsync (which
 # gitlab-ci-local's --shell-isolation uses) from Debian, and gitlab-ci-local
 # itself from npm, pinned, into a cache outside the repository. The STS peer
 # comes from tests/peers/install.sh. Running it again only checks.
@@ -17,6 +18,9 @@ command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
 command -v git >/dev/null 2>&1 || missing="$missing git"
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
+# make image: buildah builds the Dockerfile, zstd measures the alternative compression.
+command -v buildah >/dev/null 2>&1 || missing="$missing buildah"
+command -v zstd >/dev/null 2>&1 || missing="$missing zstd"
 if [ -n "$missing" ]; then
 	say "installing Debian packages:$missing"
 	sudo=
