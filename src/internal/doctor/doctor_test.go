@@ -77,8 +77,9 @@ func TestIssuer(t *testing.T) {
 		// does not wait 6 s of wall-clock: 300ms against 200ms models it.
 		{name: "discovery_answers_after_6s", opts: issuertest.Options{DiscoveryDelay: 300 * time.Millisecond}, limit: 200 * time.Millisecond,
 			status: Fail, want: []string{"did not answer within 200ms", "STS gives up after 5s", "ci_id_tokens_issuer_url"}},
-		{name: "slow_but_within_limit", opts: issuertest.Options{DiscoveryDelay: 300 * time.Millisecond}, limit: 500 * time.Millisecond,
-			status: Warn, want: []string{"more than half of the 500ms limit"}},
+		// More than half the limit, with room to spare on a busy machine.
+		{name: "slow_but_within_limit", opts: issuertest.Options{DiscoveryDelay: 600 * time.Millisecond}, limit: time.Second,
+			status: Warn, want: []string{"more than half of the 1s limit"}},
 		{name: "issuer_differs_from_iss", opts: issuertest.Options{Issuer: "https://gitlab.example.com/"}, status: Fail,
 			want: []string{`its issuer is "https://gitlab.example.com/"`, "trailing slash"}},
 		{name: "jwks_uri_not_https", opts: issuertest.Options{JWKSURI: " "}, status: Fail, want: []string{`jwks_uri " " is not https`}},
