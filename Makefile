@@ -15,7 +15,7 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./src/cmd/aws-oidc
 
 unit:
-	$(GO) test -race=false -count=1 ./src/...
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./src/...
 
 lint: vet
 	@out=$$(gofmt -l src tests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

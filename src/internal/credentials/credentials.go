@@ -4,6 +4,7 @@
 package credentials
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -65,6 +66,15 @@ func (c Credentials) LogValue() slog.Value {
 		slog.String("access_key_id", RedactKeyID(c.AccessKeyID)),
 		slog.Time("expiration", c.Expiration.UTC()),
 	)
+}
+
+// MarshalJSON keeps a stray json.Marshal from writing the secrets; the
+// credential_process writer builds its own document on purpose.
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{
+		"AccessKeyId": RedactKeyID(c.AccessKeyID),
+		"Expiration":  c.Expiration.UTC().Format(time.RFC3339),
+	})
 }
 
 // Secrets lists the values that must never appear in any output, for
