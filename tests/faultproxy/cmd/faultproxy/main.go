@@ -1,0 +1,125 @@
+// Command faultproxy runs package faultproxy as a process, so that a test can
+// put it in the network namespace of the peer it fronts:
+//
+//	faultproxy -upstream http://127.0.0.1:8333 -fault throttling -count 2 -addr-file D/addr
+//	faultproxy ... -fault tls-cut -tls-cert tls.crt -tls-key tls.key
+//	faultproxy ... -fault tls-untrusted -tls-cert ... -untrusted-cert u.crt -untrusted-key u.key
+//
+// It listens on -listen (port 0 picks a free one), writes the address it got
+// to -addr-file once it accepts connections, and logs one line per request
+// to stderr, never a body.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/faultproxy"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "faultproxy: error:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	names := make([]string, len(faultproxy.Faults))
+	for i, f := range faultproxy.Faults {
+		names[i] = string(f)
+	}
+	var (
+		listen        = flag.String("listen", "127.0.0.1:0", "address to listen on")
+		addrFile      = flag.String("addr-file", "", "write the address listened on to this file")
+		upstream      = flag.String("upstream", "", "the real peer's URL")
+		fault         = flag.String("fault", "none", "fault: "+strings.Join(names, ", "))
+		count         = flag.Int("count", 1, "how many requests (connections for tls-*) get the fault; -1 for all")
+		delay         = flag.Duration("delay", 5*time.Second, "how long a slow answer is held back")
+		certFile      = flag.String("tls-cert", "", "serve https with this certificate chain (PEM)")
+		keyFile       = flag.String("tls-key", "", "key of -tls-cert")
+		untrustedCert = flag.String("untrusted-cert", "", "certificate presented during a tls-untrusted fault")
+		untrustedKey  = flag.String("untrusted-key", "", "key of -untrusted-cert")
+		secretsFile   = flag.String("secrets-file", "", "append every credential secret forwarded to this file")
+	)
+	flag.Parse()
+
+	f, err := faultproxy.ParseFault(*fault)
+	if err != nil {
+		return err
+	}
+	up, err := url.Parse(*upstream)
+	if err != nil || up.Scheme == "" || up.Host == "" {
+		return fmt.Errorf("-upstream %q is not an absolute URL", *upstream)
+	}
+	cfg := faultproxy.Config{Upstream: up, Fault: f, Count: *count, Delay: *delay, Log: os.Stderr}
+	if *certFile != "" {
+		if cfg.Certificate, err = loadPair(*certFile, *keyFile); err != nil {
+			return err
+		}
+	}
+	if *untrustedCert != "" {
+		if cfg.Untrusted, err = loadPair(*untrustedCert, *untrustedKey); err != nil {
+			return err
+		}
+	}
+	if *secretsFile != "" {
+		sf, err := os.OpenFile(*secretsFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("failed to open secrets file: %w", err)
+		}
+		defer sf.Close()
+		cfg.Secrets = sf
+	}
+	p, err := faultproxy.New(cfg)
+	if err != nil {
+		return err
+	}
+
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("failed to listen: %w", err)
+	}
+	if *addrFile != "" {
+		// Written to a temporary name and renamed: a reader never sees half.
+		tmp := *addrFile + ".tmp"
+		if err := os.WriteFile(tmp, []byte(l.Addr().String()), 0o600); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, *addrFile); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(os.Stderr, "faultproxy: %s on %s -> %s (fault %s, count %d)\n",
+		map[bool]string{true: "https", false: "http"}[cfg.Certificate != nil], l.Addr(), up, f, *count)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		l.Close()
+	}()
+	if err := p.Serve(l); err != nil && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "faultproxy: stopped after spoiling %d\n", p.Spoiled())
+	return nil
+}
+
+func loadPair(cert, key string) (*tls.Certificate, error) {
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		return nil, fmt.Errorf("failed to load certificate %q: %w", cert, err)
+	}
+	return &pair, nil
+}
