@@ -208,4 +208,3 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
-
