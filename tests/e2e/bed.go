@@ -54,6 +54,9 @@ type Roles struct {
 	IssuerDown string
 	// Unknown does not exist.
 	Unknown string
+	// Audit is trusted like Deploy (read-only S3), NoS3 too but may not use
+	// S3, and Chained trusts Deploy's sessions (issue 6, see many.go).
+	Audit, NoS3, Chained string
 }
 
 // Subject is the sub every role's trust policy allows.

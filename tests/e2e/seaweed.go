@@ -69,6 +69,7 @@ func StartSeaweedFS(t testing.TB, leaks *Leaks, bin Binaries, n int) *Bed {
 			map[string]any{"name": "jobs-readonly", "document": seaweedPolicy(true)},
 		},
 	}
+	b.manyRolesSeaweed(cfg)
 	iamPath := filepath.Join(dir, "iam.json")
 	if err := os.WriteFile(iamPath, []byte(mustJSON(cfg)), 0o600); err != nil {
 		t.Fatal(err)

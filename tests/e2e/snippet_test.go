@@ -82,4 +82,5 @@ func runCases(t *testing.T, b *Bed) {
 	t.Run("shell_eval", func(t *testing.T) { testShell(t, b) })
 	t.Run("debug_verify", func(t *testing.T) { testDebugVerify(t, b) })
 	t.Run("refusal", func(t *testing.T) { testRefusals(t, b) })
+	t.Run("many", func(t *testing.T) { runManyCases(t, b) })
 }

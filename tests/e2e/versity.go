@@ -96,6 +96,7 @@ func (b *Bed) guideSetup(t testing.TB, rootKey, rootSecret, thumbprint string) {
 		iam("put-role-policy", "--role-name", r.name, "--policy-name", "jobs", "--policy-document", mustJSON(s3Policy(r.readOnly)))
 	}
 	b.Roles.Unknown = "arn:aws:iam::" + b.Account + ":role/no-such-role"
+	b.manyRolesVersity(iam, roles[0].trust)
 }
 
 func mkdir(t testing.TB, dir string) string {
