@@ -247,3 +247,21 @@ func FuzzSanitizeValue(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseTag(f *testing.F) {
+	for _, s := range []string{"team=payments", "k=", "=v", "aws:x=1", "k=a=b", "ключ=значение", "k=\x00", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tag, err := ParseTag(s)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "invalid --tag: ") {
+				t.Fatalf("error does not name the flag: %v", err)
+			}
+			return
+		}
+		if err := checkTag(tag); err != nil {
+			t.Fatalf("ParseTag(%q) accepted an invalid tag: %v", s, err)
+		}
+	})
+}

@@ -516,6 +516,8 @@ func checkCombinations(cfg *AssumeConfig) error {
 			return usageErr("--chain-role-arn chains from one role; it cannot go with --roles")
 		case cfg.CheckS3 != nil:
 			return usageErr("--check-s3 checks one role's access; it cannot go with --roles")
+		case cfg.Prefix != "":
+			return usageErr("--prefix names one role's variables; with --roles give each entry its own prefix (the default is its name, PROD_ for prod)")
 		}
 	}
 	return nil

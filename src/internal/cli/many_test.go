@@ -143,6 +143,7 @@ func TestAssumeRolesFailures(t *testing.T) {
 		{name: "bad_file", roles: "- name: x\n  role: arn\n", wantCode: ExitConfig, wantErr: []string{"line 2: field role not found"}, wantHint: "role_arn:"},
 		{name: "role_arn_and_roles", roles: rolesYAML, args: []string{"--role-arn", roleARN}, wantCode: ExitConfig, wantErr: []string{"--role-arn and --roles exclude each other"}},
 		{name: "json_refused", roles: rolesYAML, args: []string{"-o", "json"}, wantCode: ExitConfig, wantErr: []string{"json holds one role's credentials"}},
+		{name: "prefix_refused", roles: rolesYAML, args: []string{"--prefix", "X_"}, wantCode: ExitConfig, wantErr: []string{"give each entry its own prefix"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -341,5 +342,21 @@ func TestAssumeTokenFile(t *testing.T) {
 				t.Errorf("STS was called or something was written")
 			}
 		})
+	}
+}
+
+func TestAssumeGitHubChinaAudience(t *testing.T) {
+	t.Parallel()
+	srv := ststest.New(t)
+	ep := tokentest.NewGitHubEndpoint(t, nil)
+	env := ep.Env()
+	env["GITHUB_RUN_ID"] = "1"
+	r := run(t, env, "assume", "--role-arn", "arn:aws-cn:iam::123456789012:role/deploy", "--region", "cn-north-1",
+		"--sts-endpoint", srv.URL, "-o", "shell")
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	if diff := cmp.Diff([]string{"sts.amazonaws.com.cn"}, ep.Audiences()); diff != "" {
+		t.Errorf("audience requested in China (-want +got):\n%s", diff)
 	}
 }
