@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"net"
 	"strconv"
@@ -114,18 +115,25 @@ func Classify(err error) (code string, class Class) {
 		}
 		return code, Permanent
 	}
-	var de *smithy.DeserializationError
-	if errors.As(err, &de) {
-		// A truncated or garbled answer: a proxy or the connection failed
-		// half-way. The next attempt usually reads a whole one.
-		return "bad-response", Transient
-	}
-	if status := httpStatus(err); status > 0 {
+	status := httpStatus(err)
+	if status >= 300 {
+		// An error status without STS's error XML (a load balancer's or a
+		// proxy's own page): the status is all there is to go by.
 		code = "http-" + strconv.Itoa(status)
 		if status >= 500 || status == 429 {
 			return code, Transient
 		}
 		return code, Permanent
+	}
+	var (
+		de *smithy.DeserializationError
+		se *xml.SyntaxError
+	)
+	if errors.As(err, &de) || errors.As(err, &se) {
+		// A truncated or garbled answer: a proxy or the connection failed
+		// half-way. The next attempt usually reads a whole one. (The SDK
+		// returns a garbled success body as a bare *xml.SyntaxError.)
+		return "bad-response", Transient
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "timeout", Transient
@@ -133,6 +141,10 @@ func Classify(err error) (code string, class Class) {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return "timeout", Transient
+	}
+	if status > 0 {
+		// A success status whose answer could not be used.
+		return "bad-response", Transient
 	}
 	var oe *net.OpError
 	if errors.As(err, &oe) {
