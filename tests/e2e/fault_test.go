@@ -1,0 +1,480 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/faultproxy"
+)
+
+// The fault suite (issue 7): tests/faultproxy between the built aws-oidc and
+// SeaweedFS spoils the first answers in one way per case. The timeouts are
+// small so that the suite is quick; the bounds asserted on durations are
+// generous, because this is a test of the deadline rule, not a benchmark.
+const (
+	faultAttemptTimeout = time.Second
+	faultTimeout        = 15 * time.Second
+	// deadlineMargin is how far past --timeout a run may end: process start
+	// in a namespace, the last attempt's cancellation, and writing the error.
+	deadlineMargin = 3 * time.Second
+)
+
+// faultCase is one fault and what the tool must make of it.
+type faultCase struct {
+	name  string
+	fault faultproxy.Fault
+	count int
+	delay time.Duration
+	// args are added to the run's (to shape attempts and deadlines).
+	args []string
+	// timeout is the run's --timeout (faultTimeout when zero).
+	timeout time.Duration
+	// wantExit is the exit code; 0 means credentials after retries.
+	wantExit int
+	// wantCode is the failure's code as the retry log and errors name it.
+	wantCode string
+	// wantRetries is how many "attempt n of m failed" lines must appear;
+	// -1 means at least one.
+	wantRetries int
+	// wantInError must appear in stderr (besides the code).
+	wantInError []string
+}
+
+func faultCases() []faultCase {
+	return []faultCase{
+		// Transient: two spoiled answers, then the real peer's credentials.
+		{name: "throttling", fault: faultproxy.Throttling, count: 2, wantCode: "Throttling", wantRetries: 2},
+		{name: "idp_communication_error", fault: faultproxy.IDPCommunicationError, count: 2, wantCode: "IDPCommunicationError", wantRetries: 2},
+		{name: "http_500", fault: faultproxy.HTTP500, count: 2, wantCode: "http-500", wantRetries: 2},
+		{name: "http_503", fault: faultproxy.HTTP503, count: 2, wantCode: "http-503", wantRetries: 2},
+		{name: "connection_reset", fault: faultproxy.Reset, count: 2, wantCode: "connection", wantRetries: 2},
+		{name: "truncated_body", fault: faultproxy.Truncated, count: 2, wantCode: "bad-response", wantRetries: 2},
+		{name: "malformed_xml", fault: faultproxy.Malformed, count: 2, wantCode: "bad-response", wantRetries: 2},
+		{name: "slower_than_attempt_timeout", fault: faultproxy.Slow, count: 2, delay: 20 * time.Second, wantCode: "timeout", wantRetries: 2},
+		// A handshake cut half-way is the network's fault: worth a retry.
+		{name: "tls_handshake_cut", fault: faultproxy.TLSCut, count: 2, wantCode: "connection", wantRetries: 2},
+
+		// Permanent: the first answer is final, with a hint.
+		// A certificate nobody trusts will not become trusted on a retry.
+		{name: "tls_untrusted_certificate", fault: faultproxy.TLSUntrusted, count: -1, wantExit: exitRefused,
+			wantCode: "tls", wantInError: []string{"x509", "hint: "}},
+		{name: "access_denied", fault: faultproxy.AccessDenied, count: -1, wantExit: exitRefused,
+			wantCode: "AccessDenied", wantInError: []string{"hint: ", Subject}},
+
+		// The limits: attempts run out, or the overall deadline ends them.
+		{name: "attempts_exhausted", fault: faultproxy.Throttling, count: -1, args: []string{"--max-attempts", "3"},
+			wantExit: exitTransient, wantCode: "Throttling", wantRetries: 2, wantInError: []string{"after 3 attempts", "hint: "}},
+		{name: "deadline_during_slow_answers", fault: faultproxy.Slow, count: -1, delay: time.Minute, timeout: 3 * time.Second,
+			args: []string{"--attempt-timeout", "30s"}, wantExit: exitTransient, wantCode: "timeout", wantRetries: 0,
+			wantInError: []string{"deadline", "hint: "}},
+		{name: "deadline_during_throttling", fault: faultproxy.Throttling, count: -1, timeout: 4 * time.Second,
+			args: []string{"--max-attempts", "20"}, wantExit: exitTransient, wantCode: "Throttling", wantRetries: -1,
+			wantInError: []string{"deadline", "hint: "}},
+	}
+}
+
+// TestFaults runs every fault case against SeaweedFS, each with a proxy of
+// its own, with --debug so that the most talkative output is scanned.
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	leaks := NewLeaks(t, nil)
+	b := StartSeaweedFS(t, leaks, bin, 7)
+	for _, fc := range faultCases() {
+		t.Run(fc.name, func(t *testing.T) {
+			t.Parallel()
+			testFault(t, b, fc)
+		})
+	}
+	t.Run("sigterm", func(t *testing.T) { t.Parallel(); testSIGTERM(t, b) })
+	t.Run("sigkill", func(t *testing.T) { t.Parallel(); testSIGKILL(t, b) })
+}
+
+func testFault(t *testing.T, b *Bed, fc faultCase) {
+	leaks := NewLeaks(t, b.Leaks)
+	p := startFaultProxy(t, leaks, b, fc.fault, fc.count, fc.delay)
+	dir := t.TempDir()
+	token := b.Mint(t, leaks, fakegitlab.Options{})
+	timeout := fc.timeout
+	if timeout == 0 {
+		timeout = faultTimeout
+	}
+	args := append([]string{"assume", "--debug", "--role-arn", b.Roles.Deploy, "--sts-endpoint", p.URL,
+		"--attempt-timeout", faultAttemptTimeout.String(), "--timeout", timeout.String()}, fc.args...)
+	r := b.Tool(t, leaks, dir, p.env(JobEnv(t.TempDir(), token)), args...)
+	p.noteSecrets(t, leaks)
+
+	if r.ExitCode != fc.wantExit {
+		t.Errorf("exit code = %d, want %d", r.ExitCode, fc.wantExit)
+	}
+	if limit := timeout + deadlineMargin; r.Duration > limit {
+		t.Errorf("run took %s, more than --timeout %s plus a margin of %s", r.Duration.Round(time.Millisecond), timeout, deadlineMargin)
+	}
+	retries := retryLine.FindAllStringSubmatch(r.Stderr, -1)
+	switch {
+	case fc.wantRetries >= 0 && len(retries) != fc.wantRetries:
+		t.Errorf("%d retries logged, want %d", len(retries), fc.wantRetries)
+	case fc.wantRetries < 0 && len(retries) == 0:
+		t.Errorf("no retry logged, want some before the deadline")
+	}
+	for _, m := range retries {
+		if m[1] != fc.wantCode {
+			t.Errorf("retry logged for %q, want %q", m[1], fc.wantCode)
+		}
+	}
+	if fc.wantExit == 0 {
+		checkOnlyDotenv(t, leaks, dir)
+		return
+	}
+	checkNothingWritten(t, dir)
+	if !strings.Contains(r.Stderr, "error: ") || !strings.Contains(r.Stderr, fc.wantCode) {
+		t.Errorf("stderr does not say error: ... %s", fc.wantCode)
+	}
+	for _, s := range fc.wantInError {
+		if !strings.Contains(r.Stderr, s) {
+			t.Errorf("stderr does not hold %q", s)
+		}
+	}
+	if fc.wantExit == exitRefused {
+		// Permanent: the peer saw one attempt, and no retry was logged.
+		if n := p.requests(); n != 1 {
+			t.Errorf("proxy saw %d requests or handshakes, want 1 (no retry of a permanent failure)", n)
+		}
+	}
+}
+
+// retryLine is the log line of issue 2: "attempt n of m failed: <code>; retrying in <d>".
+var retryLine = regexp.MustCompile(`attempt \d+ of \d+ failed: (\S+); retrying in \S+`)
+
+// checkOnlyDotenv checks that dir holds a complete, valid aws.env and
+// nothing else (no temporary file left behind).
+func checkOnlyDotenv(t *testing.T, leaks *Leaks, dir string) {
+	t.Helper()
+	vars := readDotenv(t, leaks, filepath.Join(dir, "aws.env"))
+	if got := strings.Join(keys(vars), ","); got != strings.Join(credentialKeys, ",") {
+		t.Errorf("dotenv variables = %s, want %s", got, strings.Join(credentialKeys, ","))
+	}
+	if names := dirNames(t, dir); len(names) != 1 {
+		t.Errorf("folder holds %v, want aws.env alone", names)
+	}
+}
+
+func checkNothingWritten(t *testing.T, dir string) {
+	t.Helper()
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("folder holds %v after a failure, want nothing written", names)
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// testSIGTERM stops a run that waits on a slow answer: it must end at once,
+// non-zero, with an error line, and write nothing.
+func testSIGTERM(t *testing.T, b *Bed) {
+	leaks := NewLeaks(t, b.Leaks)
+	p := startFaultProxy(t, leaks, b, faultproxy.Slow, -1, time.Minute)
+	dir := t.TempDir()
+	token := b.Mint(t, leaks, fakegitlab.Options{})
+	c := Command{Name: "aws-oidc (SIGTERM)", Path: b.Bin.AWSOIDC, NetNS: b.NetNS, Dir: dir,
+		Env:  p.env(JobEnv(t.TempDir(), token)),
+		Args: []string{"assume", "--debug", "--role-arn", b.Roles.Deploy, "--sts-endpoint", p.URL, "--attempt-timeout", "30s"}}
+	run := startKillable(t, leaks, c)
+	// Wait until the request hangs in the proxy: the run is mid-exchange.
+	waitFor(t, 10*time.Second, func() bool { return p.requests() >= 1 })
+	sent := time.Now()
+	run.signal(t, syscall.SIGTERM)
+	res := run.wait(t, 10*time.Second)
+	if took := time.Since(sent); took > 2*time.Second {
+		t.Errorf("exited %s after SIGTERM, want promptly", took.Round(time.Millisecond))
+	}
+	if res.ExitCode == 0 || res.ExitCode < 0 {
+		t.Errorf("exit code after SIGTERM = %d, want a non-zero exit of its own", res.ExitCode)
+	}
+	if !strings.Contains(res.Stderr, "error: ") {
+		t.Errorf("stderr after SIGTERM does not say error: ...")
+	}
+	t.Logf("after SIGTERM: exit %d, %q", res.ExitCode, lastLines(res.Stderr, 2))
+	checkNothingWritten(t, dir)
+}
+
+// testSIGKILL kills whole runs at random moments (more of them near the
+// end, where the file is written) over an existing dotenv report from an
+// earlier role: afterwards the report is either exactly the earlier one or
+// the earlier one plus a complete new role, never anything in between.
+func testSIGKILL(t *testing.T, b *Bed) {
+	leaks := NewLeaks(t, b.Leaks)
+	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
+	env := JobEnv(t.TempDir(), token)
+	args := func(prefix string) []string {
+		return []string{"assume", "--role-arn", b.Roles.Deploy, "--sts-endpoint", b.STS, "--prefix", prefix}
+	}
+
+	// The earlier role's report, and how long a whole run takes.
+	first := t.TempDir()
+	r := b.Tool(t, leaks, first, env, args("EARLIER_")...)
+	if r.ExitCode != 0 {
+		t.Fatalf("the earlier role's run exited %d", r.ExitCode)
+	}
+	earlier, err := os.ReadFile(filepath.Join(first, "aws.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readDotenv(t, leaks, filepath.Join(first, "aws.env"))
+	whole := r.Duration
+
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 0))
+	t.Logf("a whole run takes %s; kill moments from seed %d", whole.Round(time.Millisecond), seed)
+	const iterations = 40
+	var untouched, complete, finished int
+	for i := range iterations {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "aws.env")
+		if err := os.WriteFile(path, earlier, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// Half uniformly over the run, half over its last third.
+		at := time.Duration(rng.Float64() * 1.2 * float64(whole))
+		if i%2 == 1 {
+			at = whole*2/3 + time.Duration(rng.Float64()*0.6*float64(whole))
+		}
+		run := startKillable(t, leaks, Command{Name: fmt.Sprintf("aws-oidc (SIGKILL %d at %s)", i, at.Round(time.Millisecond)),
+			Path: b.Bin.AWSOIDC, NetNS: b.NetNS, Dir: dir, Env: env, Args: args("LATER_")})
+		time.Sleep(at)
+		run.signal(t, syscall.SIGKILL)
+		res := run.wait(t, 10*time.Second)
+		if res.ExitCode == 0 {
+			finished++
+		}
+
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("kill %d at %s: the earlier report is gone: %v", i, at, err)
+		}
+		if bytes.Equal(data, earlier) {
+			untouched++
+			continue
+		}
+		vars := readDotenv(t, leaks, path)
+		if !bytes.HasPrefix(data, earlier) {
+			t.Errorf("kill %d at %s: the earlier role's lines were changed", i, at)
+		}
+		for _, k := range credentialKeys {
+			if vars["EARLIER_"+k] == "" || vars["LATER_"+k] == "" {
+				t.Errorf("kill %d at %s: report is neither the earlier one nor complete: %s missing", i, at, k)
+			}
+		}
+		complete++
+	}
+	t.Logf("%d kills: %d left the earlier report untouched, %d found it complete with the new role (%d runs had finished)",
+		iterations, untouched, complete, finished)
+}
+
+// killable is a run of the tool that the test signals.
+type killable struct {
+	c              Command
+	leaks          *Leaks
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+	done           chan error
+}
+
+func startKillable(t *testing.T, leaks *Leaks, c Command) *killable {
+	t.Helper()
+	k := &killable{c: c, leaks: leaks, done: make(chan error, 1)}
+	cmd := c.cmd(context.Background())
+	cmd.Stdout, cmd.Stderr = &k.stdout, &k.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("failed to start %s: %v", c.Name, err)
+	}
+	k.cmd = cmd
+	go func() { k.done <- cmd.Wait() }()
+	return k
+}
+
+// signal sends sig to the run's own process (ip netns exec execs in
+// place). A run that has already ended is left alone: os.Process knows, so
+// a reused PID is never hit.
+func (k *killable) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := k.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		t.Fatalf("failed to signal %s: %v", k.c.Name, err)
+	}
+}
+
+// wait returns the run's result; an exit by signal has ExitCode -1.
+func (k *killable) wait(t *testing.T, limit time.Duration) Result {
+	t.Helper()
+	select {
+	case err := <-k.done:
+		code := 0
+		if err != nil {
+			code = -1
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			}
+		}
+		r := Result{Stdout: k.stdout.String(), Stderr: k.stderr.String(), ExitCode: code}
+		k.leaks.Output(k.c.Name+" stdout", r.Stdout)
+		k.leaks.Output(k.c.Name+" stderr", r.Stderr)
+		return r
+	case <-time.After(limit):
+		_ = k.cmd.Process.Kill()
+		<-k.done
+		t.Fatalf("%s did not exit within %s", k.c.Name, limit)
+		return Result{}
+	}
+}
+
+// faultProxy is a running tests/faultproxy process in a bed's namespace.
+type faultProxy struct {
+	URL    string
+	server *Server
+	// caFile is what the tool must trust over https ("" over http).
+	caFile  string
+	secrets string
+}
+
+// env adds what the tool needs to trust the proxy's certificate.
+func (p *faultProxy) env(env []string) []string {
+	if p.caFile == "" {
+		return env
+	}
+	return Env(env, "SSL_CERT_FILE", p.caFile)
+}
+
+// requests counts the requests and handshakes the proxy logged.
+func (p *faultProxy) requests() int {
+	return len(proxyLogLine.FindAllString(p.server.Log(), -1))
+}
+
+var proxyLogLine = regexp.MustCompile(`(?m)^(request|connection) \d+: `)
+
+// noteSecrets registers every credential the peer handed out through the
+// proxy, whole or not, with the leak scanner.
+func (p *faultProxy) noteSecrets(t *testing.T, leaks *Leaks) {
+	t.Helper()
+	data, _ := os.ReadFile(p.secrets)
+	for _, s := range strings.Fields(string(data)) {
+		leaks.Secret("credential forwarded by the fault proxy", s)
+	}
+}
+
+// startFaultProxy runs the proxy in front of the bed's STS. The TLS faults
+// serve https with a certificate for 127.0.0.1 from a CA the tool is told to
+// trust (SSL_CERT_FILE); tls-untrusted presents one from another CA.
+func startFaultProxy(t *testing.T, leaks *Leaks, b *Bed, fault faultproxy.Fault, count int, delay time.Duration) *faultProxy {
+	t.Helper()
+	dir := t.TempDir()
+	p := &faultProxy{secrets: filepath.Join(dir, "secrets")}
+	addrFile := filepath.Join(dir, "addr")
+	args := []string{"-upstream", b.STS, "-fault", string(fault), "-count", fmt.Sprint(count),
+		"-addr-file", addrFile, "-secrets-file", p.secrets}
+	if delay > 0 {
+		args = append(args, "-delay", delay.String())
+	}
+	scheme := "http"
+	if fault == faultproxy.TLSCut || fault == faultproxy.TLSUntrusted {
+		scheme = "https"
+		trusted := writeCertificate(t, filepath.Join(dir, "trusted"))
+		untrusted := writeCertificate(t, filepath.Join(dir, "untrusted"))
+		p.caFile = filepath.Join(trusted, "ca.crt")
+		args = append(args, "-tls-cert", filepath.Join(trusted, "tls.crt"), "-tls-key", filepath.Join(trusted, "tls.key"),
+			"-untrusted-cert", filepath.Join(untrusted, "tls.crt"), "-untrusted-key", filepath.Join(untrusted, "tls.key"))
+	}
+	p.server = Start(t, leaks, Command{Name: "faultproxy " + string(fault), Path: faultProxyBinary(t), Args: args,
+		NetNS: b.NetNS, Env: BaseEnv(dir)})
+	waitFor(t, 10*time.Second, func() bool {
+		_, err := os.Stat(addrFile)
+		return err == nil || p.server.Exited()
+	})
+	addr, err := os.ReadFile(addrFile)
+	if err != nil {
+		t.Fatalf("faultproxy did not start:\n%s", p.server.Log())
+	}
+	p.URL = scheme + "://" + string(addr)
+	return p
+}
+
+func writeCertificate(t *testing.T, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c, err := fakegitlab.NewCertificate("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+var (
+	faultProxyOnce sync.Once
+	faultProxyPath string
+	faultProxyErr  error
+)
+
+// faultProxyBinary builds tests/faultproxy/cmd/faultproxy once, next to the
+// other programs TestMain built.
+func faultProxyBinary(t *testing.T) string {
+	t.Helper()
+	faultProxyOnce.Do(func() {
+		root, err := RepoRoot()
+		if err != nil {
+			faultProxyErr = err
+			return
+		}
+		faultProxyPath = filepath.Join(filepath.Dir(bin.FakeGitLab), "faultproxy")
+		faultProxyErr = goBuild(root, faultProxyPath, "./tests/faultproxy/cmd/faultproxy")
+	})
+	if faultProxyErr != nil {
+		t.Fatal(faultProxyErr)
+	}
+	return faultProxyPath
+}
+
+func waitFor(t *testing.T, limit time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting after %s", limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
