@@ -189,8 +189,8 @@ func testChain(t *testing.T, b *Bed) {
 		"--chain-role-arn", b.Roles.Chained, "--tags-from-claims", "--tag", "team=payments", "--transitive-tag-key", "project_path",
 		"--external-id", "tenant-42", "--duration", "2h")
 	if b.Peer == "versitygw" {
-		if r.ExitCode != exitRefused || !strings.Contains(r.Stderr, "chained hop 1") {
-			t.Errorf("exit code = %d, want %d and the failed hop named", r.ExitCode, exitRefused)
+		if r.ExitCode != exitRefused || !strings.Contains(r.Stderr, "chained hop 1") || !strings.Contains(hintOf(r.Stderr), "does not implement AssumeRole") {
+			t.Errorf("exit code = %d, want %d, the failed hop named and a hint that this STS has no AssumeRole", r.ExitCode, exitRefused)
 		}
 		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 			t.Errorf("the failed run left files in the job folder")

@@ -123,9 +123,9 @@ func (e *HopError) Hint() string {
 	if !ok {
 		return ""
 	}
-	from := e.From
-	if from == "" {
-		from = "the previous role's session"
+	who := "the previous role's session"
+	if e.From != "" {
+		who = "the principal " + e.From
 	}
 	switch {
 	case x.Transient():
@@ -137,14 +137,19 @@ func (e *HopError) Hint() string {
 		if len(e.Tags) > 0 {
 			need += " and sts:TagSession"
 		}
-		h := fmt.Sprintf("the trust policy of %s must allow the principal %s (or its role) %s, and that role's permissions must allow %s on %s",
-			e.RoleARN, from, need, need, e.RoleARN)
+		h := fmt.Sprintf("the trust policy of %s must allow %s (or its role) to call %s, and that role's permissions must allow %s on %s",
+			e.RoleARN, who, need, need, e.RoleARN)
 		if e.ExternalID {
 			h += "; the trust policy's sts:ExternalId condition must equal --external-id"
 		} else {
 			h += "; if the trust policy has an sts:ExternalId condition, pass --external-id"
 		}
 		return h
+	case x.Code == "InvalidAction" || x.Code == "NotImplemented" || x.Code == "UnknownOperationException",
+		// VersityGW passes actions it does not know to its IAM API, which
+		// then refuses an STS signature.
+		x.Code == "SignatureDoesNotMatch" && strings.Contains(x.Message, "correct service"):
+		return "this STS does not implement AssumeRole (some STS-compatible servers only have AssumeRoleWithWebIdentity): role chaining needs AWS STS or a server that has it; drop --chain-role-arn"
 	case x.Code == "ValidationError" && strings.Contains(strings.ToLower(x.Message), "duration"):
 		return "chained sessions last at most one hour and at most the role's MaxSessionDuration: lower --duration"
 	}

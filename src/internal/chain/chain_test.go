@@ -185,6 +185,10 @@ func TestRun(t *testing.T) {
 		{name: "two_hops"},
 		{name: "second_hop_denied", script: []ststest.Answer{ststest.OK, ststest.Fail(403, "AccessDenied", "not authorized")}, wantHop: 2,
 			wantHint: "must allow the principal arn:aws:sts::210987654321:assumed-role/hub/GitLabRunner-1"},
+		{name: "sts_without_assume_role", script: []ststest.Answer{ststest.Fail(400, "InvalidAction", "Could not find operation AssumeRole")}, wantHop: 1,
+			wantHint: "this STS does not implement AssumeRole"},
+		{name: "sts_routing_assume_role_elsewhere", script: []ststest.Answer{ststest.Fail(403, "SignatureDoesNotMatch", "Credential should be scoped to correct service: 'iam'.")}, wantHop: 1,
+			wantHint: "this STS does not implement AssumeRole"},
 		{name: "packed_policy_too_large", script: []ststest.Answer{ststest.Fail(400, "PackedPolicyTooLarge", "Serialized token too large")}, wantHop: 1,
 			wantHint: "drop tags, largest first: environment (211 characters), project_path"},
 	}
