@@ -76,6 +76,10 @@ type Server struct {
 	// CallerARN is what GetCallerIdentity answers; set it before the first
 	// request. Empty means the deploy role's session in 123456789012.
 	CallerARN string
+	// AssumedAccount, when set before the first request, is the account of
+	// every assumed-role ARN answered, whatever the role asked for: an STS
+	// that does not agree with the request.
+	AssumedAccount string
 
 	mu       sync.Mutex
 	script   []Answer
@@ -226,7 +230,7 @@ func (s *Server) successXML(r Request) string {
     <SubjectFromWebIdentityToken>project_path:mygroup/myproject:ref_type:branch:ref:main</SubjectFromWebIdentityToken>
     <Audience>https://gitlab.example.com</Audience>
     <AssumedRoleUser>
-      <Arn>` + esc(assumedRoleARN(r)) + `</Arn>
+      <Arn>` + esc(s.assumedRoleARN(r)) + `</Arn>
       <AssumedRoleId>AROAEXAMPLEEXAMPLE:` + esc(r.RoleSessionName) + `</AssumedRoleId>
     </AssumedRoleUser>
     <Credentials>
@@ -246,10 +250,13 @@ func (s *Server) successXML(r Request) string {
 
 // assumedRoleARN derives the assumed-role ARN from the role ARN, as STS
 // does: arn:P:iam::A:role/path/NAME becomes arn:P:sts::A:assumed-role/NAME/SESSION.
-func assumedRoleARN(r Request) string {
+func (s *Server) assumedRoleARN(r Request) string {
 	parts := strings.SplitN(r.RoleARN, ":", 6)
 	if len(parts) != 6 {
 		return AssumedRoleARN
+	}
+	if s.AssumedAccount != "" {
+		parts[4] = s.AssumedAccount
 	}
 	name := parts[5][strings.LastIndex(parts[5], "/")+1:]
 	return fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", parts[1], parts[4], name, r.RoleSessionName)
@@ -275,7 +282,7 @@ func (s *Server) assumeRoleXML(r Request) string {
 	return `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <AssumeRoleResult>
     <AssumedRoleUser>
-      <Arn>` + esc(assumedRoleARN(r)) + `</Arn>
+      <Arn>` + esc(s.assumedRoleARN(r)) + `</Arn>
       <AssumedRoleId>AROAEXAMPLECHAINED:` + esc(r.RoleSessionName) + `</AssumedRoleId>
     </AssumedRoleUser>
     <Credentials>
