@@ -75,6 +75,7 @@ func newApp(env Env) *cli.App {
 			versionCommand(env),
 		},
 	}
+	ownHelpFlags(app)
 	return app
 }
 
