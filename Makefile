@@ -36,7 +36,10 @@ FUZZ_TARGETS := \
 	./src/internal/output:FuzzWriteGitHub \
 	./src/internal/role:FuzzParseARN \
 	./src/internal/role:FuzzParseDuration \
-	./src/internal/exchange:FuzzClassify
+	./src/internal/exchange:FuzzClassify \
+	./src/internal/chain:FuzzSanitizeValue \
+	./src/internal/chain:FuzzParseTag \
+	./src/internal/roles:FuzzParse
 FUZZTIME ?= 30s
 
 .PHONY: fuzz fuzz-smoke
