@@ -318,6 +318,9 @@ func testCheckS3(t *testing.T, b *Bed) {
 	dir = t.TempDir()
 	r = b.Tool(t, leaks, dir, JobEnv(t.TempDir(), token), "assume", "--role-arn", b.Roles.NoS3, "--sts-endpoint", b.STS,
 		"--check-s3", "s3://"+bucket, "--s3-endpoint", b.S3)
+	if i := strings.LastIndex(r.Stderr, "error: "); i >= 0 {
+		t.Logf("the peer refused with: %s", leaks.Redact(r.Stderr[i:]))
+	}
 	if r.ExitCode != exitRefused || !strings.Contains(hintOf(r.Stderr), "s3:ListBucket") {
 		t.Errorf("--check-s3 with a role without S3: exit %d, want %d and a hint naming s3:ListBucket", r.ExitCode, exitRefused)
 	}
