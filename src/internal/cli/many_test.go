@@ -365,3 +365,36 @@ func TestAssumeGitHubChinaAudience(t *testing.T) {
 		t.Errorf("audience requested in China (-want +got):\n%s", diff)
 	}
 }
+
+func TestAssumeTokenFileGitHub(t *testing.T) {
+	t.Parallel()
+	srv := ststest.New(t)
+	ep := tokentest.NewGitHubEndpoint(t, nil)
+	f := newFiles(t)
+	env := ep.Env()
+	env["GITHUB_RUN_ID"] = "7"
+	env["GITHUB_ENV"] = filepath.Join(t.TempDir(), "github_env")
+	if err := os.WriteFile(env["GITHUB_ENV"], nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, env, append([]string{"assume", "--role-arn", roleARN, "--sts-endpoint", srv.URL, "-o", "github,token-file"}, f.args()...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	ghenv, err := os.ReadFile(env["GITHUB_ENV"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"AWS_WEB_IDENTITY_TOKEN_FILE", f.token, "AWS_ROLE_ARN", roleARN, "AWS_ROLE_SESSION_NAME", "AWS_REGION"} {
+		if !strings.Contains(string(ghenv), want) {
+			t.Errorf("GITHUB_ENV lacks %q", want)
+		}
+	}
+	if strings.Contains(string(ghenv), "AWS_SECRET_ACCESS_KEY") || strings.Contains(r.stdout, "export ") {
+		t.Errorf("static credentials or shell lines written next to the token file")
+	}
+	if readFile(t, f.token) == "" {
+		t.Errorf("the token file is empty")
+	}
+	assertNoSecrets(t, r.stderr, env)
+}
