@@ -50,7 +50,7 @@ var assumeFlags = []flagSpec{
 	{Name: "aws-config-file", Envs: []string{"AWS_OIDC_CONFIG_FILE", "AWS_CONFIG_FILE"}, Usage: "AWS config file that profiles go to", Default: defaultAWSConfigFile},
 	{Name: "aws-credentials-file", Envs: []string{"AWS_OIDC_CREDENTIALS_FILE", "AWS_SHARED_CREDENTIALS_FILE"}, Usage: "AWS credentials file that profiles go to", Default: defaultAWSCredentialsFile},
 	{Name: "roles", Envs: []string{"AWS_OIDC_ROLES_FILE"}, Usage: "YAML or JSON list of roles (name, role_arn, region, duration, prefix or profile) to assume concurrently with one token, all or nothing"},
-	{Name: "max-parallel", Envs: []string{"AWS_OIDC_MAX_PARALLEL"}, Usage: "roles of --roles assumed at the same time", Default: "4"},
+	{Name: "max-parallel", Envs: []string{"AWS_OIDC_MAX_PARALLEL"}, Usage: "roles of --roles assumed at the same time", Default: "8"},
 	{Name: "chain-role-arn", Envs: []string{"AWS_OIDC_CHAIN_ROLE_ARNS"}, Usage: "then AssumeRole into this role with the credentials of the one before (repeatable, in order; at most 1h)", Multi: true},
 	{Name: "external-id", Envs: []string{"AWS_OIDC_EXTERNAL_ID"}, Usage: "external id sent with every chained AssumeRole"},
 	{Name: "tag", Envs: []string{"AWS_OIDC_TAGS"}, Usage: "session tag KEY=VALUE for the first chained role (repeatable)", Multi: true},
