@@ -95,3 +95,13 @@ demo:
 # Everything the tests need on a fresh machine (apt packages, npm tools, peers).
 .PHONY: deps
 deps: peers component-deps
+
+# Benchmarks (issue 7): aws-oidc against GitLab's aws CLI snippet and a bare
+# curl POST, on SeaweedFS from the end-to-end bed; writes BENCHMARKS.md. A
+# measurement, never a test: its files need the bench build tag. Needs root
+# (network namespace) and the peers. BENCH_RUNS=5 for a quick look.
+.PHONY: bench
+bench: build peers
+	@command -v hyperfine >/dev/null || apt-get install -y hyperfine || { apt-get update && apt-get install -y hyperfine; }
+	@test -x /usr/bin/time || apt-get install -y time || { apt-get update && apt-get install -y time; }
+	AWS_OIDC_BIN=$(abspath $(BIN)) $(GO) test -tags bench -count=1 -timeout 30m -run '^TestBench$$' -v ./tests/bench/

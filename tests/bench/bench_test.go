@@ -1,0 +1,479 @@
+//go:build bench
+
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/e2e"
+	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+)
+
+// Repetitions, overridable for a quick look: BENCH_RUNS=5 make bench.
+var (
+	runs       = envInt("BENCH_RUNS", 40)
+	memRuns    = envInt("BENCH_MEM_RUNS", 7)
+	startRuns  = envInt("BENCH_STARTUP_RUNS", 300)
+	withImage  = os.Getenv("BENCH_IMAGE") != "0"
+	sessionArg = "GitLabRunner-22-1001-2002"
+)
+
+const hyperfine = "/usr/bin/hyperfine"
+
+// TestBench measures, prints the table and writes BENCHMARKS.md.
+func TestBench(t *testing.T) {
+	root, err := e2e.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary := os.Getenv("AWS_OIDC_BIN")
+	if binary == "" {
+		t.Fatal("AWS_OIDC_BIN must name the stripped binary of `make build`: run `make bench`")
+	}
+	for _, tool := range []string{hyperfine, "/usr/bin/time", e2e.AWSCLI, "/usr/bin/curl"} {
+		if _, err := os.Stat(tool); err != nil {
+			t.Fatalf("%s is missing: `make bench` installs hyperfine and time with apt-get", tool)
+		}
+	}
+	leaks := e2e.NewLeaks(t, nil)
+	bins, err := e2e.Build(t.TempDir())
+	if err != nil || bins.AWSOIDCErr != nil {
+		t.Fatalf("failed to build: %v %v", err, bins.AWSOIDCErr)
+	}
+	help, _ := exec.Command(bins.AWSOIDC, "assume", "--help").CombinedOutput()
+	if !bytes.Contains(help, []byte("--roles")) {
+		t.Fatal("aws-oidc assume has no --roles: the many-roles figures need it")
+	}
+
+	b := e2e.StartSeaweedFS(t, leaks, bins, 50)
+	work := t.TempDir()
+	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: 3 * time.Hour})
+	tokenFile := filepath.Join(work, "token")
+	must(t, os.WriteFile(tokenFile, []byte(token), 0o600))
+	env := e2e.Env(e2e.JobEnv(filepath.Join(work, "home"), token), "AWS_REGION", "us-east-1")
+	must(t, os.MkdirAll(filepath.Join(work, "home"), 0o700))
+	h := &runner{t: t, ns: b.NetNS, env: env, dir: work, leaks: leaks}
+
+	// The three ways to credentials, each a whole process from start to
+	// credentials in hand.
+	dotenv := filepath.Join(work, "aws.env")
+	ours := []string{bins.AWSOIDC, "assume", "--role-arn", b.Roles.Deploy, "--sts-endpoint", b.STS, "--dotenv-file", dotenv}
+	snippetPath := filepath.Join(work, "snippet.sh")
+	must(t, os.WriteFile(snippetPath, []byte(snippet(b.Roles.Deploy, b.STS)), 0o600))
+	snippetCmd := []string{"/bin/sh", snippetPath}
+	curlOut := filepath.Join(work, "curl.xml")
+	curl := []string{"/usr/bin/curl", "-sS", "-f", "-o", curlOut,
+		"--data-urlencode", "Action=AssumeRoleWithWebIdentity", "--data-urlencode", "Version=2011-06-15",
+		"--data-urlencode", "RoleArn=" + b.Roles.Deploy, "--data-urlencode", "RoleSessionName=" + sessionArg,
+		"--data-urlencode", "DurationSeconds=3600", "--data-urlencode", "WebIdentityToken@" + tokenFile, b.STS + "/"}
+
+	r := &report{Peer: "SeaweedFS " + peerVersion(t) + " (`weed mini`, STS and S3 on plain-http loopback in a network namespace; fake GitLab issuer on loopback)",
+		Runs: runs, MemRuns: memRuns, StartRuns: startRuns}
+	r.Time = h.hyperfine("time to credentials", runs, 3, []string{"/bin/rm", "-f", dotenv, curlOut},
+		named{"aws-oidc assume", ours}, named{"guide snippet (aws CLI)", snippetCmd}, named{"curl POST (floor)", curl})
+	// hyperfine's prepare removed the last outputs: one more run of each,
+	// untimed, to prove the timed commands do the whole work.
+	h.run("aws-oidc assume", time.Minute, ours...)
+	h.run("curl", time.Minute, curl...)
+	h.checkOutputs(dotenv, curlOut)
+
+	for _, c := range []named{{"aws-oidc assume", ours}, {"guide snippet (aws CLI)", snippetCmd}, {"curl POST (floor)", curl}} {
+		r.Memory = append(r.Memory, h.peakRSS(c, memRuns, func() { os.Remove(dotenv); os.Remove(curlOut) }))
+	}
+
+	// Many roles from one token, written as profiles (50 roles' variables
+	// would not fit a dotenv report).
+	var many []named
+	var cleanup []string
+	for _, n := range []int{1, 10, 50} {
+		d := filepath.Join(work, fmt.Sprintf("roles-%d", n))
+		must(t, os.MkdirAll(d, 0o700))
+		file := filepath.Join(d, "roles.json")
+		must(t, os.WriteFile(file, rolesFile(n, b.Roles.Deploy, b.Roles.Readonly), 0o600))
+		config, creds := filepath.Join(d, "config"), filepath.Join(d, "credentials")
+		cleanup = append(cleanup, config, creds)
+		many = append(many, named{fmt.Sprintf("%d role(s)", n), []string{bins.AWSOIDC, "assume", "--roles", file, "--sts-endpoint", b.STS,
+			"--aws-config-file", config, "--aws-credentials-file", creds}})
+	}
+	r.Many = h.hyperfine("many roles", runs, 2, append([]string{"/bin/rm", "-f"}, cleanup...), many...)
+	h.checkProfiles(filepath.Join(work, "roles-50", "credentials"), 50)
+
+	r.Startup = h.hyperfine("start-up", startRuns, 20, nil, named{"aws-oidc version", []string{bins.AWSOIDC, "version"}})[0]
+
+	r.Sizes = sizes(t, root, binary)
+	r.S3Symbols = s3Share(t, root)
+	r.Machine = machine()
+	r.Date = time.Now().UTC().Format("2006-01-02 15:04 UTC")
+
+	table := r.table()
+	fmt.Println()
+	fmt.Println(table)
+	out := filepath.Join(root, "BENCHMARKS.md")
+	must(t, os.WriteFile(out, []byte(r.markdown(table)), 0o644))
+	fmt.Printf("wrote %s\n", out)
+}
+
+// snippet is GitLab's guide's job script, with the endpoint of the peer.
+// The token comes from the job's variable, as in the guide.
+func snippet(roleARN, endpoint string) string {
+	return `set -e
+export $(printf "AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s" \
+  $(/usr/bin/aws sts assume-role-with-web-identity \
+  --endpoint-url ` + endpoint + ` \
+  --role-arn ` + roleARN + ` \
+  --role-session-name "GitLabRunner-${CI_PROJECT_ID}-${CI_PIPELINE_ID}-${CI_JOB_ID}" \
+  --web-identity-token "${GITLAB_OIDC_TOKEN}" \
+  --duration-seconds 3600 \
+  --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' \
+  --output text))
+test -n "$AWS_SESSION_TOKEN"
+`
+}
+
+func rolesFile(n int, arns ...string) []byte {
+	var entries []map[string]string
+	for i := range n {
+		entries = append(entries, map[string]string{"name": fmt.Sprintf("r%d", i+1),
+			"role_arn": arns[i%len(arns)], "profile": fmt.Sprintf("p%d", i+1)})
+	}
+	data, _ := json.Marshal(entries)
+	return data
+}
+
+type named struct {
+	name string
+	argv []string
+}
+
+// runner runs measurements inside the peer's namespace with the job's
+// environment; every output goes through the leak scanner.
+type runner struct {
+	t     *testing.T
+	ns    string
+	env   []string
+	dir   string
+	leaks *e2e.Leaks
+}
+
+// stats are one command's timings.
+type stats struct {
+	Name                                        string
+	Runs                                        int
+	Median, Mean, Stddev, Min, Max, Q1, Q3, Sys time.Duration
+}
+
+func (h *runner) run(name string, timeout time.Duration, argv ...string) (string, string) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/usr/sbin/ip", append([]string{"netns", "exec", h.ns}, argv...)...)
+	cmd.Env, cmd.Dir = h.env, h.dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	h.leaks.Output(name+" stdout", stdout.String())
+	h.leaks.Output(name+" stderr", stderr.String())
+	if err != nil {
+		h.t.Fatalf("%s failed: %v\n%s\n%s", name, err, h.leaks.Redact(stdout.String()), h.leaks.Redact(stderr.String()))
+	}
+	return stdout.String(), stderr.String()
+}
+
+// hyperfine measures the commands side by side, without a shell between
+// them and the clock.
+func (h *runner) hyperfine(label string, n, warmup int, prepare []string, cmds ...named) []stats {
+	h.t.Helper()
+	jsonPath := filepath.Join(h.dir, "hyperfine.json")
+	args := []string{hyperfine, "-N", "--style", "basic", "--runs", strconv.Itoa(n), "--warmup", strconv.Itoa(warmup), "--export-json", jsonPath}
+	if prepare != nil {
+		args = append(args, "--prepare", quote(prepare))
+	}
+	for _, c := range cmds {
+		args = append(args, "-n", c.name, quote(c.argv))
+	}
+	fmt.Printf("\n== %s: %d runs of each, %d warm-up\n", label, n, warmup)
+	stdout, _ := h.run("hyperfine "+label, 30*time.Minute, args...)
+	fmt.Print(h.leaks.Redact(stdout))
+	data, err := os.ReadFile(jsonPath)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out struct {
+		Results []struct {
+			Command string    `json:"command"`
+			Mean    float64   `json:"mean"`
+			Stddev  float64   `json:"stddev"`
+			Median  float64   `json:"median"`
+			System  float64   `json:"system"`
+			Min     float64   `json:"min"`
+			Max     float64   `json:"max"`
+			Times   []float64 `json:"times"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		h.t.Fatal(err)
+	}
+	var res []stats
+	for _, r := range out.Results {
+		times := slices.Clone(r.Times)
+		sort.Float64s(times)
+		res = append(res, stats{Name: r.Command, Runs: len(r.Times), Median: secs(r.Median), Mean: secs(r.Mean),
+			Stddev: secs(r.Stddev), Min: secs(r.Min), Max: secs(r.Max), Sys: secs(r.System),
+			Q1: secs(quantile(times, 0.25)), Q3: secs(quantile(times, 0.75))})
+	}
+	return res
+}
+
+// memory is one command's peak resident set size over several runs, in KiB.
+type memory struct {
+	Name             string
+	Median, Min, Max int64
+}
+
+var maxRSS = regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`)
+
+// peakRSS runs c under GNU time n times. For the snippet, time reports the
+// largest process of the tree (the aws CLI's Python), not the sum.
+func (h *runner) peakRSS(c named, n int, reset func()) memory {
+	h.t.Helper()
+	var kb []int64
+	for range n {
+		reset()
+		_, stderr := h.run("time -v "+c.name, 5*time.Minute, append([]string{"/usr/bin/time", "-v"}, c.argv...)...)
+		m := maxRSS.FindStringSubmatch(stderr)
+		if m == nil {
+			h.t.Fatalf("no maximum resident set size in GNU time's output for %s", c.name)
+		}
+		v, _ := strconv.ParseInt(m[1], 10, 64)
+		kb = append(kb, v)
+	}
+	slices.Sort(kb)
+	return memory{Name: c.name, Median: kb[len(kb)/2], Min: kb[0], Max: kb[len(kb)-1]}
+}
+
+// checkOutputs proves the timed commands did the work: a valid dotenv
+// report, and STS credentials in curl's answer (registered as secrets, so
+// the scan covers them too).
+func (h *runner) checkOutputs(dotenv, curlOut string) {
+	h.t.Helper()
+	data, err := os.ReadFile(dotenv)
+	if err != nil {
+		h.t.Fatalf("aws-oidc wrote no dotenv: %v", err)
+	}
+	vars, err := e2e.ParseDotenv(data)
+	if err != nil {
+		h.t.Fatalf("the dotenv is invalid: %v", err)
+	}
+	h.leaks.Secret("secret access key", vars["AWS_SECRET_ACCESS_KEY"])
+	h.leaks.Secret("session token", vars["AWS_SESSION_TOKEN"])
+	xml, err := os.ReadFile(curlOut)
+	if err != nil {
+		h.t.Fatalf("curl wrote no answer: %v", err)
+	}
+	for _, m := range regexp.MustCompile(`<(?:SecretAccessKey|SessionToken)>([^<]+)<`).FindAllSubmatch(xml, -1) {
+		h.leaks.Secret("credential in curl's answer", string(m[1]))
+	}
+	if !bytes.Contains(xml, []byte("<SessionToken>")) {
+		h.t.Fatalf("curl's answer holds no credentials")
+	}
+}
+
+func (h *runner) checkProfiles(credentials string, n int) {
+	h.t.Helper()
+	data, err := os.ReadFile(credentials)
+	if err != nil {
+		h.t.Fatalf("--roles wrote no credentials file: %v", err)
+	}
+	if got := bytes.Count(data, []byte("aws_session_token")); got != n {
+		h.t.Fatalf("credentials file holds %d profiles, want %d", got, n)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^aws_(?:secret_access_key|session_token)\s*=\s*(\S+)`).FindAllSubmatch(data, -1) {
+		h.leaks.Secret("credential in a profile", string(m[1]))
+	}
+}
+
+// size figures, in bytes.
+type size struct {
+	Binary int64
+	// Image is the gzip -9 compressed image as CI pushes it (0: not built);
+	// ImageZstd with zstd -19.
+	Image, ImageZstd int64
+	// AWSCLI is the awscli package alone; Closure adds every package it
+	// depends on; ClosureBeyondBase leaves out Debian's required and
+	// important packages, present in any Debian image.
+	AWSCLI, Closure, ClosureBeyondBase int64
+	ClosurePackages                    int
+}
+
+var imageSize = regexp.MustCompile(`compressed size: (\d+) bytes \([^)]*\) with gzip -9.*; (\d+) bytes`)
+
+func sizes(t *testing.T, root, binary string) size {
+	t.Helper()
+	var s size
+	info, err := os.Stat(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Binary = info.Size()
+	if withImage {
+		fmt.Println("\n== image: make image")
+		cmd := exec.Command("make", "--no-print-directory", "image")
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		fmt.Print(string(out))
+		if err != nil {
+			t.Fatalf("make image failed: %v", err)
+		}
+		m := imageSize.FindSubmatch(out)
+		if m == nil {
+			t.Fatal("make image printed no compressed size")
+		}
+		s.Image, _ = strconv.ParseInt(string(m[1]), 10, 64)
+		s.ImageZstd, _ = strconv.ParseInt(string(m[2]), 10, 64)
+	}
+
+	out, err := exec.Command("apt-cache", "depends", "--recurse", "--installed", "--no-recommends", "--no-suggests",
+		"--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", "awscli").Output()
+	if err != nil {
+		t.Fatalf("apt-cache depends awscli: %v", err)
+	}
+	pkgs := map[string]bool{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if line != "" && !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "<") {
+			pkgs[line] = true
+		}
+	}
+	args := []string{"-W", "-f", "${Package}\t${Installed-Size}\t${Priority}\n"}
+	for p := range pkgs {
+		args = append(args, p)
+	}
+	out, err = exec.Command("dpkg-query", args...).Output()
+	if err != nil {
+		t.Fatalf("dpkg-query: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			continue
+		}
+		kib, _ := strconv.ParseInt(f[1], 10, 64)
+		s.Closure += kib * 1024
+		s.ClosurePackages++
+		if f[0] == "awscli" {
+			s.AWSCLI = kib * 1024
+		}
+		if f[2] != "required" && f[2] != "important" {
+			s.ClosureBeyondBase += kib * 1024
+		}
+	}
+	return s
+}
+
+// s3Share sums the sizes of the AWS SDK S3 client's symbols (code and data
+// in the file, not bss) in an unstripped build.
+func s3Share(t *testing.T, root string) (s3 int64) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "aws-oidc-symbols")
+	build := exec.Command("go", "build", "-trimpath", "-o", out, "./src/cmd/aws-oidc")
+	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, msg)
+	}
+	nm, err := exec.Command("go", "tool", "nm", "-size", out).Output()
+	if err != nil {
+		t.Fatalf("go tool nm: %v", err)
+	}
+	for _, line := range strings.Split(string(nm), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[2] == "B" || f[2] == "b" || f[2] == "U" {
+			continue
+		}
+		n, _ := strconv.ParseInt(f[1], 10, 64)
+		if name := strings.Join(f[3:], " "); strings.Contains(name, "aws-sdk-go-v2/service/s3.") || strings.Contains(name, "aws-sdk-go-v2/service/s3/") {
+			s3 += n
+		}
+	}
+	return s3
+}
+
+func peerVersion(t *testing.T) string {
+	v, err := e2e.Versions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v["SEAWEEDFS_VERSION"]
+}
+
+func machine() string {
+	cpu := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		if m := regexp.MustCompile(`(?m)^model name\s*:\s*(.+)$`).FindSubmatch(data); m != nil {
+			cpu = string(m[1])
+		}
+	}
+	kernel, _ := exec.Command("uname", "-r").Output()
+	load, _ := os.ReadFile("/proc/loadavg")
+	debian, _ := os.ReadFile("/etc/debian_version")
+	var versions []string
+	for _, c := range [][]string{{hyperfine, "--version"}, {e2e.AWSCLI, "--version"}, {"/usr/bin/curl", "--version"}} {
+		out, _ := exec.Command(c[0], c[1:]...).Output()
+		versions = append(versions, strings.SplitN(strings.TrimSpace(string(out)), "\n", 2)[0])
+	}
+	return fmt.Sprintf("%d CPUs (nproc), %s, Linux %s, Debian %s, %s; %s; load average at the end %s",
+		runtime.NumCPU(), cpu, strings.TrimSpace(string(kernel)), strings.TrimSpace(string(debian)), runtime.Version(),
+		strings.Join(versions, "; "), strings.Join(strings.Fields(string(load))[:3], " "))
+}
+
+// quote renders argv for hyperfine's own shell-words splitting (-N).
+func quote(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`;&|<>()*?[]#~") {
+			q[i] = a
+			continue
+		}
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}
+
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	pos := q * float64(len(sorted)-1)
+	lo := int(math.Floor(pos))
+	hi := int(math.Ceil(pos))
+	return sorted[lo] + (sorted[hi]-sorted[lo])*(pos-float64(lo))
+}
+
+func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
