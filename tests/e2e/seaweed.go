@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,10 +76,27 @@ func StartSeaweedFS(t testing.TB, leaks *Leaks, bin Binaries, n int) *Bed {
 		t.Fatal(err)
 	}
 	srv := Start(t, leaks, Command{Name: "weed-mini", Path: weed, NetNS: ns, Env: BaseEnv(dir), Dir: dir,
-		Args: []string{"mini", "-dir=" + mkdir(t, filepath.Join(dir, "data")), "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-			"-s3.port=8333", "-s3.iam.config=" + iamPath, "-master.telemetry=false", "-webdav=false", "-admin.ui=false"}})
+		Args: append([]string{"mini", "-dir=" + mkdir(t, filepath.Join(dir, "data")), "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+			"-s3.port=8333", "-s3.iam.config=" + iamPath, "-master.telemetry=false", "-webdav=false", "-admin.ui=false"},
+			seaweedSockets(dir, n)...)})
 	srv.WaitHTTP(t, ns, seaweedS3+"/healthz")
 	return b
+}
+
+// seaweedSockets keeps concurrent beds apart on the one thing a network
+// namespace does not separate: weed mini's unix sockets, which it names
+// after its gRPC ports under /tmp (/tmp/seaweedfs-filer-grpc-18888.sock).
+// Two beds on the default ports share them, and the first to stop removes
+// the other's. Each bed gets its own gRPC ports, from its namespace number,
+// and its own filer and S3 sockets in its folder.
+func seaweedSockets(dir string, n int) []string {
+	base := 20000 + 10*n
+	return []string{
+		fmt.Sprintf("-master.port.grpc=%d", base), fmt.Sprintf("-volume.port.grpc=%d", base+1),
+		fmt.Sprintf("-filer.port.grpc=%d", base+2), fmt.Sprintf("-s3.port.grpc=%d", base+3),
+		fmt.Sprintf("-admin.port.grpc=%d", base+4),
+		"-filer.localSocket=" + filepath.Join(dir, "filer.sock"), "-s3.localSocket=" + filepath.Join(dir, "s3.sock"),
+	}
 }
 
 func seaweedRole(arn, name string, trust map[string]any, policy string) map[string]any {
