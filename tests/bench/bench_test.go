@@ -59,6 +59,10 @@ func TestBench(t *testing.T) {
 	if !bytes.Contains(help, []byte("--roles")) {
 		t.Fatal("aws-oidc assume has no --roles: the many-roles figures need it")
 	}
+	maxParallel := "?"
+	if m := regexp.MustCompile(`--max-parallel .*\(default: (\d+)\)`).FindSubmatch(help); m != nil {
+		maxParallel = string(m[1])
+	}
 
 	b := e2e.StartSeaweedFS(t, leaks, bins, 50)
 	work := t.TempDir()
@@ -83,7 +87,7 @@ func TestBench(t *testing.T) {
 		"--data-urlencode", "DurationSeconds=3600", "--data-urlencode", "WebIdentityToken@" + tokenFile, b.STS + "/"}
 
 	r := &report{Peer: "SeaweedFS " + peerVersion(t) + " (`weed mini`, STS and S3 on plain-http loopback in a network namespace; fake GitLab issuer on loopback)",
-		Runs: runs, MemRuns: memRuns, StartRuns: startRuns}
+		Runs: runs, MemRuns: memRuns, StartRuns: startRuns, MaxParallel: maxParallel}
 	r.Time = h.hyperfine("time to credentials", runs, 3, []string{"/bin/rm", "-f", dotenv, curlOut},
 		named{"aws-oidc assume", ours}, named{"guide snippet (aws CLI)", snippetCmd}, named{"curl POST (floor)", curl})
 	// hyperfine's prepare removed the last outputs: one more run of each,

@@ -12,12 +12,14 @@ import (
 type report struct {
 	Date, Machine, Peer      string
 	Runs, MemRuns, StartRuns int
-	Time                     []stats // ours, snippet, curl
-	Memory                   []memory
-	Many                     []stats // 1, 10, 50 roles
-	Startup                  stats
-	Sizes                    size
-	S3Symbols, BinarySymbols int64
+	// MaxParallel is --max-parallel's default, as assume --help says.
+	MaxParallel string
+	Time        []stats // ours, snippet, curl
+	Memory      []memory
+	Many        []stats // 1, 10, 50 roles
+	Startup     stats
+	Sizes       size
+	S3Symbols   int64
 }
 
 // The issue's targets (issue 7).
@@ -63,7 +65,7 @@ func (r *report) table() string {
 	}
 	fmt.Fprintf(&b, "\naws-oidc / snippet = %.2f\n", float64(r.Memory[0].Median)/float64(r.Memory[1].Median))
 
-	fmt.Fprintf(&b, "\n### Many roles from one token (`--roles`, profiles, default `--max-parallel 4`, %d runs each)\n\n", r.Runs)
+	fmt.Fprintf(&b, "\n### Many roles from one token (`--roles`, profiles, default `--max-parallel %s`, %d runs each)\n\n", r.MaxParallel, r.Runs)
 	b.WriteString("| roles | median | Q1 … Q3 | vs 1 role | per role |\n|---:|---:|---:|---:|---:|\n")
 	for i, s := range r.Many {
 		n := []int{1, 10, 50}[i]
@@ -136,7 +138,7 @@ run on one machine, side by side, against the same local STS peer; rerun it to g
   (the aws CLI's Python), so the shell is not even counted.
 - **Many roles**: ` + "`aws-oidc assume --roles FILE`" + ` with 1, 10 and 50 entries (alternating two roles of the
   peer), all from one token, written as profiles of an AWS config/credentials pair (50 roles' variables
-  would not fit one dotenv report); ` + "`--max-parallel`" + ` is left at its default of 4.
+  would not fit one dotenv report); ` + "`--max-parallel`" + ` is left at its default (` + r.MaxParallel + `).
 - **Start-up**: ` + "`aws-oidc version`" + `, which parses flags and prints build info.
 - **Size**: the stripped static binary of ` + "`make build`" + `, the image of ` + "`make image`" + ` compressed the way a
   registry stores it, and what the snippet needs installed: the awscli package and its dependency closure

@@ -91,7 +91,18 @@ func faultCases() []faultCase {
 func TestFaults(t *testing.T) {
 	t.Parallel()
 	leaks := NewLeaks(t, nil)
-	b := StartSeaweedFS(t, leaks, bin, 7)
+	runFaults(t, StartSeaweedFS(t, leaks, bin, 7))
+}
+
+// TestFaultsVersity runs the same cases against VersityGW, whose answers
+// are AWS's in shape: the proxy is the same, the peer behind it differs.
+func TestFaultsVersity(t *testing.T) {
+	t.Parallel()
+	leaks := NewLeaks(t, nil)
+	runFaults(t, StartVersity(t, leaks, bin, 8))
+}
+
+func runFaults(t *testing.T, b *Bed) {
 	for _, fc := range faultCases() {
 		t.Run(fc.name, func(t *testing.T) {
 			t.Parallel()
