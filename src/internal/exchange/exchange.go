@@ -226,6 +226,11 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 		}
 		log.Warn(fmt.Sprintf("attempt %d of %d failed: %s; retrying in %s", attempt, retry.MaxAttempts, code, delay.Round(time.Millisecond)))
 		if err := retry.Sleep(ctx, delay); err != nil {
+			if errors.Is(err, context.Canceled) {
+				// Stopped while waiting to retry: the same failure as being
+				// stopped mid-attempt, not one more transient STS error.
+				return fail(err, "canceled", Permanent, attempt, false)
+			}
 			return fail(err, code, class, attempt, errors.Is(err, context.DeadlineExceeded))
 		}
 	}
