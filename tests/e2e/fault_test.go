@@ -109,7 +109,8 @@ func runFaults(t *testing.T, b *Bed) {
 			testFault(t, b, fc)
 		})
 	}
-	t.Run("sigterm", func(t *testing.T) { t.Parallel(); testSIGTERM(t, b) })
+	t.Run("sigterm_mid_request", func(t *testing.T) { t.Parallel(); testSIGTERM(t, b, faultproxy.Slow) })
+	t.Run("sigterm_mid_backoff", func(t *testing.T) { t.Parallel(); testSIGTERM(t, b, faultproxy.Throttling) })
 	t.Run("sigkill", func(t *testing.T) { t.Parallel(); testSIGKILL(t, b) })
 }
 
@@ -202,18 +203,20 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
-// testSIGTERM stops a run that waits on a slow answer: it must end at once,
-// non-zero, with an error line, and write nothing.
-func testSIGTERM(t *testing.T, b *Bed) {
+// testSIGTERM stops a run that waits on a slow answer (Slow) or between
+// throttled attempts (Throttling): it must end at once, non-zero, with an
+// error line, and write nothing.
+func testSIGTERM(t *testing.T, b *Bed, fault faultproxy.Fault) {
 	leaks := NewLeaks(t, b.Leaks)
-	p := startFaultProxy(t, leaks, b, faultproxy.Slow, -1, time.Minute)
+	p := startFaultProxy(t, leaks, b, fault, -1, time.Minute)
 	dir := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{})
 	c := Command{Name: "aws-oidc (SIGTERM)", Path: b.Bin.AWSOIDC, NetNS: b.NetNS, Dir: dir,
 		Env:  p.env(JobEnv(t.TempDir(), token)),
-		Args: []string{"assume", "--debug", "--role-arn", b.Roles.Deploy, "--sts-endpoint", p.URL, "--attempt-timeout", "30s"}}
+		Args: []string{"assume", "--debug", "--role-arn", b.Roles.Deploy, "--sts-endpoint", p.URL, "--attempt-timeout", "30s", "--max-attempts", "20"}}
 	run := startKillable(t, leaks, c)
-	// Wait until the request hangs in the proxy: the run is mid-exchange.
+	// Wait until the proxy has the first request: the run is mid-exchange,
+	// or (throttled) waiting to retry.
 	waitFor(t, 10*time.Second, func() bool { return p.requests() >= 1 })
 	sent := time.Now()
 	run.signal(t, syscall.SIGTERM)
