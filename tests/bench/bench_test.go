@@ -118,6 +118,9 @@ func TestBench(t *testing.T) {
 	h.checkProfiles(filepath.Join(work, "roles-50", "credentials"), 50)
 
 	r.Startup = h.hyperfine("start-up", startRuns, 20, nil, named{"aws-oidc version", []string{bins.AWSOIDC, "version"}})[0]
+	r.Inits = initCosts(t, bins.AWSOIDC)
+	r.Hello = h.hyperfine("start-up floor: a Go hello world built the same way", startRuns, 20, nil,
+		named{"hello world", []string{helloWorld(t)}})[0]
 
 	r.Sizes = sizes(t, root, binary)
 	r.S3Symbols = s3Share(t, root)
@@ -386,6 +389,60 @@ func sizes(t *testing.T, root, binary string) size {
 		}
 	}
 	return s
+}
+
+// initTrace is one line of GODEBUG=inittrace=1.
+var initTrace = regexp.MustCompile(`(?m)^init (\S+) @\S+ ms, ([0-9.]+) ms clock, (\d+) bytes`)
+
+// initCosts runs `aws-oidc version` with the runtime's init trace several
+// times and keeps, per package, its median init time: where start-up goes
+// before main.
+func initCosts(t *testing.T, binary string) []initCost {
+	t.Helper()
+	samples := map[string][]float64{}
+	bytesOf := map[string]int64{}
+	for range 21 {
+		cmd := exec.Command(binary, "version")
+		cmd.Env = []string{"GODEBUG=inittrace=1"}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("aws-oidc version: %v", err)
+		}
+		for _, m := range initTrace.FindAllStringSubmatch(string(out), -1) {
+			v, _ := strconv.ParseFloat(m[2], 64)
+			samples[m[1]] = append(samples[m[1]], v)
+			bytesOf[m[1]], _ = strconv.ParseInt(m[3], 10, 64)
+		}
+	}
+	var costs []initCost
+	for pkg, v := range samples {
+		sort.Float64s(v)
+		costs = append(costs, initCost{Package: pkg, Clock: secs(v[len(v)/2] / 1000), Bytes: bytesOf[pkg]})
+	}
+	sort.Slice(costs, func(i, j int) bool { return costs[i].Clock > costs[j].Clock })
+	return costs
+}
+
+type initCost struct {
+	Package string
+	Clock   time.Duration
+	Bytes   int64
+}
+
+// helloWorld builds the smallest Go program the way `make build` builds
+// aws-oidc: the floor for any Go start-up on this machine.
+func helloWorld(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n\ngo 1.22\n"), 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n"), 0o600))
+	out := filepath.Join(dir, "hello")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, ".")
+	build.Dir, build.Env = dir, append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+	if msg, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build hello: %v\n%s", err, msg)
+	}
+	return out
 }
 
 // s3Share sums the sizes of the AWS SDK S3 client's symbols (code and data

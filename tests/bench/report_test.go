@@ -18,8 +18,12 @@ type report struct {
 	Memory      []memory
 	Many        []stats // 1, 10, 50 roles
 	Startup     stats
-	Sizes       size
-	S3Symbols   int64
+	// Hello is a Go hello world's start-up; Inits the packages' init
+	// times in aws-oidc, slowest first.
+	Hello     stats
+	Inits     []initCost
+	Sizes     size
+	S3Symbols int64
 }
 
 // The issue's targets (issue 7).
@@ -40,6 +44,11 @@ func met(ok bool) string {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+
+// fmtMs shows sub-millisecond durations with two decimals.
+func fmtMs(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
 
 func mb(b int64) string { return fmt.Sprintf("%.2f MB", float64(b)/1e6) }
 
@@ -73,7 +82,17 @@ func (r *report) table() string {
 	}
 
 	fmt.Fprintf(&b, "\n### Start-up (`aws-oidc version`, %d runs)\n\n", r.StartRuns)
-	fmt.Fprintf(&b, "median %s, Q1 … Q3 %s … %s, min … max %s … %s\n", ms(r.Startup.Median), ms(r.Startup.Q1), ms(r.Startup.Q3), ms(r.Startup.Min), ms(r.Startup.Max))
+	fmt.Fprintf(&b, "median %s, Q1 … Q3 %s … %s, min … max %s … %s; a Go hello world built the same way: median %s\n",
+		ms(r.Startup.Median), ms(r.Startup.Q1), ms(r.Startup.Q3), ms(r.Startup.Min), ms(r.Startup.Max), ms(r.Hello.Median))
+	var total time.Duration
+	for _, c := range r.Inits {
+		total += c.Clock
+	}
+	fmt.Fprintf(&b, "\nPackage initialisation before main (GODEBUG=inittrace=1, median of 21 runs): %s in all; the slowest:\n\n", fmtMs(total))
+	b.WriteString("| package | init | allocated |\n|---|---:|---:|\n")
+	for _, c := range r.Inits[:min(5, len(r.Inits))] {
+		fmt.Fprintf(&b, "| `%s` | %s | %d KB |\n", c.Package, fmtMs(c.Clock), c.Bytes/1000)
+	}
 
 	s := r.Sizes
 	b.WriteString("\n### Size\n\n| what | size |\n|---|---:|\n")
@@ -157,6 +176,9 @@ run on one machine, side by side, against the same local STS peer; rerun it to g
 - aws-oidc against curl: both pay a process start and one request; aws-oidc also decodes and checks the
   token, builds the SDK client, validates the answer and writes the file with fsync and rename. The
   difference is what that work costs.
+- Start-up: what ` + "`aws-oidc version`" + ` costs beyond the hello world is loading a much larger static binary
+  (page faults: mostly system time) and package initialisation before main, listed per package; a
+  package that compiles large regular expressions at init shows at the top.
 - Each figure is a median; Q1 … Q3 shows the spread. A figure within about 10% of its target can land on
   either side of it from one run to the next on a small machine shared with other work (see the load
   average above): compare the target with Q1 … Q3, not only with the median.
