@@ -449,6 +449,9 @@ func (r *assumeRun) write(sessions []assumed) error {
 		}
 	}
 
+	if len(vars) == 0 && slices.ContainsFunc(cfg.Outputs, func(f string) bool { return f != formatJSON }) {
+		r.log.Info(fmt.Sprintf("no variables for --output %s: every role went to a profile", strings.Join(cfg.Outputs, ",")))
+	}
 	if has(formatDotenv) && len(vars) > 0 {
 		limits := output.DefaultDotenvLimits()
 		limits.MaxVars = cfg.DotenvMaxVariables
