@@ -3,8 +3,10 @@ package e2e
 import (
 	"encoding/base64"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -78,7 +80,7 @@ func StartSeaweedFS(t testing.TB, leaks *Leaks, bin Binaries, n int) *Bed {
 	srv := Start(t, leaks, Command{Name: "weed-mini", Path: weed, NetNS: ns, Env: BaseEnv(dir), Dir: dir,
 		Args: append([]string{"mini", "-dir=" + mkdir(t, filepath.Join(dir, "data")), "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 			"-s3.port=8333", "-s3.iam.config=" + iamPath, "-master.telemetry=false", "-webdav=false", "-admin.ui=false"},
-			seaweedSockets(dir, n)...)})
+			seaweedSockets(dir)...)})
 	srv.WaitHTTP(t, ns, seaweedS3+"/healthz")
 	return b
 }
@@ -86,17 +88,43 @@ func StartSeaweedFS(t testing.TB, leaks *Leaks, bin Binaries, n int) *Bed {
 // seaweedSockets keeps concurrent beds apart on the one thing a network
 // namespace does not separate: weed mini's unix sockets, which it names
 // after its gRPC ports under /tmp (/tmp/seaweedfs-filer-grpc-18888.sock).
-// Two beds on the default ports share them, and the first to stop removes
-// the other's. Each bed gets its own gRPC ports, from its namespace number,
-// and its own filer and S3 sockets in its folder.
-func seaweedSockets(dir string, n int) []string {
-	base := 20000 + 10*n
-	return []string{
-		fmt.Sprintf("-master.port.grpc=%d", base), fmt.Sprintf("-volume.port.grpc=%d", base+1),
-		fmt.Sprintf("-filer.port.grpc=%d", base+2), fmt.Sprintf("-s3.port.grpc=%d", base+3),
-		fmt.Sprintf("-admin.port.grpc=%d", base+4),
-		"-filer.localSocket=" + filepath.Join(dir, "filer.sock"), "-s3.localSocket=" + filepath.Join(dir, "s3.sock"),
+// Two beds on the same ports share them, and the first to stop removes the
+// other's. Each bed gets gRPC ports no other bed of this or another test
+// process uses (no such socket exists yet), and its own filer and S3
+// sockets in its folder.
+func seaweedSockets(dir string) []string {
+	seaweedPortsMu.Lock()
+	defer seaweedPortsMu.Unlock()
+	var base int
+	for {
+		base = 20000 + 10*rand.IntN(4000)
+		if !seaweedPortsTaken[base] && !seaweedSocketsExist(base) {
+			break
+		}
 	}
+	seaweedPortsTaken[base] = true
+	args := []string{"-filer.localSocket=" + filepath.Join(dir, "filer.sock"), "-s3.localSocket=" + filepath.Join(dir, "s3.sock")}
+	for i, svc := range seaweedGRPC {
+		args = append(args, fmt.Sprintf("-%s.port.grpc=%d", svc, base+i))
+	}
+	return args
+}
+
+// seaweedGRPC are the services of weed mini with a gRPC port and a socket.
+var seaweedGRPC = []string{"master", "volume", "filer", "s3", "admin"}
+
+var (
+	seaweedPortsMu    sync.Mutex
+	seaweedPortsTaken = map[int]bool{}
+)
+
+func seaweedSocketsExist(base int) bool {
+	for i, svc := range seaweedGRPC {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/seaweedfs-%s-grpc-%d.sock", svc, base+i)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func seaweedRole(arn, name string, trust map[string]any, policy string) map[string]any {
