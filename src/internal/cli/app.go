@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -31,8 +30,6 @@ type Env struct {
 // Run runs the command line args (args[0] is the program name) and returns
 // the exit code. It prints `error: ...` and `hint: ...` on failure.
 func Run(ctx context.Context, env Env, args []string) int {
-	runMu.Lock()
-	defer runMu.Unlock()
 	if env.Now == nil {
 		env.Now = time.Now
 	}
@@ -44,11 +41,6 @@ func Run(ctx context.Context, env Env, args []string) int {
 	printError(env.Stderr, err)
 	return ExitCode(err)
 }
-
-// runMu serialises Run: urfave/cli v2 parses into its package-level
-// HelpFlag, so two runs in one process (parallel tests) would race on it.
-// The binary runs once per process and never waits here.
-var runMu sync.Mutex
 
 func newApp(env Env) *cli.App {
 	app := &cli.App{
