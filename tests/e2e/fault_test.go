@@ -74,6 +74,12 @@ func faultCases() []faultCase {
 		{name: "access_denied", fault: faultproxy.AccessDenied, count: -1, wantExit: exitRefused,
 			wantCode: "AccessDenied", wantInError: []string{"hint: ", Subject}},
 
+		// AWS's "Couldn't retrieve verification key": retried a limited
+		// number of times (keys may still be propagating), then final.
+		{name: "invalid_identity_token_once", fault: faultproxy.InvalidIdentityToken, count: 1, wantCode: "InvalidIdentityToken", wantRetries: 1},
+		{name: "invalid_identity_token_always", fault: faultproxy.InvalidIdentityToken, count: -1, wantExit: exitRefused,
+			wantCode: "InvalidIdentityToken", wantRetries: 1, wantInError: []string{"after 2 attempts", "hint: "}},
+
 		// The limits: attempts run out, or the overall deadline ends them.
 		{name: "attempts_exhausted", fault: faultproxy.Throttling, count: -1, args: []string{"--max-attempts", "3"},
 			wantExit: exitTransient, wantCode: "Throttling", wantRetries: 2, wantInError: []string{"after 3 attempts", "hint: "}},
@@ -160,9 +166,10 @@ func testFault(t *testing.T, b *Bed, fc faultCase) {
 		}
 	}
 	if fc.wantExit == exitRefused {
-		// Permanent: the peer saw one attempt, and no retry was logged.
-		if n := p.requests(); n != 1 {
-			t.Errorf("proxy saw %d requests or handshakes, want 1 (no retry of a permanent failure)", n)
+		// Permanent: the peer saw one attempt per retry logged plus the
+		// last; for a plainly permanent failure, exactly one.
+		if n, want := p.requests(), fc.wantRetries+1; n != want {
+			t.Errorf("proxy saw %d requests or handshakes, want %d", n, want)
 		}
 	}
 }

@@ -32,12 +32,15 @@ const (
 	Throttling            Fault = "throttling"
 	IDPCommunicationError Fault = "idp-communication-error"
 	AccessDenied          Fault = "access-denied"
-	HTTP500               Fault = "http-500"
-	HTTP503               Fault = "http-503"
-	Reset                 Fault = "reset"
-	Truncated             Fault = "truncated"
-	Malformed             Fault = "malformed"
-	Slow                  Fault = "slow"
+	// InvalidIdentityToken is AWS's answer while it cannot fetch the
+	// issuer's keys, right after a provider is created or keys rotate.
+	InvalidIdentityToken Fault = "invalid-identity-token"
+	HTTP500              Fault = "http-500"
+	HTTP503              Fault = "http-503"
+	Reset                Fault = "reset"
+	Truncated            Fault = "truncated"
+	Malformed            Fault = "malformed"
+	Slow                 Fault = "slow"
 	// TLSCut reads the start of the client's handshake and hangs up.
 	TLSCut Fault = "tls-cut"
 	// TLSUntrusted presents a certificate from a CA the client does not trust.
@@ -45,7 +48,7 @@ const (
 )
 
 // Faults lists every fault, for flag help and validation.
-var Faults = []Fault{None, Throttling, IDPCommunicationError, AccessDenied, HTTP500, HTTP503,
+var Faults = []Fault{None, Throttling, IDPCommunicationError, AccessDenied, InvalidIdentityToken, HTTP500, HTTP503,
 	Reset, Truncated, Malformed, Slow, TLSCut, TLSUntrusted}
 
 // ParseFault reads a fault's name.
@@ -219,6 +222,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case AccessDenied:
 		stsError(w, http.StatusForbidden, "Sender", "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+		return
+	case InvalidIdentityToken:
+		stsError(w, http.StatusBadRequest, "Sender", "InvalidIdentityToken",
+			"Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements")
 		return
 	case HTTP500:
 		// What a load balancer in front of STS sends: not STS's XML.

@@ -50,6 +50,7 @@ func TestProxy(t *testing.T) {
 		{name: "throttling", fault: Throttling, want: outcome{Status: 400, Code: "Throttling", BodyOK: true}},
 		{name: "idp_communication_error", fault: IDPCommunicationError, want: outcome{Status: 400, Code: "IDPCommunicationError", BodyOK: true}},
 		{name: "access_denied", fault: AccessDenied, want: outcome{Status: 403, Code: "AccessDenied", BodyOK: true}},
+		{name: "invalid_identity_token", fault: InvalidIdentityToken, want: outcome{Status: 400, Code: "InvalidIdentityToken", BodyOK: true}},
 		{name: "http_500", fault: HTTP500, want: outcome{Status: 500}},
 		{name: "http_503", fault: HTTP503, want: outcome{Status: 503}},
 		{name: "reset", fault: Reset, want: outcome{Failed: true}},
