@@ -26,7 +26,7 @@ import (
 
 // Repetitions, overridable for a quick look: BENCH_RUNS=5 make bench.
 var (
-	runs       = envInt("BENCH_RUNS", 40)
+	runs       = envInt("BENCH_RUNS", 60)
 	memRuns    = envInt("BENCH_MEM_RUNS", 7)
 	startRuns  = envInt("BENCH_STARTUP_RUNS", 300)
 	withImage  = os.Getenv("BENCH_IMAGE") != "0"
@@ -77,6 +77,10 @@ func TestBench(t *testing.T) {
 	// credentials in hand.
 	dotenv := filepath.Join(work, "aws.env")
 	ours := []string{bins.AWSOIDC, "assume", "--role-arn", b.Roles.Deploy, "--sts-endpoint", b.STS, "--dotenv-file", dotenv}
+	// The image's binary is built with other flags (see imageBuild); it is
+	// what the component's jobs run, so it is measured too.
+	imageBinary, imageFlags := imageBuild(t, root)
+	oursImage := append([]string{imageBinary}, ours[1:]...)
 	snippetPath := filepath.Join(work, "snippet.sh")
 	must(t, os.WriteFile(snippetPath, []byte(snippet(b.Roles.Deploy, b.STS)), 0o600))
 	snippetCmd := []string{"/bin/sh", snippetPath}
@@ -88,15 +92,16 @@ func TestBench(t *testing.T) {
 
 	r := &report{Peer: "SeaweedFS " + peerVersion(t) + " (`weed mini`, STS and S3 on plain-http loopback in a network namespace; fake GitLab issuer on loopback)",
 		Runs: runs, MemRuns: memRuns, StartRuns: startRuns, MaxParallel: maxParallel}
-	r.Time = h.hyperfine("time to credentials", runs, 3, []string{"/bin/rm", "-f", dotenv, curlOut},
-		named{"aws-oidc assume", ours}, named{"guide snippet (aws CLI)", snippetCmd}, named{"curl POST (floor)", curl})
+	contenders := []named{{"aws-oidc assume (make build)", ours}, {"aws-oidc assume (image build)", oursImage},
+		{"guide snippet (aws CLI)", snippetCmd}, {"curl POST (floor)", curl}}
+	r.Time = h.hyperfine("time to credentials", runs, 3, []string{"/bin/rm", "-f", dotenv, curlOut}, contenders...)
 	// hyperfine's prepare removed the last outputs: one more run of each,
 	// untimed, to prove the timed commands do the whole work.
 	h.run("aws-oidc assume", time.Minute, ours...)
 	h.run("curl", time.Minute, curl...)
 	h.checkOutputs(dotenv, curlOut)
 
-	for _, c := range []named{{"aws-oidc assume", ours}, {"guide snippet (aws CLI)", snippetCmd}, {"curl POST (floor)", curl}} {
+	for _, c := range contenders {
 		r.Memory = append(r.Memory, h.peakRSS(c, memRuns, func() { os.Remove(dotenv); os.Remove(curlOut) }))
 	}
 
@@ -117,12 +122,17 @@ func TestBench(t *testing.T) {
 	r.Many = h.hyperfine("many roles", runs, 2, append([]string{"/bin/rm", "-f"}, cleanup...), many...)
 	h.checkProfiles(filepath.Join(work, "roles-50", "credentials"), 50)
 
-	r.Startup = h.hyperfine("start-up", startRuns, 20, nil, named{"aws-oidc version", []string{bins.AWSOIDC, "version"}})[0]
+	r.Startup = h.hyperfine("start-up", startRuns, 20, nil, named{"aws-oidc version (make build)", []string{bins.AWSOIDC, "version"}},
+		named{"aws-oidc version (image build)", []string{imageBinary, "version"}})
 	r.Inits = initCosts(t, bins.AWSOIDC)
 	r.Hello = h.hyperfine("start-up floor: a Go hello world built the same way", startRuns, 20, nil,
 		named{"hello world", []string{helloWorld(t)}})[0]
 
 	r.Sizes = sizes(t, root, binary)
+	r.ImageFlags = imageFlags
+	if info, err := os.Stat(imageBinary); err == nil {
+		r.Sizes.ImageBinary = info.Size()
+	}
 	r.S3Symbols = s3Share(t, root)
 	r.Machine = machine()
 	r.Date = time.Now().UTC().Format("2006-01-02 15:04 UTC")
@@ -317,6 +327,8 @@ func (h *runner) checkProfiles(credentials string, n int) {
 // size figures, in bytes.
 type size struct {
 	Binary int64
+	// ImageBinary is the binary as the Dockerfile builds it.
+	ImageBinary int64
 	// Image is the gzip -9 compressed image as CI pushes it (0: not built);
 	// ImageZstd with zstd -19.
 	Image, ImageZstd int64
@@ -389,6 +401,29 @@ func sizes(t *testing.T, root, binary string) size {
 		}
 	}
 	return s
+}
+
+// imageBuild builds aws-oidc the way the Dockerfile does: its build tags
+// and its GCFLAGS default, read from the Dockerfile so the two cannot drift.
+func imageBuild(t *testing.T, root string) (path, flags string) {
+	t.Helper()
+	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc := regexp.MustCompile(`(?m)^ARG GCFLAGS=(\S*)`).FindSubmatch(dockerfile)
+	tags := regexp.MustCompile(`go build [^\n]*-tags (\S+)`).FindSubmatch(dockerfile)
+	if gc == nil || tags == nil {
+		t.Fatal("the Dockerfile's GCFLAGS or -tags not found: update imageBuild")
+	}
+	path = filepath.Join(t.TempDir(), "aws-oidc-image")
+	args := []string{"build", "-trimpath", "-tags", string(tags[1]), "-gcflags=" + string(gc[1]), "-ldflags", "-s -w", "-o", path, "./src/cmd/aws-oidc"}
+	build := exec.Command("go", args...)
+	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, msg)
+	}
+	return path, fmt.Sprintf("-tags %s -gcflags=%s", tags[1], gc[1])
 }
 
 // initTrace is one line of GODEBUG=inittrace=1.
