@@ -91,7 +91,7 @@ func (b *Bed) Tool(t testing.TB, leaks *Leaks, dir string, env []string, args ..
 // AWS runs the AWS CLI in the bed's namespace.
 func (b *Bed) AWS(t testing.TB, leaks *Leaks, env []string, args ...string) Result {
 	t.Helper()
-	return Run(t, leaks, Command{Name: "aws " + strings.Join(firstN(args, 3), " "), Path: AWSCLI, Args: args, Env: env, NetNS: b.NetNS})
+	return Run(t, leaks, Command{Name: awsName(args), Path: AWSCLI, Args: args, Env: env, NetNS: b.NetNS})
 }
 
 // MintedGitHubTokens registers every token the GitHub endpoint has handed
@@ -172,9 +172,16 @@ func randomHex(t testing.TB, n int) string {
 	return hex.EncodeToString(b)
 }
 
-func firstN(s []string, n int) []string {
-	if len(s) < n {
-		return s
+// awsName names an AWS CLI run by its service and operation
+// ("aws iam create-role"), leaving out options and their values.
+func awsName(args []string) string {
+	name := []string{"aws"}
+	for i := 0; i < len(args) && len(name) < 3; i++ {
+		if strings.HasPrefix(args[i], "--") {
+			i++ // assume it takes a value: at worst the name is shorter
+			continue
+		}
+		name = append(name, args[i])
 	}
-	return s[:n]
+	return strings.Join(name, " ")
 }
