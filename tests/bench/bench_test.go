@@ -72,6 +72,7 @@ func TestBench(t *testing.T) {
 	env := e2e.Env(e2e.JobEnv(filepath.Join(work, "home"), token), "AWS_REGION", "us-east-1")
 	must(t, os.MkdirAll(filepath.Join(work, "home"), 0o700))
 	h := &runner{t: t, ns: b.NetNS, env: env, dir: work, leaks: leaks}
+	h.prioritise()
 
 	// The three ways to credentials, each a whole process from start to
 	// credentials in hand.
@@ -92,8 +93,12 @@ func TestBench(t *testing.T) {
 
 	r := &report{Peer: "SeaweedFS " + peerVersion(t) + " (`weed mini`, STS and S3 on plain-http loopback in a network namespace; fake GitLab issuer on loopback)",
 		Runs: runs, MemRuns: memRuns, StartRuns: startRuns, MaxParallel: maxParallel}
+	// The same run printing shell exports instead of writing aws.env:
+	// what the durable write (fsync of the file and its folder) costs.
+	oursShell := append(append([]string{}, ours[:len(ours)-2]...), "--output", "shell")
 	contenders := []named{{"aws-oidc assume (make build)", ours}, {"aws-oidc assume (image build)", oursImage},
-		{"guide snippet (aws CLI)", snippetCmd}, {"curl POST (floor)", curl}}
+		{"guide snippet (aws CLI)", snippetCmd}, {"curl POST (floor)", curl},
+		{"aws-oidc assume --output shell (make build, no file)", oursShell}}
 	r.Time = h.hyperfine("time to credentials", runs, 3, []string{"/bin/rm", "-f", dotenv, curlOut}, contenders...)
 	// hyperfine's prepare removed the last outputs: one more run of each,
 	// untimed, to prove the timed commands do the whole work.
@@ -101,7 +106,8 @@ func TestBench(t *testing.T) {
 	h.run("curl", time.Minute, curl...)
 	h.checkOutputs(dotenv, curlOut)
 
-	for _, c := range contenders {
+	// Not the shell variant: its stdout holds credentials by design.
+	for _, c := range contenders[:4] {
 		r.Memory = append(r.Memory, h.peakRSS(c, memRuns, func() { os.Remove(dotenv); os.Remove(curlOut) }))
 	}
 
@@ -189,16 +195,16 @@ type runner struct {
 
 // stats are one command's timings.
 type stats struct {
-	Name                                        string
-	Runs                                        int
-	Median, Mean, Stddev, Min, Max, Q1, Q3, Sys time.Duration
+	Name                                   string
+	Runs                                   int
+	Median, Mean, Stddev, Min, Max, Q1, Q3 time.Duration
 }
 
 func (h *runner) run(name string, timeout time.Duration, argv ...string) (string, string) {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "/usr/sbin/ip", append([]string{"netns", "exec", h.ns}, argv...)...)
+	cmd := exec.CommandContext(ctx, "/usr/sbin/ip", append([]string{"netns", "exec", h.ns, "/usr/bin/nice", "-n", niceness}, argv...)...)
 	cmd.Env, cmd.Dir = h.env, h.dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -211,49 +217,94 @@ func (h *runner) run(name string, timeout time.Duration, argv ...string) (string
 	return stdout.String(), stderr.String()
 }
 
+// niceness is the priority of the peer and of every measured process: on a
+// machine shared with other work (CI runners, other test suites) the
+// measurement is then disturbed less by it.
+const niceness = "-10"
+
+// prioritise raises the priority of the bed's servers, by their PIDs in the
+// namespace (the peer and the fake issuer, both started by this test).
+func (h *runner) prioritise() {
+	h.t.Helper()
+	out, err := exec.Command("/usr/sbin/ip", "netns", "pids", h.ns).Output()
+	if err != nil {
+		h.t.Fatalf("ip netns pids: %v", err)
+	}
+	for _, pid := range strings.Fields(string(out)) {
+		if msg, err := exec.Command("/usr/bin/renice", "-n", niceness, "-p", pid).CombinedOutput(); err != nil {
+			h.t.Fatalf("renice %s: %v\n%s", pid, err, msg)
+		}
+	}
+}
+
+// rounds is how many times each hyperfine comparison is repeated; the runs
+// of all rounds are pooled. On a machine whose load drifts (other work),
+// rounds spread each command's runs over the whole measurement instead of
+// one stretch of it, so a busy minute does not land on one command only.
+const rounds = 3
+
 // hyperfine measures the commands side by side, without a shell between
-// them and the clock.
+// them and the clock, n runs of each split over the rounds.
 func (h *runner) hyperfine(label string, n, warmup int, prepare []string, cmds ...named) []stats {
 	h.t.Helper()
-	jsonPath := filepath.Join(h.dir, "hyperfine.json")
-	args := []string{hyperfine, "-N", "--style", "basic", "--runs", strconv.Itoa(n), "--warmup", strconv.Itoa(warmup), "--export-json", jsonPath}
-	if prepare != nil {
-		args = append(args, "--prepare", quote(prepare))
+	per := max(1, n/rounds)
+	times := make([][]float64, len(cmds))
+	for round := 1; round <= rounds; round++ {
+		jsonPath := filepath.Join(h.dir, "hyperfine.json")
+		args := []string{hyperfine, "-N", "--style", "basic", "--runs", strconv.Itoa(per), "--warmup", strconv.Itoa(warmup), "--export-json", jsonPath}
+		if prepare != nil {
+			args = append(args, "--prepare", quote(prepare))
+		}
+		for _, c := range cmds {
+			args = append(args, "-n", c.name, quote(c.argv))
+		}
+		fmt.Printf("\n== %s, round %d of %d: %d runs of each, %d warm-up\n", label, round, rounds, per, warmup)
+		stdout, _ := h.run("hyperfine "+label, 30*time.Minute, args...)
+		fmt.Print(h.leaks.Redact(stdout))
+		data, err := os.ReadFile(jsonPath)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		var out struct {
+			Results []struct {
+				Times []float64 `json:"times"`
+			} `json:"results"`
+		}
+		if err := json.Unmarshal(data, &out); err != nil {
+			h.t.Fatal(err)
+		}
+		if len(out.Results) != len(cmds) {
+			h.t.Fatalf("hyperfine reported %d results for %d commands", len(out.Results), len(cmds))
+		}
+		for i, r := range out.Results {
+			times[i] = append(times[i], r.Times...)
+		}
 	}
-	for _, c := range cmds {
-		args = append(args, "-n", c.name, quote(c.argv))
-	}
-	fmt.Printf("\n== %s: %d runs of each, %d warm-up\n", label, n, warmup)
-	stdout, _ := h.run("hyperfine "+label, 30*time.Minute, args...)
-	fmt.Print(h.leaks.Redact(stdout))
-	data, err := os.ReadFile(jsonPath)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var out struct {
-		Results []struct {
-			Command string    `json:"command"`
-			Mean    float64   `json:"mean"`
-			Stddev  float64   `json:"stddev"`
-			Median  float64   `json:"median"`
-			System  float64   `json:"system"`
-			Min     float64   `json:"min"`
-			Max     float64   `json:"max"`
-			Times   []float64 `json:"times"`
-		} `json:"results"`
-	}
-	if err := json.Unmarshal(data, &out); err != nil {
-		h.t.Fatal(err)
-	}
-	var res []stats
-	for _, r := range out.Results {
-		times := slices.Clone(r.Times)
-		sort.Float64s(times)
-		res = append(res, stats{Name: r.Command, Runs: len(r.Times), Median: secs(r.Median), Mean: secs(r.Mean),
-			Stddev: secs(r.Stddev), Min: secs(r.Min), Max: secs(r.Max), Sys: secs(r.System),
-			Q1: secs(quantile(times, 0.25)), Q3: secs(quantile(times, 0.75))})
+	res := make([]stats, len(cmds))
+	for i, c := range cmds {
+		res[i] = summarise(c.name, times[i])
 	}
 	return res
+}
+
+// summarise computes the figures of one command's pooled run times (s).
+func summarise(name string, times []float64) stats {
+	t := slices.Clone(times)
+	sort.Float64s(t)
+	var sum, sq float64
+	for _, v := range t {
+		sum += v
+	}
+	mean := sum / float64(len(t))
+	for _, v := range t {
+		sq += (v - mean) * (v - mean)
+	}
+	sd := 0.0
+	if len(t) > 1 {
+		sd = math.Sqrt(sq / float64(len(t)-1))
+	}
+	return stats{Name: name, Runs: len(t), Median: secs(quantile(t, 0.5)), Mean: secs(mean), Stddev: secs(sd),
+		Min: secs(t[0]), Max: secs(t[len(t)-1]), Q1: secs(quantile(t, 0.25)), Q3: secs(quantile(t, 0.75))}
 }
 
 // memory is one command's peak resident set size over several runs, in KiB.

@@ -15,7 +15,7 @@ type report struct {
 	// MaxParallel is --max-parallel's default, as assume --help says.
 	MaxParallel string
 	// Time and Memory are, in order: aws-oidc (make build), aws-oidc (image
-	// build), the guide's snippet, curl.
+	// build), the guide's snippet, curl, aws-oidc printing shell exports.
 	Time   []stats
 	Memory []memory
 	Many   []stats // 1, 10, 50 roles
@@ -73,7 +73,7 @@ func (r *report) table() string {
 	snippet, curl := r.Time[iSnippet], r.Time[iCurl]
 	builds := []string{"make build", "image build"}
 
-	fmt.Fprintf(&b, "### Time to credentials (%d runs each, hyperfine, no shell in between)\n\n", r.Runs)
+	fmt.Fprintf(&b, "### Time to credentials (%d runs each in %d rounds, hyperfine, no shell in between)\n\n", r.Time[0].Runs, rounds)
 	b.WriteString("| command | median | Q1 … Q3 | mean ± σ | min … max |\n|---|---:|---:|---:|---:|\n")
 	for _, s := range r.Time {
 		fmt.Fprintf(&b, "| %s | %s | %s … %s | %s ± %s | %s … %s |\n", s.Name, ms(s.Median), ms(s.Q1), ms(s.Q3), ms(s.Mean), ms(s.Stddev), ms(s.Min), ms(s.Max))
@@ -98,14 +98,14 @@ func (r *report) table() string {
 	}
 	fmt.Fprintf(&b, "\naws-oidc (make build) / snippet = %.2f\n", float64(r.Memory[iOurs].Median)/float64(r.Memory[iSnippet].Median))
 
-	fmt.Fprintf(&b, "\n### Many roles from one token (`--roles`, make build, profiles, default `--max-parallel %s`, %d runs each)\n\n", r.MaxParallel, r.Runs)
+	fmt.Fprintf(&b, "\n### Many roles from one token (`--roles`, make build, profiles, default `--max-parallel %s`, %d runs each in %d rounds)\n\n", r.MaxParallel, r.Many[0].Runs, rounds)
 	b.WriteString("| roles | median | Q1 … Q3 | vs 1 role | per role |\n|---:|---:|---:|---:|---:|\n")
 	for i, s := range r.Many {
 		n := []int{1, 10, 50}[i]
 		fmt.Fprintf(&b, "| %d | %s | %s … %s | %.2fx | %s |\n", n, ms(s.Median), ms(s.Q1), ms(s.Q3), ratio(s.Median, r.Many[0].Median), ms(s.Median/time.Duration(n)))
 	}
 
-	fmt.Fprintf(&b, "\n### Start-up (`aws-oidc version`, %d runs each)\n\n", r.StartRuns)
+	fmt.Fprintf(&b, "\n### Start-up (`aws-oidc version`, %d runs each in %d rounds)\n\n", r.Startup[0].Runs, rounds)
 	b.WriteString("| command | median | Q1 … Q3 | min … max |\n|---|---:|---:|---:|\n")
 	for _, s := range append(append([]stats{}, r.Startup...), r.Hello) {
 		fmt.Fprintf(&b, "| %s | %s | %s … %s | %s … %s |\n", s.Name, fmtMs(s.Median), fmtMs(s.Q1), fmtMs(s.Q3), fmtMs(s.Min), fmtMs(s.Max))
@@ -169,7 +169,8 @@ run on one machine, side by side, against the same local STS peer; rerun it to g
 ## What is measured
 
 - **Time to credentials**: a whole process, from its start to credentials in hand, timed by hyperfine
-  without a shell in between (` + "`-N`" + `), after warm-up runs. *aws-oidc assume* reads the token from
+  without a shell in between (` + "`-N`" + `), after warm-up runs, in rounds whose runs are pooled (so that
+  drifting load on a shared machine does not fall on one command only). *aws-oidc assume* reads the token from
   ` + "`GITLAB_OIDC_TOKEN`" + `, checks it, calls STS and writes ` + "`aws.env`" + ` (atomically, mode 0600); it runs
   twice: built by ` + "`make build`" + `, and built as the Dockerfile builds it for the image the component's jobs
   run (` + "`" + r.ImageFlags + "`" + `: smaller, without inlining).
@@ -179,6 +180,8 @@ run on one machine, side by side, against the same local STS peer; rerun it to g
   STS request with the answer written to a file: the floor, a process start plus one round trip.
   Every command gets real credentials from the peer on every run (hyperfine fails on any non-zero exit),
   and the bench checks the dotenv and curl's answer afterwards.
+- **Priority**: the peer, the fake issuer and every measured process run at ` + "`nice -n -10`" + `, so that other
+  work on the machine disturbs the figures less; it cannot make a busy machine quiet.
 - **Peak memory**: GNU ` + "`time -v`" + `'s maximum resident set size; for the snippet that is its largest process
   (the aws CLI's Python), so the shell is not even counted.
 - **Many roles**: ` + "`aws-oidc assume --roles FILE`" + ` with 1, 10 and 50 entries (alternating two roles of the
@@ -203,6 +206,10 @@ run on one machine, side by side, against the same local STS peer; rerun it to g
 - aws-oidc against curl: both pay a process start and one request; aws-oidc also decodes and checks the
   token, builds the SDK client, validates the answer and writes the file with fsync and rename. curl, a
   dynamically linked program that initialises OpenSSL, is no free floor either.
+- Writing ` + "`aws.env`" + ` durably (fsync of the file, then of its folder after the rename) is part of aws-oidc's
+  time and not of curl's; the ` + "`--output shell`" + ` row is the same run without a file. An fsync costs about a
+  millisecond on an idle disk and more when other work keeps the disk busy, which is also why aws-oidc's
+  spread is wider than curl's on a shared machine.
 - Start-up: what ` + "`aws-oidc version`" + ` costs beyond the hello world is loading a much larger static binary
   (page faults: mostly system time) and package initialisation before main, listed per package; a
   package that compiles large regular expressions at init shows at the top.
