@@ -31,10 +31,8 @@ type refusal struct {
 	// answer differs from AWS's (documented in the case).
 	wantExit int
 	peerExit map[string]int
-	// wantHint: the hint must contain each of these; peerHint overrides it
-	// for a peer whose answer differs from AWS's.
+	// wantHint: the hint must contain each of these, on every peer.
 	wantHint []string
-	peerHint map[string][]string
 }
 
 func refusals(b *Bed) []refusal {
@@ -48,13 +46,11 @@ func refusals(b *Bed) []refusal {
 			name: "other_project", token: fakegitlab.Options{ProjectPath: "othergroup/otherproject"},
 			role: deploy, wantExit: exitRefused,
 			wantHint: []string{"project_path:othergroup/otherproject:ref_type:branch:ref:main"},
-			peerHint: map[string][]string{"versitygw": {b.Issuer.URL}},
 		},
 		{
 			name: "other_branch", token: fakegitlab.Options{Ref: "feature"},
 			role: deploy, wantExit: exitRefused,
 			wantHint: []string{"project_path:mygroup/myproject:ref_type:branch:ref:feature"},
-			peerHint: map[string][]string{"versitygw": {b.Issuer.URL}},
 		},
 		{
 			// Not checked locally without --audience: STS refuses it.
@@ -100,12 +96,11 @@ func refusals(b *Bed) []refusal {
 			// STS cannot reach the issuer. AWS, like VersityGW, answers
 			// InvalidIdentityToken "Couldn't retrieve verification key": a few
 			// retries, then exit 4 with the reachability hint. SeaweedFS
-			// answers AccessDenied (with the dial error in the message), which
-			// the tool reads as a trust policy refusal.
+			// answers AccessDenied with "failed to fetch JWKS" and the dial
+			// error in the message, which gets the same hint.
 			name: "issuer_down", token: fakegitlab.Options{Issuer: b.DownIssuer, Audience: []string{b.DownIssuer}},
 			role: func(r Roles) string { return r.IssuerDown }, args: []string{"--max-attempts", "2"},
 			wantExit: exitRefused, wantHint: []string{b.DownIssuer + "/.well-known/openid-configuration", "reachable"},
-			peerHint: map[string][]string{"seaweedfs": {"trust policy"}},
 		},
 		{
 			// Nothing answers at the STS endpoint: transient, retried, exit 5.
@@ -155,11 +150,7 @@ func testRefusals(t *testing.T, b *Bed) {
 			if !strings.Contains(r.Stderr, "error: ") || hint == "" {
 				t.Errorf("stderr has no `error:` and `hint:` lines")
 			}
-			wantHint := tc.wantHint
-			if h, ok := tc.peerHint[b.Peer]; ok {
-				wantHint = h
-			}
-			for _, w := range wantHint {
+			for _, w := range tc.wantHint {
 				if !strings.Contains(hint, w) {
 					t.Errorf("hint does not name %q:\n%s", w, leaks.Redact(hint))
 				}

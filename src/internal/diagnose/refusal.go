@@ -66,6 +66,10 @@ func Refusal(code, message string, f Facts) Cause {
 			"AWS could not open %s/.well-known/openid-configuration over TLS. The issuer's certificate chain "+
 				"must be served in order (leaf, then intermediates, then root), without duplicate or unrelated "+
 				"certificates; run `aws-oidc doctor` to inspect the chain", strings.TrimSuffix(f.Issuer, "/"))}
+	case strings.Contains(lower, "role not found"), strings.Contains(lower, "nosuchentity"),
+		strings.Contains(lower, "role does not exist"):
+		return Cause{ID: "no-role", Fix: fmt.Sprintf(
+			"the role %q does not exist: check the account, path and name in --role-arn", f.RoleARN)}
 	case strings.Contains(lower, "no openidconnect provider found"):
 		return Cause{ID: "no-provider", Fix: fmt.Sprintf(
 			"the role's account has no IAM OIDC identity provider for this issuer. Create one with URL "+
@@ -76,7 +80,10 @@ func Refusal(code, message string, f Facts) Cause {
 			"the token's audience %s is not in the client ID list (audiences) of the IAM OIDC provider %q. "+
 				"Add it there, or change `id_tokens: ... aud:` to an audience the provider lists",
 			quoteList(f.Audience), "https://"+host)}
-	case strings.Contains(lower, "verification key"):
+	case strings.Contains(lower, "verification key"), strings.Contains(lower, "jwks"),
+		strings.Contains(lower, "signing key"), strings.Contains(lower, "public key"):
+		// AWS says "Couldn't retrieve verification key"; STS-compatible
+		// servers name the JWKS fetch that failed.
 		return Cause{ID: "keys-unreachable", Fix: fmt.Sprintf(
 			"AWS could not fetch the issuer's signing keys. %s/.well-known/openid-configuration and its jwks_uri "+
 				"must be reachable from the internet and answer within 5 seconds (no firewall, no private address). "+
@@ -93,10 +100,12 @@ func Refusal(code, message string, f Facts) Cause {
 	case "AccessDenied", "AccessDeniedException":
 		return Cause{ID: "trust-policy", Fix: trustPolicyFix(f, host)}
 	case "InvalidIdentityToken":
+		// Some STS-compatible servers answer a failed trust condition with
+		// a generic InvalidIdentityToken, so the conditions are named too.
 		return Cause{ID: "invalid-token", Fix: fmt.Sprintf(
-			"AWS refused the token itself. Check that the role's account has an IAM OIDC provider with URL %q "+
-				"whose audiences include %s, and that the issuer's keys are reachable from the internet; run "+
-				"`aws-oidc doctor`", "https://"+host, quoteList(f.Audience))}
+			"STS refused the token itself. Check that the role's account has an IAM OIDC provider with URL %q "+
+				"whose audiences include %s, and that the issuer's keys are reachable from the internet (run "+
+				"`aws-oidc doctor`). If both are fine, %s", "https://"+host, quoteList(f.Audience), trustPolicyFix(f, host))}
 	case "IDPCommunicationError":
 		return Cause{ID: "issuer-unreachable", Fix: fmt.Sprintf(
 			"AWS could not reach the issuer %s within its 5-second limit, even after retries. Make its "+
@@ -128,7 +137,7 @@ func Refusal(code, message string, f Facts) Cause {
 
 func trustPolicyFix(f Facts, host string) string {
 	var b strings.Builder
-	b.WriteString("the role's trust policy does not allow this token. ")
+	b.WriteString("the role's trust policy does not allow this token (or the role does not exist: AWS answers both alike). ")
 	if p := ProviderARN(f.RoleARN, f.Issuer); p != "" {
 		fmt.Fprintf(&b, "It must allow sts:AssumeRoleWithWebIdentity for the principal {\"Federated\": %q}, and its conditions must match this token: ", p)
 	} else {
