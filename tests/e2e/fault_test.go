@@ -115,6 +115,9 @@ func runFaults(t *testing.T, b *Bed) {
 			testFault(t, b, fc)
 		})
 	}
+	for i := range chaosRuns {
+		t.Run(fmt.Sprintf("chaos_%d", i), func(t *testing.T) { t.Parallel(); testChaos(t, b) })
+	}
 	t.Run("sigterm_mid_request", func(t *testing.T) { t.Parallel(); testSIGTERM(t, b, faultproxy.Slow) })
 	t.Run("sigterm_mid_backoff", func(t *testing.T) { t.Parallel(); testSIGTERM(t, b, faultproxy.Throttling) })
 	t.Run("sigkill", func(t *testing.T) { t.Parallel(); testSIGKILL(t, b) })
@@ -208,6 +211,42 @@ func dirNames(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// chaosRuns is how many runs meet a proxy that spoils their first 0 to 4
+// answers, each in a way picked at random.
+const chaosRuns = 6
+
+// testChaos is the property behind every case above, on a flaky network: a
+// run ends with a complete, valid aws.env (exit 0) or with nothing written
+// (exit 5, the network's fault), and within its deadline.
+func testChaos(t *testing.T, b *Bed) {
+	leaks := NewLeaks(t, b.Leaks)
+	seed := uint64(time.Now().UnixNano())
+	count := int(seed % 5)
+	t.Logf("first %d answers spoiled, faults picked from seed %d", count, seed)
+	p := startFaultProxy(t, leaks, b, faultproxy.Chaos, count, 2*time.Second, "-seed", fmt.Sprint(seed))
+	dir := t.TempDir()
+	token := b.Mint(t, leaks, fakegitlab.Options{})
+	const timeout = 6 * time.Second
+	r := b.Tool(t, leaks, dir, p.env(JobEnv(t.TempDir(), token)), "assume", "--debug", "--role-arn", b.Roles.Deploy,
+		"--sts-endpoint", p.URL, "--attempt-timeout", "500ms", "--timeout", timeout.String(), "--max-attempts", "8")
+	p.noteSecrets(t, leaks)
+	if r.Duration > timeout+deadlineMargin {
+		t.Errorf("run took %s, more than --timeout %s plus %s", r.Duration.Round(time.Millisecond), timeout, deadlineMargin)
+	}
+	switch r.ExitCode {
+	case 0:
+		checkOnlyDotenv(t, leaks, dir)
+	case exitTransient:
+		checkNothingWritten(t, dir)
+		if !strings.Contains(r.Stderr, "hint: ") {
+			t.Errorf("exit 5 without a hint")
+		}
+	default:
+		t.Errorf("exit code = %d, want 0 (credentials) or %d (transient failure)", r.ExitCode, exitTransient)
+	}
+	t.Logf("exit %d after %s, %d retries", r.ExitCode, r.Duration.Round(time.Millisecond), len(retryLine.FindAllString(r.Stderr, -1)))
 }
 
 // testSIGTERM stops a run that waits on a slow answer (Slow) or between
@@ -408,7 +447,7 @@ func (p *faultProxy) noteSecrets(t *testing.T, leaks *Leaks) {
 // startFaultProxy runs the proxy in front of the bed's STS. The TLS faults
 // serve https with a certificate for 127.0.0.1 from a CA the tool is told to
 // trust (SSL_CERT_FILE); tls-untrusted presents one from another CA.
-func startFaultProxy(t *testing.T, leaks *Leaks, b *Bed, fault faultproxy.Fault, count int, delay time.Duration) *faultProxy {
+func startFaultProxy(t *testing.T, leaks *Leaks, b *Bed, fault faultproxy.Fault, count int, delay time.Duration, extra ...string) *faultProxy {
 	t.Helper()
 	dir := t.TempDir()
 	p := &faultProxy{secrets: filepath.Join(dir, "secrets")}
@@ -418,6 +457,7 @@ func startFaultProxy(t *testing.T, leaks *Leaks, b *Bed, fault faultproxy.Fault,
 	if delay > 0 {
 		args = append(args, "-delay", delay.String())
 	}
+	args = append(args, extra...)
 	scheme := "http"
 	if fault == faultproxy.TLSCut || fault == faultproxy.TLSUntrusted {
 		scheme = "https"

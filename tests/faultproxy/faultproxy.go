@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -45,11 +46,18 @@ const (
 	TLSCut Fault = "tls-cut"
 	// TLSUntrusted presents a certificate from a CA the client does not trust.
 	TLSUntrusted Fault = "tls-untrusted"
+	// Chaos picks, for each spoiled request, one of ChaosFaults at random
+	// (seeded by Config.Seed): a flaky network in one fault.
+	Chaos Fault = "chaos"
 )
+
+// ChaosFaults are what Chaos picks from: every request-level fault a retry
+// can get past, and None, so that some answers pass.
+var ChaosFaults = []Fault{None, Throttling, IDPCommunicationError, HTTP500, HTTP503, Reset, Truncated, Malformed, Slow}
 
 // Faults lists every fault, for flag help and validation.
 var Faults = []Fault{None, Throttling, IDPCommunicationError, AccessDenied, InvalidIdentityToken, HTTP500, HTTP503,
-	Reset, Truncated, Malformed, Slow, TLSCut, TLSUntrusted}
+	Reset, Truncated, Malformed, Slow, TLSCut, TLSUntrusted, Chaos}
 
 // ParseFault reads a fault's name.
 func ParseFault(s string) (Fault, error) {
@@ -78,6 +86,8 @@ type Config struct {
 	Count int
 	// Delay is how long a Slow answer waits before it is forwarded.
 	Delay time.Duration
+	// Seed makes Chaos's picks repeatable.
+	Seed uint64
 	// Certificate is what the proxy presents over https; nil serves plain
 	// http. Untrusted is presented instead while a TLSUntrusted fault lasts.
 	Certificate, Untrusted *tls.Certificate
@@ -95,6 +105,7 @@ type Proxy struct {
 	cfg    Config
 	client *http.Client
 
+	chaos    *rand.Rand // guarded by mu
 	requests atomic.Int64
 	conns    atomic.Int64
 	spoiled  atomic.Int64
@@ -128,7 +139,7 @@ func New(cfg Config) (*Proxy, error) {
 	// Each forwarded request is independent: no pooled connection to the
 	// peer can carry one fault's leftovers into the next request.
 	transport := &http.Transport{DisableKeepAlives: true}
-	return &Proxy{cfg: cfg, client: &http.Client{Transport: transport}}, nil
+	return &Proxy{cfg: cfg, client: &http.Client{Transport: transport}, chaos: rand.New(rand.NewPCG(cfg.Seed, 0))}, nil
 }
 
 // Spoiled is how many requests or connections got the fault so far.
@@ -209,6 +220,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fault := None
 	if !p.cfg.Fault.needsTLS() && p.take(n) {
 		fault = p.cfg.Fault
+		if fault == Chaos {
+			p.mu.Lock()
+			fault = ChaosFaults[p.chaos.IntN(len(ChaosFaults))]
+			p.mu.Unlock()
+		}
 	}
 	p.logf("request %d: %s %s, fault %s", n, r.Method, r.URL.Path, fault)
 

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,4 +209,48 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+func TestProxyChaos(t *testing.T) {
+	t.Parallel()
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, answer)
+	}))
+	t.Cleanup(upstream.Close)
+	// Two proxies with one seed spoil the same requests the same way.
+	var logs [2]lockedBuffer
+	for i := range logs {
+		url := serve(t, Config{Upstream: mustURL(t, upstream.URL), Fault: Chaos, Count: -1, Seed: 7, Delay: time.Millisecond, Log: &logs[i]}, nil)
+		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		ok := 0
+		for range 40 {
+			if got := get(client, url); got.Status == 200 && got.BodyOK {
+				ok++
+			}
+		}
+		if ok == 0 || ok == 40 {
+			t.Errorf("proxy %d: %d of 40 requests passed, want some but not all", i, ok)
+		}
+	}
+	if diff := cmp.Diff(logs[0].String(), logs[1].String()); diff != "" {
+		t.Errorf("same seed, different faults (-first +second):\n%s", diff)
+	}
+}
+
+// lockedBuffer is a log the proxy's handlers may write to at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -46,6 +46,7 @@ func run() error {
 		fault         = flag.String("fault", "none", "fault: "+strings.Join(names, ", "))
 		count         = flag.Int("count", 1, "how many requests (connections for tls-*) get the fault; -1 for all")
 		delay         = flag.Duration("delay", 5*time.Second, "how long a slow answer is held back")
+		seed          = flag.Uint64("seed", 1, "seed of the chaos fault's picks")
 		certFile      = flag.String("tls-cert", "", "serve https with this certificate chain (PEM)")
 		keyFile       = flag.String("tls-key", "", "key of -tls-cert")
 		untrustedCert = flag.String("untrusted-cert", "", "certificate presented during a tls-untrusted fault")
@@ -62,7 +63,7 @@ func run() error {
 	if err != nil || up.Scheme == "" || up.Host == "" {
 		return fmt.Errorf("-upstream %q is not an absolute URL", *upstream)
 	}
-	cfg := faultproxy.Config{Upstream: up, Fault: f, Count: *count, Delay: *delay, Log: os.Stderr}
+	cfg := faultproxy.Config{Upstream: up, Fault: f, Count: *count, Delay: *delay, Seed: *seed, Log: os.Stderr}
 	if *certFile != "" {
 		if cfg.Certificate, err = loadPair(*certFile, *keyFile); err != nil {
 			return err
