@@ -308,8 +308,8 @@ func testSIGKILL(t *testing.T, b *Bed) {
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 0))
 	t.Logf("a whole run takes %s; kill moments from seed %d", whole.Round(time.Millisecond), seed)
-	const iterations = 40
-	var untouched, complete, finished int
+	const iterations = 60
+	var untouched, complete, finished, midWrite int
 	for i := range iterations {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "aws.env")
@@ -330,6 +330,19 @@ func testSIGKILL(t *testing.T, b *Bed) {
 			finished++
 		}
 
+		// A kill between the temporary file's creation and the rename
+		// leaves it behind (nothing runs after SIGKILL): proof that the
+		// kill landed mid-write. It holds credentials, so it must be as
+		// private as the report.
+		for _, name := range dirNames(t, dir) {
+			if name == "aws.env" {
+				continue
+			}
+			midWrite++
+			if info, err := os.Stat(filepath.Join(dir, name)); err == nil && info.Mode().Perm() != 0o600 {
+				t.Errorf("kill %d at %s: left %s with mode %o, want 600", i, at, name, info.Mode().Perm())
+			}
+		}
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatalf("kill %d at %s: the earlier report is gone: %v", i, at, err)
@@ -349,8 +362,8 @@ func testSIGKILL(t *testing.T, b *Bed) {
 		}
 		complete++
 	}
-	t.Logf("%d kills: %d left the earlier report untouched, %d found it complete with the new role (%d runs had finished)",
-		iterations, untouched, complete, finished)
+	t.Logf("%d kills: %d left the earlier report untouched, %d found it complete with the new role (%d runs had finished); %d landed mid-write (a temporary file left behind)",
+		iterations, untouched, complete, finished, midWrite)
 }
 
 // killable is a run of the tool that the test signals.
