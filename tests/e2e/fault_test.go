@@ -21,7 +21,8 @@ import (
 )
 
 // The fault suite (issue 7): tests/faultproxy between the built aws-oidc and
-// SeaweedFS spoils the first answers in one way per case. The timeouts are
+// a real peer (SeaweedFS, VersityGW) spoils the first answers in one way
+// per case. The timeouts are
 // small so that the suite is quick; the bounds asserted on durations are
 // generous, because this is a test of the deadline rule, not a benchmark.
 const (
@@ -142,6 +143,9 @@ func testFault(t *testing.T, b *Bed, fc faultCase) {
 	}
 	if limit := timeout + deadlineMargin; r.Duration > limit {
 		t.Errorf("run took %s, more than --timeout %s plus a margin of %s", r.Duration.Round(time.Millisecond), timeout, deadlineMargin)
+	}
+	if fc.timeout != 0 {
+		t.Logf("--timeout %s: the run ended after %s", timeout, r.Duration.Round(time.Millisecond))
 	}
 	retries := retryLine.FindAllStringSubmatch(r.Stderr, -1)
 	switch {
