@@ -111,6 +111,24 @@ func TestBench(t *testing.T) {
 		r.Memory = append(r.Memory, h.peakRSS(c, memRuns, func() { os.Remove(dotenv); os.Remove(curlOut) }))
 	}
 
+	// The same three over https, as real STS is: an https front of ours
+	// (tests/faultproxy, passing everything) before the peer, trusted by
+	// each client through its own setting.
+	front, caFile := httpsFront(t, leaks, b, bins, work)
+	h.prioritise()
+	hs := &runner{t: t, ns: b.NetNS, env: e2e.Env(env, "SSL_CERT_FILE", caFile, "AWS_CA_BUNDLE", caFile), dir: work, leaks: leaks}
+	snippetHTTPS := filepath.Join(work, "snippet-https.sh")
+	must(t, os.WriteFile(snippetHTTPS, []byte(snippet(b.Roles.Deploy, front)), 0o600))
+	curlHTTPS := append(append([]string{}, curl[:len(curl)-1]...), "--cacert", caFile, front+"/")
+	r.HTTPS = hs.hyperfine("time to credentials over https", runs, 3, []string{"/bin/rm", "-f", dotenv, curlOut},
+		named{"aws-oidc assume (make build)", append(append([]string{}, ours[:4]...), "--sts-endpoint", front, "--dotenv-file", dotenv)},
+		named{"guide snippet (aws CLI)", []string{"/bin/sh", snippetHTTPS}},
+		named{"curl POST (floor)", curlHTTPS},
+		// Go reads every file of /etc/ssl/certs besides SSL_CERT_FILE
+		// (crypto/x509 on Linux); an empty SSL_CERT_DIR shows that cost.
+		named{"aws-oidc assume (make build, SSL_CERT_DIR empty, via env)", append([]string{"/usr/bin/env", "SSL_CERT_DIR=" + emptyDir(t)},
+			append(append([]string{}, ours[:4]...), "--sts-endpoint", front, "--dotenv-file", dotenv)...)})
+
 	// Many roles from one token, written as profiles (50 roles' variables
 	// would not fit a dotenv report).
 	var many []named
@@ -452,6 +470,49 @@ func sizes(t *testing.T, root, binary string) size {
 		}
 	}
 	return s
+}
+
+func emptyDir(t *testing.T) string {
+	t.Helper()
+	return t.TempDir()
+}
+
+// httpsFront runs tests/faultproxy with no fault as an https endpoint in
+// front of the peer's STS, with a certificate from a CA of its own, and
+// returns its URL and the CA's file.
+func httpsFront(t *testing.T, leaks *e2e.Leaks, b *e2e.Bed, bins e2e.Binaries, work string) (string, string) {
+	t.Helper()
+	root, err := e2e.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(work, "front")
+	must(t, os.MkdirAll(dir, 0o700))
+	proxy := filepath.Join(dir, "faultproxy")
+	build := exec.Command("go", "build", "-o", proxy, "./tests/faultproxy/cmd/faultproxy")
+	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build faultproxy: %v\n%s", err, msg)
+	}
+	cert, err := fakegitlab.NewCertificate("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath, keyPath, err := cert.Write(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrFile := filepath.Join(dir, "addr")
+	srv := e2e.Start(t, leaks, e2e.Command{Name: "https front", Path: proxy, NetNS: b.NetNS, Env: e2e.BaseEnv(dir),
+		Args: []string{"-upstream", b.STS, "-fault", "none", "-count", "0", "-addr-file", addrFile, "-tls-cert", certPath, "-tls-key", keyPath}})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if addr, err := os.ReadFile(addrFile); err == nil {
+			return "https://" + string(addr), filepath.Join(dir, "ca.crt")
+		}
+		if srv.Exited() || time.Now().After(deadline) {
+			t.Fatalf("the https front did not start:\n%s", srv.Log())
+		}
+	}
 }
 
 // imageBuild builds aws-oidc the way the Dockerfile does: its build tags
