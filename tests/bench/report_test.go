@@ -160,6 +160,11 @@ func (r *report) table() string {
 		row("peak memory under 25 MB ("+build+")", mb(r.Memory[i].Median*1024), r.Memory[i].Median*1024 < targetMemory)
 		row("start-up under 5 ms ("+build+")", fmtMs(r.Startup[i].Median), r.Startup[i].Median < targetStartup)
 	}
+	ours, hs, hc := r.HTTPS[0].Median, r.HTTPS[1].Median, r.HTTPS[2].Median
+	row("time: at most 1/50 of the snippet's (make build, over https)", fmt.Sprintf("1/%.0f (%s vs %s)", ratio(hs, ours), ms(ours), ms(hs)),
+		ratio(ours, hs) <= targetSnippetRatio)
+	row("time: at most 1.5x curl's (make build, over https)", fmt.Sprintf("%.2fx (%s vs %s)", ratio(ours, hc), ms(ours), ms(hc)),
+		ratio(ours, hc) <= targetCurlRatio)
 	ten := ratio(r.Many[1].Median, r.Many[0].Median)
 	row("10 roles under 2x the time of one", fmt.Sprintf("%.2fx", ten), ten < targetTenRoles)
 	if s.Image > 0 {
