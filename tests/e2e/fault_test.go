@@ -70,8 +70,9 @@ func faultCases() []faultCase {
 
 		// Permanent: the first answer is final, with a hint.
 		// A certificate nobody trusts will not become trusted on a retry.
-		{name: "tls_untrusted_certificate", fault: faultproxy.TLSUntrusted, count: -1, wantExit: exitRefused,
-			wantCode: "tls", wantInError: []string{"x509", "hint: "}},
+		// STS never sees the request: a trust store to fix, exit 2, at once.
+		{name: "tls_untrusted_certificate", fault: faultproxy.TLSUntrusted, count: -1, wantExit: exitInvalidInput,
+			wantCode: "tls", wantInError: []string{"x509", "hint: ", "--ca-bundle"}},
 		{name: "access_denied", fault: faultproxy.AccessDenied, count: -1, wantExit: exitRefused,
 			wantCode: "AccessDenied", wantInError: []string{"hint: ", Subject}},
 
@@ -172,7 +173,7 @@ func testFault(t *testing.T, b *Bed, fc faultCase) {
 			t.Errorf("stderr does not hold %q", s)
 		}
 	}
-	if fc.wantExit == exitRefused {
+	if fc.wantExit == exitRefused || fc.wantExit == exitInvalidInput {
 		// Permanent: the peer saw one attempt per retry logged plus the
 		// last; for a plainly permanent failure, exactly one.
 		if n, want := p.requests(), fc.wantRetries+1; n != want {
@@ -274,11 +275,13 @@ func testSIGTERM(t *testing.T, b *Bed, fault faultproxy.Fault) {
 	if took := time.Since(sent); took > 2*time.Second {
 		t.Errorf("exited %s after SIGTERM, want promptly", took.Round(time.Millisecond))
 	}
-	if res.ExitCode == 0 || res.ExitCode < 0 {
-		t.Errorf("exit code after SIGTERM = %d, want a non-zero exit of its own", res.ExitCode)
+	// Exit 1 ("anything else"): a signal is neither a refusal (4) nor a
+	// failure worth retrying (5).
+	if res.ExitCode != 1 {
+		t.Errorf("exit code after SIGTERM = %d, want 1", res.ExitCode)
 	}
-	if !strings.Contains(res.Stderr, "error: ") {
-		t.Errorf("stderr after SIGTERM does not say error: ...")
+	if !strings.Contains(res.Stderr, "error: ") || !strings.Contains(res.Stderr, "hint: stopped by a signal") {
+		t.Errorf("stderr after SIGTERM does not say error: ... and that a signal stopped it")
 	}
 	t.Logf("after SIGTERM: exit %d, %q", res.ExitCode, lastLines(res.Stderr, 2))
 	checkNothingWritten(t, dir)

@@ -26,6 +26,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 )
 
 // Token checks before the network. The skew allows for runner clocks that
@@ -99,6 +100,9 @@ type assumed struct {
 }
 
 func newAssumeRun(cfg *AssumeConfig, env Env) *assumeRun {
+	if env.HTTPClient == nil {
+		env.HTTPClient = trust.Client(cfg.Roots)
+	}
 	return &assumeRun{cfg: cfg, env: env, log: logging.New(env.Stderr, cfg.Debug)}
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 )
 
 // The flags of `assume`, with their variables. Names, variables and meaning
@@ -57,6 +59,7 @@ var assumeFlags = []flagSpec{
 	{Name: "transitive-tag-key", Envs: []string{"AWS_OIDC_TRANSITIVE_TAG_KEYS"}, Usage: "session tag key that passes on to later hops (repeatable)", Multi: true},
 	{Name: "tags-from-claims", Envs: []string{"AWS_OIDC_TAGS_FROM_CLAIMS"}, Usage: "add the token's project_path, namespace_path, ref, ref_type, ref_protected, environment, pipeline_id, job_id and user_login as session tags of the first chained role", Bool: true},
 	{Name: "token-output-file", Envs: []string{"AWS_OIDC_TOKEN_OUTPUT_FILE"}, Usage: "where --output token-file writes the job's token", Default: defaultTokenOutputFile},
+	{Name: "ca-bundle", Envs: []string{"AWS_CA_BUNDLE"}, Usage: "PEM file of extra CAs to trust for STS, S3 and GitHub's token endpoint (a private CA, a TLS-inspecting proxy)"},
 	{Name: "debug", Envs: []string{"AWS_OIDC_DEBUG"}, Usage: "more diagnostics on stderr (never a secret)", Bool: true},
 }
 
@@ -140,6 +143,8 @@ type AssumeConfig struct {
 	AllowedAccounts []string
 	CheckS3         *bucket.Location
 	S3Endpoint      string
+	// Roots are the CAs to trust; nil means Go's default.
+	Roots *x509.CertPool
 
 	// TokenOutputFile is where --output token-file puts the token.
 	TokenOutputFile string
@@ -250,6 +255,10 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 	}
 	if cfg.Debug, err = l.Bool("debug"); err != nil {
 		return nil, err
+	}
+	bundle, from := l.String("ca-bundle")
+	if cfg.Roots, err = trust.Roots(env.Getenv, bundle); err != nil {
+		return nil, &role.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
 	}
 	if err := parseChain(l, cfg); err != nil {
 		return nil, err

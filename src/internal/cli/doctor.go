@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 )
 
 var doctorFlags = append(
@@ -109,7 +109,7 @@ func parseDoctor(c *cli.Context, env Env) (*doctorConfig, error) {
 		}
 	}
 	if bundle, from := l.String("ca-bundle"); bundle != "" {
-		if cfg.roots, err = loadCABundle(bundle, from); err != nil {
+		if cfg.roots, err = loadCABundle(env.Getenv, bundle, from); err != nil {
 			return nil, err
 		}
 	}
@@ -127,17 +127,10 @@ func parseDoctor(c *cli.Context, env Env) (*doctorConfig, error) {
 
 // loadCABundle adds a PEM bundle to the system's roots, as the AWS SDKs do
 // with AWS_CA_BUNDLE.
-func loadCABundle(path, from string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
+func loadCABundle(getenv func(string) string, path, from string) (*x509.CertPool, error) {
+	pool, err := trust.Roots(getenv, path)
 	if err != nil {
-		return nil, &role.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("failed to read %q (from %s): %v", path, from, err)}
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, &role.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%q (from %s) holds no PEM certificate", path, from)}
+		return nil, &role.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
 	}
 	return pool, nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -81,6 +82,9 @@ func ExitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.Is(err, context.Canceled):
+		// A signal stopped the run: neither a refusal nor worth a retry.
+		return ExitFailure
 	case errors.As(err, &own):
 		return own.ExitCode()
 	case errors.As(err, &usage), errors.As(err, &field):
@@ -88,8 +92,13 @@ func ExitCode(err error) int {
 	case errors.As(err, &tokenErr):
 		return ExitToken
 	case errors.As(err, &xerr):
-		if xerr.Transient() {
+		switch {
+		case xerr.Transient():
 			return ExitTransient
+		case xerr.Code == "tls", xerr.Code == "dns":
+			// STS never saw the request: the endpoint or the trust
+			// store is misconfigured.
+			return ExitConfig
 		}
 		return ExitRefused
 	case errors.As(err, &dotenv), errors.As(err, &varErr), errors.As(err, &refused), errors.Is(err, fs.ErrPermission):
@@ -120,6 +129,8 @@ func Hint(err error) string {
 		hinter   interface{ Hint() string }
 	)
 	switch {
+	case errors.Is(err, context.Canceled):
+		return "stopped by a signal (SIGTERM or SIGINT) before it finished; nothing was written"
 	case errors.As(err, &own):
 		return own.Hint()
 	case errors.As(err, &usage):
@@ -196,6 +207,13 @@ func stsHint(e *STSError) string {
 			return "STS did not answer in time. Check the network path to STS (proxy, firewall, --sts-endpoint), or raise --timeout"
 		}
 		return fmt.Sprintf("STS kept failing with %s after %d attempts; this is usually passing: retry the job, or raise --max-attempts and --timeout", xerr.Code, xerr.Attempts)
+	}
+	switch xerr.Code {
+	case "tls":
+		return "the STS endpoint presented a certificate this machine does not trust, so STS never saw the request. " +
+			"Give its CA as a PEM file with --ca-bundle or $AWS_CA_BUNDLE, or check --sts-endpoint"
+	case "dns":
+		return "the STS endpoint's host name does not resolve: check --region and --sts-endpoint, and the runner's DNS"
 	}
 	f := diagnose.Facts{RoleARN: e.RoleARN}
 	if e.Claims != nil {

@@ -108,6 +108,16 @@ func New(t testing.TB, script ...Answer) *Server {
 	return s
 }
 
+// NewTLS is New over https, with a certificate of httptest's own CA: a
+// client trusts it only when given that CA (Certificate, or Client()).
+func NewTLS(t testing.TB, script ...Answer) *Server {
+	t.Helper()
+	s := &Server{script: script, Expiration: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
 // Requests returns what the server saw so far.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()

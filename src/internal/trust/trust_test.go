@@ -1,0 +1,76 @@
+package trust
+
+import (
+	"crypto/tls"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func noEnv(string) string { return "" }
+
+func TestRootsWithBundle(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	t.Cleanup(srv.Close)
+
+	// Without the server's CA, the system roots refuse it.
+	plain, err := Roots(noEnv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Client(plain).Get(srv.URL); err == nil {
+		t.Fatal("an untrusted certificate was accepted")
+	}
+
+	// With it as a bundle, the request goes through.
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	der := srv.Certificate().Raw
+	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := Roots(noEnv, bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := Client(roots).Get(srv.URL)
+	if err != nil {
+		t.Fatalf("trusted bundle refused: %v", err)
+	}
+	resp.Body.Close()
+	if c := Client(roots).Transport.(*http.Transport).TLSClientConfig; c.MinVersion != tls.VersionTLS12 {
+		t.Errorf("MinVersion = %x", c.MinVersion)
+	}
+}
+
+func TestRootsBadBundle(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{notPEM, filepath.Join(dir, "missing.pem")} {
+		var be *BundleError
+		if _, err := Roots(noEnv, path); !errors.As(err, &be) || be.Path != path {
+			t.Errorf("Roots(%q) = %v, want *BundleError naming the path", path, err)
+		}
+	}
+}
+
+func TestRootsHonourGoVariables(t *testing.T) {
+	t.Parallel()
+	env := func(k string) string {
+		if k == "SSL_CERT_DIR" {
+			return "/somewhere"
+		}
+		return ""
+	}
+	if pool, err := Roots(env, ""); pool != nil || err != nil {
+		t.Errorf("with SSL_CERT_DIR set, Roots = %v, %v; want Go's default (nil)", pool, err)
+	}
+}
