@@ -12,7 +12,7 @@ export CGO_ENABLED = 0
 
 .PHONY: build test unit lint fmt vet
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./src/cmd/aws-oidc
+	$(GO) build -trimpath -tags urfave_cli_no_docs -ldflags '$(LDFLAGS)' -o $(BIN) ./src/cmd/aws-oidc
 
 unit:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./src/...

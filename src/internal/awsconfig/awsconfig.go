@@ -38,13 +38,14 @@ type Profile struct {
 	Credentials credentials.Credentials
 }
 
-var profileNameRE = regexp.MustCompile(`^[A-Za-z0-9_.+@-]{1,64}$`)
+// The length is checked apart: a bounded repeat compiles a state per step.
+var profileNameRE = regexp.MustCompile(`^[A-Za-z0-9_.+@-]+$`)
 
 // ValidateName checks a profile name. The AWS CLI accepts more, but a name
 // that is also safe in a shell, a file name and a Terraform string avoids
 // surprises.
 func ValidateName(name string) error {
-	if !profileNameRE.MatchString(name) {
+	if len(name) > 64 || !profileNameRE.MatchString(name) {
 		return &role.FieldError{Field: "profile", Msg: fmt.Sprintf("%q must be 1 to 64 letters, digits and _.+@- (for example prod)", name)}
 	}
 	return nil

@@ -39,7 +39,7 @@ func ParsePolicy(text string) (string, error) {
 	return b.String(), nil
 }
 
-var policyARNRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(aws|[0-9]{12}):policy/([\w+=,.@/-]*/)?[\w+=,.@-]{1,128}$`)
+var policyARNRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(aws|[0-9]{12}):policy/([\w+=,.@/-]*/)?([\w+=,.@-]+)$`)
 
 // ParsePolicyARNs checks managed session policy ARNs; at most 10.
 func ParsePolicyARNs(arns []string) ([]string, error) {
@@ -50,7 +50,7 @@ func ParsePolicyARNs(arns []string) ([]string, error) {
 		if a == "" {
 			continue
 		}
-		if !policyARNRE.MatchString(a) {
+		if m := policyARNRE.FindStringSubmatch(a); m == nil || len(m[len(m)-1]) > 128 {
 			return nil, fieldErr(field, "%q is not a managed policy ARN (arn:aws:iam::aws:policy/NAME or arn:aws:iam::123456789012:policy/NAME)", a)
 		}
 		out = append(out, a)

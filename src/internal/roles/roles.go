@@ -84,9 +84,10 @@ func (e *FileError) Hint() string {
 }
 
 var (
-	nameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	// Lengths are checked apart: a bounded repeat compiles a state per step.
+	nameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 	prefixRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	profileRE = regexp.MustCompile(`^[A-Za-z0-9_.+@-]{1,64}$`)
+	profileRE = regexp.MustCompile(`^[A-Za-z0-9_.+@-]+$`)
 )
 
 // Load reads and validates the roles file at path.
@@ -156,7 +157,7 @@ func fieldName(flag string) string {
 
 func validate(e entry, d Defaults) (Role, error) {
 	r := Role{Name: strings.TrimSpace(e.Name), Region: strings.TrimSpace(e.Region), Prefix: e.Prefix, Profile: e.Profile}
-	if !nameRE.MatchString(r.Name) {
+	if len(r.Name) > 64 || !nameRE.MatchString(r.Name) {
 		return Role{}, fmt.Errorf("name %q must be 1 to 64 letters, digits and _.- (it labels the role's result line)", r.Name)
 	}
 	var err error
@@ -179,7 +180,7 @@ func validate(e entry, d Defaults) (Role, error) {
 	case r.Prefix != "" && r.Profile != "":
 		return Role{}, fmt.Errorf("give prefix or profile, not both")
 	case r.Profile != "":
-		if !profileRE.MatchString(r.Profile) {
+		if len(r.Profile) > 64 || !profileRE.MatchString(r.Profile) {
 			return Role{}, fmt.Errorf("profile %q must be 1 to 64 letters, digits and _.+@-", r.Profile)
 		}
 	case r.Prefix != "":
