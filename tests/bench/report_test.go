@@ -19,7 +19,7 @@ type report struct {
 	Time   []stats
 	Memory []memory
 	// HTTPS is aws-oidc (make build), the snippet, curl and aws-oidc with
-	// an empty SSL_CERT_DIR, over https.
+	// crypto/x509's own CA loading, over https.
 	HTTPS []stats
 	Many  []stats // 1, 10, 50 roles
 	// Startup is aws-oidc version, make build then image build; Hello is a
@@ -99,7 +99,7 @@ func (r *report) table() string {
 	for _, s := range r.HTTPS {
 		fmt.Fprintf(&b, "| %s | %s | %s … %s | %s ± %s | %s … %s |\n", s.Name, ms(s.Median), ms(s.Q1), ms(s.Q3), ms(s.Mean), ms(s.Stddev), ms(s.Min), ms(s.Max))
 	}
-	fmt.Fprintf(&b, "\naws-oidc / snippet = %.4f (1/%.0f); aws-oidc / curl = %.2f; with SSL_CERT_DIR empty: / curl = %.2f\n",
+	fmt.Fprintf(&b, "\naws-oidc / snippet = %.4f (1/%.0f); aws-oidc / curl = %.2f; with Go's own CA loading: / curl = %.2f\n",
 		ratio(r.HTTPS[0].Median, r.HTTPS[1].Median), ratio(r.HTTPS[1].Median, r.HTTPS[0].Median), ratio(r.HTTPS[0].Median, r.HTTPS[2].Median),
 		ratio(r.HTTPS[3].Median, r.HTTPS[2].Median))
 
@@ -200,7 +200,7 @@ run on one machine, side by side, against the same local STS peer; rerun it to g
 - **Over https**: the same request through an https front of ours (` + "`tests/faultproxy`" + ` passing every request,
   TLS with a certificate from a test CA, one new connection to the peer per request) before the peer,
   as real STS is only reachable over https: every command pays a TLS handshake. Each client trusts the
-  test CA its own way (` + "`SSL_CERT_FILE`" + `, ` + "`AWS_CA_BUNDLE`" + `, ` + "`--cacert`" + `).
+  test CA its own way: the aws CLI and aws-oidc through ` + "`AWS_CA_BUNDLE`" + `, curl through ` + "`--cacert`" + `.
 - **Priority**: the peer, the fake issuer and every measured process run at ` + "`nice -n -10`" + `, so that other
   work on the machine disturbs the figures less; it cannot make a busy machine quiet.
 - **Peak memory**: GNU ` + "`time -v`" + `'s maximum resident set size; for the snippet that is its largest process
@@ -231,10 +231,11 @@ run on one machine, side by side, against the same local STS peer; rerun it to g
   time and not of curl's; the ` + "`--output shell`" + ` row is the same run without a file. An fsync costs about a
   millisecond on an idle disk and more when other work keeps the disk busy, which is also why aws-oidc's
   spread is wider than curl's on a shared machine.
-- Over https, aws-oidc pays more than curl for the TLS handshake mostly because Go loads the machine's CA
-  certificates first: on Linux, crypto/x509 parses ` + "`SSL_CERT_FILE`" + ` (or the system bundle) and then every
-  file in ` + "`/etc/ssl/certs`" + ` (or ` + "`SSL_CERT_DIR`" + `), a few hundred on Debian. The row with an empty
-  ` + "`SSL_CERT_DIR`" + ` (run through ` + "`env`" + `, one exec more) shows what that costs.
+- Over https, every client loads CA certificates before its handshake. aws-oidc reads the system's one
+  bundle, as curl does; left to itself, crypto/x509 on Linux would also parse every file in
+  ` + "`/etc/ssl/certs`" + `, a few hundred on Debian, for the same certificates. The row with
+  ` + "`SSL_CERT_DIR`" + ` set (which hands the loading back to crypto/x509; run through ` + "`env`" + `, one exec more)
+  shows what that would cost.
 - Start-up: what ` + "`aws-oidc version`" + ` costs beyond the hello world is loading a much larger static binary
   (page faults: mostly system time) and package initialisation before main, listed per package; a
   package that compiles large regular expressions at init shows at the top.

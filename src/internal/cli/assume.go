@@ -26,7 +26,6 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 )
 
 // Token checks before the network. The skew allows for runner clocks that
@@ -101,7 +100,7 @@ type assumed struct {
 
 func newAssumeRun(cfg *AssumeConfig, env Env) *assumeRun {
 	if env.HTTPClient == nil {
-		env.HTTPClient = trust.Client(cfg.Roots)
+		env.HTTPClient = cfg.HTTPClient
 	}
 	return &assumeRun{cfg: cfg, env: env, log: logging.New(env.Stderr, cfg.Debug)}
 }

@@ -1,9 +1,9 @@
 package cli
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"regexp"
@@ -143,8 +143,8 @@ type AssumeConfig struct {
 	AllowedAccounts []string
 	CheckS3         *bucket.Location
 	S3Endpoint      string
-	// Roots are the CAs to trust; nil means Go's default.
-	Roots *x509.CertPool
+	// HTTPClient trusts the system's CAs and --ca-bundle's.
+	HTTPClient *http.Client
 
 	// TokenOutputFile is where --output token-file puts the token.
 	TokenOutputFile string
@@ -257,7 +257,7 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 		return nil, err
 	}
 	bundle, from := l.String("ca-bundle")
-	if cfg.Roots, err = trust.Roots(env.Getenv, bundle); err != nil {
+	if cfg.HTTPClient, err = trust.Client(env.Getenv, bundle); err != nil {
 		return nil, &role.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
 	}
 	if err := parseChain(l, cfg); err != nil {

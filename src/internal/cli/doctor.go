@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -333,10 +332,5 @@ func (r *doctorRun) stsHTTPClient() *http.Client {
 	if r.env.HTTPClient != nil || r.cfg.roots == nil {
 		return r.env.HTTPClient
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	if t.TLSClientConfig == nil {
-		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	t.TLSClientConfig.RootCAs = r.cfg.roots
-	return &http.Client{Transport: t}
+	return trust.ClientFor(r.cfg.roots)
 }

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"sync"
 )
 
 // systemBundles are the places Linux distributions keep their one CA bundle,
@@ -80,10 +81,65 @@ func systemPool(getenv func(string) string) *x509.CertPool {
 	return nil
 }
 
-// Client returns an HTTP client that trusts roots (nil: the default), with
-// the default transport's proxy settings and timeouts.
-func Client(roots *x509.CertPool) *http.Client {
+// Client returns an HTTP client that trusts the system's CAs plus those of
+// bundle (a PEM file; "" for none), with the default transport's proxy
+// settings and timeouts. The bundle is read and checked now; the system's
+// CAs are only read when the first https request goes out, so that a run
+// against a plain-http endpoint never pays for them.
+func Client(getenv func(string) string, bundle string) (*http.Client, error) {
+	var extra []byte
+	if bundle != "" {
+		var err error
+		if extra, err = os.ReadFile(bundle); err != nil {
+			return nil, &BundleError{Path: bundle, Msg: err.Error()}
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(extra) {
+			return nil, &BundleError{Path: bundle, Msg: "it holds no PEM certificate"}
+		}
+	}
+	lt := &lazyTLS{plain: transport(nil)}
+	lt.roots = func() *x509.CertPool {
+		pool := systemPool(getenv)
+		if len(extra) == 0 {
+			return pool
+		}
+		if pool == nil {
+			var err error
+			if pool, err = x509.SystemCertPool(); err != nil || pool == nil {
+				pool = x509.NewCertPool()
+			}
+		}
+		pool.AppendCertsFromPEM(extra)
+		return pool
+	}
+	return &http.Client{Transport: lt}, nil
+}
+
+// ClientFor returns an HTTP client that trusts roots (nil: the default).
+func ClientFor(roots *x509.CertPool) *http.Client {
+	return &http.Client{Transport: transport(roots)}
+}
+
+func transport(roots *x509.CertPool) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
-	return &http.Client{Transport: t}
+	return t
+}
+
+// lazyTLS sends http requests through plain and builds the https transport,
+// with its roots, on the first https request.
+type lazyTLS struct {
+	plain *http.Transport
+	roots func() *x509.CertPool
+
+	once   sync.Once
+	secure *http.Transport
+}
+
+func (l *lazyTLS) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "https" {
+		return l.plain.RoundTrip(req)
+	}
+	l.once.Do(func() { l.secure = transport(l.roots()) })
+	return l.secure.RoundTrip(req)
 }

@@ -23,7 +23,7 @@ func TestRootsWithBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Client(plain).Get(srv.URL); err == nil {
+	if _, err := ClientFor(plain).Get(srv.URL); err == nil {
 		t.Fatal("an untrusted certificate was accepted")
 	}
 
@@ -37,13 +37,33 @@ func TestRootsWithBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := Client(roots).Get(srv.URL)
+	resp, err := ClientFor(roots).Get(srv.URL)
 	if err != nil {
 		t.Fatalf("trusted bundle refused: %v", err)
 	}
 	resp.Body.Close()
-	if c := Client(roots).Transport.(*http.Transport).TLSClientConfig; c.MinVersion != tls.VersionTLS12 {
+	if c := ClientFor(roots).Transport.(*http.Transport).TLSClientConfig; c.MinVersion != tls.VersionTLS12 {
 		t.Errorf("MinVersion = %x", c.MinVersion)
+	}
+
+	// The lazy client: the same, and plain http untouched.
+	lazy, err := Client(noEnv, bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = lazy.Get(srv.URL)
+	if err != nil {
+		t.Fatalf("lazy client refused the trusted bundle: %v", err)
+	}
+	resp.Body.Close()
+	plainSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	t.Cleanup(plainSrv.Close)
+	if resp, err = lazy.Get(plainSrv.URL); err != nil {
+		t.Fatalf("lazy client over http: %v", err)
+	}
+	resp.Body.Close()
+	if lazy.Transport.(*lazyTLS).secure == nil {
+		t.Error("the https transport was not built")
 	}
 }
 
@@ -58,6 +78,9 @@ func TestRootsBadBundle(t *testing.T) {
 		var be *BundleError
 		if _, err := Roots(noEnv, path); !errors.As(err, &be) || be.Path != path {
 			t.Errorf("Roots(%q) = %v, want *BundleError naming the path", path, err)
+		}
+		if _, err := Client(noEnv, path); !errors.As(err, &be) || be.Path != path {
+			t.Errorf("Client(%q) = %v, want *BundleError naming the path", path, err)
 		}
 	}
 }
