@@ -58,7 +58,7 @@ fuzz-smoke:
 .PHONY: image schema-test component-test component-deps
 # Builds the Dockerfile with buildah from local stand-in base images and
 # prints the compressed size (no Docker engine, no registry needed).
-image:
+image: component-deps
 	VERSION=$(VERSION) bash tests/component/image.sh
 
 # Validates every YAML file we ship against GitLab's CI schema.
@@ -85,7 +85,7 @@ peers:
 # Runs the end-to-end suite: VersityGW and SeaweedFS as STS and S3, the fake
 # GitLab, the built binary and the AWS CLI as real processes. Needs root (it
 # creates network namespaces) and the peers (`make peers`).
-e2e:
+e2e: peers
 	$(GO) test -count=1 -timeout 15m ./tests/e2e/...
 
 # The main job end to end on this machine, explained step by step.
