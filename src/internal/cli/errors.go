@@ -191,6 +191,11 @@ func tokenHint(e *TokenError) string {
 			strings.Join(quoteEach(audience.Got), ", "), audience.Want)
 	case errors.As(e.Err, &life):
 		return "the token is about to expire: run aws-oidc earlier in the job, or give the job a longer timeout"
+	case errors.As(e.Err, &bad) && bad.Claim == "alg":
+		return "STS only accepts tokens signed by the issuer's published keys (GitLab and GitHub sign with RS256); " +
+			"pass the job's ID token itself, not a token made or re-signed elsewhere"
+	case errors.As(e.Err, &bad) && bad.Claim == "exp":
+		return "STS needs a token with a numeric expiry (\"exp\"); GitLab's `id_tokens:` tokens always have one, so pass the job's ID token itself"
 	case errors.As(e.Err, &bad):
 		return "the variable does not hold a GitLab ID token: declare it under `id_tokens:` and do not overwrite it; CI_JOB_JWT is gone since GitLab 17.0"
 	}
