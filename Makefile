@@ -39,7 +39,9 @@ FUZZ_TARGETS := \
 	./src/internal/exchange:FuzzClassify \
 	./src/internal/chain:FuzzSanitizeValue \
 	./src/internal/chain:FuzzParseTag \
-	./src/internal/roles:FuzzParse
+	./src/internal/roles:FuzzParse \
+	./src/internal/diagnose:FuzzParsePolicy \
+	./src/internal/diagnose:FuzzSubjectPattern
 FUZZTIME ?= 30s
 
 .PHONY: fuzz fuzz-smoke
