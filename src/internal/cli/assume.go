@@ -412,92 +412,149 @@ func (r *assumeRun) checkS3(ctx context.Context, t target, c credentials.Credent
 // format leaves nothing behind; the dotenv file goes first because it is
 // the one whose checks can fail on content (size, variable count).
 func (r *assumeRun) write(sessions []assumed) error {
-	cfg := r.cfg
-	has := func(f string) bool { return slices.Contains(cfg.Outputs, f) }
+	vars, profiles := r.collect(sessions)
+	stdout, err := r.render(vars, sessions)
+	if err != nil {
+		return err
+	}
+	pending, err := r.prepare(profiles)
+	if err != nil {
+		return err
+	}
+	if len(vars) == 0 && slices.ContainsFunc(r.cfg.Outputs, func(f string) bool { return f != formatJSON }) {
+		r.log.Info(fmt.Sprintf("no variables for --output %s: every role went to a profile", strings.Join(r.cfg.Outputs, ",")))
+	}
+	if err := r.writeDotenv(vars); err != nil {
+		return err
+	}
+	if err := r.writeTokenFile(sessions[0]); err != nil {
+		return err
+	}
+	if err := r.writeProfiles(pending, profiles); err != nil {
+		return err
+	}
+	if err := r.writeGitHub(vars, sessions); err != nil {
+		return err
+	}
+	_, err = r.env.Stdout.Write(stdout)
+	return err
+}
+
+func (r *assumeRun) has(format string) bool { return slices.Contains(r.cfg.Outputs, format) }
+
+// collect sorts the sessions into variables and profiles.
+func (r *assumeRun) collect(sessions []assumed) ([]output.Var, []awsconfig.Profile) {
 	var vars []output.Var
 	var profiles []awsconfig.Profile
 	for _, a := range sessions {
 		switch {
 		case a.target.profile != "":
 			profiles = append(profiles, awsconfig.Profile{Name: a.target.profile, Region: a.target.region, Credentials: a.creds})
-		case has(formatTokenFile):
+		case r.has(formatTokenFile):
 			vars = append(vars, r.tokenFileVars(a)...)
 		default:
 			vars = append(vars, output.Variables(a.target.prefix, a.creds, a.session)...)
 		}
 	}
+	return vars, profiles
+}
 
+// render gives what goes to stdout: shell exports and the credential_process
+// document. token-file prints exports too, unless GitHub takes them.
+func (r *assumeRun) render(vars []output.Var, sessions []assumed) ([]byte, error) {
 	var stdout bytes.Buffer
-	shell := has(formatShell) || (has(formatTokenFile) && !has(formatGitHub))
+	shell := r.has(formatShell) || (r.has(formatTokenFile) && !r.has(formatGitHub))
 	if shell && len(vars) > 0 {
 		if err := output.WriteShell(&stdout, vars); err != nil {
-			return &OutputError{Format: formatShell, Err: err}
+			return nil, &OutputError{Format: formatShell, Err: err}
 		}
 	}
-	if has(formatJSON) {
+	if r.has(formatJSON) {
 		if err := output.WriteJSON(&stdout, sessions[0].creds); err != nil {
-			return &OutputError{Format: formatJSON, Err: err}
+			return nil, &OutputError{Format: formatJSON, Err: err}
 		}
 	}
+	return stdout.Bytes(), nil
+}
+
+// prepare checks the profile files and the token file's path before
+// anything is written.
+func (r *assumeRun) prepare(profiles []awsconfig.Profile) (*awsconfig.Pending, error) {
 	var pending *awsconfig.Pending
 	if len(profiles) > 0 {
 		var err error
-		if pending, err = awsconfig.Prepare(cfg.AWSFiles, profiles); err != nil {
-			return &OutputError{Format: "profile", Err: err}
+		if pending, err = awsconfig.Prepare(r.cfg.AWSFiles, profiles); err != nil {
+			return nil, &OutputError{Format: "profile", Err: err}
 		}
 	}
-	if has(formatTokenFile) {
-		if _, _, err := atomicfile.ReadExisting(cfg.TokenOutputFile, 0); err != nil {
-			return &OutputError{Format: formatTokenFile, Err: err}
+	if r.has(formatTokenFile) {
+		if _, _, err := atomicfile.ReadExisting(r.cfg.TokenOutputFile, 0); err != nil {
+			return nil, &OutputError{Format: formatTokenFile, Err: err}
 		}
 	}
+	return pending, nil
+}
 
-	if len(vars) == 0 && slices.ContainsFunc(cfg.Outputs, func(f string) bool { return f != formatJSON }) {
-		r.log.Info(fmt.Sprintf("no variables for --output %s: every role went to a profile", strings.Join(cfg.Outputs, ",")))
+func (r *assumeRun) writeDotenv(vars []output.Var) error {
+	if !r.has(formatDotenv) || len(vars) == 0 {
+		return nil
 	}
-	if has(formatDotenv) && len(vars) > 0 {
-		limits := output.DefaultDotenvLimits()
-		limits.MaxVars = cfg.DotenvMaxVariables
-		if err := output.WriteDotenv(cfg.DotenvFile, vars, limits); err != nil {
-			return &OutputError{Format: formatDotenv, Err: err}
-		}
-		r.log.Info(fmt.Sprintf("wrote %d variables to %s", len(vars), cfg.DotenvFile))
+	limits := output.DefaultDotenvLimits()
+	limits.MaxVars = r.cfg.DotenvMaxVariables
+	if err := output.WriteDotenv(r.cfg.DotenvFile, vars, limits); err != nil {
+		return &OutputError{Format: formatDotenv, Err: err}
 	}
-	if has(formatTokenFile) {
-		if err := writeOwnFile(cfg.TokenOutputFile, []byte(r.tok.Value()), defaultTokenOutputFile); err != nil {
-			return &OutputError{Format: formatTokenFile, Err: err}
-		}
-		r.log.Info(fmt.Sprintf("wrote the job's token to %s: AWS SDKs and the AWS CLI assume %s with it themselves, refreshing as needed, until the token expires at %s (keep this in the job: the token is job-scoped)",
-			cfg.TokenOutputFile, sessions[0].session.RoleARN, r.tok.Claims.ExpiresAt.UTC().Format(time.RFC3339)))
+	r.log.Info(fmt.Sprintf("wrote %d variables to %s", len(vars), r.cfg.DotenvFile))
+	return nil
+}
+
+func (r *assumeRun) writeTokenFile(first assumed) error {
+	if !r.has(formatTokenFile) {
+		return nil
 	}
-	if pending != nil {
-		for _, p := range []string{cfg.AWSFiles.Config, cfg.AWSFiles.Credentials} {
-			if err := ensureOwnDir(p, defaultAWSConfigFile, defaultAWSCredentialsFile); err != nil {
-				return &OutputError{Format: "profile", Err: err}
-			}
-		}
-		if err := pending.Write(); err != nil {
+	if err := writeOwnFile(r.cfg.TokenOutputFile, []byte(r.tok.Value()), defaultTokenOutputFile); err != nil {
+		return &OutputError{Format: formatTokenFile, Err: err}
+	}
+	r.log.Info(fmt.Sprintf("wrote the job's token to %s: AWS SDKs and the AWS CLI assume %s with it themselves, refreshing as needed, until the token expires at %s (keep this in the job: the token is job-scoped)",
+		r.cfg.TokenOutputFile, first.session.RoleARN, r.tok.Claims.ExpiresAt.UTC().Format(time.RFC3339)))
+	return nil
+}
+
+func (r *assumeRun) writeProfiles(pending *awsconfig.Pending, profiles []awsconfig.Profile) error {
+	if pending == nil {
+		return nil
+	}
+	files := r.cfg.AWSFiles
+	for _, p := range []string{files.Config, files.Credentials} {
+		if err := ensureOwnDir(p, defaultAWSConfigFile, defaultAWSCredentialsFile); err != nil {
 			return &OutputError{Format: "profile", Err: err}
 		}
-		names := make([]string, len(profiles))
-		for i, p := range profiles {
-			names[i] = p.Name
-		}
-		r.log.Info(fmt.Sprintf("wrote profiles %s to %s and %s: use AWS_CONFIG_FILE=%s AWS_SHARED_CREDENTIALS_FILE=%s aws --profile %s ...",
-			strings.Join(names, ", "), cfg.AWSFiles.Config, cfg.AWSFiles.Credentials, cfg.AWSFiles.Config, cfg.AWSFiles.Credentials, names[0]))
 	}
-	if has(formatGitHub) && len(vars) > 0 {
-		var outs map[string]string
-		if len(sessions) == 1 && !has(formatTokenFile) {
-			outs = output.GitHubOutputs(sessions[0].creds, sessions[0].session)
-		}
-		a := githubactions.New(githubactions.WithGetenv(r.env.Getenv), githubactions.WithWriter(r.env.Stdout))
-		if err := output.WriteGitHub(a, vars, outs); err != nil {
-			return &OutputError{Format: formatGitHub, Err: err}
-		}
+	if err := pending.Write(); err != nil {
+		return &OutputError{Format: "profile", Err: err}
 	}
-	_, err := r.env.Stdout.Write(stdout.Bytes())
-	return err
+	names := make([]string, len(profiles))
+	for i, p := range profiles {
+		names[i] = p.Name
+	}
+	r.log.Info(fmt.Sprintf("wrote profiles %s to %s and %s: use AWS_CONFIG_FILE=%s AWS_SHARED_CREDENTIALS_FILE=%s aws --profile %s ...",
+		strings.Join(names, ", "), files.Config, files.Credentials, files.Config, files.Credentials, names[0]))
+	return nil
+}
+
+func (r *assumeRun) writeGitHub(vars []output.Var, sessions []assumed) error {
+	if !r.has(formatGitHub) || len(vars) == 0 {
+		return nil
+	}
+	var outs map[string]string
+	if len(sessions) == 1 && !r.has(formatTokenFile) {
+		outs = output.GitHubOutputs(sessions[0].creds, sessions[0].session)
+	}
+	a := githubactions.New(githubactions.WithGetenv(r.env.Getenv), githubactions.WithWriter(r.env.Stdout))
+	if err := output.WriteGitHub(a, vars, outs); err != nil {
+		return &OutputError{Format: formatGitHub, Err: err}
+	}
+	return nil
 }
 
 // tokenFileVars are what AWS SDKs and the CLI read to assume a role with a
