@@ -188,6 +188,7 @@ func runPipeline(t *testing.T, leaks *e2e.Leaks, bed *e2e.Bed, gcl, token, bucke
 	dir := project(t, env, "tests/component/pipeline.yml", map[string]string{
 		"AWS_OIDC_TOKEN":   token,
 		"TEST_ROLE_ARN":    bed.Roles.Deploy,
+		"TEST_ACCOUNT":     strings.SplitN(bed.Roles.Deploy, ":", 6)[4],
 		"TEST_AUDIENCE":    bed.Issuer.URL,
 		"AWS_ENDPOINT_URL": bed.STS,
 		"TEST_BUCKET":      bucket,
