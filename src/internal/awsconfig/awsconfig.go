@@ -10,6 +10,7 @@ package awsconfig
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 
@@ -65,6 +66,10 @@ func Write(files Files, profiles []Profile) error {
 type Pending struct {
 	files         Files
 	config, creds []byte
+	// oldCreds is the credentials file as Prepare found it (hadCreds: it
+	// existed), to put back when the config file cannot be written.
+	oldCreds []byte
+	hadCreds bool
 }
 
 // Prepare renders and checks both files without writing either, so a
@@ -101,15 +106,16 @@ func Prepare(files Files, profiles []Profile) (*Pending, error) {
 		}
 		config = append(config, section{header: header, lines: lines})
 	}
-	credData, err := merge(files.Credentials, creds)
+	oldCreds, hadCreds, err := read(files.Credentials)
 	if err != nil {
 		return nil, err
 	}
-	configData, err := merge(files.Config, config)
+	oldConfig, _, err := read(files.Config)
 	if err != nil {
 		return nil, err
 	}
-	return &Pending{files: files, config: configData, creds: credData}, nil
+	return &Pending{files: files, config: merge(oldConfig, config), creds: merge(oldCreds, creds),
+		oldCreds: oldCreds, hadCreds: hadCreds}, nil
 }
 
 // Write replaces both files, each atomically.
@@ -120,6 +126,13 @@ func (p *Pending) Write() error {
 		return fmt.Errorf("failed to write the AWS credentials file: %w", err)
 	}
 	if err := atomicfile.Write(p.files.Config, p.config, fileMode); err != nil {
+		// The pair changes together or not at all: put the credentials
+		// file back as it was.
+		if p.hadCreds {
+			_ = atomicfile.Write(p.files.Credentials, p.oldCreds, fileMode)
+		} else {
+			_ = os.Remove(p.files.Credentials)
+		}
 		return fmt.Errorf("failed to write the AWS config file: %w", err)
 	}
 	return nil
@@ -138,13 +151,17 @@ func (s section) render(b *bytes.Buffer) {
 	}
 }
 
-// merge returns the file at path with the sections replaced or appended.
-// Lines outside the replaced sections are kept byte for byte.
-func merge(path string, sections []section) ([]byte, error) {
-	existing, _, err := atomicfile.ReadExisting(path, maxFileBytes)
+func read(path string) ([]byte, bool, error) {
+	b, ok, err := atomicfile.ReadExisting(path, maxFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("failed to read %q: %w", path, err)
+		return nil, false, fmt.Errorf("failed to read %q: %w", path, err)
 	}
+	return b, ok, nil
+}
+
+// merge returns existing with the sections replaced or appended. Lines
+// outside the replaced sections are kept byte for byte.
+func merge(existing []byte, sections []section) []byte {
 	want := map[string]section{}
 	for _, s := range sections {
 		want[s.header] = s
@@ -178,7 +195,7 @@ func merge(path string, sections []section) ([]byte, error) {
 			done[s.header] = true
 		}
 	}
-	return b.Bytes(), nil
+	return b.Bytes()
 }
 
 // header reads a section header line such as "[profile prod]".

@@ -136,3 +136,35 @@ func listDir(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// TestWriteConfigFailsAfterCredentials fails the second file of the pair:
+// the first must be put back as it was.
+func TestWriteConfigFailsAfterCredentials(t *testing.T) {
+	t.Parallel()
+	for _, existing := range []string{"", "[other]\naws_access_key_id = KEPT\n"} {
+		t.Run("existing_"+map[bool]string{true: "file", false: "none"}[existing != ""], func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			files := Files{Config: filepath.Join(dir, "missing", "config"), Credentials: filepath.Join(dir, "credentials")}
+			if existing != "" {
+				if err := os.WriteFile(files.Credentials, []byte(existing), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := Write(files, []Profile{{Name: "p", Credentials: creds("A")}})
+			if err == nil || !strings.Contains(err.Error(), "config file") {
+				t.Fatalf("err = %v, want a failure to write the config file", err)
+			}
+			got, readErr := os.ReadFile(files.Credentials)
+			if existing == "" {
+				if !os.IsNotExist(readErr) {
+					t.Errorf("credentials file left behind: %q", got)
+				}
+				return
+			}
+			if string(got) != existing {
+				t.Errorf("credentials file = %q, want it back as %q", got, existing)
+			}
+		})
+	}
+}
