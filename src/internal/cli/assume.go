@@ -195,14 +195,9 @@ func (r *assumeRun) assumeMany(ctx context.Context) ([]assumed, error) {
 }
 
 func (r *assumeRun) token(ctx context.Context) (*token.Token, error) {
-	src := r.tokenSource()
-	raw, err := src.Token(ctx)
+	tok, err := loadToken(ctx, r.cfg, r.env)
 	if err != nil {
-		return nil, &TokenError{Err: err, Platform: r.cfg.Platform}
-	}
-	tok, err := token.Parse(raw)
-	if err != nil {
-		return nil, &TokenError{Err: err, Platform: r.cfg.Platform}
+		return nil, err
 	}
 	audience := r.cfg.Audience
 	if r.cfg.GitHubToken {
@@ -224,14 +219,29 @@ func (r *assumeRun) token(ctx context.Context) (*token.Token, error) {
 	return tok, nil
 }
 
-func (r *assumeRun) tokenSource() token.Source {
+// loadToken reads the job's token from the source cfg names and decodes it.
+// It does not check expiry or audience: each command decides what those
+// mean for it.
+func loadToken(ctx context.Context, cfg *AssumeConfig, env Env) (*token.Token, error) {
+	raw, err := tokenSource(cfg, env).Token(ctx)
+	if err != nil {
+		return nil, &TokenError{Err: err, Platform: cfg.Platform}
+	}
+	tok, err := token.Parse(raw)
+	if err != nil {
+		return nil, &TokenError{Err: err, Platform: cfg.Platform}
+	}
+	return tok, nil
+}
+
+func tokenSource(cfg *AssumeConfig, env Env) token.Source {
 	switch {
-	case r.cfg.TokenFile != "":
-		return token.FileSource{Path: r.cfg.TokenFile}
-	case r.cfg.GitHubToken:
-		return token.NewGitHubSource(r.env.Getenv, r.env.HTTPClient, r.cfg.Audience)
+	case cfg.TokenFile != "":
+		return token.FileSource{Path: cfg.TokenFile}
+	case cfg.GitHubToken:
+		return token.NewGitHubSource(env.Getenv, env.HTTPClient, cfg.Audience)
 	default:
-		return token.EnvSource{Names: r.cfg.TokenEnvs, Getenv: r.env.Getenv}
+		return token.EnvSource{Names: cfg.TokenEnvs, Getenv: env.Getenv}
 	}
 }
 

@@ -53,16 +53,8 @@ func readToken(c *cli.Context, l lookup, env Env) (*token.Token, *AssumeConfig, 
 	if err := parseToken(l, cfg, env); err != nil {
 		return nil, cfg, err
 	}
-	src := (&assumeRun{cfg: cfg, env: env}).tokenSource()
-	raw, err := src.Token(c.Context)
-	if err != nil {
-		return nil, cfg, &TokenError{Err: err, Platform: cfg.Platform}
-	}
-	tok, err := token.Parse(raw)
-	if err != nil {
-		return nil, cfg, &TokenError{Err: err, Platform: cfg.Platform}
-	}
-	return tok, cfg, nil
+	tok, err := loadToken(c.Context, cfg, env)
+	return tok, cfg, err
 }
 
 var claimsFlags = append(tokenFlags("token-env", "token-file", "audience"),

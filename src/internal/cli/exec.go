@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -92,7 +93,7 @@ func runExec(ctx context.Context, cfg *AssumeConfig, env Env, argv, environ []st
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, env.Stdout, env.Stderr
 	r.log.Info(fmt.Sprintf("assumed %s (account %s) until %s; running %s",
 		orDefault(a.session.AssumedRoleARN, a.session.RoleARN), a.session.AccountID,
-		a.creds.Expiration.UTC().Format("2006-01-02T15:04:05Z"), argv[0]))
+		a.creds.Expiration.UTC().Format(time.RFC3339), argv[0]))
 	if err := cmd.Start(); err != nil {
 		return &role.FieldError{Field: "exec", Msg: fmt.Sprintf("cannot run %q: %v", argv[0], err)}
 	}
