@@ -102,18 +102,19 @@ func (s *Server) AnswerRole(roleARN string, a Answer) {
 // It is closed when the test ends.
 func New(t testing.TB, script ...Answer) *Server {
 	t.Helper()
-	s := &Server{script: script, Expiration: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
-	return s
+	return start(t, httptest.NewServer, script)
 }
 
 // NewTLS is New over https, with a certificate of httptest's own CA: a
 // client trusts it only when given that CA (Certificate, or Client()).
 func NewTLS(t testing.TB, script ...Answer) *Server {
 	t.Helper()
+	return start(t, httptest.NewTLSServer, script)
+}
+
+func start(t testing.TB, serve func(http.Handler) *httptest.Server, script []Answer) *Server {
 	s := &Server{script: script, Expiration: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	s.Server = serve(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
 }
@@ -239,9 +240,22 @@ func (s *Server) successXML(r Request) string {
   <AssumeRoleWithWebIdentityResult>
     <SubjectFromWebIdentityToken>project_path:mygroup/myproject:ref_type:branch:ref:main</SubjectFromWebIdentityToken>
     <Audience>https://gitlab.example.com</Audience>
-    <AssumedRoleUser>
+` + s.sessionXML(r, "AROAEXAMPLEEXAMPLE") +
+		`    <Provider>gitlab.example.com</Provider>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata>
+    <RequestId>00000000-0000-0000-0000-000000000000</RequestId>
+  </ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>
+`
+}
+
+// sessionXML is the AssumedRoleUser and Credentials elements both
+// operations answer with.
+func (s *Server) sessionXML(r Request, roleID string) string {
+	return `    <AssumedRoleUser>
       <Arn>` + esc(s.assumedRoleARN(r)) + `</Arn>
-      <AssumedRoleId>AROAEXAMPLEEXAMPLE:` + esc(r.RoleSessionName) + `</AssumedRoleId>
+      <AssumedRoleId>` + roleID + `:` + esc(r.RoleSessionName) + `</AssumedRoleId>
     </AssumedRoleUser>
     <Credentials>
       <SessionToken>` + esc(SessionToken) + `</SessionToken>
@@ -249,12 +263,6 @@ func (s *Server) successXML(r Request) string {
       <Expiration>` + s.Expiration.UTC().Format(time.RFC3339) + `</Expiration>
       <AccessKeyId>` + AccessKeyID + `</AccessKeyId>
     </Credentials>
-    <Provider>gitlab.example.com</Provider>
-  </AssumeRoleWithWebIdentityResult>
-  <ResponseMetadata>
-    <RequestId>00000000-0000-0000-0000-000000000000</RequestId>
-  </ResponseMetadata>
-</AssumeRoleWithWebIdentityResponse>
 `
 }
 
@@ -291,17 +299,8 @@ func errorXML(code, message string) string {
 func (s *Server) assumeRoleXML(r Request) string {
 	return `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <AssumeRoleResult>
-    <AssumedRoleUser>
-      <Arn>` + esc(s.assumedRoleARN(r)) + `</Arn>
-      <AssumedRoleId>AROAEXAMPLECHAINED:` + esc(r.RoleSessionName) + `</AssumedRoleId>
-    </AssumedRoleUser>
-    <Credentials>
-      <SessionToken>` + esc(SessionToken) + `</SessionToken>
-      <SecretAccessKey>` + esc(SecretAccessKey) + `</SecretAccessKey>
-      <Expiration>` + s.Expiration.UTC().Format(time.RFC3339) + `</Expiration>
-      <AccessKeyId>` + AccessKeyID + `</AccessKeyId>
-    </Credentials>
-    <PackedPolicySize>` + fmt.Sprint(min(6*len(r.Tags), 100)) + `</PackedPolicySize>
+` + s.sessionXML(r, "AROAEXAMPLECHAINED") +
+		`    <PackedPolicySize>` + fmt.Sprint(min(6*len(r.Tags), 100)) + `</PackedPolicySize>
   </AssumeRoleResult>
   <ResponseMetadata>
     <RequestId>00000000-0000-0000-0000-000000000000</RequestId>
