@@ -225,13 +225,15 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 			return fail(err, code, class, attempt, true)
 		}
 		log.Warn(fmt.Sprintf("attempt %d of %d failed: %s; retrying in %s", attempt, retry.MaxAttempts, code, delay.Round(time.Millisecond)))
-		if err := retry.Sleep(ctx, delay); err != nil {
-			if errors.Is(err, context.Canceled) {
+		if serr := retry.Sleep(ctx, delay); serr != nil {
+			if errors.Is(serr, context.Canceled) {
 				// Stopped while waiting to retry: the same failure as being
 				// stopped mid-attempt, not one more transient STS error.
-				return fail(err, "canceled", Permanent, attempt, false)
+				return fail(serr, "canceled", Permanent, attempt, false)
 			}
-			return fail(err, code, class, attempt, errors.Is(err, context.DeadlineExceeded))
+			// The deadline came during the wait: the attempt's own error
+			// says what went wrong.
+			return fail(err, code, class, attempt, errors.Is(serr, context.DeadlineExceeded))
 		}
 	}
 }
