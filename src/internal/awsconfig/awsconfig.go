@@ -2,16 +2,22 @@
 // `assume --profile` and `--roles` write: one profile per role, so that
 // `aws --profile prod ...` and multi-provider Terraform set-ups find them.
 //
-// Profiles already in the files are kept as they are; a profile written
-// again is replaced in place. Both files are rendered and checked in full
-// before either is written, and each is replaced atomically with mode 0600.
+// The files are read the way the AWS CLI reads them (see ini.go). A run
+// owns exactly the sections of the profiles it writes or removes; every
+// other byte of both files stays as it was, comments, blank lines, other
+// profiles and sections of other kinds included. A section the AWS CLI and
+// other readers would name differently, one of them a profile the run
+// owns, is refused rather than guessed. Both files are rendered and checked
+// in full before either is written, and each is replaced atomically with
+// mode 0600.
 package awsconfig
 
 import (
-	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
@@ -62,21 +68,56 @@ func Write(files Files, profiles []Profile) error {
 	return p.Write()
 }
 
+// Remove deletes the sections of the named profiles from both files and
+// reports which of the names it found in either file. Every other byte
+// stays; a file that holds none of them is not rewritten. It holds the
+// lock of both files' directories (see atomicfile.Lock) from the read to
+// the write, so a run writing profiles at the same time loses nothing.
+func Remove(ctx context.Context, files Files, names []string) ([]string, error) {
+	unlock, err := atomicfile.Lock(ctx, files.Config, files.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	p, err := PrepareRemove(files, names)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Write(); err != nil {
+		return nil, err
+	}
+	return p.Found(), nil
+}
+
 // Pending is a checked pair of files, ready to be written.
 type Pending struct {
-	files         Files
-	config, creds []byte
-	// oldCreds is the credentials file as Prepare found it (hadCreds: it
-	// existed), to put back when the config file cannot be written.
-	oldCreds []byte
-	hadCreds bool
+	// files are the credentials file, then the config file: the
+	// credentials go first, since a config profile without credentials
+	// fails loudly and credentials without a config profile still work.
+	files [2]pendingFile
+	found []string
+}
+
+type pendingFile struct {
+	kind    fileKind
+	path    string
+	old     []byte
+	existed bool
+	data    []byte
+	changed bool
+	// written is set once data is in place, for Undo.
+	written bool
 }
 
 // Prepare renders and checks both files without writing either, so a
-// caller with several outputs can check them all before writing any.
+// caller with several outputs can check them all before writing any. A
+// caller that runs beside others on the same files holds atomicfile.Lock
+// over both paths from Prepare to Write.
 func Prepare(files Files, profiles []Profile) (*Pending, error) {
 	seen := map[string]bool{}
-	var config, creds []section
+	creds := map[string]string{}
+	config := map[string]string{}
+	var order []string
 	for _, p := range profiles {
 		if err := ValidateName(p.Name); err != nil {
 			return nil, err
@@ -91,65 +132,111 @@ func Prepare(files Files, profiles []Profile) (*Pending, error) {
 				return nil, fmt.Errorf("profile %q: a value spans several lines", p.Name)
 			}
 		}
-		creds = append(creds, section{header: p.Name, lines: []string{
-			"aws_access_key_id = " + c.AccessKeyID,
-			"aws_secret_access_key = " + c.SecretAccessKey,
-			"aws_session_token = " + c.SessionToken,
-		}})
-		header := "profile " + p.Name
-		if p.Name == "default" {
-			header = "default"
-		}
-		var lines []string
+		order = append(order, p.Name)
+		creds[p.Name] = "[" + p.Name + "]\n" +
+			"aws_access_key_id = " + c.AccessKeyID + "\n" +
+			"aws_secret_access_key = " + c.SecretAccessKey + "\n" +
+			"aws_session_token = " + c.SessionToken + "\n"
+		section := "[" + sectionFor(p.Name, true) + "]\n"
 		if p.Region != "" {
-			lines = append(lines, "region = "+p.Region)
+			section += "region = " + p.Region + "\n"
 		}
-		config = append(config, section{header: header, lines: lines})
+		config[p.Name] = section
 	}
-	oldCreds, hadCreds, err := read(files.Credentials)
-	if err != nil {
-		return nil, err
-	}
-	oldConfig, _, err := read(files.Config)
-	if err != nil {
-		return nil, err
-	}
-	return &Pending{files: files, config: merge(oldConfig, config), creds: merge(oldCreds, creds),
-		oldCreds: oldCreds, hadCreds: hadCreds}, nil
+	return prepare(files, order, creds, config)
 }
 
-// Write replaces both files, each atomically.
-func (p *Pending) Write() error {
-	// The credentials go first: a config profile without credentials fails
-	// loudly, credentials without a config profile still work.
-	if err := atomicfile.Write(p.files.Credentials, p.creds, fileMode); err != nil {
-		return fmt.Errorf("failed to write the AWS credentials file: %w", err)
-	}
-	if err := atomicfile.Write(p.files.Config, p.config, fileMode); err != nil {
-		// The pair changes together or not at all: put the credentials
-		// file back as it was.
-		if p.hadCreds {
-			_ = atomicfile.Write(p.files.Credentials, p.oldCreds, fileMode)
-		} else {
-			_ = os.Remove(p.files.Credentials)
+// PrepareRemove checks both files and renders them without the sections of
+// names, without writing either.
+func PrepareRemove(files Files, names []string) (*Pending, error) {
+	for _, n := range names {
+		if err := ValidateName(n); err != nil {
+			return nil, err
 		}
-		return fmt.Errorf("failed to write the AWS config file: %w", err)
+	}
+	none := map[string]string{}
+	for _, n := range names {
+		none[n] = ""
+	}
+	return prepare(files, slices.Clone(names), none, none)
+}
+
+// prepare reads both files and replaces the sections of the profiles in
+// order by their rendering in creds and config ("" removes a section).
+func prepare(files Files, order []string, creds, config map[string]string) (*Pending, error) {
+	p := &Pending{}
+	found := map[string]bool{}
+	for i, f := range []struct {
+		kind     fileKind
+		path     string
+		sections map[string]string
+	}{{kindCredentials, files.Credentials, creds}, {kindConfig, files.Config, config}} {
+		old, existed, err := read(f.path)
+		if err != nil {
+			return nil, err
+		}
+		data, got, err := merge(f.kind, f.path, old, order, f.sections)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range got {
+			found[n] = true
+		}
+		p.files[i] = pendingFile{kind: f.kind, path: f.path, old: old, existed: existed, data: data,
+			changed: !existed || string(data) != string(old)}
+		if !existed && len(data) == 0 {
+			// Nothing to remove from a file that is not there.
+			p.files[i].changed = false
+		}
+	}
+	for _, n := range order {
+		if found[n] {
+			p.found = append(p.found, n)
+		}
+	}
+	return p, nil
+}
+
+// Found lists the profiles that were in either file, in the order given.
+func (p *Pending) Found() []string { return p.found }
+
+// Write replaces both files, each atomically; a file that would not change
+// is left alone. When the second file cannot be written, the first is put
+// back as it was.
+func (p *Pending) Write() error {
+	for i := range p.files {
+		f := &p.files[i]
+		if !f.changed {
+			continue
+		}
+		if err := atomicfile.Write(f.path, f.data, fileMode); err != nil {
+			p.Undo()
+			return fmt.Errorf("failed to write the AWS %s file: %w", f.kind, err)
+		}
+		f.written = true
 	}
 	return nil
 }
 
-type section struct {
-	header string
-	lines  []string
-}
-
-func (s section) render(b *bytes.Buffer) {
-	fmt.Fprintf(b, "[%s]\n", s.header)
-	for _, l := range s.lines {
-		b.WriteString(l)
-		b.WriteByte('\n')
+// Undo puts back every file Write replaced, as Prepare found it. It is for
+// a caller whose later output failed after Write succeeded.
+func (p *Pending) Undo() {
+	for i := len(p.files) - 1; i >= 0; i-- {
+		f := &p.files[i]
+		if !f.written {
+			continue
+		}
+		if f.existed {
+			_ = atomicfile.Write(f.path, f.old, fileMode)
+		} else {
+			_ = os.Remove(f.path)
+		}
+		f.written = false
 	}
 }
+
+// Paths lists the two files, for callers that lock them.
+func (f Files) Paths() []string { return []string{f.Config, f.Credentials} }
 
 func read(path string) ([]byte, bool, error) {
 	b, ok, err := atomicfile.ReadExisting(path, maxFileBytes)
@@ -159,50 +246,68 @@ func read(path string) ([]byte, bool, error) {
 	return b, ok, nil
 }
 
-// merge returns existing with the sections replaced or appended. Lines
-// outside the replaced sections are kept byte for byte.
-func merge(existing []byte, sections []section) []byte {
-	want := map[string]section{}
-	for _, s := range sections {
-		want[s.header] = s
-	}
-	var b bytes.Buffer
-	done := map[string]bool{}
-	skipping := false
-	text := strings.TrimSuffix(string(existing), "\n")
-	if text != "" {
-		for _, line := range strings.Split(text, "\n") {
-			if h, ok := header(line); ok {
-				s, ours := want[h]
-				skipping = ours
-				if ours && !done[h] {
-					s.render(&b)
-					done[h] = true
-				}
-				if ours {
-					continue
-				}
-			}
-			if !skipping {
-				b.WriteString(line)
-				b.WriteByte('\n')
-			}
+// merge returns existing with the sections of the profiles in order
+// replaced by their rendering in sections, at the place of the first one,
+// or appended; a profile rendered "" loses its sections. A profile's
+// section given more than once (which the AWS CLI refuses to read) is
+// written once. Every line outside those sections is kept byte for byte.
+// It also returns the profiles it found.
+func merge(kind fileKind, path string, existing []byte, order []string, sections map[string]string) ([]byte, []string, error) {
+	lines := splitLines(string(existing))
+	blocks := scan(lines)
+	for _, b := range blocks[1:] {
+		strict, loose := profileName(kind, b.header), looseProfileName(kind, b.header)
+		_, ours := sections[strict]
+		_, looksOurs := sections[loose]
+		switch {
+		case !ours && looksOurs:
+			return nil, nil, &AmbiguousError{Path: path, config: kind == kindConfig, Line: b.start + 1, Header: b.header, Profile: loose,
+				Reason: fmt.Sprintf("is read by the AWS CLI as %s, by some SDKs as profile %q", describe(strict, b.header), loose)}
+		case ours && b.headerLikeValue:
+			return nil, nil, &AmbiguousError{Path: path, config: kind == kindConfig, Line: b.start + 1, Header: b.header, Profile: strict,
+				Reason: "holds an indented line that looks like a section header: the AWS CLI reads it as part of a value, some SDKs as a section"}
 		}
 	}
-	for _, s := range sections {
-		if !done[s.header] {
-			s.render(&b)
-			done[s.header] = true
+
+	var out strings.Builder
+	var found []string
+	emit := func(from, to int) {
+		for _, l := range lines[from:to] {
+			out.WriteString(l.raw)
 		}
 	}
-	return b.Bytes()
+	for i, b := range blocks {
+		next := len(lines)
+		if i+1 < len(blocks) {
+			next = blocks[i+1].start
+		}
+		name := profileName(kind, b.header)
+		if _, ours := sections[name]; b.preamble || !ours {
+			emit(b.start, next)
+			continue
+		}
+		if !slices.Contains(found, name) {
+			found = append(found, name)
+			out.WriteString(sections[name])
+		}
+		// The blank and comment lines after the section stay.
+		emit(b.end+1, next)
+	}
+	for _, name := range order {
+		if slices.Contains(found, name) || sections[name] == "" {
+			continue
+		}
+		if s := out.String(); s != "" && !strings.HasSuffix(s, "\n") && !strings.HasSuffix(s, "\r") {
+			out.WriteString("\n")
+		}
+		out.WriteString(sections[name])
+	}
+	return []byte(out.String()), found, nil
 }
 
-// header reads a section header line such as "[profile prod]".
-func header(line string) (string, bool) {
-	l := strings.TrimSpace(line)
-	if !strings.HasPrefix(l, "[") || !strings.HasSuffix(l, "]") {
-		return "", false
+func describe(profile, header string) string {
+	if profile == "" {
+		return fmt.Sprintf("the section %q, which is no profile", header)
 	}
-	return strings.Join(strings.Fields(l[1:len(l)-1]), " "), true
+	return fmt.Sprintf("profile %q", profile)
 }

@@ -52,7 +52,7 @@ func TestWrite(t *testing.T) {
 		}, goldenConfig: "new.config.golden", goldenC: "new.credentials.golden"},
 		{name: "merge_keeps_others_replaces_ours",
 			existingConfig: "[default]\nregion = us-west-2\n\n[profile prod]\nregion = old\nrole_arn = old\n[profile other]\noutput = json\n",
-			existingCreds:  "# mine\n[other]\naws_access_key_id = AKIAOTHER\n[ prod ]\naws_access_key_id = OLD\n",
+			existingCreds:  "# mine\n[other]\naws_access_key_id = AKIAOTHER\n[prod]\naws_access_key_id = OLD\n",
 			profiles:       []Profile{{Name: "prod", Region: "eu-west-1", Credentials: creds("ASIAPROD")}, {Name: "staging", Credentials: creds("ASIASTAGE")}},
 			goldenConfig:   "merge.config.golden", goldenC: "merge.credentials.golden"},
 	}

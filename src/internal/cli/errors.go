@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
@@ -78,6 +79,7 @@ func ExitCode(err error) int {
 		dotenv   *output.DotenvError
 		varErr   *output.VarError
 		refused  *atomicfile.RefusedError
+		ambig    *awsconfig.AmbiguousError
 	)
 	switch {
 	case err == nil:
@@ -101,7 +103,7 @@ func ExitCode(err error) int {
 			return ExitConfig
 		}
 		return ExitRefused
-	case errors.As(err, &dotenv), errors.As(err, &varErr), errors.As(err, &refused), errors.Is(err, fs.ErrPermission):
+	case errors.As(err, &dotenv), errors.As(err, &varErr), errors.As(err, &refused), errors.As(err, &ambig), errors.Is(err, fs.ErrPermission):
 		// The output cannot be written where or as configured.
 		return ExitConfig
 	default:

@@ -1,0 +1,119 @@
+package atomicfile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// lockFileName is the file locked in a directory whose file system refuses
+// locks on directories. It is empty and stays: removing a lock file while
+// another process waits for it would let two writers in at once.
+const lockFileName = ".aws-oidc.lock"
+
+// Lock takes an exclusive lock on the directory of each path, so that two
+// runs that read, merge and replace the same files (two roles writing one
+// dotenv file, two jobs writing one AWS config file) take turns instead of
+// losing each other's changes. It locks each directory once, in sorted
+// order, so that two callers never wait for each other in a circle. It
+// waits until ctx ends; the locks are advisory (flock(2)) and hold between
+// aws-oidc processes. A directory that does not exist is skipped: nothing
+// in it can be read or replaced.
+//
+// The lock is on the directory itself, so nothing is left behind; where
+// the file system refuses that, on a .aws-oidc.lock file in it. Release
+// the locks with the returned function, once.
+func Lock(ctx context.Context, paths ...string) (func(), error) {
+	var dirs []string
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		d, err := filepath.Abs(filepath.Dir(p))
+		if err != nil {
+			return nil, fmt.Errorf("failed to resolve the directory of %q: %w", p, err)
+		}
+		if !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	slices.Sort(dirs)
+	var held []*os.File
+	unlock := func() {
+		for i := len(held) - 1; i >= 0; i-- {
+			_ = held[i].Close() // closing the last descriptor releases the flock
+		}
+		held = nil
+	}
+	for _, d := range dirs {
+		f, err := lockDir(ctx, d)
+		if err != nil {
+			unlock()
+			return nil, err
+		}
+		if f != nil {
+			held = append(held, f)
+		}
+	}
+	return unlock, nil
+}
+
+// lockDir locks dir, waiting until ctx ends, and returns the open file that
+// holds the lock (nil for a missing directory).
+func lockDir(ctx context.Context, dir string) (*os.File, error) {
+	f, err := os.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to open %q to lock it: %w", dir, err)
+	}
+	err = waitLock(ctx, f)
+	if err == nil || !lockUnsupported(err) {
+		if err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("failed to lock %q: %w", dir, err)
+		}
+		return f, nil
+	}
+	_ = f.Close()
+	path := filepath.Join(dir, lockFileName)
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|openNoFollow, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open the lock file %q: %w", path, err)
+	}
+	if err := waitLock(ctx, f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("failed to lock %q: %w", path, err)
+	}
+	return f, nil
+}
+
+// waitLock tries the lock without blocking, then again after short pauses
+// that grow to a tenth of a second, until ctx ends: a blocking flock could
+// not be given up at the deadline.
+func waitLock(ctx context.Context, f *os.File) error {
+	pause := 5 * time.Millisecond
+	for {
+		err := tryLock(f)
+		if !errors.Is(err, errLocked) {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("another process holds the lock: %w", context.Cause(ctx))
+		case <-t.C:
+		}
+		pause = min(2*pause, 100*time.Millisecond)
+	}
+}
+
+// errLocked: another process holds the lock.
+var errLocked = errors.New("locked")

@@ -1,0 +1,246 @@
+package awsconfig
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestMergeKeepsEveryOtherByte writes profile "ours" over files whose other
+// sections have every header form the AWS CLI accepts: each case gives the
+// exact bytes expected, so nothing outside our own section may change.
+func TestMergeKeepsEveryOtherByte(t *testing.T) {
+	t.Parallel()
+	ours := "[ours]\naws_access_key_id = A\naws_secret_access_key = secret-A\naws_session_token = token-A\n"
+	oursConfig := "[profile ours]\nregion = eu-west-1\n"
+	cases := []struct {
+		name                 string
+		config, creds        string
+		wantConfig, wantCred string
+	}{
+		{
+			// The defect of issue 14: the header after ours has a comment.
+			name:       "next_header_with_comment",
+			config:     "[profile ours]\nregion = old\n[profile prod] # keep\nregion = us-west-2\n",
+			creds:      "[ours]\naws_access_key_id = OLD\n[prod] # keep\naws_access_key_id = AKIAPROD\n",
+			wantConfig: oursConfig + "[profile prod] # keep\nregion = us-west-2\n",
+			wantCred:   ours + "[prod] # keep\naws_access_key_id = AKIAPROD\n",
+		},
+		{
+			// Indented no deeper than the option before it, a header is one.
+			name:       "semicolon_comment_and_indent",
+			config:     "[profile ours]\n   region = old\n   [profile prod] ; keep\nregion = us-west-2\n",
+			creds:      "[ours]\n\taws_access_key_id = OLD\n\t[prod];x\naws_access_key_id = AKIAPROD\n",
+			wantConfig: oursConfig + "   [profile prod] ; keep\nregion = us-west-2\n",
+			wantCred:   ours + "\t[prod];x\naws_access_key_id = AKIAPROD\n",
+		},
+		{
+			name:       "our_header_with_comment_is_ours",
+			config:     "[profile ours] # written by aws-oidc\nregion = old\n[profile x]\nregion = y\n",
+			creds:      "[ours] ; ours\naws_access_key_id = OLD\n",
+			wantConfig: oursConfig + "[profile x]\nregion = y\n",
+			wantCred:   ours,
+		},
+		{
+			name:       "comments_before_next_section_stay",
+			config:     "# top\n[profile ours]\n# about ours\nregion = old\n\n# the production account\n[profile prod]\nregion = y\n",
+			creds:      "[ours]\naws_access_key_id = OLD\n\n; prod below\n[prod]\naws_access_key_id = P\n",
+			wantConfig: "# top\n" + oursConfig + "\n# the production account\n[profile prod]\nregion = y\n",
+			wantCred:   ours + "\n; prod below\n[prod]\naws_access_key_id = P\n",
+		},
+		{
+			// [ours] in the config file is no profile for the AWS CLI.
+			name:       "sections_we_do_not_own",
+			config:     "[ours]\nregion = keep\n[sso-session ours]\nsso_region = x\n[services ours]\ns3 =\n  endpoint_url = http://x\n[profile ours-2]\nregion = z\n",
+			creds:      "[profile ours]\naws_access_key_id = KEEP\n[ours-2]\naws_access_key_id = Z\n",
+			wantConfig: "[ours]\nregion = keep\n[sso-session ours]\nsso_region = x\n[services ours]\ns3 =\n  endpoint_url = http://x\n[profile ours-2]\nregion = z\n" + oursConfig,
+			wantCred:   "[profile ours]\naws_access_key_id = KEEP\n[ours-2]\naws_access_key_id = Z\n" + ours,
+		},
+		{
+			// botocore splits "profile..." like a shell: all of these are ours.
+			name:       "profile_header_forms",
+			config:     "[profile   ours]\nregion = a\n[profile \"ours\"]\nregion = b\n[profile\t'ours']\nregion = c\n[profile x]\nregion = d\n",
+			creds:      "[x]\naws_access_key_id = X\n",
+			wantConfig: oursConfig + "[profile x]\nregion = d\n",
+			wantCred:   "[x]\naws_access_key_id = X\n" + ours,
+		},
+		{
+			name:       "duplicate_sections_of_ours_written_once_others_kept",
+			config:     "[profile ours]\nregion = a\n[profile x]\nregion = d\n[profile ours]\noutput = json\n[profile x]\noutput = text\n",
+			creds:      "[ours]\naws_access_key_id = A1\n[ours]\naws_access_key_id = A2\n",
+			wantConfig: oursConfig + "[profile x]\nregion = d\n[profile x]\noutput = text\n",
+			wantCred:   ours,
+		},
+		{
+			// An indented line after an option continues its value.
+			name:       "header_inside_a_value_of_another_section",
+			config:     "[profile x]\nnote = first\n  [profile ours]\n  region = not-a-section\n",
+			creds:      "[x]\naws_access_key_id = X\n",
+			wantConfig: "[profile x]\nnote = first\n  [profile ours]\n  region = not-a-section\n" + oursConfig,
+			wantCred:   "[x]\naws_access_key_id = X\n" + ours,
+		},
+		{
+			name:       "crlf_and_lone_cr",
+			config:     "[profile x]\r\nregion = a\r\n[profile ours]\r\nregion = old\r\n[profile y]\rregion = b\r",
+			creds:      "[x]\r\naws_access_key_id = X\r\n",
+			wantConfig: "[profile x]\r\nregion = a\r\n" + oursConfig + "[profile y]\rregion = b\r",
+			wantCred:   "[x]\r\naws_access_key_id = X\r\n" + ours,
+		},
+		{
+			name:       "no_final_newline",
+			config:     "[profile x]\nregion = a",
+			creds:      "[x]\naws_access_key_id = X",
+			wantConfig: "[profile x]\nregion = a\n" + oursConfig,
+			wantCred:   "[x]\naws_access_key_id = X\n" + ours,
+		},
+		{
+			name:       "text_before_the_first_section",
+			config:     "garbage without a section\n[profile ours]\nregion = old\n",
+			creds:      "# only a comment",
+			wantConfig: "garbage without a section\n" + oursConfig,
+			wantCred:   "# only a comment\n" + ours,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			files := writeFiles(t, tc.config, tc.creds)
+			if err := Write(files, []Profile{{Name: "ours", Region: "eu-west-1", Credentials: creds("A")}}); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantConfig, readString(t, files.Config)); diff != "" {
+				t.Errorf("config (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantCred, readString(t, files.Credentials)); diff != "" {
+				t.Errorf("credentials (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDefaultProfileForms(t *testing.T) {
+	t.Parallel()
+	files := writeFiles(t, "[profile x]\nregion = a\n[profile default]\nregion = old\n[default]\noutput = json\n", "[default]\naws_access_key_id = OLD\n")
+	if err := Write(files, []Profile{{Name: "default", Region: "eu-west-1", Credentials: creds("A")}}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("[profile x]\nregion = a\n[default]\nregion = eu-west-1\n", readString(t, files.Config)); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+}
+
+// TestAmbiguousHeadersAreRefused: where the AWS CLI and lenient SDKs read a
+// header as different profiles, one of them ours, nothing is written.
+func TestAmbiguousHeadersAreRefused(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, config, creds string }{
+		{name: "spaces_inside_credentials_header", creds: "[ ours ]\naws_access_key_id = X\n"},
+		{name: "space_before_profile", config: "[ profile ours]\nregion = x\n"},
+		{name: "header_like_value_inside_our_section", config: "[profile ours]\nnote = a\n  [profile prod]\n  region = x\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			files := writeFiles(t, tc.config, tc.creds)
+			err := Write(files, []Profile{{Name: "ours", Credentials: creds("A")}})
+			var ae *AmbiguousError
+			if !errors.As(err, &ae) {
+				t.Fatalf("err = %v, want an AmbiguousError", err)
+			}
+			if ae.Line != 1 && tc.name != "header_like_value_inside_our_section" {
+				t.Errorf("line = %d, want 1", ae.Line)
+			}
+			if got := readString(t, files.Config); got != tc.config {
+				t.Errorf("config changed to %q", got)
+			}
+			if got := readString(t, files.Credentials); got != tc.creds {
+				t.Errorf("credentials changed to %q", got)
+			}
+		})
+	}
+}
+
+func TestRemove(t *testing.T) {
+	t.Parallel()
+	config := "# top\n[profile a]\nregion = x\n\n# b below\n[profile b] # keep\nregion = y\n[default]\nregion = z\n"
+	creds := "[a]\naws_access_key_id = A\n[b]\naws_access_key_id = B\n[c]\naws_access_key_id = C\n"
+	files := writeFiles(t, config, creds)
+	found, err := Remove(context.Background(), files, []string{"a", "c", "missing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a", "c"}, found); diff != "" {
+		t.Errorf("found (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff("# top\n\n# b below\n[profile b] # keep\nregion = y\n[default]\nregion = z\n", readString(t, files.Config)); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff("[b]\naws_access_key_id = B\n", readString(t, files.Credentials)); diff != "" {
+		t.Errorf("credentials (-want +got):\n%s", diff)
+	}
+
+	// Nothing to remove: the files are not rewritten, missing ones not made.
+	dir := t.TempDir()
+	none := Files{Config: filepath.Join(dir, "config"), Credentials: filepath.Join(dir, "credentials")}
+	found, err = Remove(context.Background(), none, []string{"a"})
+	if err != nil || len(found) != 0 {
+		t.Fatalf("found %v, err %v", found, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files made: %v", entries)
+	}
+}
+
+func TestShellSplit(t *testing.T) {
+	t.Parallel()
+	cases := map[string][]string{
+		`profile prod`:         {"profile", "prod"},
+		`profile  "a b"`:       {"profile", "a b"},
+		`profile 'a\b'`:        {"profile", `a\b`},
+		`profile "a\"b\$"`:     {"profile", `a"b\$`},
+		`profile a\ b`:         {"profile", "a b"},
+		`profile ''`:           {"profile", ""},
+		"profile\tx\r":         {"profile", "x"},
+		`profilex prod`:        {"profilex", "prod"},
+		`profile pr"o"d extra`: {"profile", "prod", "extra"},
+	}
+	for in, want := range cases {
+		got, ok := shellSplit(in)
+		if !ok || !cmp.Equal(want, got) {
+			t.Errorf("shellSplit(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{`profile "open`, `profile 'open`, `profile x\`} {
+		if _, ok := shellSplit(in); ok {
+			t.Errorf("shellSplit(%q) accepted", in)
+		}
+	}
+}
+
+func writeFiles(t *testing.T, config, creds string) Files {
+	t.Helper()
+	dir := t.TempDir()
+	files := Files{Config: filepath.Join(dir, "config"), Credentials: filepath.Join(dir, "credentials")}
+	for path, s := range map[string]string{files.Config: config, files.Credentials: creds} {
+		if s == "" {
+			continue
+		}
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return files
+}
+
+func readString(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
