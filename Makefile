@@ -39,6 +39,7 @@ FUZZ_TARGETS := \
 	./src/internal/exchange:FuzzClassify \
 	./src/internal/chain:FuzzSanitizeValue \
 	./src/internal/chain:FuzzParseTag \
+	./src/internal/chain:FuzzSanitizeSourceIdentity \
 	./src/internal/roles:FuzzParse \
 	./src/internal/diagnose:FuzzParsePolicy \
 	./src/internal/diagnose:FuzzSubjectPattern

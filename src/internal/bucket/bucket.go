@@ -67,6 +67,8 @@ type ClientOptions struct {
 	Endpoint    string
 	HTTPClient  *http.Client
 	Credentials aws.CredentialsProvider
+	// UserAgent is appended to the SDK's User-Agent (see ci.UserAgent).
+	UserAgent string
 }
 
 // NewClient builds the S3 client of the check. A few SDK retries are
@@ -84,6 +86,9 @@ func NewClient(o ClientOptions) *s3.Client {
 	}
 	if o.HTTPClient != nil {
 		opts.HTTPClient = o.HTTPClient
+	}
+	if o.UserAgent != "" {
+		opts.APIOptions = append(opts.APIOptions, exchange.AppendUserAgent(o.UserAgent))
 	}
 	return s3.New(opts)
 }

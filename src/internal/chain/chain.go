@@ -65,6 +65,10 @@ type Request struct {
 	// Policy and PolicyARNs limit the final session, the one handed out.
 	Policy     string
 	PolicyARNs []string
+	// SourceIdentity goes with the first chained hop; AWS keeps it for
+	// every later hop and call of the session on its own, and shows it in
+	// CloudTrail.
+	SourceIdentity string
 }
 
 // NewClient makes the client of one hop from the credentials of the hop
@@ -83,7 +87,7 @@ func Run(ctx context.Context, newClient NewClient, first exchange.Result, req Re
 			Duration:    MaxDuration,
 		}
 		if i == 0 {
-			hop.Tags, hop.TransitiveTagKeys = req.Tags, req.TransitiveTagKeys
+			hop.Tags, hop.TransitiveTagKeys, hop.SourceIdentity = req.Tags, req.TransitiveTagKeys, req.SourceIdentity
 		}
 		last := i == len(req.Roles)-1
 		if last {
@@ -91,7 +95,8 @@ func Run(ctx context.Context, newClient NewClient, first exchange.Result, req Re
 		}
 		res, err := exchange.AssumeRole(ctx, newClient(prev.Credentials), hop, retry, log)
 		if err != nil {
-			return exchange.Result{}, &HopError{Hop: i + 1, RoleARN: arn.String(), From: prev.AssumedRoleARN, Tags: hop.Tags, ExternalID: hop.ExternalID != "", Err: err}
+			return exchange.Result{}, &HopError{Hop: i + 1, RoleARN: arn.String(), From: prev.AssumedRoleARN, Tags: hop.Tags, ExternalID: hop.ExternalID != "",
+				SourceIdentity: hop.SourceIdentity != "", Err: err}
 		}
 		log.Debug(fmt.Sprintf("chained hop %d: %s (packed policy %d%%)", i+1, res.AssumedRoleARN, res.PackedPolicySize))
 		prev = res
@@ -108,7 +113,9 @@ type HopError struct {
 	From       string
 	Tags       []exchange.Tag
 	ExternalID bool
-	Err        error
+	// SourceIdentity is set when the hop sent one.
+	SourceIdentity bool
+	Err            error
 }
 
 func (e *HopError) Error() string {
@@ -133,9 +140,16 @@ func (e *HopError) Hint() string {
 	case x.Code == "PackedPolicyTooLarge":
 		return PackedPolicyHint(e.Tags)
 	case x.Code == "AccessDenied":
-		need := "sts:AssumeRole"
+		actions := []string{"sts:AssumeRole"}
 		if len(e.Tags) > 0 {
-			need += " and sts:TagSession"
+			actions = append(actions, "sts:TagSession")
+		}
+		if e.SourceIdentity {
+			actions = append(actions, "sts:SetSourceIdentity")
+		}
+		need := actions[0]
+		if n := len(actions); n > 1 {
+			need = strings.Join(actions[:n-1], ", ") + " and " + actions[n-1]
 		}
 		h := fmt.Sprintf("the trust policy of %s must allow %s (or its role) to call %s, and that role's permissions must allow %s on %s",
 			e.RoleARN, who, need, need, e.RoleARN)
@@ -143,6 +157,9 @@ func (e *HopError) Hint() string {
 			h += "; the trust policy's sts:ExternalId condition must equal --external-id"
 		} else {
 			h += "; if the trust policy has an sts:ExternalId condition, pass --external-id"
+		}
+		if e.SourceIdentity {
+			h += "; --source-identity needs sts:SetSourceIdentity in the trust policy's Action, and an sts:SourceIdentity condition there must match the value sent"
 		}
 		return h
 	case x.Code == "InvalidAction" || x.Code == "NotImplemented" || x.Code == "UnknownOperationException",

@@ -76,6 +76,8 @@ type assumeRun struct {
 	// tags are the session tags of the first chained hop, claims included.
 	tags       []exchange.Tag
 	transitive []string
+	// sourceIdentity is the first chained hop's, claims resolved.
+	sourceIdentity string
 }
 
 // target is one role to assume: the one of --role-arn or an entry of
@@ -261,6 +263,9 @@ func (r *assumeRun) logClaims(tok *token.Token) {
 	for i, c := range r.cfg.Chain {
 		fmt.Fprintf(r.env.Stderr, "  %-14s %s\n", fmt.Sprintf("chain hop %d", i+1), c)
 	}
+	if !r.cfg.SourceIdentity.IsZero() {
+		fmt.Fprintf(r.env.Stderr, "  %-14s %s\n", "source identity", r.cfg.SourceIdentity)
+	}
 	fmt.Fprintf(r.env.Stderr, "  %-14s %s\n", "session", r.cfg.SessionName)
 	fmt.Fprintf(r.env.Stderr, "  %-14s %s (%s)\n", "sts", r.cfg.Endpoint, r.cfg.Region)
 }
@@ -282,6 +287,15 @@ func (r *assumeRun) sessionTags() error {
 	if err != nil {
 		return err
 	}
+	if !r.cfg.SourceIdentity.IsZero() {
+		var rewritten bool
+		if r.sourceIdentity, rewritten, err = r.cfg.SourceIdentity.Resolve(r.tok.Claims); err != nil {
+			return err
+		}
+		if rewritten {
+			r.log.Info(fmt.Sprintf("source identity from claim %s rewritten to fit STS's rules (2..64 of letters, digits and _+=,.@-)", r.cfg.SourceIdentity.Claim))
+		}
+	}
 	if len(r.tags) > 0 {
 		keys := make([]string, len(r.tags))
 		for i, t := range r.tags {
@@ -300,7 +314,7 @@ func (r *assumeRun) retry() exchange.Retry {
 }
 
 func (r *assumeRun) stsClient(t target, c *credentials.Credentials) exchangeClient {
-	o := exchange.ClientOptions{Region: t.region, Endpoint: t.endpoint, HTTPClient: r.env.HTTPClient}
+	o := exchange.ClientOptions{Region: t.region, Endpoint: t.endpoint, HTTPClient: r.env.HTTPClient, UserAgent: r.cfg.UserAgent}
 	if c != nil {
 		o.Credentials = exchange.StaticCredentials(*c)
 	}
@@ -345,6 +359,7 @@ func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (
 		res, err = chain.Run(ctx, func(c credentials.Credentials) exchange.RoleClient { return r.stsClient(t, &c) }, res, chain.Request{
 			Roles: r.cfg.Chain, SessionName: r.cfg.SessionName, ExternalID: r.cfg.ExternalID, Duration: d,
 			Tags: r.tags, TransitiveTagKeys: r.transitive, Policy: r.cfg.Policy, PolicyARNs: r.cfg.PolicyARNs,
+			SourceIdentity: r.sourceIdentity,
 		}, r.retry(), log)
 		if err != nil {
 			return assumed{}, err
@@ -405,7 +420,7 @@ func (r *assumeRun) verify(ctx context.Context, t target, c credentials.Credenti
 
 func (r *assumeRun) checkS3(ctx context.Context, t target, c credentials.Credentials, partition string, log *slog.Logger) error {
 	client := bucket.NewClient(bucket.ClientOptions{Region: t.region, Endpoint: r.cfg.S3Endpoint, HTTPClient: r.env.HTTPClient,
-		Credentials: exchange.StaticCredentials(c)})
+		Credentials: exchange.StaticCredentials(c), UserAgent: r.cfg.UserAgent})
 	n, err := bucket.Check(ctx, client, *r.cfg.CheckS3, partition, r.cfg.AttemptTimeout)
 	if err != nil {
 		var be *bucket.Error

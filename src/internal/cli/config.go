@@ -22,6 +22,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/version"
 )
 
 // The flags of `assume`, with their variables. Names, variables and meaning
@@ -57,6 +58,7 @@ var assumeFlags = []flagSpec{
 	{Name: "external-id", Envs: []string{"AWS_OIDC_EXTERNAL_ID"}, Usage: "external id sent with every chained AssumeRole"},
 	{Name: "tag", Envs: []string{"AWS_OIDC_TAGS"}, Usage: "session tag KEY=VALUE for the first chained role (repeatable)", Multi: true},
 	{Name: "transitive-tag-key", Envs: []string{"AWS_OIDC_TRANSITIVE_TAG_KEYS"}, Usage: "session tag key that passes on to later hops (repeatable)", Multi: true},
+	{Name: "source-identity", Envs: []string{"AWS_OIDC_SOURCE_IDENTITY"}, Usage: "source identity for the first chained role, kept by AWS for the whole session and shown in CloudTrail: a literal, or claim:NAME (claim:user_login) sanitised to STS's rules; the trust policy must allow sts:SetSourceIdentity"},
 	{Name: "tags-from-claims", Envs: []string{"AWS_OIDC_TAGS_FROM_CLAIMS"}, Usage: "add the token's project_path, namespace_path, ref, ref_type, ref_protected, environment, pipeline_id, job_id and user_login as session tags of the first chained role", Bool: true},
 	{Name: "token-output-file", Envs: []string{"AWS_OIDC_TOKEN_OUTPUT_FILE"}, Usage: "where --output token-file writes the job's token", Default: defaultTokenOutputFile},
 	{Name: "ca-bundle", Envs: []string{"AWS_CA_BUNDLE"}, Usage: "PEM file of extra CAs to trust for STS, S3 and GitHub's token endpoint (a private CA, a TLS-inspecting proxy)"},
@@ -139,12 +141,16 @@ type AssumeConfig struct {
 	Tags              []exchange.Tag
 	TransitiveTagKeys []string
 	TagsFromClaims    bool
+	SourceIdentity    chain.SourceIdentity
 
 	AllowedAccounts []string
 	CheckS3         *bucket.Location
 	S3Endpoint      string
-	// HTTPClient trusts the system's CAs and --ca-bundle's.
+	// HTTPClient trusts the system's CAs and --ca-bundle's, and goes
+	// through the environment's proxy.
 	HTTPClient *http.Client
+	// UserAgent names aws-oidc and the job in every AWS request.
+	UserAgent string
 
 	// TokenOutputFile is where --output token-file puts the token.
 	TokenOutputFile string
@@ -180,6 +186,7 @@ func parseAssume(c *cli.Context, env Env) (*AssumeConfig, error) {
 // `assume` and `exec`.
 func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 	cfg := &AssumeConfig{Platform: ci.Detect(env.Getenv), RolesFile: rolesFile}
+	cfg.UserAgent = ci.UserAgent(cfg.Platform, version.Get().Version, env.Getenv)
 	var err error
 
 	// With --roles the role ARNs come from the file; an $AWS_OIDC_ROLE_ARN
@@ -451,6 +458,10 @@ func parseChain(l lookup, cfg *AssumeConfig) error {
 	if cfg.TagsFromClaims, err = l.Bool("tags-from-claims"); err != nil {
 		return err
 	}
+	si, _ := l.String("source-identity")
+	if cfg.SourceIdentity, err = chain.ParseSourceIdentity(si); err != nil {
+		return err
+	}
 	// The claims are only known once the token is read; the count and the
 	// transitive keys are checked again then.
 	if _, _, err := chain.Tags(cfg.Tags, nil, nil); err != nil {
@@ -463,9 +474,10 @@ func parseChain(l lookup, cfg *AssumeConfig) error {
 		}{
 			{"external-id", cfg.ExternalID != ""}, {"tag", len(cfg.Tags) > 0},
 			{"transitive-tag-key", len(cfg.TransitiveTagKeys) > 0}, {"tags-from-claims", cfg.TagsFromClaims},
+			{"source-identity", !cfg.SourceIdentity.IsZero()},
 		} {
 			if f.set {
-				return usageErr("--%s needs --chain-role-arn: AssumeRoleWithWebIdentity takes no external id or tags (GitLab tokens cannot carry AWS's tag claim), a chained AssumeRole does", f.name)
+				return usageErr("--%s needs --chain-role-arn: AssumeRoleWithWebIdentity takes no external id, tags or source identity (GitLab tokens cannot carry AWS's claims for them), a chained AssumeRole does", f.name)
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/doctor"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
@@ -19,6 +20,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/version"
 )
 
 var doctorFlags = append(
@@ -28,6 +30,7 @@ var doctorFlags = append(
 	flagSpec{Name: "trust-policy", Envs: []string{"AWS_OIDC_TRUST_POLICY"}, Usage: "the role's trust policy `FILE` (JSON, or the output of aws iam get-role): check it, and name the condition that fails"},
 	flagSpec{Name: "session-name", Usage: "role session name of the test call", Default: "aws-oidc-doctor"},
 	flagSpec{Name: "ca-bundle", Envs: []string{"AWS_CA_BUNDLE", "SSL_CERT_FILE"}, Usage: "PEM file of extra CAs to trust (a private CA); AWS itself trusts only public CAs"},
+	flagSpec{Name: "issuer-proxy", Envs: []string{"AWS_OIDC_DOCTOR_ISSUER_PROXY"}, Usage: "fetch the issuer's documents and TLS chain through $HTTPS_PROXY too (default: directly, as AWS does; the role check always uses the proxy)", Bool: true},
 	flagSpec{Name: "issuer-limit", Usage: "how long the issuer may take to answer, as STS allows", Default: "5s"},
 	flagSpec{Name: "timeout", Envs: []string{"AWS_OIDC_TIMEOUT"}, Usage: "overall deadline", Default: "60s"},
 	flagSpec{Name: "debug", Envs: []string{"AWS_OIDC_DEBUG"}, Usage: "more diagnostics on stderr (never a secret)", Bool: true},
@@ -74,6 +77,8 @@ type doctorConfig struct {
 	limit       time.Duration
 	timeout     time.Duration
 	debug       bool
+	// issuerProxy sends the issuer checks through the environment's proxy.
+	issuerProxy bool
 }
 
 func parseDoctor(c *cli.Context, env Env) (*doctorConfig, error) {
@@ -119,6 +124,9 @@ func parseDoctor(c *cli.Context, env Env) (*doctorConfig, error) {
 		return nil, err
 	}
 	if cfg.debug, err = l.Bool("debug"); err != nil {
+		return nil, err
+	}
+	if cfg.issuerProxy, err = l.Bool("issuer-proxy"); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -187,7 +195,13 @@ func runDoctor(c *cli.Context, cfg *doctorConfig, env Env) error {
 	ctx, cancel := context.WithTimeout(c.Context, cfg.timeout)
 	defer cancel()
 	r := &doctorRun{cfg: cfg, env: env, w: env.Stdout}
-	d := doctor.New(doctor.Options{Limit: cfg.limit, RootCAs: cfg.roots, Now: env.Now})
+	opts := doctor.Options{Limit: cfg.limit, RootCAs: cfg.roots, Now: env.Now}
+	// The issuer checks imitate AWS, which fetches from the internet
+	// directly; --issuer-proxy is for runners with no other way out.
+	if cfg.issuerProxy {
+		opts.Proxy = trust.Proxy(env.Getenv)
+	}
+	d := doctor.New(opts)
 
 	tok, tokCheck, tokErr := r.checkToken(c)
 	r.report(tokCheck)
@@ -199,6 +213,9 @@ func runDoctor(c *cli.Context, cfg *doctorConfig, env Env) error {
 	}
 	iss := tok.Claims.Issuer
 	issuerCheck, disc := d.Issuer(ctx, iss)
+	if issuerCheck.Status == doctor.Fail && !cfg.issuerProxy && trust.Proxy(env.Getenv) != nil {
+		issuerCheck.Fix += "; this runner has a proxy set (HTTPS_PROXY): if it reaches the internet only through it, run doctor with --issuer-proxy"
+	}
 	r.report(issuerCheck)
 	r.report(d.TLS(ctx, iss))
 	urls := []string{iss}
@@ -309,6 +326,7 @@ func (r *doctorRun) checkRole(ctx context.Context, tok *token.Token, facts diagn
 		Region:     r.cfg.region,
 		Endpoint:   r.cfg.endpoint,
 		HTTPClient: r.stsHTTPClient(),
+		UserAgent:  ci.UserAgent(ci.Detect(r.env.Getenv), version.Get().Version, r.env.Getenv),
 	})
 	retry := exchange.DefaultRetry()
 	retry.MaxAttempts = 3
@@ -327,10 +345,12 @@ func (r *doctorRun) checkRole(ctx context.Context, tok *token.Token, facts diagn
 	return check, err
 }
 
-// stsHTTPClient is the injected client, or one that trusts --ca-bundle.
+// stsHTTPClient is the injected client, or one that trusts --ca-bundle and
+// goes through the environment's proxy, as assume's does: this call is the
+// job's own, not AWS's.
 func (r *doctorRun) stsHTTPClient() *http.Client {
-	if r.env.HTTPClient != nil || r.cfg.roots == nil {
+	if r.env.HTTPClient != nil {
 		return r.env.HTTPClient
 	}
-	return trust.ClientFor(r.cfg.roots)
+	return trust.ClientFor(r.env.Getenv, r.cfg.roots)
 }

@@ -81,6 +81,10 @@ type Options struct {
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// LookupNetIP resolves a host name.
 	LookupNetIP func(ctx context.Context, host string) ([]netip.Addr, error)
+	// Proxy, when set, routes the issuer's fetches and TLS check through a
+	// proxy (doctor --issuer-proxy); nil means straight to the issuer, as
+	// AWS fetches it.
+	Proxy func(*http.Request) (*url.URL, error)
 }
 
 // Doctor runs the checks with one set of Options.
@@ -107,6 +111,7 @@ func New(o Options) *Doctor {
 	}
 	transport := &http.Transport{
 		DialContext:       o.DialContext,
+		Proxy:             o.Proxy,
 		TLSClientConfig:   &tls.Config{RootCAs: o.RootCAs, Time: o.Now, MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2: true,
 		// Every fetch is timed as STS would see it: a fresh connection.

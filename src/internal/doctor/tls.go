@@ -31,18 +31,22 @@ func (d *Doctor) TLS(ctx context.Context, iss string) Check {
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.o.Limit)
 	defer cancel()
-	raw, err := d.o.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
+	raw, proxy, err := d.dialIssuer(ctx, net.JoinHostPort(host, port))
 	if err != nil {
 		c.Status, c.Summary = Fail, fmt.Sprintf("failed to connect to %s: %v", u.Host, err)
 		c.Fix = "the issuer must accept https connections from the internet"
 		return c
+	}
+	via := ""
+	if proxy != nil {
+		via = " through proxy " + proxy.Redacted()
 	}
 	defer raw.Close()
 	// Verification is done by diagnose.Chain on the certificates as sent;
 	// the handshake's own verifier would reorder them and hide the fault.
 	conn := tls.Client(raw, &tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}) //nolint:gosec // verified below, in the order sent
 	if err := conn.HandshakeContext(ctx); err != nil {
-		c.Status, c.Summary = Fail, fmt.Sprintf("TLS handshake with %s failed: %v", u.Host, err)
+		c.Status, c.Summary = Fail, fmt.Sprintf("TLS handshake with %s%s failed: %v", u.Host, via, err)
 		c.Fix = "the issuer must speak TLS 1.2 or later with a certificate from a public CA"
 		return c
 	}
@@ -51,11 +55,14 @@ func (d *Doctor) TLS(ctx context.Context, iss string) Check {
 	c.Details = report.Lines
 	if len(report.Findings) == 0 {
 		c.Status = OK
-		c.Summary = fmt.Sprintf("%s presents %d certificate(s) in order (leaf, then issuers), valid for %s", u.Host, len(certs), host)
+		c.Summary = fmt.Sprintf("%s presents %d certificate(s) in order (leaf, then issuers), valid for %s%s", u.Host, len(certs), host, via)
 		return c
 	}
 	c.Status = Fail
-	c.Summary = fmt.Sprintf("%s presents a chain AWS cannot use (\"Could not connect to openid configuration of provider\")", u.Host)
+	c.Summary = fmt.Sprintf("%s presents a chain AWS cannot use (\"Could not connect to openid configuration of provider\")%s", u.Host, via)
+	if proxy != nil {
+		c.Details = append(c.Details, "seen through a proxy: a TLS-inspecting proxy shows its own chain, not the issuer's; run without --issuer-proxy from a host that reaches the issuer directly to be sure")
+	}
 	for _, f := range report.Findings {
 		c.Details = append(c.Details, "problem: "+f.Problem)
 		if c.Fix == "" {

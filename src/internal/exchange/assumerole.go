@@ -36,6 +36,9 @@ type RoleRequest struct {
 	TransitiveTagKeys []string
 	Policy            string
 	PolicyARNs        []string
+	// SourceIdentity is sent when set; the role's trust policy must then
+	// allow sts:SetSourceIdentity.
+	SourceIdentity string
 }
 
 // AssumeRole calls STS AssumeRole with the retry rule of Exchange. It is the
@@ -55,6 +58,9 @@ func AssumeRole(ctx context.Context, client RoleClient, req RoleRequest, retry R
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
 	}
 	in.TransitiveTagKeys = append(in.TransitiveTagKeys, req.TransitiveTagKeys...)
+	if req.SourceIdentity != "" {
+		in.SourceIdentity = aws.String(req.SourceIdentity)
+	}
 	if req.Policy != "" {
 		in.Policy = aws.String(req.Policy)
 	}

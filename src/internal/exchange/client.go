@@ -1,11 +1,14 @@
 package exchange
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // ClientOptions are what an STS client needs from the configuration.
@@ -19,6 +22,9 @@ type ClientOptions struct {
 	// Credentials signs requests; nil means anonymous, which is all
 	// AssumeRoleWithWebIdentity needs.
 	Credentials aws.CredentialsProvider
+	// UserAgent is appended to the SDK's User-Agent header (see
+	// ci.UserAgent); "" adds nothing.
+	UserAgent string
 }
 
 // NewClient builds an STS client whose retries are ours: the SDK's own
@@ -38,7 +44,30 @@ func NewClient(o ClientOptions) *sts.Client {
 	if o.HTTPClient != nil {
 		opts.HTTPClient = o.HTTPClient
 	}
+	if o.UserAgent != "" {
+		opts.APIOptions = append(opts.APIOptions, AppendUserAgent(o.UserAgent))
+	}
 	return sts.New(opts)
+}
+
+// AppendUserAgent adds ua after the SDK's own User-Agent, which it keeps
+// whole. The SDK's AddUserAgentKeyValue would turn every '/' of a project
+// path into '-', so the comment is added as is, once the SDK has built its
+// part. User-Agent is not signed: adding to it cannot break a signature.
+func AppendUserAgent(ua string) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Build.Add(middleware.BuildMiddlewareFunc("aws-oidc/UserAgent",
+			func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
+				if req, ok := in.Request.(*smithyhttp.Request); ok {
+					if cur := req.Header.Get("User-Agent"); cur != "" {
+						req.Header.Set("User-Agent", cur+" "+ua)
+					} else {
+						req.Header.Set("User-Agent", ua)
+					}
+				}
+				return next.HandleBuild(ctx, in)
+			}), middleware.After)
+	}
 }
 
 func stsPolicyARN(arn string) types.PolicyDescriptorType {

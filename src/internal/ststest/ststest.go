@@ -66,6 +66,8 @@ type Request struct {
 	ExternalID        string
 	Tags              []string
 	TransitiveTagKeys []string
+	// SourceIdentity is AssumeRole's.
+	SourceIdentity string
 }
 
 // Server is a scripted STS.
@@ -81,10 +83,11 @@ type Server struct {
 	// that does not agree with the request.
 	AssumedAccount string
 
-	mu       sync.Mutex
-	script   []Answer
-	requests []Request
-	byRole   map[string]Answer
+	mu         sync.Mutex
+	script     []Answer
+	requests   []Request
+	userAgents []string
+	byRole     map[string]Answer
 }
 
 // AnswerRole answers every request for roleARN with a, whatever the script
@@ -126,6 +129,13 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
+// UserAgents returns the User-Agent header of every request so far.
+func (s *Server) UserAgents() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.userAgents...)
+}
+
 func (s *Server) next(r Request) Answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -148,6 +158,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	req := parse(r.PostForm)
 	req.Signed = r.Header.Get("Authorization") != ""
+	s.mu.Lock()
+	s.userAgents = append(s.userAgents, r.Header.Get("User-Agent"))
+	s.mu.Unlock()
 	a := s.next(req)
 	if a.Delay > 0 {
 		select {
@@ -201,6 +214,7 @@ func parse(f url.Values) Request {
 		Policy:          f.Get("Policy"),
 		TokenLength:     len(f.Get("WebIdentityToken")),
 		ExternalID:      f.Get("ExternalId"),
+		SourceIdentity:  f.Get("SourceIdentity"),
 	}
 	for i := 1; ; i++ {
 		k := f.Get(fmt.Sprintf("Tags.member.%d.Key", i))

@@ -1,6 +1,9 @@
-// Package trust owns which certificate authorities the tool's HTTPS clients
-// trust: the system's, plus a PEM bundle the user names for a private CA
-// (a VPC endpoint behind a TLS-inspecting proxy, an STS-compatible server).
+// Package trust owns how the tool's HTTP clients reach out: which
+// certificate authorities they trust (the system's, plus a PEM bundle the
+// user names for a private CA: a VPC endpoint behind a TLS-inspecting proxy,
+// an STS-compatible server), and which proxy they go through (HTTP_PROXY,
+// HTTPS_PROXY and NO_PROXY, read from the environment the command was given,
+// not from the process's, so tests and callers decide).
 //
 // On Linux it reads the system's one CA bundle file, as curl and the AWS CLI
 // do, instead of letting crypto/x509 also parse every file under
@@ -14,9 +17,12 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"sync"
+
+	"golang.org/x/net/http/httpproxy"
 )
 
 // systemBundles are the places Linux distributions keep their one CA bundle,
@@ -82,8 +88,8 @@ func systemPool(getenv func(string) string) *x509.CertPool {
 }
 
 // Client returns an HTTP client that trusts the system's CAs plus those of
-// bundle (a PEM file; "" for none), with the default transport's proxy
-// settings and timeouts. The bundle is read and checked now; the system's
+// bundle (a PEM file; "" for none), goes through the proxies getenv names
+// (see Proxy), with the default transport's timeouts. The bundle is read and checked now; the system's
 // CAs are only read when the first https request goes out, so that a run
 // against a plain-http endpoint never pays for them.
 func Client(getenv func(string) string, bundle string) (*http.Client, error) {
@@ -97,7 +103,8 @@ func Client(getenv func(string) string, bundle string) (*http.Client, error) {
 			return nil, &BundleError{Path: bundle, Msg: "it holds no PEM certificate"}
 		}
 	}
-	lt := &lazyTLS{plain: transport(nil)}
+	proxy := Proxy(getenv)
+	lt := &lazyTLS{plain: transport(nil, proxy), proxy: proxy}
 	lt.roots = func() *x509.CertPool {
 		pool := systemPool(getenv)
 		if len(extra) == 0 {
@@ -115,13 +122,48 @@ func Client(getenv func(string) string, bundle string) (*http.Client, error) {
 	return &http.Client{Transport: lt}, nil
 }
 
-// ClientFor returns an HTTP client that trusts roots (nil: the default).
-func ClientFor(roots *x509.CertPool) *http.Client {
-	return &http.Client{Transport: transport(roots)}
+// ClientFor returns an HTTP client that trusts roots (nil: the default) and
+// goes through the proxies getenv names.
+func ClientFor(getenv func(string) string, roots *x509.CertPool) *http.Client {
+	return &http.Client{Transport: transport(roots, Proxy(getenv))}
 }
 
-func transport(roots *x509.CertPool) *http.Transport {
+// ProxyFunc picks the proxy of a request, nil for none.
+type ProxyFunc func(*http.Request) (*url.URL, error)
+
+// Proxy is net/http's rule for HTTP_PROXY, HTTPS_PROXY and NO_PROXY (each
+// upper case first, then lower case, as Go and the AWS SDKs read them), over
+// getenv instead of the process environment: https requests go through
+// HTTPS_PROXY, http ones through HTTP_PROXY, hosts NO_PROXY matches go
+// direct, and so do localhost and loopback addresses whatever NO_PROXY says.
+// A proxy URL without a scheme means http://.
+func Proxy(getenv func(string) string) ProxyFunc {
+	either := func(upper, lower string) string {
+		if v := getenv(upper); v != "" {
+			return v
+		}
+		return getenv(lower)
+	}
+	cfg := httpproxy.Config{
+		HTTPProxy:  either("HTTP_PROXY", "http_proxy"),
+		HTTPSProxy: either("HTTPS_PROXY", "https_proxy"),
+		NoProxy:    either("NO_PROXY", "no_proxy"),
+		// Under CGI, HTTP_PROXY is the client's Proxy header: net/http
+		// refuses it there, so do we (golang.org/s/cgihttpproxy).
+		CGI: getenv("REQUEST_METHOD") != "",
+	}
+	if cfg.HTTPProxy == "" && cfg.HTTPSProxy == "" {
+		return nil
+	}
+	f := cfg.ProxyFunc()
+	return func(req *http.Request) (*url.URL, error) { return f(req.URL) }
+}
+
+func transport(roots *x509.CertPool, proxy ProxyFunc) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	// The clone's proxy reads the process environment once; ours reads the
+	// environment the command was given.
+	t.Proxy = proxy
 	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
 	return t
 }
@@ -131,6 +173,7 @@ func transport(roots *x509.CertPool) *http.Transport {
 type lazyTLS struct {
 	plain *http.Transport
 	roots func() *x509.CertPool
+	proxy ProxyFunc
 
 	once   sync.Once
 	secure *http.Transport
@@ -140,6 +183,6 @@ func (l *lazyTLS) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "https" {
 		return l.plain.RoundTrip(req)
 	}
-	l.once.Do(func() { l.secure = transport(l.roots()) })
+	l.once.Do(func() { l.secure = transport(l.roots(), l.proxy) })
 	return l.secure.RoundTrip(req)
 }

@@ -23,7 +23,7 @@ func TestRootsWithBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ClientFor(plain).Get(srv.URL); err == nil {
+	if _, err := ClientFor(noEnv, plain).Get(srv.URL); err == nil {
 		t.Fatal("an untrusted certificate was accepted")
 	}
 
@@ -37,12 +37,12 @@ func TestRootsWithBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := ClientFor(roots).Get(srv.URL)
+	resp, err := ClientFor(noEnv, roots).Get(srv.URL)
 	if err != nil {
 		t.Fatalf("trusted bundle refused: %v", err)
 	}
 	resp.Body.Close()
-	if c := ClientFor(roots).Transport.(*http.Transport).TLSClientConfig; c.MinVersion != tls.VersionTLS12 {
+	if c := ClientFor(noEnv, roots).Transport.(*http.Transport).TLSClientConfig; c.MinVersion != tls.VersionTLS12 {
 		t.Errorf("MinVersion = %x", c.MinVersion)
 	}
 
