@@ -83,4 +83,5 @@ func runCases(t *testing.T, b *Bed) {
 	t.Run("debug_verify", func(t *testing.T) { testDebugVerify(t, b) })
 	t.Run("refusal", func(t *testing.T) { testRefusals(t, b) })
 	t.Run("many", func(t *testing.T) { runManyCases(t, b) })
+	t.Run("proxy", func(t *testing.T) { testProxy(t, b) })
 }

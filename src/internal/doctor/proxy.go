@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -60,7 +61,7 @@ func (d *Doctor) connect(ctx context.Context, proxy *url.URL, addr string) (net.
 	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: addr}, Host: addr, Header: http.Header{}}
 	if u := proxy.User; u != nil {
 		pw, _ := u.Password()
-		req.SetBasicAuth(u.Username(), pw)
+		req.Header.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw)))
 	}
 	if err := req.Write(conn); err != nil {
 		conn.Close()

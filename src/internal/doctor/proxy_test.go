@@ -27,6 +27,10 @@ func newConnectProxy(t *testing.T, refuse bool) *connectProxy {
 		p.mu.Lock()
 		p.tunnels = append(p.tunnels, r.Method+" "+r.Host)
 		p.mu.Unlock()
+		if r.Header.Get("Proxy-Authorization") != "Basic dTpwdw==" { // u:pw
+			http.Error(w, "who?", http.StatusProxyAuthRequired)
+			return
+		}
 		if r.Method != http.MethodConnect || refuse {
 			http.Error(w, "no", http.StatusForbidden)
 			return
@@ -58,6 +62,7 @@ func (p *connectProxy) seen() []string {
 
 func (p *connectProxy) rule() func(*http.Request) (*url.URL, error) {
 	u, _ := url.Parse(p.URL)
+	u.User = url.UserPassword("u", "pw")
 	return func(*http.Request) (*url.URL, error) { return u, nil }
 }
 
@@ -74,7 +79,7 @@ func TestIssuerProxy(t *testing.T) {
 	if disc == nil {
 		t.Fatal("no discovery document")
 	}
-	want(t, d.TLS(context.Background(), srv.URL), OK, "in order", "through proxy "+p.URL)
+	want(t, d.TLS(context.Background(), srv.URL), OK, "in order", "through proxy http://u:xxxxx@"+p.Listener.Addr().String())
 	host := srv.Listener.Addr().String()
 	got := p.seen()
 	if len(got) != 2 || got[0] != "CONNECT "+host || got[1] != "CONNECT "+host {
