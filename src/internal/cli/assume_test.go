@@ -232,17 +232,26 @@ func TestAssumeFailures(t *testing.T) {
 		{name: "no_provider", wantCode: ExitRefused, wantCalls: 1,
 			script:  []ststest.Answer{ststest.Fail(400, "InvalidIdentityToken", "No OpenIDConnect provider found in your account for https://gitlab.example.com")},
 			wantErr: "InvalidIdentityToken", wantHint: "has no IAM OIDC identity provider"},
-		{name: "keys_unreachable_retried_once", wantCode: ExitRefused, wantCalls: 2,
+		// AWS failing to fetch the keys is retried until the deadline, as
+		// it comes from load too; the first wait (2s or more) does not fit
+		// in a 1s --timeout, so it ends at the first answer, with the hint
+		// for an issuer AWS cannot reach.
+		{name: "keys_unreachable_until_deadline", wantCode: ExitRefused, wantCalls: 1, args: []string{"--timeout", "1s"},
 			script: []ststest.Answer{
 				ststest.Fail(400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider"),
 				ststest.Fail(400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider"),
 			},
-			wantErr: "after 2 attempts", wantHint: "reachable from the internet and answer within 5 seconds"},
+			wantErr: "(overall deadline reached): InvalidIdentityToken", wantHint: "reachable from the internet and answer within 5 seconds"},
 		{name: "duration_over_role_max", wantCode: ExitRefused, wantCalls: 1,
 			script:  []ststest.Answer{ststest.Fail(400, "ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")},
 			wantErr: "ValidationError", wantHint: "MaxSessionDuration"},
-		{name: "throttled_until_attempts_run_out", wantCode: ExitTransient, args: []string{"--max-attempts", "2"}, wantCalls: 2,
-			script: []ststest.Answer{throttle, throttle}, wantErr: "after 2 attempts: Throttling", wantHint: "retry the job"},
+		{name: "server_errors_until_attempts_run_out", wantCode: ExitTransient, args: []string{"--max-attempts", "2"}, wantCalls: 2,
+			script:  []ststest.Answer{ststest.Fail(500, "InternalFailure", "oops"), ststest.Fail(500, "InternalFailure", "oops")},
+			wantErr: "after 2 attempts: InternalFailure", wantHint: "retry the job"},
+		// Throttling does not count against --max-attempts: the deadline
+		// ends it, and the hint says that the rate is shared.
+		{name: "throttled_until_deadline", wantCode: ExitTransient, args: []string{"--max-attempts", "1", "--timeout", "1s"}, wantCalls: 1,
+			script: []ststest.Answer{throttle, throttle}, wantErr: "(overall deadline reached): Throttling", wantHint: "shares one STS request rate"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

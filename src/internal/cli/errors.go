@@ -210,6 +210,10 @@ func stsHint(e *STSError) string {
 		return ""
 	}
 	if xerr.Transient() {
+		if xerr.DeadlineHit && xerr.Busy {
+			return fmt.Sprintf("STS was busy (%s) until the deadline: every job of the AWS account and region shares one STS request rate. "+
+				"Raise --timeout, or start fewer of these jobs at once (a parallel: limit, or fewer roles per pipeline)", xerr.Code)
+		}
 		if xerr.DeadlineHit {
 			return "STS did not answer in time. Check the network path to STS (proxy, firewall, --sts-endpoint), or raise --timeout"
 		}

@@ -171,6 +171,39 @@ func Classify(err error) (code string, class Class) {
 	return "error", Transient
 }
 
+// Busy reports whether a failure is STS saying it is overloaded, not that
+// something is wrong: throttling (any code for it, or HTTP 429), and AWS
+// failing to fetch the issuer's keys in time (IDPCommunicationError, and
+// InvalidIdentityToken "Couldn't retrieve verification key"), which come in
+// bursts when many jobs start at once. Every job of an account and region
+// shares one STS request rate, so these are retried until the overall
+// deadline with a backoff made for many callers that do not know of each
+// other, and they do not count against Retry.MaxAttempts.
+func Busy(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+			"IDPCommunicationError", "IDPCommunicationErrorException":
+			return true
+		case "InvalidIdentityToken", "InvalidIdentityTokenException":
+			return keysUnreachable(api.ErrorMessage())
+		}
+	}
+	return httpStatus(err) == 429
+}
+
+// keysUnreachable reports whether an InvalidIdentityToken message says AWS
+// could not fetch the issuer's keys: under load that passes; when the issuer
+// is not reachable from the internet it does not, and the deadline ends it
+// with the hint for that cause.
+func keysUnreachable(message string) bool {
+	return strings.Contains(strings.ToLower(message), "couldn't retrieve verification key")
+}
+
 // settled reports whether an InvalidIdentityToken message names a cause that
 // waiting cannot change: no provider in the account, or an audience the
 // provider does not list.

@@ -60,6 +60,39 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+func TestBusy(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"throttling", apiErr(400, "Throttling", "Rate exceeded"), true},
+		{"throttling_exception", apiErr(400, "ThrottlingException", "Rate exceeded"), true},
+		{"request_limit", apiErr(503, "RequestLimitExceeded", ""), true},
+		{"status_429", apiErr(429, "SlowDown", ""), true},
+		{"idp_communication", apiErr(400, "IDPCommunicationError", "timeout"), true},
+		{"keys_unreachable", apiErr(400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements"), true},
+		{"no_provider", apiErr(400, "InvalidIdentityToken", "No OpenIDConnect provider found in your account for https://x"), false},
+		{"other_invalid_token", apiErr(400, "InvalidIdentityToken", "The ID token could not be validated"), false},
+		{"server_error", apiErr(500, "InternalFailure", ""), false},
+		{"http_503", &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 503}}, Err: errors.New("x")}}, false},
+		{"access_denied", apiErr(403, "AccessDenied", "Not authorized"), false},
+		{"connection", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, false},
+		{"canceled", fmt.Errorf("attempt: %w", context.Canceled), false},
+		{"nil", nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Busy(tc.err); got != tc.want {
+				t.Errorf("Busy = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 func FuzzClassify(f *testing.F) {
 	f.Add(400, "Throttling", "Rate exceeded")
 	f.Add(403, "AccessDenied", "Not authorized")

@@ -38,16 +38,39 @@ type Request struct {
 
 // Retry shapes the attempts. The zero value is not useful: start from
 // DefaultRetry.
+//
+// Two kinds of failure are retried, each with its own backoff. An answer
+// that says STS is busy (see Busy) is retried until ctx's deadline, with
+// decorrelated jitter between BusyBaseDelay and BusyMaxDelay: a pipeline
+// starts many jobs at once, each its own process, and they share one STS
+// request rate without knowing of each other. Any other transient failure
+// (5xx, timeouts, connection failures) counts against MaxAttempts and waits a
+// capped exponential backoff with full jitter between BaseDelay and MaxDelay.
 type Retry struct {
-	// MaxAttempts is the number of attempts in all, at least 1.
+	// MaxAttempts caps the attempts that fail for another reason than a
+	// busy STS, at least 1. Busy answers do not count against it.
 	MaxAttempts int
 	// AttemptTimeout bounds each attempt. STS itself waits up to 5 s for the
 	// issuer, so less than about 10 s cuts off slow but healthy calls.
 	AttemptTimeout time.Duration
-	// BaseDelay and MaxDelay bound the capped exponential backoff.
+	// BaseDelay and MaxDelay bound the capped exponential backoff after
+	// server errors, timeouts and connection failures.
 	BaseDelay, MaxDelay time.Duration
-	// KeyPropagationAttempts caps attempts on InvalidIdentityToken.
+	// BusyBaseDelay and BusyMaxDelay bound the decorrelated jitter after a
+	// busy answer. The cap is longer than MaxDelay's: when hundreds of
+	// callers share a rate, the ones still waiting must spread out over
+	// many seconds, or their retries alone keep the rate exhausted.
+	BusyBaseDelay, BusyMaxDelay time.Duration
+	// KeyPropagationAttempts caps attempts on an InvalidIdentityToken that
+	// is neither settled nor about fetching keys.
 	KeyPropagationAttempts int
+	// LogEvery spaces the warning lines of one exchange: a failed attempt
+	// is a warning when it is the first, when its code differs from the
+	// last warning's, or when LogEvery has passed since that warning; the
+	// others are debug lines. So a job's log shows one line per round of
+	// retries however many attempts a busy STS takes, and --debug shows
+	// every attempt.
+	LogEvery time.Duration
 	// Sleep waits for d or until ctx is done; injected by tests.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Jitter returns a random duration in [0, d); injected by tests.
@@ -56,14 +79,21 @@ type Retry struct {
 	Now func() time.Time
 }
 
-// DefaultRetry is what the CLI starts from.
+// DefaultRetry is what the CLI starts from. The busy backoff's figures come
+// from the simulation in loadsim_test.go (`make bench-sim`) and the load
+// benchmark (`make bench-load`): 100 jobs started together against a rate
+// of 5 requests per second all get credentials, in less than twice the
+// time the rate allows, at less than 4.5 requests per job.
 func DefaultRetry() Retry {
 	return Retry{
 		MaxAttempts:            5,
 		AttemptTimeout:         10 * time.Second,
 		BaseDelay:              500 * time.Millisecond,
 		MaxDelay:               8 * time.Second,
+		BusyBaseDelay:          2 * time.Second,
+		BusyMaxDelay:           10 * time.Second,
 		KeyPropagationAttempts: 2,
+		LogEvery:               10 * time.Second,
 		Sleep:                  sleep,
 		Jitter:                 fullJitter,
 		Now:                    time.Now,
@@ -114,7 +144,9 @@ type Error struct {
 	Attempts int
 	// DeadlineHit is set when the overall deadline ended the retries.
 	DeadlineHit bool
-	err         error
+	// Busy is set when the last answer said STS was busy (see Busy).
+	Busy bool
+	err  error
 }
 
 func (e *Error) Error() string {
@@ -194,9 +226,15 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 	fail := func(err error, code string, class Class, attempt int, deadline bool) (int, error) {
 		e := newError(err, code, class, attempt, secret, deadline)
 		e.Op = op
+		e.Busy = Busy(err)
 		return attempt, e
 	}
-	keyAttempts := 0
+	var (
+		counted     int           // failed attempts that count against MaxAttempts
+		keyAttempts int           // of those, InvalidIdentityToken answers
+		busyDelay   time.Duration // the last wait after a busy answer
+		lines       retryLog
+	)
 	for attempt := 1; ; attempt++ {
 		err := once(ctx, retry.AttemptTimeout, call)
 		if err == nil {
@@ -212,19 +250,32 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 			}
 			return fail(err, code, class, attempt, errors.Is(ctx.Err(), context.DeadlineExceeded))
 		}
-		if class == KeyPropagation {
-			keyAttempts++
-		}
-		retryable := class == Transient || (class == KeyPropagation && keyAttempts < retry.KeyPropagationAttempts)
-		if !retryable || attempt >= retry.MaxAttempts {
+		busy := class != Permanent && Busy(err)
+		var delay time.Duration
+		switch {
+		case busy:
+			busyDelay = retry.busyBackoff(busyDelay)
+			delay = busyDelay
+		case class == Transient || class == KeyPropagation:
+			counted++
+			if class == KeyPropagation {
+				keyAttempts++
+			}
+			if counted >= retry.MaxAttempts || (class == KeyPropagation && keyAttempts >= retry.KeyPropagationAttempts) {
+				return fail(err, code, class, attempt, false)
+			}
+			delay = retry.Jitter(backoff(retry, counted))
+		default:
 			return fail(err, code, class, attempt, false)
 		}
-		delay := retry.Jitter(backoff(retry, attempt))
-		if dl, ok := ctx.Deadline(); ok && retry.Now().Add(delay).After(dl) {
-			// Sleeping would pass the deadline: fail now with what we know.
-			return fail(err, code, class, attempt, true)
+		left := time.Duration(-1)
+		if dl, ok := ctx.Deadline(); ok {
+			if left = dl.Sub(retry.Now()); delay > left {
+				// Sleeping would pass the deadline: fail now with what we know.
+				return fail(err, code, class, attempt, true)
+			}
 		}
-		log.Warn(fmt.Sprintf("attempt %d of %d failed: %s; retrying in %s", attempt, retry.MaxAttempts, code, delay.Round(time.Millisecond)))
+		lines.log(log, retry, attempt, code, busy, counted, delay, left)
 		if serr := retry.Sleep(ctx, delay); serr != nil {
 			if errors.Is(serr, context.Canceled) {
 				// Stopped while waiting to retry: the same failure as being
@@ -236,6 +287,52 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 			return fail(err, code, class, attempt, errors.Is(serr, context.DeadlineExceeded))
 		}
 	}
+}
+
+// busyBackoff is the wait after a busy answer, given the last one (zero at
+// first): decorrelated jitter, uniform between BusyBaseDelay and three times
+// the last wait, capped at BusyMaxDelay. Unlike a schedule fixed by the
+// attempt number, each caller's waits wander independently of the others',
+// so callers that were throttled together do not come back together.
+// (AWS Architecture Blog, "Exponential Backoff And Jitter".)
+func (r Retry) busyBackoff(last time.Duration) time.Duration {
+	base := max(r.BusyBaseDelay, time.Millisecond)
+	ceiling := max(r.BusyMaxDelay, base)
+	upper := min(max(last, base)*3, ceiling)
+	return min(base+r.Jitter(upper-base), ceiling)
+}
+
+// retryLog writes one warning line per round of retries and a debug line
+// for every other failed attempt (see Retry.LogEvery).
+type retryLog struct {
+	warned bool
+	at     time.Time // of the last warning
+	code   string    // of the last warning
+	hidden int       // debug-only attempts since the last warning
+}
+
+func (l *retryLog) log(log *slog.Logger, retry Retry, attempt int, code string, busy bool, counted int, delay, left time.Duration) {
+	now := retry.Now()
+	var b strings.Builder
+	if busy {
+		fmt.Fprintf(&b, "attempt %d failed: %s; retrying in %s (STS is busy: retrying until the deadline", attempt, code, delay.Round(time.Millisecond))
+		if left >= 0 {
+			fmt.Fprintf(&b, ", %s left", left.Round(time.Second))
+		}
+		b.WriteString(")")
+	} else {
+		fmt.Fprintf(&b, "attempt %d of %d failed: %s; retrying in %s", attempt, attempt-counted+retry.MaxAttempts, code, delay.Round(time.Millisecond))
+	}
+	if l.warned && code == l.code && now.Sub(l.at) < retry.LogEvery {
+		l.hidden++
+		log.Debug(b.String())
+		return
+	}
+	if l.hidden > 0 {
+		fmt.Fprintf(&b, "; %d more failed attempts since the last warning", l.hidden)
+	}
+	log.Warn(b.String())
+	l.warned, l.at, l.code, l.hidden = true, now, code, 0
 }
 
 func once(ctx context.Context, timeout time.Duration, call func(context.Context) error) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
 )
 
@@ -62,6 +63,8 @@ func TestExchange(t *testing.T) {
 	throttle := ststest.Fail(400, "Throttling", "Rate exceeded")
 	denied := ststest.Fail(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
 	keys := ststest.Fail(400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider")
+	otherInvalid := ststest.Fail(400, "InvalidIdentityToken", "The ID token could not be validated")
+	internal := ststest.Fail(500, "InternalFailure", "oops")
 	cases := []struct {
 		name       string
 		script     []ststest.Answer
@@ -71,14 +74,22 @@ func TestExchange(t *testing.T) {
 		wantSleeps []time.Duration
 	}{
 		{name: "first_attempt_succeeds", wantCalls: 1},
+		// Busy answers: decorrelated jitter from BusyBaseDelay (2s), at
+		// its ceiling here: three times the last wait, capped at 10s.
 		{name: "throttling_then_success", script: []ststest.Answer{throttle, throttle}, wantCalls: 3,
-			wantSleeps: []time.Duration{500 * time.Millisecond, time.Second}},
+			wantSleeps: []time.Duration{6 * time.Second, 10 * time.Second}},
 		{name: "server_error_then_success", script: []ststest.Answer{ststest.Fail(500, "InternalFailure", "oops")}, wantCalls: 2,
 			wantSleeps: []time.Duration{500 * time.Millisecond}},
 		{name: "unknown_code_503_is_transient", script: []ststest.Answer{ststest.Fail(503, "SlowDown", "busy")}, wantCalls: 2,
 			wantSleeps: []time.Duration{500 * time.Millisecond}},
 		{name: "idp_communication_then_success", script: []ststest.Answer{ststest.Fail(400, "IDPCommunicationError", "timeout")}, wantCalls: 2,
-			wantSleeps: []time.Duration{500 * time.Millisecond}},
+			wantSleeps: []time.Duration{6 * time.Second}},
+		{name: "keys_unreachable_then_success", script: []ststest.Answer{keys, keys, keys}, wantCalls: 4,
+			wantSleeps: []time.Duration{6 * time.Second, 10 * time.Second, 10 * time.Second}},
+		// Throttling does not count against MaxAttempts (5): eight
+		// attempts, then credentials.
+		{name: "throttling_does_not_count_against_max_attempts", script: []ststest.Answer{throttle, throttle, throttle, throttle, throttle, throttle, throttle},
+			wantCalls: 8, wantSleeps: []time.Duration{6 * time.Second, 10 * time.Second, 10 * time.Second, 10 * time.Second, 10 * time.Second, 10 * time.Second, 10 * time.Second}},
 		{name: "garbage_xml_then_success", script: []ststest.Answer{{Raw: "<not-xml"}}, wantCalls: 2,
 			wantSleeps: []time.Duration{500 * time.Millisecond}},
 		{name: "connection_closed_then_success", script: []ststest.Answer{{Hijack: true}}, wantCalls: 2,
@@ -90,11 +101,17 @@ func TestExchange(t *testing.T) {
 			wantCode: "ExpiredTokenException", wantClass: Permanent, wantCalls: 1},
 		{name: "unknown_code_400_is_permanent", script: []ststest.Answer{ststest.Fail(400, "SomethingNew", "no")},
 			wantCode: "SomethingNew", wantClass: Permanent, wantCalls: 1},
-		{name: "invalid_identity_token_retried_once", script: []ststest.Answer{keys, keys, keys}, wantCode: "InvalidIdentityToken",
+		{name: "invalid_identity_token_retried_once", script: []ststest.Answer{otherInvalid, otherInvalid, otherInvalid}, wantCode: "InvalidIdentityToken",
 			wantClass: KeyPropagation, wantCalls: 2, wantSleeps: []time.Duration{500 * time.Millisecond}},
-		{name: "transient_until_attempts_run_out", script: []ststest.Answer{throttle, throttle, throttle, throttle, throttle, throttle},
-			wantCode: "Throttling", wantClass: Transient, wantCalls: 5,
+		{name: "transient_until_attempts_run_out", script: []ststest.Answer{internal, internal, internal, internal, internal, internal},
+			wantCode: "InternalFailure", wantClass: Transient, wantCalls: 5,
 			wantSleeps: []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}},
+		// Only the server errors count: the fifth one ends it, at the
+		// ninth attempt; each backoff keeps its own schedule.
+		{name: "server_errors_among_throttling", script: []ststest.Answer{throttle, internal, throttle, internal, throttle, internal, throttle, internal, internal},
+			wantCode: "InternalFailure", wantClass: Transient, wantCalls: 9,
+			wantSleeps: []time.Duration{6 * time.Second, 500 * time.Millisecond, 10 * time.Second, time.Second, 10 * time.Second, 2 * time.Second,
+				10 * time.Second, 4 * time.Second}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,7 +119,9 @@ func TestExchange(t *testing.T) {
 			srv := ststest.New(t, tc.script...)
 			clock := &fakeClock{now: time.Unix(0, 0)}
 			var logs bytes.Buffer
-			res, err := Exchange(context.Background(), newTestClient(srv), request(), testRetry(clock), slog.New(slog.NewTextHandler(&logs, nil)))
+			// At debug level every attempt has its line (see TestRetryLog).
+			res, err := Exchange(context.Background(), newTestClient(srv), request(), testRetry(clock),
+				slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 
 			if got := len(srv.Requests()); got != tc.wantCalls {
 				t.Errorf("calls = %d, want %d", got, tc.wantCalls)
@@ -191,8 +210,8 @@ func TestExchangeNoSleepPastDeadline(t *testing.T) {
 	srv := ststest.New(t, throttle, throttle, throttle)
 	clock := &fakeClock{now: time.Now()}
 	r := testRetry(clock)
-	r.BaseDelay = time.Minute
-	r.MaxDelay = time.Minute
+	r.BusyBaseDelay = time.Minute
+	r.BusyMaxDelay = time.Minute
 	ctx, cancel := context.WithDeadline(context.Background(), clock.now.Add(30*time.Second))
 	defer cancel()
 	_, err := Exchange(ctx, newTestClient(srv), request(), r, slog.New(slog.DiscardHandler))
@@ -215,4 +234,76 @@ func TestScrub(t *testing.T) {
 
 func newTestClient(srv *ststest.Server) Client {
 	return NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, HTTPClient: srv.Client()})
+}
+
+// TestRetryLog checks that a long run of busy answers gives the job log one
+// warning per round of LogEvery, not one per attempt, that a new kind of
+// failure is always shown, and that --debug shows every attempt.
+func TestRetryLog(t *testing.T) {
+	t.Parallel()
+	throttle := ststest.Fail(400, "Throttling", "Rate exceeded")
+	var script []ststest.Answer
+	for range 25 {
+		script = append(script, throttle)
+	}
+	script = append(script, ststest.Fail(500, "InternalFailure", "oops"))
+	for _, debug := range []bool{false, true} {
+		srv := ststest.New(t, script...)
+		clock := &fakeClock{now: time.Unix(0, 0)}
+		r := testRetry(clock)
+		r.BusyBaseDelay, r.BusyMaxDelay = time.Second, time.Second
+		var logs bytes.Buffer
+		if _, err := Exchange(context.Background(), newTestClient(srv), request(), r, logging.New(&logs, debug)); err != nil {
+			t.Fatal(err)
+		}
+		var warnings []string
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.HasPrefix(line, "warning: ") {
+				warnings = append(warnings, line)
+			}
+		}
+		// Attempts 1, 11 and 21 at 0s, 10s and 20s; the server error at
+		// attempt 26 is new, so it is shown too.
+		want := []string{
+			"warning: attempt 1 failed: Throttling; retrying in 1s (STS is busy: retrying until the deadline)",
+			"warning: attempt 11 failed: Throttling; retrying in 1s (STS is busy: retrying until the deadline); 9 more failed attempts since the last warning",
+			"warning: attempt 21 failed: Throttling; retrying in 1s (STS is busy: retrying until the deadline); 9 more failed attempts since the last warning",
+			"warning: attempt 26 of 30 failed: InternalFailure; retrying in 500ms; 4 more failed attempts since the last warning",
+		}
+		if diff := cmp.Diff(want, warnings); diff != "" {
+			t.Errorf("debug %v: warnings (-want +got):\n%s", debug, diff)
+		}
+		wantLines := len(want)
+		if debug {
+			wantLines = 26
+		}
+		if got := strings.Count(logs.String(), "retrying in"); got != wantLines {
+			t.Errorf("debug %v: %d retry lines, want %d:\n%s", debug, got, wantLines, logs.String())
+		}
+	}
+}
+
+// TestBusyBackoff checks the busy waits with real randomness: each within
+// [BusyBaseDelay, BusyMaxDelay], and not one schedule shared by callers.
+func TestBusyBackoff(t *testing.T) {
+	t.Parallel()
+	r := DefaultRetry()
+	seen := map[time.Duration]bool{}
+	for range 200 {
+		last := time.Duration(0)
+		for range 10 {
+			d := r.busyBackoff(last)
+			if d < r.BusyBaseDelay || d > r.BusyMaxDelay {
+				t.Fatalf("busy wait %s after %s, want within [%s, %s]", d, last, r.BusyBaseDelay, r.BusyMaxDelay)
+			}
+			if d > max(last, r.BusyBaseDelay)*3 {
+				t.Fatalf("busy wait %s after %s, want at most three times the last", d, last)
+			}
+			seen[d.Truncate(100*time.Millisecond)] = true
+			last = d
+		}
+	}
+	if len(seen) < 50 {
+		t.Errorf("only %d distinct waits (by 100ms) in 2,000: the jitter is not spreading callers", len(seen))
+	}
 }
