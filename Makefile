@@ -32,6 +32,7 @@ FUZZ_TARGETS := \
 	./src/internal/output:FuzzParseDotenv \
 	./src/internal/output:FuzzWriteDotenv \
 	./src/internal/output:FuzzWriteShell \
+	./src/internal/output:FuzzWritePowerShell \
 	./src/internal/output:FuzzMergeDotenv \
 	./src/internal/output:FuzzWriteGitHub \
 	./src/internal/role:FuzzParseARN \

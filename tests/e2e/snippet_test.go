@@ -84,4 +84,5 @@ func runCases(t *testing.T, b *Bed) {
 	t.Run("refusal", func(t *testing.T) { testRefusals(t, b) })
 	t.Run("many", func(t *testing.T) { runManyCases(t, b) })
 	t.Run("proxy", func(t *testing.T) { testProxy(t, b) })
+	t.Run("powershell", func(t *testing.T) { testPowerShell(t, b) })
 }

@@ -484,14 +484,21 @@ func (r *assumeRun) collect(sessions []assumed) ([]output.Var, []awsconfig.Profi
 	return vars, profiles
 }
 
-// render gives what goes to stdout: shell exports and the credential_process
-// document. token-file prints exports too, unless GitHub takes them.
+// render gives what goes to stdout: shell exports or PowerShell
+// assignments, and the credential_process document. token-file prints
+// exports too (PowerShell's with --output powershell), unless GitHub takes
+// them.
 func (r *assumeRun) render(vars []output.Var, sessions []assumed) ([]byte, error) {
 	var stdout bytes.Buffer
-	shell := r.has(formatShell) || (r.has(formatTokenFile) && !r.has(formatGitHub))
+	shell := r.has(formatShell) || (r.has(formatTokenFile) && !r.has(formatGitHub) && !r.has(formatPowerShell))
 	if shell && len(vars) > 0 {
 		if err := output.WriteShell(&stdout, vars); err != nil {
 			return nil, &OutputError{Format: formatShell, Err: err}
+		}
+	}
+	if r.has(formatPowerShell) && len(vars) > 0 {
+		if err := output.WritePowerShell(&stdout, vars); err != nil {
+			return nil, &OutputError{Format: formatPowerShell, Err: err}
 		}
 	}
 	if r.has(formatJSON) {

@@ -212,7 +212,7 @@ func TestAssumeFailures(t *testing.T) {
 		{name: "short_account", wantCode: ExitConfig, args: []string{"--role-arn", "arn:aws:iam::12345678901:role/deploy"}, wantErr: "12 digits"},
 		{name: "partition_region_mismatch", wantCode: ExitConfig, args: []string{"--region", "cn-north-1"}, wantErr: "partition \"aws-cn\""},
 		{name: "duration_too_short", wantCode: ExitConfig, args: []string{"--duration", "899"}, wantErr: "invalid --duration"},
-		{name: "unknown_output", wantCode: ExitConfig, args: []string{"--output", "yaml"}, wantErr: "unknown format \"yaml\" (valid: dotenv, github, shell, json, token-file)"},
+		{name: "unknown_output", wantCode: ExitConfig, args: []string{"--output", "yaml"}, wantErr: "unknown format \"yaml\" (valid: dotenv, github, shell, json, token-file, powershell)"},
 		{name: "bad_prefix", wantCode: ExitConfig, args: []string{"--prefix", "1X"}, wantErr: "invalid --prefix"},
 		{name: "bad_policy", wantCode: ExitConfig, args: []string{"--policy", "{not json"}, wantErr: "invalid --policy"},
 		{name: "unknown_flag", wantCode: ExitConfig, args: []string{"--nope"}, wantErr: "flag provided but not defined"},

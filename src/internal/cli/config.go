@@ -38,7 +38,7 @@ var assumeFlags = []flagSpec{
 	{Name: "sts-endpoint", Envs: []string{"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"}, Usage: "STS endpoint URL override (VPC endpoint, FIPS, STS-compatible server)"},
 	{Name: "policy", Envs: []string{"AWS_OIDC_POLICY"}, Usage: "inline session policy: JSON text or @file"},
 	{Name: "policy-arn", Envs: []string{"AWS_OIDC_POLICY_ARNS"}, Usage: "managed session policy ARN (repeatable, at most 10)", Multi: true},
-	{Name: "output", Aliases: []string{"o"}, Envs: []string{"AWS_OIDC_OUTPUT"}, Usage: "output format, repeatable: dotenv, github, shell, json, token-file (default: dotenv in GitLab CI, github in GitHub Actions, else shell; none with --profile)", Multi: true},
+	{Name: "output", Aliases: []string{"o"}, Envs: []string{"AWS_OIDC_OUTPUT"}, Usage: "output format, repeatable: dotenv, github, shell, json, token-file, powershell (default: dotenv in GitLab CI, github in GitHub Actions, else shell; none with --profile)", Multi: true},
 	{Name: "dotenv-file", Envs: []string{"AWS_OIDC_DOTENV_FILE"}, Usage: "dotenv file to write", Default: "aws.env"},
 	{Name: "prefix", Envs: []string{"AWS_OIDC_PREFIX"}, Usage: "prefix for every exported variable name (PROD_ gives PROD_AWS_ACCESS_KEY_ID)"},
 	{Name: "timeout", Envs: []string{"AWS_OIDC_TIMEOUT"}, Usage: "overall deadline; a throttling or busy STS is retried until it", Default: "2m"},
@@ -70,13 +70,15 @@ const (
 	formatDotenv = "dotenv"
 	formatGitHub = "github"
 	formatShell  = "shell"
-	formatJSON   = "json"
+	// formatPowerShell prints $env: assignments for Windows runners.
+	formatPowerShell = "powershell"
+	formatJSON       = "json"
 	// formatTokenFile writes the token for SDKs to refresh credentials on
 	// their own, inside the job.
 	formatTokenFile = "token-file"
 )
 
-var formats = []string{formatDotenv, formatGitHub, formatShell, formatJSON, formatTokenFile}
+var formats = []string{formatDotenv, formatGitHub, formatShell, formatJSON, formatTokenFile, formatPowerShell}
 
 // Files under the project directory that profiles and the token go to by
 // default: never the user's ~/.aws, and never a path an artifact glob such
@@ -518,6 +520,9 @@ func parseChecks(l lookup, cfg *AssumeConfig) error {
 // reason.
 func checkCombinations(cfg *AssumeConfig) error {
 	has := func(f string) bool { return slices.Contains(cfg.Outputs, f) }
+	if has(formatShell) && has(formatPowerShell) {
+		return usageErr("--output shell and powershell both print to stdout for one shell to read: pick the one your job's shell is")
+	}
 	if has(formatTokenFile) {
 		switch {
 		case has(formatDotenv):
