@@ -104,18 +104,14 @@ func testRolesProfiles(t *testing.T, b *Bed) {
 	leaks := NewLeaks(t, b.Leaks)
 	dir := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
+	// The folder aws/ does not exist: aws-oidc makes it, 0700.
 	r := b.Tool(t, leaks, dir, JobEnv(t.TempDir(), token), "assume", "--roles", threeRoles(t, b, true), "--sts-endpoint", b.STS,
-		"--aws-config-file", "aws/config", "--aws-credentials-file", "aws/credentials", "--max-parallel", "3")
-	if r.ExitCode == 0 {
-		t.Fatalf("aws-oidc wrote into a folder that does not exist: %s", r.Stderr)
-	}
-	if err := os.Mkdir(filepath.Join(dir, "aws"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	r = b.Tool(t, leaks, dir, JobEnv(t.TempDir(), token), "assume", "--roles", threeRoles(t, b, true), "--sts-endpoint", b.STS,
 		"--aws-config-file", "aws/config", "--aws-credentials-file", "aws/credentials", "--max-parallel", "3")
 	if r.ExitCode != 0 {
 		t.Fatalf("aws-oidc assume --roles with profiles exited %d", r.ExitCode)
+	}
+	if info, err := os.Stat(filepath.Join(dir, "aws")); err != nil || info.Mode().Perm() != 0o700 {
+		t.Fatalf("folder aws: %v, want one made with mode 0700", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "aws.env")); err == nil {
 		t.Errorf("aws.env written although every role went to a profile")

@@ -33,6 +33,8 @@ const (
 	ReasonTooLarge Reason = "too_large"
 	// ReasonEmpty: no path was given.
 	ReasonEmpty Reason = "empty"
+	// ReasonNotWritable: the directory cannot be written or created.
+	ReasonNotWritable Reason = "not_writable"
 )
 
 // emptyPath refuses an empty path, which would otherwise resolve to the

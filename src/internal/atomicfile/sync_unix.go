@@ -10,6 +10,9 @@ import (
 // openNoFollow makes an open fail on a symbolic link instead of following it.
 const openNoFollow = syscall.O_NOFOLLOW
 
+// openNonBlock keeps an open of a named pipe from waiting for a writer.
+const openNonBlock = syscall.O_NONBLOCK
+
 // syncDir flushes a directory entry (the rename) to disk.
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
@@ -22,3 +25,6 @@ func syncDir(dir string) error {
 	}
 	return d.Close()
 }
+
+// syscallRmdir removes an empty directory and nothing else.
+func syscallRmdir(dir string) error { return syscall.Rmdir(dir) }

@@ -5,14 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
-	"github.com/sethvargo/go-githubactions"
 	"github.com/urfave/cli/v2"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
@@ -107,15 +109,27 @@ func newAssumeRun(cfg *AssumeConfig, env Env) *assumeRun {
 	return &assumeRun{cfg: cfg, env: env, log: logging.New(env.Stderr, cfg.Debug)}
 }
 
-func runAssume(ctx context.Context, cfg *AssumeConfig, env Env) error {
+func runAssume(ctx context.Context, cfg *AssumeConfig, env Env) (err error) {
 	r := newAssumeRun(cfg, env)
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
+	// Every file output's folder exists and takes a file before the token
+	// is read or STS is called; folders made for a run that then fails go
+	// again.
+	created, err := r.preflight()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			atomicfile.RemoveDirs(created)
+		}
+	}()
 	sessions, err := r.assumeAll(ctx)
 	if err != nil {
 		return err
 	}
-	if err := r.write(sessions); err != nil {
+	if err := r.write(ctx, sessions); err != nil {
 		return err
 	}
 	if len(cfg.Roles) == 0 {
@@ -433,36 +447,228 @@ func (r *assumeRun) checkS3(ctx context.Context, t target, c credentials.Credent
 	return nil
 }
 
-// write renders and checks every output before it writes any, so a failing
-// format leaves nothing behind; the dotenv file goes first because it is
-// the one whose checks can fail on content (size, variable count).
-func (r *assumeRun) write(sessions []assumed) error {
+// The outputs' own files, for preflight and the lock.
+func (r *assumeRun) filePaths() (dotenv, tokenFile string, profiles []string) {
+	toVars, toProfiles := len(r.cfg.Roles) == 0 && r.cfg.Profile == "", len(r.cfg.Roles) == 0 && r.cfg.Profile != ""
+	for _, ro := range r.cfg.Roles {
+		if ro.Profile == "" {
+			toVars = true
+		} else {
+			toProfiles = true
+		}
+	}
+	if r.has(formatDotenv) && toVars {
+		dotenv = r.cfg.DotenvFile
+	}
+	if r.has(formatTokenFile) {
+		tokenFile = r.cfg.TokenOutputFile
+	}
+	if toProfiles {
+		profiles = r.cfg.AWSFiles.Paths()
+	}
+	return dotenv, tokenFile, profiles
+}
+
+// preflight makes the folder of every file output (0700, each missing
+// level) and checks that the file can be written there, and checks that
+// GitHub's command files take lines, all before anything else happens. It
+// returns the folders it made, for a failed run to remove.
+func (r *assumeRun) preflight() (created []string, err error) {
+	defer func() {
+		if err != nil {
+			atomicfile.RemoveDirs(created)
+			created = nil
+		}
+	}()
+	dotenv, tokenFile, profiles := r.filePaths()
+	check := func(path, format string) error {
+		if path == "" {
+			return nil
+		}
+		dirs, err := atomicfile.MakeParents(path)
+		created = append(created, dirs...)
+		if err == nil {
+			err = atomicfile.CheckWritable(path)
+		}
+		if err != nil {
+			return &OutputError{Format: format, Err: err}
+		}
+		return nil
+	}
+	if err := check(dotenv, formatDotenv); err != nil {
+		return created, err
+	}
+	if err := check(tokenFile, formatTokenFile); err != nil {
+		return created, err
+	}
+	for _, p := range profiles {
+		if err := check(p, "profile"); err != nil {
+			return created, err
+		}
+	}
+	if r.has(formatGitHub) {
+		single := len(r.cfg.Roles) == 0 && r.cfg.Profile == ""
+		if err := output.CheckGitHubFiles(r.env.Getenv, r.hasVars(), single && !r.has(formatTokenFile)); err != nil {
+			return created, &OutputError{Format: formatGitHub, Err: err}
+		}
+	}
+	return created, nil
+}
+
+// hasVars reports whether any role hands its credentials on as variables.
+func (r *assumeRun) hasVars() bool {
+	if len(r.cfg.Roles) == 0 {
+		return r.cfg.Profile == ""
+	}
+	return slices.ContainsFunc(r.cfg.Roles, func(ro roles.Role) bool { return ro.Profile == "" })
+}
+
+// write prepares every output, checking it in full, before it writes any;
+// then it writes the files, and stdout last. When one fails, the outputs
+// already written are put back as they were, so a run writes all of its
+// outputs or none, whatever their combination. The folders of the files
+// are locked from the first read to the last write, so that runs sharing
+// a dotenv or AWS config file take turns.
+func (r *assumeRun) write(ctx context.Context, sessions []assumed) (err error) {
 	vars, profiles := r.collect(sessions)
+	if len(vars) == 0 && slices.ContainsFunc(r.cfg.Outputs, func(f string) bool { return f != formatJSON }) {
+		r.log.Info(fmt.Sprintf("no variables for --output %s: every role went to a profile", strings.Join(r.cfg.Outputs, ",")))
+	}
 	stdout, err := r.render(vars, sessions)
 	if err != nil {
 		return err
 	}
-	pending, err := r.prepare(profiles)
+
+	dotenvPath, tokenPath, profilePaths := r.filePaths()
+	unlock, err := atomicfile.Lock(ctx, append([]string{dotenvPath, tokenPath}, profilePaths...)...)
 	if err != nil {
+		return &OutputError{Format: "file", Err: fmt.Errorf("failed to lock the output files: %w", err)}
+	}
+	defer unlock()
+
+	var steps []commitStep
+	if r.has(formatDotenv) && len(vars) > 0 {
+		limits := output.DefaultDotenvLimits()
+		limits.MaxVars = r.cfg.DotenvMaxVariables
+		p, err := output.PrepareDotenv(r.cfg.DotenvFile, vars, limits)
+		if err != nil {
+			return &OutputError{Format: formatDotenv, Err: err}
+		}
+		steps = append(steps, commitStep{format: formatDotenv, commit: p.Commit, undo: func() { _ = p.Undo() },
+			done: fmt.Sprintf("wrote %d variables to %s", len(vars), r.cfg.DotenvFile)})
+	}
+	if r.has(formatTokenFile) {
+		p, err := prepareTokenFile(r.cfg.TokenOutputFile, r.tok.Value())
+		if err != nil {
+			return &OutputError{Format: formatTokenFile, Err: err}
+		}
+		steps = append(steps, commitStep{format: formatTokenFile, commit: p.Commit, undo: func() { _ = p.Undo() },
+			done: fmt.Sprintf("wrote the job's token to %s: AWS SDKs and the AWS CLI assume %s with it themselves, refreshing as needed, until the token expires at %s (keep this in the job: the token is job-scoped)",
+				r.cfg.TokenOutputFile, sessions[0].session.RoleARN, r.tok.Claims.ExpiresAt.UTC().Format(time.RFC3339))})
+	}
+	if len(profiles) > 0 {
+		p, err := awsconfig.Prepare(r.cfg.AWSFiles, profiles)
+		if err != nil {
+			return &OutputError{Format: "profile", Err: err}
+		}
+		names := make([]string, len(profiles))
+		for i, pr := range profiles {
+			names[i] = pr.Name
+		}
+		files := r.cfg.AWSFiles
+		steps = append(steps, commitStep{format: "profile", commit: p.Write, undo: p.Undo,
+			done: fmt.Sprintf("wrote profiles %s to %s and %s: use AWS_CONFIG_FILE=%s AWS_SHARED_CREDENTIALS_FILE=%s aws --profile %s ...",
+				strings.Join(names, ", "), files.Config, files.Credentials, files.Config, files.Credentials, names[0])})
+	}
+	if r.has(formatGitHub) && len(vars) > 0 {
+		var outs map[string]string
+		if len(sessions) == 1 && !r.has(formatTokenFile) {
+			outs = output.GitHubOutputs(sessions[0].creds, sessions[0].session)
+		}
+		p, err := output.PrepareGitHub(r.env.Getenv, vars, outs)
+		if err != nil {
+			return &OutputError{Format: formatGitHub, Err: err}
+		}
+		// The masks go to stdout, before anything else printed there.
+		masks, err := p.Masks()
+		if err != nil {
+			return &OutputError{Format: formatGitHub, Err: err}
+		}
+		stdout = append(masks, stdout...)
+		steps = append(steps, commitStep{format: formatGitHub, commit: p.Commit, undo: p.Undo})
+	}
+
+	var committed []commitStep
+	defer func() {
+		if err == nil {
+			return
+		}
+		for i := len(committed) - 1; i >= 0; i-- {
+			committed[i].undo()
+		}
+		if len(committed) > 0 {
+			names := make([]string, len(committed))
+			for i, c := range committed {
+				names[i] = c.format
+			}
+			r.log.Info(fmt.Sprintf("put back the %s output(s) as they were: nothing of this run is left", strings.Join(names, ", ")))
+		}
+	}()
+	for _, st := range steps {
+		if err := st.commit(); err != nil {
+			return &OutputError{Format: st.format, Err: err}
+		}
+		committed = append(committed, st)
+	}
+	if err := writeStdout(r.env.Stdout, stdout); err != nil {
 		return err
 	}
-	if len(vars) == 0 && slices.ContainsFunc(r.cfg.Outputs, func(f string) bool { return f != formatJSON }) {
-		r.log.Info(fmt.Sprintf("no variables for --output %s: every role went to a profile", strings.Join(r.cfg.Outputs, ",")))
+	for _, st := range committed {
+		if st.done != "" {
+			r.log.Info(st.done)
+		}
 	}
-	if err := r.writeDotenv(vars); err != nil {
-		return err
+	return nil
+}
+
+// commitStep is one prepared output: commit writes it, undo puts back
+// what it replaced.
+type commitStep struct {
+	format string
+	commit func() error
+	undo   func()
+	// done is the log line once every output is written.
+	done string
+}
+
+// StdoutError is a stdout that could not take the output (a closed pipe,
+// a full disk behind a redirection).
+type StdoutError struct{ Err error }
+
+func (e *StdoutError) Error() string {
+	return fmt.Sprintf("failed to write to stdout: %v; every other output was put back as it was", e.Err)
+}
+func (e *StdoutError) Unwrap() error { return e.Err }
+
+// Hint implements the hinter of Hint.
+func (e *StdoutError) Hint() string {
+	return "keep stdout open until aws-oidc exits (eval \"$(aws-oidc ...)\" does), or write files only with --output dotenv or --profile"
+}
+
+// writeStdout writes data in one call. SIGPIPE is caught meanwhile: a
+// stdout whose reader has gone would otherwise kill the process before it
+// could put the other outputs back; the write fails with EPIPE instead.
+func writeStdout(w io.Writer, data []byte) error {
+	if len(data) == 0 {
+		return nil
 	}
-	if err := r.writeTokenFile(sessions[0]); err != nil {
-		return err
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	defer signal.Stop(pipe)
+	if _, err := w.Write(data); err != nil {
+		return &StdoutError{Err: err}
 	}
-	if err := r.writeProfiles(pending, profiles); err != nil {
-		return err
-	}
-	if err := r.writeGitHub(vars, sessions); err != nil {
-		return err
-	}
-	_, err = r.env.Stdout.Write(stdout)
-	return err
+	return nil
 }
 
 func (r *assumeRun) has(format string) bool { return slices.Contains(r.cfg.Outputs, format) }
@@ -509,84 +715,18 @@ func (r *assumeRun) render(vars []output.Var, sessions []assumed) ([]byte, error
 	return stdout.Bytes(), nil
 }
 
-// prepare checks the profile files and the token file's path before
-// anything is written.
-func (r *assumeRun) prepare(profiles []awsconfig.Profile) (*awsconfig.Pending, error) {
-	var pending *awsconfig.Pending
-	if len(profiles) > 0 {
-		var err error
-		if pending, err = awsconfig.Prepare(r.cfg.AWSFiles, profiles); err != nil {
-			return nil, &OutputError{Format: "profile", Err: err}
-		}
-	}
-	if r.has(formatTokenFile) {
-		if _, _, err := atomicfile.ReadExisting(r.cfg.TokenOutputFile, 0); err != nil {
-			return nil, &OutputError{Format: formatTokenFile, Err: err}
-		}
-	}
-	return pending, nil
-}
+// maxTokenOutputBytes bounds what is read of an existing token output file
+// to put it back: a token is at most 20000 characters.
+const maxTokenOutputBytes = 64 << 10
 
-func (r *assumeRun) writeDotenv(vars []output.Var) error {
-	if !r.has(formatDotenv) || len(vars) == 0 {
-		return nil
+// prepareTokenFile checks the token output file's path and keeps its
+// current content for Undo.
+func prepareTokenFile(path, tok string) (*atomicfile.Replacement, error) {
+	old, existed, err := atomicfile.ReadExisting(path, maxTokenOutputBytes)
+	if err != nil {
+		return nil, err
 	}
-	limits := output.DefaultDotenvLimits()
-	limits.MaxVars = r.cfg.DotenvMaxVariables
-	if err := output.WriteDotenv(r.cfg.DotenvFile, vars, limits); err != nil {
-		return &OutputError{Format: formatDotenv, Err: err}
-	}
-	r.log.Info(fmt.Sprintf("wrote %d variables to %s", len(vars), r.cfg.DotenvFile))
-	return nil
-}
-
-func (r *assumeRun) writeTokenFile(first assumed) error {
-	if !r.has(formatTokenFile) {
-		return nil
-	}
-	if err := writeOwnFile(r.cfg.TokenOutputFile, []byte(r.tok.Value()), defaultTokenOutputFile); err != nil {
-		return &OutputError{Format: formatTokenFile, Err: err}
-	}
-	r.log.Info(fmt.Sprintf("wrote the job's token to %s: AWS SDKs and the AWS CLI assume %s with it themselves, refreshing as needed, until the token expires at %s (keep this in the job: the token is job-scoped)",
-		r.cfg.TokenOutputFile, first.session.RoleARN, r.tok.Claims.ExpiresAt.UTC().Format(time.RFC3339)))
-	return nil
-}
-
-func (r *assumeRun) writeProfiles(pending *awsconfig.Pending, profiles []awsconfig.Profile) error {
-	if pending == nil {
-		return nil
-	}
-	files := r.cfg.AWSFiles
-	for _, p := range []string{files.Config, files.Credentials} {
-		if err := ensureOwnDir(p, defaultAWSConfigFile, defaultAWSCredentialsFile); err != nil {
-			return &OutputError{Format: "profile", Err: err}
-		}
-	}
-	if err := pending.Write(); err != nil {
-		return &OutputError{Format: "profile", Err: err}
-	}
-	names := make([]string, len(profiles))
-	for i, p := range profiles {
-		names[i] = p.Name
-	}
-	r.log.Info(fmt.Sprintf("wrote profiles %s to %s and %s: use AWS_CONFIG_FILE=%s AWS_SHARED_CREDENTIALS_FILE=%s aws --profile %s ...",
-		strings.Join(names, ", "), files.Config, files.Credentials, files.Config, files.Credentials, names[0]))
-	return nil
-}
-
-func (r *assumeRun) writeGitHub(vars []output.Var, sessions []assumed) error {
-	if !r.has(formatGitHub) || len(vars) == 0 {
-		return nil
-	}
-	var outs map[string]string
-	if len(sessions) == 1 && !r.has(formatTokenFile) {
-		outs = output.GitHubOutputs(sessions[0].creds, sessions[0].session)
-	}
-	a := githubactions.New(githubactions.WithGetenv(r.env.Getenv), githubactions.WithWriter(r.env.Stdout))
-	if err := output.WriteGitHub(a, vars, outs); err != nil {
-		return &OutputError{Format: formatGitHub, Err: err}
-	}
-	return nil
+	return &atomicfile.Replacement{Path: path, Data: []byte(tok), Perm: tokenFileMode, Old: old, Existed: existed}, nil
 }
 
 // tokenFileVars are what AWS SDKs and the CLI read to assume a role with a
@@ -609,27 +749,6 @@ func (r *assumeRun) tokenFileVars(a assumed) []output.Var {
 		vars = append(vars, output.Var{Key: p + "AWS_ENDPOINT_URL_STS", Value: a.target.endpoint})
 	}
 	return vars
-}
-
-// writeOwnFile writes data atomically with mode 0600, creating the default
-// directory when path is the default.
-func writeOwnFile(path string, data []byte, def string) error {
-	if err := ensureOwnDir(path, def); err != nil {
-		return err
-	}
-	return atomicfile.Write(path, data, tokenFileMode)
-}
-
-// ensureOwnDir creates the directory of path, 0700, when path is one of our
-// defaults; a directory the user named must exist.
-func ensureOwnDir(path string, defaults ...string) error {
-	if !slices.Contains(defaults, path) {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("failed to create %q: %w", filepath.Dir(path), err)
-	}
-	return nil
 }
 
 func orDefault(s, def string) string {

@@ -93,7 +93,8 @@ func TestHostileInput(t *testing.T) {
 		{name: "output_unknown", args: []string{"--output", "yaml"}, wantCode: ExitConfig, wantMsg: "valid: dotenv, github, shell, json"},
 		{name: "output_github_outside_github", args: []string{"--output", "github"}, wantCode: ExitConfig, wantMsg: "GITHUB_ENV"},
 		{name: "dotenv_path_is_directory", setup: func(t *testing.T, dir, dotenv string) { mkdir(t, dotenv) }, wantCode: ExitConfig, wantMsg: "directory"},
-		{name: "dotenv_parent_missing", setup: func(t *testing.T, dir, dotenv string) {}, args: []string{"--dotenv-file", "/nonexistent/dir/aws.env"}, wantCode: ExitConfig, wantMsg: "/nonexistent/dir"},
+		// A missing folder is made; one that cannot be is refused before STS.
+		{name: "dotenv_parent_not_a_folder", setup: func(t *testing.T, dir, dotenv string) {}, args: []string{"--dotenv-file", "/dev/null/dir/aws.env"}, wantCode: ExitConfig, wantMsg: "/dev/null"},
 		{name: "dotenv_symlink_elsewhere", setup: func(t *testing.T, dir, dotenv string) {
 			write(t, filepath.Join(dir, "elsewhere"), "")
 			if err := os.Symlink(filepath.Join(dir, "elsewhere"), dotenv); err != nil {

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -347,22 +348,39 @@ func checkLimits(size, count int, limits DotenvLimits, oldSize, oldCount int) er
 // every GitLab rule and limits before anything is written. On any error the
 // file is left exactly as it was, or absent.
 //
-// The read and the replace are not one transaction: two processes writing
-// the same file at once can lose one's variables, so one job step should
-// write one file at a time.
-func WriteDotenv(path string, vars []Var, limits DotenvLimits) error {
-	if err := limits.validate(); err != nil {
+// It holds an exclusive lock on the file's directory (atomicfile.Lock) from
+// the read to the replace, so two processes writing the same file at once
+// take turns and neither loses the other's variables.
+func WriteDotenv(ctx context.Context, path string, vars []Var, limits DotenvLimits) error {
+	unlock, err := atomicfile.Lock(ctx, path)
+	if err != nil {
 		return err
 	}
+	defer unlock()
+	r, err := PrepareDotenv(path, vars, limits)
+	if err != nil {
+		return err
+	}
+	return r.Commit()
+}
+
+// PrepareDotenv reads and merges the dotenv file at path as WriteDotenv
+// does, and returns the checked result without writing it. A caller that
+// commits it later holds atomicfile.Lock on path from before this call
+// until after the commit.
+func PrepareDotenv(path string, vars []Var, limits DotenvLimits) (*atomicfile.Replacement, error) {
+	if err := limits.validate(); err != nil {
+		return nil, err
+	}
 	if err := checkNewVars(vars); err != nil {
-		return withPath(err, path)
+		return nil, withPath(err, path)
 	}
 
-	existing, _, err := atomicfile.ReadExisting(path, int64(limits.MaxBytes))
+	existing, existed, err := atomicfile.ReadExisting(path, int64(limits.MaxBytes))
 	if err != nil {
 		var refused *atomicfile.RefusedError
 		if errors.As(err, &refused) && refused.Reason == atomicfile.ReasonTooLarge {
-			return &DotenvError{
+			return nil, &DotenvError{
 				Path: path,
 				Rule: RuleSize,
 				Reason: fmt.Sprintf("the existing file is already larger than %d bytes; GitLab accepts only smaller files (instance limit dotenv_size)",
@@ -372,17 +390,16 @@ func WriteDotenv(path string, vars []Var, limits DotenvLimits) error {
 		}
 		if errors.As(err, &refused) {
 			// Already names the path and the refusal; the caller adds context.
-			return err
+			return nil, err
 		}
-		return fmt.Errorf("failed to read the existing dotenv file: %w", err)
+		return nil, fmt.Errorf("failed to read the existing dotenv file: %w", err)
 	}
 
 	data, err := mergeDotenv(existing, vars, limits)
 	if err != nil {
-		return withPath(err, path)
+		return nil, withPath(err, path)
 	}
-	// atomicfile's errors name the path and the failed step.
-	return atomicfile.Write(path, data, dotenvMode)
+	return &atomicfile.Replacement{Path: path, Data: data, Perm: dotenvMode, Old: existing, Existed: existed}, nil
 }
 
 // checkNewVars validates the variables we are about to write.

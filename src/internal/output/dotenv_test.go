@@ -1,6 +1,7 @@
 package output
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -299,7 +300,7 @@ func TestWriteDotenv_golden(t *testing.T) {
 				}
 			}
 			for _, vars := range tc.writes {
-				if err := WriteDotenv(path, vars, DefaultDotenvLimits()); err != nil {
+				if err := WriteDotenv(context.Background(), path, vars, DefaultDotenvLimits()); err != nil {
 					t.Fatalf("WriteDotenv: %v", err)
 				}
 			}
@@ -330,7 +331,7 @@ func TestWriteDotenv_merge_replaces_in_place(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := WriteDotenv(path, []Var{{Key: "D", Value: "4"}, {Key: "B", Value: "two"}}, DefaultDotenvLimits()); err != nil {
+	if err := WriteDotenv(context.Background(), path, []Var{{Key: "D", Value: "4"}, {Key: "B", Value: "two"}}, DefaultDotenvLimits()); err != nil {
 		t.Fatalf("WriteDotenv: %v", err)
 	}
 
@@ -388,7 +389,7 @@ func TestWriteDotenv_limits(t *testing.T) {
 			}
 			before := snapshot(t, dir)
 
-			err := WriteDotenv(path, tc.vars, DefaultDotenvLimits())
+			err := WriteDotenv(context.Background(), path, tc.vars, DefaultDotenvLimits())
 
 			if tc.wantRule == "" {
 				if err != nil {
@@ -495,7 +496,7 @@ func TestWriteDotenv_refusals_write_nothing(t *testing.T) {
 			}
 			before := snapshot(t, dir)
 
-			err := WriteDotenv(path, tc.vars, DefaultDotenvLimits())
+			err := WriteDotenv(context.Background(), path, tc.vars, DefaultDotenvLimits())
 
 			if err == nil {
 				t.Fatal("WriteDotenv accepted the input")

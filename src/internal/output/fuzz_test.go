@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -68,7 +69,7 @@ func FuzzWriteDotenv(f *testing.F) {
 		vars := []Var{{Key: k1, Value: v1}, {Key: k2, Value: secret, Secret: true}}
 		limits := DefaultDotenvLimits()
 
-		err := WriteDotenv(path, vars, limits)
+		err := WriteDotenv(context.Background(), path, vars, limits)
 
 		if err != nil {
 			if strings.Contains(err.Error(), secret) {

@@ -1,8 +1,10 @@
 package output
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 )
 
@@ -73,70 +76,161 @@ func GitHubOutputs(c credentials.Credentials, s credentials.Session) map[string]
 	return all
 }
 
-// WriteGitHub hands credentials to later steps of a GitHub Actions job.
-//
-// It first checks every name and value (so an injection is impossible, not
-// just unlikely) and that GITHUB_ENV and GITHUB_OUTPUT name writable files;
-// a refusal writes nothing at all. Then it masks every secret value and every
-// access key id with ::add-mask:: on a's writer, before any value reaches a
-// file, so that no later log line can show one. Then it appends every var to
-// GITHUB_ENV and every entry of outputs (see GitHubOutputs) to GITHUB_OUTPUT.
-//
-// go-githubactions panics when it cannot write; the panic is recovered and
-// returned as an error without any secret in it. A failure after the checks
-// (a disk filling up halfway) can leave some lines appended: the runner
-// then fails the step, and the files live only for this job.
+// WriteGitHub hands credentials to later steps of a GitHub Actions job:
+// PrepareGitHub, then the ::add-mask:: lines on a's writer, then Commit.
+// A refusal writes nothing at all.
 func WriteGitHub(a *githubactions.Action, vars []Var, outputs map[string]string) error {
 	if a == nil {
 		return errors.New("no GitHub Actions writer")
 	}
+	p, err := PrepareGitHub(a.Getenv, vars, outputs)
+	if err != nil {
+		return err
+	}
+	if err := recoverPanic(p.hidden, func() {
+		for _, s := range p.masks {
+			a.AddMask(s)
+		}
+	}); err != nil {
+		return err
+	}
+	return p.Commit()
+}
 
+// GitHubPending is a checked set of GitHub command file lines, ready to be
+// appended.
+type GitHubPending struct {
+	getenv  func(string) string
+	vars    []Var
+	outputs map[string]string
+	names   []string
+	masks   []string
+	// hidden are the values no error may show.
+	hidden []string
+	files  []commandFile
+}
+
+// commandFile is GITHUB_ENV or GITHUB_OUTPUT as PrepareGitHub found it, so
+// that Undo can cut it back.
+type commandFile struct {
+	path    string
+	existed bool
+	size    int64
+}
+
+// PrepareGitHub checks every name and value (so an injection is impossible,
+// not just unlikely) and that GITHUB_ENV and GITHUB_OUTPUT name files this
+// step can append to, and renders the masks. It writes nothing.
+//
+// Commit appends every var to GITHUB_ENV and every entry of outputs (see
+// GitHubOutputs) to GITHUB_OUTPUT. The runner reads both files when the
+// step ends, so the masks (Masks, printed on stdout) only have to come
+// before the step's end and any later log line; they must be printed
+// whenever Commit succeeded.
+func PrepareGitHub(getenv func(string) string, vars []Var, outputs map[string]string) (*GitHubPending, error) {
 	for _, v := range vars {
 		if reason := githubNameProblem(v.Key); reason != "" {
-			return &VarError{Format: "github", Key: v.Key, Reason: reason}
+			return nil, &VarError{Format: "github", Key: v.Key, Reason: reason}
 		}
 		if reason := githubValueProblem(v.Value); reason != "" {
-			return &VarError{Format: "github", Key: v.Key, Reason: reason}
+			return nil, &VarError{Format: "github", Key: v.Key, Reason: reason}
 		}
 	}
 	names := orderedOutputNames(outputs)
 	for _, name := range names {
 		if !outputNamePattern.MatchString(name) {
-			return &VarError{Format: "github", Output: true, Key: name, Reason: "an output name must start with a letter or _ and hold only letters, digits, - and _"}
+			return nil, &VarError{Format: "github", Output: true, Key: name, Reason: "an output name must start with a letter or _ and hold only letters, digits, - and _"}
 		}
 		if strings.Contains(name, githubDelimiter) {
-			return &VarError{Format: "github", Output: true, Key: name, Reason: "the name holds the environment file's delimiter"}
+			return nil, &VarError{Format: "github", Output: true, Key: name, Reason: "the name holds the environment file's delimiter"}
 		}
 		if reason := githubValueProblem(outputs[name]); reason != "" {
-			return &VarError{Format: "github", Output: true, Key: name, Reason: reason}
+			return nil, &VarError{Format: "github", Output: true, Key: name, Reason: reason}
 		}
 	}
 
+	p := &GitHubPending{getenv: getenv, vars: vars, outputs: outputs, names: names}
 	if len(vars) > 0 {
-		if err := checkCommandFile(a, "GITHUB_ENV"); err != nil {
-			return err
+		f, err := checkCommandFile(getenv, "GITHUB_ENV")
+		if err != nil {
+			return nil, err
 		}
+		p.files = append(p.files, f)
 	}
 	if len(names) > 0 {
-		if err := checkCommandFile(a, "GITHUB_OUTPUT"); err != nil {
-			return err
+		f, err := checkCommandFile(getenv, "GITHUB_OUTPUT")
+		if err != nil {
+			return nil, err
+		}
+		if len(p.files) == 0 || p.files[0].path != f.path {
+			p.files = append(p.files, f)
 		}
 	}
-
-	masks := maskValues(vars, outputs)
+	p.masks = maskValues(vars, outputs)
 	// Everything masked stays out of errors too, access key ids included.
-	hidden := append(secretValues(vars, outputs), masks...)
-	return recoverPanic(hidden, func() {
-		for _, s := range masks {
+	p.hidden = append(secretValues(vars, outputs), p.masks...)
+	return p, nil
+}
+
+// CheckGitHubFiles checks, as PrepareGitHub does, that GITHUB_ENV (env) and
+// GITHUB_OUTPUT (out) name files this step can append to, for a caller
+// that wants to know before it has anything to write.
+func CheckGitHubFiles(getenv func(string) string, env, out bool) error {
+	for _, f := range []struct {
+		name string
+		want bool
+	}{{"GITHUB_ENV", env}, {"GITHUB_OUTPUT", out}} {
+		if f.want {
+			if _, err := checkCommandFile(getenv, f.name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Masks renders the ::add-mask:: commands for stdout.
+func (p *GitHubPending) Masks() ([]byte, error) {
+	var b bytes.Buffer
+	a := githubactions.New(githubactions.WithWriter(&b), githubactions.WithGetenv(p.getenv))
+	err := recoverPanic(p.hidden, func() {
+		for _, s := range p.masks {
 			a.AddMask(s)
 		}
-		for _, v := range vars {
+	})
+	return b.Bytes(), err
+}
+
+// Commit appends the lines. go-githubactions panics when it cannot write;
+// the panic is recovered and returned as an error without any secret in
+// it, and whatever was appended is cut off again (Undo).
+func (p *GitHubPending) Commit() error {
+	a := githubactions.New(githubactions.WithWriter(io.Discard), githubactions.WithGetenv(p.getenv))
+	err := recoverPanic(p.hidden, func() {
+		for _, v := range p.vars {
 			a.SetEnv(v.Key, v.Value)
 		}
-		for _, name := range names {
-			a.SetOutput(name, outputs[name])
+		for _, name := range p.names {
+			a.SetOutput(name, p.outputs[name])
 		}
 	})
+	if err != nil {
+		p.Undo()
+	}
+	return err
+}
+
+// Undo cuts GITHUB_ENV and GITHUB_OUTPUT back to the size PrepareGitHub
+// found, or removes them when they did not exist: only this step writes
+// them while it runs.
+func (p *GitHubPending) Undo() {
+	for _, f := range p.files {
+		if f.existed {
+			_ = os.Truncate(f.path, f.size)
+		} else {
+			_ = os.Remove(f.path)
+		}
+	}
 }
 
 // githubNameProblem says why a variable name cannot go into GITHUB_ENV. The
@@ -186,32 +280,49 @@ func orderedOutputNames(outputs map[string]string) []string {
 	return append(names, rest...)
 }
 
-// checkCommandFile makes sure the runner gave us a file to append to, so that
-// the library's panic on a missing or unwritable file cannot strike halfway.
-// It appends nothing and does not create the file.
-func checkCommandFile(a *githubactions.Action, name string) error {
-	path := a.Getenv(name)
+// checkCommandFile makes sure the runner gave us a file to append to, so
+// that the library's panic on a missing or unwritable file cannot strike
+// halfway, and records its size. It appends nothing and does not create
+// the file. Every refusal is a *atomicfile.RefusedError: the step's
+// configuration is wrong.
+func checkCommandFile(getenv func(string) string, name string) (commandFile, error) {
+	path := getenv(name)
+	refuse := func(reason atomicfile.Reason, detail, fix string) (commandFile, error) {
+		return commandFile{}, &atomicfile.RefusedError{Path: path, Reason: reason,
+			Detail: fmt.Sprintf("%s: %s", name, detail), Fix: fix}
+	}
+	const fix = "run this in a GitHub Actions step, whose runner sets GITHUB_ENV and GITHUB_OUTPUT to files, or choose another --output"
 	if path == "" {
-		return fmt.Errorf("the runner gave no command file: %w", &githubactions.EnvMissingError{Name: name})
+		path = "$" + name
+		return refuse(atomicfile.ReasonEmpty, "the variable is not set: the runner gave no command file", fix)
 	}
 	info, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// The library creates the file; its directory must exist.
 		if dirInfo, err := os.Stat(filepath.Dir(path)); err != nil || !dirInfo.IsDir() {
-			return fmt.Errorf("%s is %q, whose directory does not exist", name, path)
+			return refuse(atomicfile.ReasonNoParent, fmt.Sprintf("its directory %q does not exist", filepath.Dir(path)), fix)
 		}
-		return nil
+		probe, err := os.CreateTemp(filepath.Dir(path), ".aws-oidc-probe-*")
+		if err != nil {
+			return refuse(atomicfile.ReasonNotWritable, fmt.Sprintf("no file can be created in its directory %q", filepath.Dir(path)), fix)
+		}
+		_ = probe.Close()
+		_ = os.Remove(probe.Name())
+		return commandFile{path: path}, nil
 	case err != nil:
-		return fmt.Errorf("failed to inspect %s %q: %w", name, path, err)
+		return commandFile{}, fmt.Errorf("failed to inspect %s %q: %w", name, path, err)
+	case info.IsDir():
+		return refuse(atomicfile.ReasonDirectory, "it is a directory", fix)
 	case !info.Mode().IsRegular():
-		return fmt.Errorf("%s is %q, which is not a regular file", name, path)
+		return refuse(atomicfile.ReasonNotRegular, "it is not a regular file", fix)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
-		return fmt.Errorf("%s %q is not writable: %w", name, path, err)
+		return refuse(atomicfile.ReasonNotWritable, fmt.Sprintf("it is not writable: %v", errors.Unwrap(err)), fix)
 	}
-	return f.Close()
+	_ = f.Close()
+	return commandFile{path: path, existed: true, size: info.Size()}, nil
 }
 
 // isAccessKeyIDVar reports whether v holds an access key id, with or without
