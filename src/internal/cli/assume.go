@@ -61,9 +61,9 @@ func assumeCommand(env Env) *cli.Command {
 		Action: func(c *cli.Context) error {
 			cfg, err := parseAssume(c, env)
 			if err != nil {
-				return err
+				return inComponentErr(err, env.Getenv)
 			}
-			return runAssume(c.Context, cfg, env)
+			return inComponentErr(runAssume(c.Context, cfg, env), env.Getenv)
 		},
 	}
 }
@@ -111,6 +111,9 @@ func newAssumeRun(cfg *AssumeConfig, env Env) *assumeRun {
 
 func runAssume(ctx context.Context, cfg *AssumeConfig, env Env) (err error) {
 	r := newAssumeRun(cfg, env)
+	if err := r.guardInherited(); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	// Every file output's folder exists and takes a file before the token

@@ -156,9 +156,9 @@ func fieldHint(e *role.FieldError) string {
 	case "role-arn":
 		return "set --role-arn or $AWS_OIDC_ROLE_ARN to the role's ARN as the IAM console shows it, for example arn:aws:iam::123456789012:role/deploy"
 	case "region":
-		return "set --region or $AWS_REGION to a region of the role's partition (aws-cn roles need a cn- region, aws-us-gov roles a us-gov- region)"
+		return "set --region or $AWS_OIDC_REGION to a region of the role's partition (aws-cn roles need a cn- region, aws-us-gov roles a us-gov- region)"
 	case "duration":
-		return "set --duration or $AWS_OIDC_DURATION to 15m..12h, no longer than the role's maximum session duration"
+		return "set --duration or $AWS_OIDC_DURATION to 900..43200 seconds (15m..12h), no longer than the role's maximum session duration"
 	}
 	return "see `aws-oidc assume --help`"
 }

@@ -23,7 +23,7 @@ import (
 var execFlags = slices.DeleteFunc(slices.Clone(assumeFlags), func(s flagSpec) bool {
 	switch s.Name {
 	case "output", "dotenv-file", "dotenv-max-variables", "prefix", "profile", "aws-config-file",
-		"aws-credentials-file", "roles", "max-parallel", "token-output-file":
+		"aws-credentials-file", "roles", "max-parallel", "token-output-file", "allow-existing-credentials":
 		return true
 	}
 	return false

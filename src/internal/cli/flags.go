@@ -24,6 +24,9 @@ type flagSpec struct {
 	Multi bool
 	// Bool makes it a switch.
 	Bool bool
+	// Input is the assume-role component input that sets the flag through
+	// Envs[0] (component.go).
+	Input string
 }
 
 func (s flagSpec) flag() cli.Flag {
@@ -55,6 +58,8 @@ type lookup struct {
 	c      *cli.Context
 	getenv func(string) string
 	specs  map[string]flagSpec
+	// component is set when the tool runs as the assume-role component.
+	component bool
 }
 
 func newLookup(c *cli.Context, getenv func(string) string, specs []flagSpec) lookup {
@@ -62,7 +67,27 @@ func newLookup(c *cli.Context, getenv func(string) string, specs []flagSpec) loo
 	for _, s := range specs {
 		m[s.Name] = s
 	}
-	return lookup{c: c, getenv: getenv, specs: m}
+	return lookup{c: c, getenv: getenv, specs: m, component: inComponent(getenv)}
+}
+
+// envs are the variables a flag reads, in order. Inside the component a flag
+// that an input sets reads only the input's own variable: an empty input
+// then means the default, never a CI/CD variable further down the list
+// (which GitLab would let outrank the input, REFERENCE.md §6).
+func (l lookup) envs(s flagSpec) []string {
+	if l.component && s.Input != "" {
+		return s.Envs[:1]
+	}
+	return s.Envs
+}
+
+// source names where a value came from: the input inside the component,
+// else the variable.
+func (l lookup) source(s flagSpec, env string) string {
+	if l.component && s.Input != "" {
+		return inputName(s.Input)
+	}
+	return "$" + env
 }
 
 func (l lookup) spec(name string) flagSpec {
@@ -73,16 +98,16 @@ func (l lookup) spec(name string) flagSpec {
 	return s
 }
 
-// String returns the flag's value and where it came from ("--name", "$VAR"
-// or "default"), so errors can point at the right place.
+// String returns the flag's value and where it came from ("--name", "$VAR",
+// "the NAME input" or "default"), so errors can point at the right place.
 func (l lookup) String(name string) (value, from string) {
 	s := l.spec(name)
 	if l.c.IsSet(name) {
 		return l.c.String(name), "--" + name
 	}
-	for _, e := range s.Envs {
+	for _, e := range l.envs(s) {
 		if v := l.getenv(e); v != "" {
-			return v, "$" + e
+			return v, l.source(s, e)
 		}
 	}
 	return s.Default, "default"
@@ -95,7 +120,7 @@ func (l lookup) Strings(name string) []string {
 	if l.c.IsSet(name) {
 		return splitAll(l.c.StringSlice(name))
 	}
-	for _, e := range s.Envs {
+	for _, e := range l.envs(s) {
 		if v := l.getenv(e); v != "" {
 			return splitAll([]string{v})
 		}
@@ -113,7 +138,7 @@ func (l lookup) Bool(name string) (bool, error) {
 	if l.c.IsSet(name) {
 		return l.c.Bool(name), nil
 	}
-	for _, e := range s.Envs {
+	for _, e := range l.envs(s) {
 		v := strings.ToLower(strings.TrimSpace(l.getenv(e)))
 		switch v {
 		case "":
@@ -123,7 +148,7 @@ func (l lookup) Bool(name string) (bool, error) {
 		case "0", "false", "no", "off":
 			return false, nil
 		default:
-			return false, usageErr("invalid $%s: %q is not a boolean (valid: true, false)", e, v)
+			return false, usageErr("%s is %q, not a boolean (valid: true, false)", l.source(s, e), v)
 		}
 	}
 	return false, nil
