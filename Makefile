@@ -65,9 +65,19 @@ fuzz-smoke:
 image: component-deps
 	VERSION=$(VERSION) bash tests/component/image.sh
 
-# Validates every YAML file we ship against GitLab's CI schema.
+# Validates every YAML file we ship against GitLab's CI schema, the copy kept
+# in tests/schema/testdata.
 schema-test:
 	$(GO) test -count=1 ./tests/schema/...
+
+# Refreshes that copy from GitLab's default branch, on purpose only: review
+# the diff, run `make schema-test`, and commit it with the GitLab version.
+.PHONY: ci-schema
+CI_SCHEMA_URL ?= https://gitlab.com/gitlab-org/gitlab/-/raw/master/app/assets/javascripts/editor/schema/ci.json
+ci-schema:
+	curl -fsSL -o tests/schema/testdata/gitlab-ci-schema.json.new "$(CI_SCHEMA_URL)"
+	mv tests/schema/testdata/gitlab-ci-schema.json.new tests/schema/testdata/gitlab-ci-schema.json
+	git diff --stat -- tests/schema/testdata/gitlab-ci-schema.json
 
 # Runs the component's test pipeline under gitlab-ci-local (pinned, cached by
 # tests/component/install.sh) against SeaweedFS from the end-to-end bed. Needs

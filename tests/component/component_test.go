@@ -177,25 +177,196 @@ func TestComponentPipeline(t *testing.T) {
 	})
 }
 
+// TestConsumerPipelines runs the component in pipelines as users really
+// have them (issue 10), against one SeaweedFS bed: a default: the component's
+// job must not inherit, a CI/CD variable AWS_REGION that must not override
+// the region input, static keys in the CI/CD variables that would outrank
+// the dotenv report, and jobs that extend .aws-oidc with a before_script of
+// their own.
+func TestConsumerPipelines(t *testing.T) {
+	t.Parallel()
+	gcl := gitlabCILocal(t)
+	if bin.AWSOIDCErr != nil {
+		t.Fatalf("aws-oidc could not be built: %v", bin.AWSOIDCErr)
+	}
+	leaks := e2e.NewLeaks(t, nil)
+	bed := e2e.StartSeaweedFS(t, leaks, bin, 41)
+
+	t.Run("default_region_and_hidden_job", func(t *testing.T) {
+		leaks := e2e.NewLeaks(t, leaks)
+		token := bed.Mint(t, leaks, fakegitlab.Options{})
+		dir, r := runPipelineFile(t, leaks, bed, gcl, "tests/component/consumer.yml", token,
+			map[string]string{"AWS_REGION": "eu-central-1"})
+		for _, job := range []string{"assume-role", "deploy", "hidden-with-reference"} {
+			checkJob(t, r, job, "PASS")
+		}
+		// default: before_script (apk), services (Docker) and the rest stay
+		// out of the component's job.
+		assume := jobLog(t, dir, "assume-role")
+		if strings.Contains(assume, "apk") {
+			t.Errorf("the component's job ran the consumer's default before_script")
+		}
+		// The region input wins over the CI/CD variable, which is named.
+		for _, want := range []string{
+			`warning: AWS_REGION is "eu-central-1" in this job's environment, not "us-east-1" (the region input)`,
+			"(us-east-1)",
+		} {
+			if !strings.Contains(assume, want) {
+				t.Errorf("assume-role's log lacks %q", want)
+			}
+		}
+		vars := readReport(t, leaks, dir, "assume-role", "aws.env")
+		for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+			if vars[k] != "us-east-1" {
+				t.Errorf("the report says %s=%q, want the region input us-east-1", k, vars[k])
+			}
+		}
+		if !regexp.MustCompile(`deploy role: arn:aws:sts::([0-9]{12}:)?assumed-role/deploy/`).MatchString(r.Stdout) {
+			t.Errorf("deploy did not reach STS as the role")
+		}
+		if !regexp.MustCompile(`hidden reference: arn:aws:sts::([0-9]{12}:)?assumed-role/deploy/hidden-reference\b`).MatchString(r.Stdout) {
+			t.Errorf("the job with !reference did not reach STS as the role")
+		}
+		// Without the assume step, the first AWS call names aws-oidc and the
+		// fix; after_script, a new shell, says the same.
+		fix := "The config profile (aws-oidc: no AWS credentials in this shell"
+		own := jobLog(t, dir, "hidden-own-before-script")
+		for _, want := range []string{fix, "!reference [.aws-oidc, before_script]"} {
+			if !strings.Contains(own, want) {
+				t.Errorf("hidden-own-before-script's log lacks %q", want)
+			}
+		}
+		checkJob(t, r, "hidden-own-before-script", "WARN")
+		ref := jobLog(t, dir, "hidden-with-reference")
+		if !strings.Contains(ref, fix) || !strings.Contains(ref, "after_script has no credentials") {
+			t.Errorf("after_script of hidden-with-reference did not explain the missing credentials")
+		}
+	})
+
+	t.Run("static_keys_in_ci_variables", func(t *testing.T) {
+		leaks := e2e.NewLeaks(t, leaks)
+		const staticID, staticSecret = "AKIAOLDSTATICKEY0001", "old/static/secret/key/from/the/settings/0001"
+		leaks.Secret("static secret access key", staticSecret)
+		token := bed.Mint(t, leaks, fakegitlab.Options{})
+		dir, r := runPipelineFile(t, leaks, bed, gcl, "tests/component/static-keys.yml", token,
+			map[string]string{"AWS_ACCESS_KEY_ID": staticID, "AWS_SECRET_ACCESS_KEY": staticSecret})
+		for _, job := range []string{"assume-prefixed", "assume-allowed", "deploy", "hidden-job"} {
+			checkJob(t, r, job, "PASS")
+		}
+		checkJob(t, r, "assume-role", "WARN")
+		if !regexp.MustCompile(`(?m)^\s*assume-role\s+finished in .*WARN 2\b`).MatchString(r.Stdout + r.Stderr) {
+			t.Errorf("assume-role did not exit with 2")
+		}
+		refused := jobLog(t, dir, "assume-role")
+		for _, want := range []string{
+			"error: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are already set in this job's environment",
+			"not over project, group, instance, or pipeline variables",
+			"Settings > CI/CD > Variables",
+			"set the variable_prefix input",
+			"set the allow_existing_credentials input",
+		} {
+			if !strings.Contains(refused, want) {
+				t.Errorf("assume-role's log lacks %q", want)
+			}
+		}
+		if strings.Contains(refused, "AssumeRoleWithWebIdentity") || strings.Contains(refused, "token claims") {
+			t.Errorf("assume-role read the token or called STS before refusing")
+		}
+		reports := filepath.Join(dir, ".gitlab-ci-local", "artifacts", "assume-role", ".gitlab-ci-reports", "dotenv")
+		if entries, _ := os.ReadDir(reports); len(entries) > 0 {
+			t.Errorf("assume-role refused but left a dotenv report")
+		}
+		if !strings.Contains(jobLog(t, dir, "assume-prefixed"), "warning: AWS_ACCESS_KEY_ID is set in this job's environment") {
+			t.Errorf("assume-prefixed does not warn about the unprefixed static key")
+		}
+		if !strings.Contains(jobLog(t, dir, "assume-allowed"), "allowed by the allow_existing_credentials input") {
+			t.Errorf("assume-allowed does not say what it let through")
+		}
+		readReport(t, leaks, dir, "assume-prefixed", "oidc.env")
+		readReport(t, leaks, dir, "assume-allowed", "allowed.env")
+		for _, want := range []string{
+			`prefixed role: arn:aws:sts::([0-9]{12}:)?assumed-role/deploy/`,
+			`hidden job: arn:aws:sts::([0-9]{12}:)?assumed-role/deploy/hidden-static\b`,
+		} {
+			if !regexp.MustCompile(want).MatchString(r.Stdout) {
+				t.Errorf("pipeline output lacks %s", want)
+			}
+		}
+	})
+}
+
+// checkJob checks the state gitlab-ci-local reports for job: PASS, WARN (a
+// failure allowed by allow_failure) or FAIL.
+func checkJob(t *testing.T, r e2e.Result, job, state string) {
+	t.Helper()
+	if !regexp.MustCompile(`(?m)^\s*` + state + `\s+` + regexp.QuoteMeta(job) + `\b`).MatchString(r.Stdout) {
+		t.Errorf("job %s is not %s", job, state)
+	}
+}
+
+// jobLog reads the log gitlab-ci-local kept of one job.
+func jobLog(t *testing.T, dir, job string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, ".gitlab-ci-local", "output", job+".log"))
+	if err != nil {
+		t.Errorf("no log of job %s: %v", job, err)
+	}
+	return string(data)
+}
+
+// readReport reads a job's dotenv report by GitLab's rules and adds its
+// secrets to the leak scan.
+func readReport(t *testing.T, leaks *e2e.Leaks, dir, job, file string) map[string]string {
+	t.Helper()
+	path := filepath.Join(dir, ".gitlab-ci-local", "artifacts", job, ".gitlab-ci-reports", "dotenv", file)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("job %s left no dotenv report: %v", job, err)
+		return nil
+	}
+	vars, err := e2e.ParseDotenv(data)
+	if err != nil {
+		t.Errorf("job %s: GitLab would refuse its dotenv report: %v", job, err)
+		return nil
+	}
+	for k, v := range vars {
+		if strings.HasSuffix(k, "AWS_SECRET_ACCESS_KEY") || strings.HasSuffix(k, "AWS_SESSION_TOKEN") {
+			leaks.Secret(job+" "+k, v)
+		}
+	}
+	return vars
+}
+
 // runPipeline lays out the test project with the token and runs its
 // pipeline under gitlab-ci-local in the bed's namespace.
 func runPipeline(t *testing.T, leaks *e2e.Leaks, bed *e2e.Bed, gcl, token, bucket string) (string, e2e.Result) {
+	t.Helper()
+	return runPipelineFile(t, leaks, bed, gcl, "tests/component/pipeline.yml", token, map[string]string{"TEST_BUCKET": bucket})
+}
+
+// runPipelineFile runs one of the test pipelines with the token and the bed
+// in .gitlab-ci-local-variables.yml, plus vars: gitlab-ci-local ranks that
+// file's variables above a job's own, as GitLab does project variables.
+func runPipelineFile(t *testing.T, leaks *e2e.Leaks, bed *e2e.Bed, gcl, pipeline, token string, vars map[string]string) (string, e2e.Result) {
 	t.Helper()
 	// The real binary first on PATH, then the system (node, git, rsync,
 	// bash); nothing else of this machine's environment, and in particular
 	// no GCL_* variable, which gitlab-ci-local would read as an option.
 	env := e2e.Env(e2e.BaseEnv(t.TempDir()), "PATH", filepath.Dir(bin.AWSOIDC)+":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
-	dir := project(t, env, "tests/component/pipeline.yml", map[string]string{
+	variables := map[string]string{
 		"AWS_OIDC_TOKEN":   token,
 		"TEST_ROLE_ARN":    bed.Roles.Deploy,
 		"TEST_ACCOUNT":     strings.SplitN(bed.Roles.Deploy, ":", 6)[4],
 		"TEST_AUDIENCE":    bed.Issuer.URL,
 		"AWS_ENDPOINT_URL": bed.STS,
-		"TEST_BUCKET":      bucket,
 		// gitlab-ci-local says GITLAB_CI=false; a runner says true, and
 		// aws-oidc's defaults (session name, log sections) follow it.
 		"GITLAB_CI": "true",
-	})
+	}
+	for k, v := range vars {
+		variables[k] = v
+	}
+	dir := project(t, env, pipeline, variables)
 	r := e2e.Run(t, leaks, e2e.Command{
 		Name: "gitlab-ci-local", Path: gcl, Dir: dir, Env: env, NetNS: bed.NetNS,
 		Args: []string{"--force-shell-executor", "--shell-isolation", "--no-color",

@@ -25,18 +25,20 @@ func repoRoot(t *testing.T) string {
 	}
 }
 
-// schemaPath finds GitLab's CI schema: the shared folder sits beside the
-// checkout, both in the work tree and in CI. AWS_OIDC_CI_SCHEMA overrides it
-// for checkouts laid out differently.
+// schemaPath finds GitLab's CI schema: the copy kept in the repository,
+// testdata/gitlab-ci-schema.json (GitLab's
+// app/assets/javascripts/editor/schema/ci.json), so that every run, here and
+// in CI, checks against the same rules. Update it on purpose with `make
+// ci-schema` and review the diff. AWS_OIDC_CI_SCHEMA points at another copy.
 func schemaPath(t *testing.T) string {
 	t.Helper()
 	path := os.Getenv("AWS_OIDC_CI_SCHEMA")
 	if path == "" {
-		path = filepath.Join(repoRoot(t), "..", "shared", "gitlab-ci-schema.json")
+		path = filepath.Join(repoRoot(t), "tests", "schema", "testdata", "gitlab-ci-schema.json")
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("GitLab's CI schema is missing: %v\n"+
-			"it is expected at ../shared/gitlab-ci-schema.json beside the checkout, or set AWS_OIDC_CI_SCHEMA", err)
+			"it is kept at tests/schema/testdata/gitlab-ci-schema.json (make ci-schema fetches it), or set AWS_OIDC_CI_SCHEMA", err)
 	}
 	return path
 }

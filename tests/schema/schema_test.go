@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -33,26 +34,28 @@ var samples = map[string][]struct {
 		{
 			name: "every_input",
 			inputs: map[string]any{
-				"role_arn":            "arn:aws-us-gov:iam::123456789012:role/team/deploy-prod",
-				"audience":            "https://gitlab.example.com",
-				"region":              "us-gov-west-1",
-				"duration":            900,
-				"session_name":        "deploy@prod-$CI_PIPELINE_ID",
-				"policy":              `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:userid}/*"}]}`,
-				"policy_arns":         "arn:aws:iam::aws:policy/ReadOnlyAccess,arn:aws:iam::123456789012:policy/deploy",
-				"variable_prefix":     "PROD_",
-				"dotenv_file":         "out/prod.env",
-				"job_name":            "assume prod",
-				"stage":               "deploy",
-				"rules":               []any{map[string]any{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}, map[string]any{"when": "never"}},
-				"needs":               []any{"build", map[string]any{"job": "plan", "artifacts": false}},
-				"image":               "registry.example.com/mirror/aws-oidc:1.0.0",
-				"artifacts_access":    "developer",
-				"artifacts_expire_in": "15 mins",
-				"verify":              true,
-				"allowed_accounts":    "123456789012,210987654321",
-				"check_s3":            "s3://my-bucket/deploy/",
-				"allow_failure":       true,
+				"role_arn":                   "arn:aws-us-gov:iam::123456789012:role/team/deploy-prod",
+				"audience":                   "https://gitlab.example.com",
+				"region":                     "us-gov-west-1",
+				"duration":                   900,
+				"session_name":               "deploy@prod-$CI_PIPELINE_ID",
+				"policy":                     `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:userid}/*"}]}`,
+				"policy_arns":                "arn:aws:iam::aws:policy/ReadOnlyAccess,arn:aws:iam::123456789012:policy/deploy",
+				"variable_prefix":            "PROD_",
+				"dotenv_file":                "out/prod.env",
+				"job_name":                   "assume prod",
+				"stage":                      "deploy",
+				"rules":                      []any{map[string]any{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}, map[string]any{"when": "never"}},
+				"needs":                      []any{"build", map[string]any{"job": "plan", "artifacts": false}},
+				"image":                      "registry.example.com/mirror/aws-oidc:1.0.0",
+				"artifacts_access":           "developer",
+				"artifacts_expire_in":        "15 mins",
+				"verify":                     true,
+				"allowed_accounts":           "123456789012,210987654321",
+				"check_s3":                   "s3://my-bucket/deploy/",
+				"allow_failure":              true,
+				"allow_existing_credentials": true,
+				"inherit_default":            []any{"tags", "retry", "interruptible", "timeout", "before_script"},
 			},
 		},
 	},
@@ -183,6 +186,13 @@ func TestAssumeRoleRefusesBadInputs(t *testing.T) {
 		{name: "verify_as_text", inputs: map[string]any{"role_arn": role, "verify": "yes"}},
 		{name: "rules_not_array", inputs: map[string]any{"role_arn": role, "rules": "always"}},
 		{name: "unknown_input", inputs: map[string]any{"role_arn": role, "role": role}},
+		{name: "audience_empty", inputs: map[string]any{"role_arn": role, "audience": ""}},
+		{name: "audience_space", inputs: map[string]any{"role_arn": role, "audience": "https://gitlab.example.com sts"}},
+		{name: "stage_empty", inputs: map[string]any{"role_arn": role, "stage": ""}},
+		{name: "image_empty", inputs: map[string]any{"role_arn": role, "image": ""}},
+		{name: "image_space", inputs: map[string]any{"role_arn": role, "image": "alpine; id"}},
+		{name: "allow_existing_as_text", inputs: map[string]any{"role_arn": role, "allow_existing_credentials": "yes"}},
+		{name: "inherit_default_not_array", inputs: map[string]any{"role_arn": role, "inherit_default": "tags"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -242,5 +252,44 @@ func TestSchemaRefusesMistakes(t *testing.T) {
 				t.Errorf("schema accepted:\n%s", tc.yaml)
 			}
 		})
+	}
+}
+
+// TestAssumeRoleInheritsOnlyWhatWorks: GitLab copies a consumer's default:
+// keywords into every job that does not set them. The component's job keeps
+// exactly runner selection and job control, and sets the rest itself.
+func TestAssumeRoleInheritsOnlyWhatWorks(t *testing.T) {
+	t.Parallel()
+	tpl := loadTemplate(t, filepath.Join(repoRoot(t), "templates", "assume-role.yml"))
+	values, err := tpl.resolve(map[string]any{"role_arn": "arn:aws:iam::123456789012:role/deploy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := tpl.interpolate(values, component)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jobs map[string]struct {
+		Inherit struct {
+			Default any `yaml:"default"`
+		} `yaml:"inherit"`
+		Image     any `yaml:"image"`
+		IDTokens  any `yaml:"id_tokens"`
+		Artifacts any `yaml:"artifacts"`
+	}
+	if err := body.Decode(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	job, ok := jobs["assume-role"]
+	if !ok {
+		t.Fatal("no job assume-role")
+	}
+	want := []any{"tags", "retry", "interruptible", "timeout"}
+	if diff := cmp.Diff(want, job.Inherit.Default); diff != "" {
+		t.Errorf("inherit:default (-want +got):\n%s", diff)
+	}
+	// What inherit:default cannot stop must be set by the job itself.
+	if job.Image == nil || job.IDTokens == nil || job.Artifacts == nil {
+		t.Errorf("the job must set image, id_tokens and artifacts itself")
 	}
 }

@@ -38,7 +38,7 @@ func (e *InheritedCredentialsError) Error() string {
 func (e *InheritedCredentialsError) ExitCode() int { return ExitConfig }
 
 func (e *InheritedCredentialsError) Hint() string {
-	return precedenceRule + ". Remove " + strings.Join(e.Names, ", ") + " from Settings > CI/CD > Variables " +
+	return precedenceRule + ". Remove " + joinAnd(e.Names) + " from Settings > CI/CD > Variables " +
 		"(of the project, its groups or the instance) and from the pipeline's trigger or schedule; or set --prefix or $AWS_OIDC_PREFIX " +
 		"(PROD_ gives PROD_AWS_ACCESS_KEY_ID) and copy the prefixed variables with `export` in the later job's script:; " +
 		"or, if later jobs really should get those values, set --allow-existing-credentials or $AWS_OIDC_ALLOW_EXISTING_CREDENTIALS"
@@ -46,12 +46,18 @@ func (e *InheritedCredentialsError) Hint() string {
 
 // namesAre lists names for a sentence: "A is", "A and B are".
 func namesAre(names []string) string {
-	switch n := len(names); n {
-	case 1:
+	if len(names) == 1 {
 		return names[0] + " is"
-	default:
-		return strings.Join(names[:n-1], ", ") + " and " + names[n-1] + " are"
 	}
+	return joinAnd(names) + " are"
+}
+
+// joinAnd lists names as "A", "A and B", "A, B and C".
+func joinAnd(names []string) string {
+	if n := len(names); n > 1 {
+		return strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+	}
+	return strings.Join(names, "")
 }
 
 func pluralThose(n int) string {
