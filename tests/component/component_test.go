@@ -78,6 +78,16 @@ func gitlabCILocal(t *testing.T) string {
 // of anyone else's can be merged into the pipeline.
 func project(t *testing.T, env []string, pipeline string, variables map[string]string) string {
 	t.Helper()
+	return projectAt(t, env, pipeline, variables, canonicalRemote)
+}
+
+// canonicalRemote is the canonical project, whose registry the component's
+// default image names.
+const canonicalRemote = "https://gitlab.com/aws-oidc/aws-oidc.git"
+
+// projectAt is project with the origin remote of a fork or mirror.
+func projectAt(t *testing.T, env []string, pipeline string, variables map[string]string, remote string) string {
+	t.Helper()
 	root, err := e2e.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +105,7 @@ func project(t *testing.T, env []string, pipeline string, variables map[string]s
 		{"init", "-q", "-b", "main"},
 		{"add", "."},
 		{"-c", "user.name=Component Test", "-c", "user.email=component-test@example.com", "commit", "-q", "-m", "component under test"},
-		{"remote", "add", "origin", "https://gitlab.com/aws-oidc/aws-oidc.git"},
+		{"remote", "add", "origin", remote},
 	} {
 		cmd := exec.Command("git", args...)
 		cmd.Dir, cmd.Env = dir, env
@@ -447,11 +457,13 @@ func TestProjectPipelineJobs(t *testing.T) {
 	env := e2e.Env(e2e.BaseEnv(t.TempDir()), "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
 
 	base := []string{"lint", "unit", "schema", "binaries", "build-image"}
-	component := []string{"component-assume", "component-assume-prefixed", "component-use-credentials", "component-hidden-job"}
+	component := []string{"component-assume", "component-assume-prefixed", "component-default-image", "component-use-credentials", "component-hidden-job"}
+	forkComponent := []string{"component-assume", "component-assume-prefixed", "component-use-credentials", "component-hidden-job"}
 	release := []string{"image-release", "sign", "publish-binaries", "release"}
 	cases := []struct {
 		name      string
 		variables map[string]string
+		remote    string
 		want      []string
 	}{
 		{name: "branch_without_test_role", want: base},
@@ -459,6 +471,13 @@ func TestProjectPipelineJobs(t *testing.T) {
 			name:      "branch_with_test_role",
 			variables: map[string]string{"AWS_OIDC_TEST_ROLE_ARN": "arn:aws:iam::123456789012:role/aws-oidc-test"},
 			want:      append(append([]string{}, base...), component...),
+		},
+		{
+			// A fork's registry is not the default image's: no job for it.
+			name:      "fork_with_test_role",
+			variables: map[string]string{"AWS_OIDC_TEST_ROLE_ARN": "arn:aws:iam::123456789012:role/aws-oidc-test"},
+			remote:    "https://gitlab.com/someone/aws-oidc.git",
+			want:      append(append([]string{}, base...), forkComponent...),
 		},
 		{
 			name:      "semver_tag",
@@ -471,7 +490,11 @@ func TestProjectPipelineJobs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			leaks := e2e.NewLeaks(t, nil)
-			dir := project(t, env, ".gitlab-ci.yml", tc.variables)
+			remote := tc.remote
+			if remote == "" {
+				remote = canonicalRemote
+			}
+			dir := projectAt(t, env, ".gitlab-ci.yml", tc.variables, remote)
 			r := e2e.Run(t, leaks, e2e.Command{Name: "gitlab-ci-local --list", Path: gcl, Dir: dir, Env: env,
 				Args: []string{"--list", "--no-color"}})
 			if r.ExitCode != 0 {
