@@ -60,8 +60,11 @@ fuzz-smoke:
 
 # The catalog component, its image and its pipelines (issue 4).
 .PHONY: image schema-test component-test component-deps
-# Builds the Dockerfile with buildah from local stand-in base images and
-# prints the compressed size (no Docker engine, no registry needed).
+# Builds the Dockerfile with buildah from local stand-in base images for
+# linux/amd64 and linux/arm64 into one manifest list, checks each image's
+# binary architecture (and runs the arm64 one under qemu-user-static when
+# component-deps could install it), and prints the compressed sizes (no
+# Docker engine, no registry needed).
 image: component-deps
 	VERSION=$(VERSION) bash tests/component/image.sh
 
@@ -85,7 +88,8 @@ ci-schema:
 component-test: peers component-deps
 	$(GO) test -count=1 -timeout 10m ./tests/component/...
 
-# gitlab-ci-local 4.73.0 from npm (cached outside the checkout) and rsync.
+# gitlab-ci-local 4.73.0 from npm (cached outside the checkout), rsync,
+# buildah, zstd, file, and qemu-user-static where Debian can install it.
 component-deps:
 	sh tests/component/install.sh
 

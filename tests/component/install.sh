@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what the component test and `make image` need, once per machine:
-# buildah and zstd for the image, rsync (which
+# buildah, zstd and file for the image (and qemu-user-static where Debian can
+# install it), rsync (which
 # gitlab-ci-local's --shell-isolation uses) from Debian, and gitlab-ci-local
 # itself from npm, pinned, into a cache outside the repository. The STS peer
 # comes from tests/peers/install.sh. Running it again only checks.
@@ -21,13 +22,25 @@ command -v npm >/dev/null 2>&1 || missing="$missing npm"
 # make image: buildah builds the Dockerfile, zstd measures the alternative compression.
 command -v buildah >/dev/null 2>&1 || missing="$missing buildah"
 command -v zstd >/dev/null 2>&1 || missing="$missing zstd"
+# make image: file checks each image's binary architecture.
+command -v file >/dev/null 2>&1 || missing="$missing file"
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
 if [ -n "$missing" ]; then
 	say "installing Debian packages:$missing"
-	sudo=
-	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	$sudo apt-get update -q
 	# shellcheck disable=SC2086 # the list is meant to split
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing
+fi
+# make image runs the arm64 image's binary under qemu-aarch64-static, called
+# by name: without binfmt-support (a recommendation, not installed), so the
+# kernel's binfmt handlers stay as they are and no build can run a foreign
+# binary behind our back. Optional: without it make image checks the arm64
+# binary's ELF header only.
+if ! command -v qemu-aarch64-static >/dev/null 2>&1; then
+	say "installing qemu-user-static (optional)"
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends qemu-user-static ||
+		say "qemu-user-static could not be installed: make image will check the arm64 binary by its ELF header only"
 fi
 
 major=$(node -p 'process.versions.node.split(".")[0]')
