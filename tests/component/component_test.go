@@ -207,7 +207,7 @@ func TestConsumerPipelines(t *testing.T) {
 		token := bed.Mint(t, leaks, fakegitlab.Options{})
 		dir, r := runPipelineFile(t, leaks, bed, gcl, "tests/component/consumer.yml", token,
 			map[string]string{"AWS_REGION": "eu-central-1"})
-		for _, job := range []string{"assume-role", "deploy", "hidden-with-reference"} {
+		for _, job := range []string{"assume-role", "assume-nested", "deploy", "hidden-with-reference"} {
 			checkJob(t, r, job, "PASS")
 		}
 		// default: before_script (apk), services (Docker) and the rest stay
@@ -233,6 +233,11 @@ func TestConsumerPipelines(t *testing.T) {
 		}
 		if !regexp.MustCompile(`deploy role: arn:aws:sts::([0-9]{12}:)?assumed-role/deploy/`).MatchString(r.Stdout) {
 			t.Errorf("deploy did not reach STS as the role")
+		}
+		// dotenv_file: ci/out/aws.env, a folder nobody created.
+		readReport(t, leaks, dir, "assume-nested", "ci/out/aws.env")
+		if !regexp.MustCompile(`nested role: arn:aws:sts::([0-9]{12}:)?assumed-role/deploy/component-nested\b`).MatchString(r.Stdout) {
+			t.Errorf("deploy did not reach STS with the report from ci/out/aws.env")
 		}
 		if !regexp.MustCompile(`hidden reference: arn:aws:sts::([0-9]{12}:)?assumed-role/deploy/hidden-reference\b`).MatchString(r.Stdout) {
 			t.Errorf("the job with !reference did not reach STS as the role")
