@@ -2,6 +2,7 @@ package schema
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,6 +75,11 @@ var component = map[string]string{
 	"reference": "0123456789abcdef0123456789abcdef01234567",
 }
 
+// portableRegex finds what RE2 (GitLab checks inputs with it) accepts and
+// JavaScript's RegExp (gitlab-ci-local's) refuses or reads otherwise: flag
+// groups such as (?s:...), \A, \z, \Q...\E and Unicode classes.
+var portableRegex = regexp.MustCompile(`\(\?[a-zA-Z]|\\[AzQEpP]`)
+
 // globalKeywords must never appear in a template: they would change every
 // job of the including pipeline (REFERENCE.md §5).
 var globalKeywords = []string{"default", "include", "stages", "variables", "workflow",
@@ -114,6 +120,9 @@ func TestTemplates(t *testing.T) {
 			for _, in := range tpl.Inputs {
 				if strings.TrimSpace(in.Description) == "" {
 					t.Errorf("input %q has no description", in.Name)
+				}
+				if bad := portableRegex.FindString(in.Regex); bad != "" {
+					t.Errorf("input %q: regex uses %q, which RE2 (GitLab) knows but JavaScript (gitlab-ci-local, the component tests) does not", in.Name, bad)
 				}
 			}
 
