@@ -177,3 +177,37 @@ func firstLine(s, prefix string) string {
 	}
 	return ""
 }
+
+// TestGuardRolesFile: with --roles the guard checks each role's own prefix;
+// a role written to a profile exports no variables and is left alone.
+func TestGuardRolesFile(t *testing.T) {
+	t.Parallel()
+	srv := ststest.New(t)
+	f := newFiles(t)
+	if err := os.WriteFile(f.roles, []byte(rolesYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := gitlabEnv(t, nil)
+	env["STAGING_AWS_SESSION_TOKEN"] = staticSecret
+	env["AUDIT_AWS_ACCESS_KEY_ID"] = staticKeyID
+	env["PROD_AWS_REGION"] = "us-east-1"
+	r := run(t, env, append([]string{"assume", "--roles", f.roles, "--sts-endpoint", srv.URL}, f.args()...)...)
+	if r.code != ExitConfig {
+		t.Fatalf("exit %d, want %d", r.code, ExitConfig)
+	}
+	if got := firstLine(r.stderr, "error: "); !strings.Contains(got, "STAGING_AWS_SESSION_TOKEN is already set") || strings.Contains(got, "AUDIT_") {
+		t.Errorf("error = %q, want STAGING_AWS_SESSION_TOKEN alone", got)
+	}
+	if !strings.Contains(r.stderr, `warning: PROD_AWS_REGION is "us-east-1" in this job's environment, not "eu-west-1"`) {
+		t.Errorf("no warning for PROD_AWS_REGION")
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("STS was called %d times", n)
+	}
+	if w := f.written(t); len(w) != 0 {
+		t.Errorf("written: %v", w)
+	}
+	if strings.Contains(r.stderr, staticSecret) || strings.Contains(r.stderr, staticKeyID) {
+		t.Errorf("a value of a credential variable was printed")
+	}
+}
