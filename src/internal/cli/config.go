@@ -1,11 +1,11 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/bucket"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/chain"
@@ -240,7 +241,7 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 	}
 
 	policy, from := l.String("policy")
-	if policy, err = readPolicy(policy, from); err != nil {
+	if policy, err = readPolicy(l, policy, from); err != nil {
 		return nil, err
 	}
 	if cfg.Policy, err = role.ParsePolicy(policy); err != nil {
@@ -270,7 +271,9 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 		return nil, err
 	}
 	bundle, from := l.String("ca-bundle")
-	if cfg.HTTPClient, err = trust.Client(env.Getenv, bundle); err != nil {
+	readCtx, cancel := inputContext(l)
+	defer cancel()
+	if cfg.HTTPClient, err = trust.Client(readCtx, env.Getenv, bundle); err != nil {
 		return nil, &role.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
 	}
 	if err := parseChain(l, cfg); err != nil {
@@ -347,18 +350,54 @@ func parseOutputs(l lookup, cfg *AssumeConfig, env Env) error {
 	return err
 }
 
-// readPolicy reads an @file policy. Only the command line and variables can
-// name a file; the text of the file is validated by role.ParsePolicy.
-func readPolicy(value, from string) (string, error) {
+// Caps on the files a user names as input; README lists them. A file that
+// is larger is not the one meant, and reading it whole could take all
+// memory (/dev/zero is refused earlier, as every non-regular file is).
+const (
+	// maxPolicyFileBytes: STS takes 2048 characters of policy; pretty
+	// printed JSON may be several times longer.
+	maxPolicyFileBytes = 64 << 10
+	// maxTrustPolicyFileBytes: an IAM trust policy is at most 4096
+	// characters; `aws iam get-role` output wraps it in more.
+	maxTrustPolicyFileBytes = 1 << 20
+)
+
+// inputContext bounds the reads of input files by --timeout, read here
+// already because the files are read while the flags are parsed (an
+// invalid value is refused later; the default applies meanwhile).
+func inputContext(l lookup) (context.Context, context.CancelFunc) {
+	d, err := positiveDuration(l, "timeout")
+	if err != nil {
+		d = time.Minute
+	}
+	return context.WithTimeout(context.Background(), d)
+}
+
+// readPolicy reads an @file policy: a regular file of at most
+// maxPolicyFileBytes. Only the command line and variables can name a file;
+// the text of the file is validated by role.ParsePolicy.
+func readPolicy(l lookup, value, from string) (string, error) {
 	path, ok := strings.CutPrefix(strings.TrimSpace(value), "@")
 	if !ok {
 		return value, nil
 	}
-	b, err := os.ReadFile(path)
+	ctx, cancel := inputContext(l)
+	defer cancel()
+	b, err := atomicfile.ReadInput(ctx, path, maxPolicyFileBytes)
 	if err != nil {
-		return "", &role.FieldError{Field: "policy", Msg: fmt.Sprintf("failed to read policy file %q (from %s): %v", path, from, err)}
+		return "", &role.FieldError{Field: "policy", Msg: fmt.Sprintf("failed to read policy file %q (from %s): %v", path, from, inputReason(err))}
 	}
 	return string(b), nil
+}
+
+// inputReason says why an input file was not read, without repeating its
+// path (the caller's message names it).
+func inputReason(err error) string {
+	var refused *atomicfile.RefusedError
+	if errors.As(err, &refused) {
+		return refused.Detail
+	}
+	return err.Error()
 }
 
 func parseEndpoint(value, from string) (string, error) {
@@ -426,7 +465,9 @@ func parseMany(l lookup, cfg *AssumeConfig) error {
 		return err
 	}
 	if cfg.RolesFile != "" {
-		if cfg.Roles, err = roles.Load(cfg.RolesFile, roles.Defaults{Region: cfg.Region, Duration: cfg.Duration}); err != nil {
+		readCtx, cancel := inputContext(l)
+		defer cancel()
+		if cfg.Roles, err = roles.Load(readCtx, cfg.RolesFile, roles.Defaults{Region: cfg.Region, Duration: cfg.Duration}); err != nil {
 			return &rolesFileError{err}
 		}
 	}

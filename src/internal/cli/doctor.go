@@ -108,12 +108,16 @@ func parseDoctor(c *cli.Context, env Env) (*doctorConfig, error) {
 		cfg.sessionName, _ = role.SessionName(cfg.sessionName)
 	}
 	if cfg.policyPath, _ = l.String("trust-policy"); cfg.policyPath != "" {
-		if cfg.policy, err = readTrustPolicy(cfg.policyPath, "trust-policy"); err != nil {
+		readCtx, cancel := inputContext(l)
+		defer cancel()
+		if cfg.policy, err = readTrustPolicy(readCtx, cfg.policyPath, "trust-policy"); err != nil {
 			return nil, err
 		}
 	}
 	if bundle, from := l.String("ca-bundle"); bundle != "" {
-		if cfg.roots, err = loadCABundle(env.Getenv, bundle, from); err != nil {
+		readCtx, cancel := inputContext(l)
+		defer cancel()
+		if cfg.roots, err = loadCABundle(readCtx, env.Getenv, bundle, from); err != nil {
 			return nil, err
 		}
 	}
@@ -134,8 +138,8 @@ func parseDoctor(c *cli.Context, env Env) (*doctorConfig, error) {
 
 // loadCABundle adds a PEM bundle to the system's roots, as the AWS SDKs do
 // with AWS_CA_BUNDLE.
-func loadCABundle(getenv func(string) string, path, from string) (*x509.CertPool, error) {
-	pool, err := trust.Roots(getenv, path)
+func loadCABundle(ctx context.Context, getenv func(string) string, path, from string) (*x509.CertPool, error) {
+	pool, err := trust.Roots(ctx, getenv, path)
 	if err != nil {
 		return nil, &role.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
 	}

@@ -1,15 +1,16 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
@@ -153,10 +154,10 @@ func (e *PolicyError) Hint() string {
 	return "fix what is listed above; `aws-oidc trust-policy --project <group>/<project> --account <id>` prints a policy that works"
 }
 
-func readTrustPolicy(path, field string) (*diagnose.Policy, error) {
-	b, err := os.ReadFile(path)
+func readTrustPolicy(ctx context.Context, path, field string) (*diagnose.Policy, error) {
+	b, err := atomicfile.ReadInput(ctx, path, maxTrustPolicyFileBytes)
 	if err != nil {
-		return nil, &role.FieldError{Field: field, Msg: fmt.Sprintf("failed to read trust policy %q: %v", path, err)}
+		return nil, &role.FieldError{Field: field, Msg: fmt.Sprintf("failed to read trust policy %q: %v", path, inputReason(err))}
 	}
 	p, err := diagnose.ParsePolicy(b)
 	if err != nil {
@@ -166,7 +167,7 @@ func readTrustPolicy(path, field string) (*diagnose.Policy, error) {
 }
 
 func checkTrustPolicy(c *cli.Context, l lookup, env Env, path string) error {
-	p, err := readTrustPolicy(path, "check")
+	p, err := readTrustPolicy(c.Context, path, "check")
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 )
 
@@ -90,13 +90,30 @@ var (
 	profileRE = regexp.MustCompile(`^[A-Za-z0-9_.+@-]+$`)
 )
 
-// Load reads and validates the roles file at path.
-func Load(path string, d Defaults) ([]Role, error) {
-	data, err := os.ReadFile(path)
+// MaxFileBytes bounds what is read of a roles file: a list of a few
+// hundred roles fits many times over.
+const MaxFileBytes = 1 << 20
+
+// Load reads and validates the roles file at path: a regular file of at
+// most MaxFileBytes, read before ctx ends.
+func Load(ctx context.Context, path string, d Defaults) ([]Role, error) {
+	data, err := atomicfile.ReadInput(ctx, path, MaxFileBytes)
 	if err != nil {
-		return nil, &FileError{Path: path, Msg: fmt.Sprintf("failed to read it: %v", errors.Unwrap(err))}
+		return nil, &FileError{Path: path, Msg: fmt.Sprintf("failed to read it: %v", readReason(err))}
 	}
 	return Parse(path, data, d)
+}
+
+// readReason drops the path from a read error: FileError names it.
+func readReason(err error) error {
+	var refused *atomicfile.RefusedError
+	if errors.As(err, &refused) {
+		return errors.New(refused.Detail)
+	}
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	return err
 }
 
 // Parse validates a roles file's content. JSON is YAML, so one decoder

@@ -7,13 +7,14 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 )
 
 // Source returns the raw token. It does not parse it: Parse does, so that
@@ -72,21 +73,19 @@ func (s FileSource) Token(ctx context.Context) (string, error) {
 	if s.Path == "" {
 		return "", &MissingError{}
 	}
-	f, err := os.Open(s.Path)
-	if errors.Is(err, fs.ErrNotExist) {
+	// A regular file only, capped, and never past ctx: a named pipe would
+	// block without a writer, a device never end.
+	b, err := atomicfile.ReadInput(ctx, s.Path, maxFileRead)
+	var refused *atomicfile.RefusedError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return "", &MissingError{Path: s.Path}
-	}
-	if err != nil {
-		return "", fmt.Errorf("failed to open token file: %w", err)
-	}
-	defer f.Close()
-
-	b, err := io.ReadAll(io.LimitReader(f, maxFileRead+1))
-	if err != nil {
-		return "", fmt.Errorf("failed to read token file %q: %w", s.Path, err)
-	}
-	if len(b) > maxFileRead {
+	case errors.As(err, &refused) && refused.Reason == atomicfile.ReasonTooLarge:
 		return "", &MalformedError{Reason: fmt.Sprintf("token file %q is larger than %d bytes, more than a token STS accepts", s.Path, maxFileRead)}
+	case errors.As(err, &refused):
+		return "", fmt.Errorf("token file %q: %s; %s", s.Path, refused.Detail, refused.Fix)
+	case err != nil:
+		return "", fmt.Errorf("failed to read token file %q: %w", s.Path, err)
 	}
 	if len(b) == 0 {
 		return "", &MissingError{Path: s.Path, Empty: true}

@@ -108,7 +108,7 @@ func TestFileSource(t *testing.T) {
 		{name: "empty", path: empty, wantErr: &token.MissingError{Path: empty, Empty: true}},
 		{name: "no_path", path: "", wantErr: &token.MissingError{}},
 		{name: "too_big", path: huge, wantErr: &token.MalformedError{Reason: `token file "` + huge + `" is larger than 20002 bytes, more than a token STS accepts`}},
-		{name: "directory", path: dir, wantErrText: "failed to read token file \"" + dir + "\": read " + dir + ": is a directory"},
+		{name: "directory", path: dir, wantErrText: "token file \"" + dir + "\": it is a directory; give the path of a regular file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -73,7 +74,7 @@ func TestClientGoesThroughProxy(t *testing.T) {
 	}))
 	t.Cleanup(proxy.Close)
 	for _, name := range []string{"HTTP_PROXY", "http_proxy"} {
-		c, err := Client(envOf(map[string]string{name: proxy.URL}), "")
+		c, err := Client(context.Background(), envOf(map[string]string{name: proxy.URL}), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +96,7 @@ func TestClientGoesThroughProxy(t *testing.T) {
 	}
 
 	// NO_PROXY sends it direct, where the name does not resolve.
-	c, err := Client(envOf(map[string]string{"HTTP_PROXY": proxy.URL, "NO_PROXY": "proxy.invalid"}), "")
+	c, err := Client(context.Background(), envOf(map[string]string{"HTTP_PROXY": proxy.URL, "NO_PROXY": "proxy.invalid"}), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,10 @@
 package trust
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -23,6 +25,8 @@ import (
 	"sync"
 
 	"golang.org/x/net/http/httpproxy"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 )
 
 // systemBundles are the places Linux distributions keep their one CA bundle,
@@ -44,17 +48,35 @@ type BundleError struct {
 
 func (e *BundleError) Error() string { return fmt.Sprintf("invalid CA bundle %q: %s", e.Path, e.Msg) }
 
+// MaxBundleBytes bounds what is read of a CA bundle: the whole Mozilla
+// set is about 220 KB.
+const MaxBundleBytes = 4 << 20
+
+// readBundle reads a bundle file the user named: a regular file of at most
+// MaxBundleBytes, read before ctx ends.
+func readBundle(ctx context.Context, bundle string) ([]byte, error) {
+	pem, err := atomicfile.ReadInput(ctx, bundle, MaxBundleBytes)
+	if err != nil {
+		var refused *atomicfile.RefusedError
+		if errors.As(err, &refused) {
+			return nil, &BundleError{Path: bundle, Msg: refused.Detail}
+		}
+		return nil, &BundleError{Path: bundle, Msg: err.Error()}
+	}
+	return pem, nil
+}
+
 // Roots returns the pool to trust, or nil for crypto/x509's default. bundle,
 // when not empty, is a PEM file whose certificates are trusted in addition to
 // the system's.
-func Roots(getenv func(string) string, bundle string) (*x509.CertPool, error) {
+func Roots(ctx context.Context, getenv func(string) string, bundle string) (*x509.CertPool, error) {
 	pool := systemPool(getenv)
 	if bundle == "" {
 		return pool, nil
 	}
-	pem, err := os.ReadFile(bundle)
+	pem, err := readBundle(ctx, bundle)
 	if err != nil {
-		return nil, &BundleError{Path: bundle, Msg: err.Error()}
+		return nil, err
 	}
 	if pool == nil {
 		if pool, err = x509.SystemCertPool(); err != nil || pool == nil {
@@ -92,12 +114,12 @@ func systemPool(getenv func(string) string) *x509.CertPool {
 // (see Proxy), with the default transport's timeouts. The bundle is read and checked now; the system's
 // CAs are only read when the first https request goes out, so that a run
 // against a plain-http endpoint never pays for them.
-func Client(getenv func(string) string, bundle string) (*http.Client, error) {
+func Client(ctx context.Context, getenv func(string) string, bundle string) (*http.Client, error) {
 	var extra []byte
 	if bundle != "" {
 		var err error
-		if extra, err = os.ReadFile(bundle); err != nil {
-			return nil, &BundleError{Path: bundle, Msg: err.Error()}
+		if extra, err = readBundle(ctx, bundle); err != nil {
+			return nil, err
 		}
 		if !x509.NewCertPool().AppendCertsFromPEM(extra) {
 			return nil, &BundleError{Path: bundle, Msg: "it holds no PEM certificate"}

@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/pem"
 	"errors"
@@ -19,7 +20,7 @@ func TestRootsWithBundle(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	// Without the server's CA, the system roots refuse it.
-	plain, err := Roots(noEnv, "")
+	plain, err := Roots(context.Background(), noEnv, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestRootsWithBundle(t *testing.T) {
 	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	roots, err := Roots(noEnv, bundle)
+	roots, err := Roots(context.Background(), noEnv, bundle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestRootsWithBundle(t *testing.T) {
 	}
 
 	// The lazy client: the same, and plain http untouched.
-	lazy, err := Client(noEnv, bundle)
+	lazy, err := Client(context.Background(), noEnv, bundle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,10 +77,10 @@ func TestRootsBadBundle(t *testing.T) {
 	}
 	for _, path := range []string{notPEM, filepath.Join(dir, "missing.pem")} {
 		var be *BundleError
-		if _, err := Roots(noEnv, path); !errors.As(err, &be) || be.Path != path {
+		if _, err := Roots(context.Background(), noEnv, path); !errors.As(err, &be) || be.Path != path {
 			t.Errorf("Roots(%q) = %v, want *BundleError naming the path", path, err)
 		}
-		if _, err := Client(noEnv, path); !errors.As(err, &be) || be.Path != path {
+		if _, err := Client(context.Background(), noEnv, path); !errors.As(err, &be) || be.Path != path {
 			t.Errorf("Client(%q) = %v, want *BundleError naming the path", path, err)
 		}
 	}
@@ -93,7 +94,7 @@ func TestRootsHonourGoVariables(t *testing.T) {
 		}
 		return ""
 	}
-	if pool, err := Roots(env, ""); pool != nil || err != nil {
+	if pool, err := Roots(context.Background(), env, ""); pool != nil || err != nil {
 		t.Errorf("with SSL_CERT_DIR set, Roots = %v, %v; want Go's default (nil)", pool, err)
 	}
 }

@@ -1,0 +1,113 @@
+package filetests
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// memoryLimit caps the address space of the process: the Go runtime
+// reserves about 1.1 GB of it at start, so 1.5 GiB leaves room for a normal
+// run and none for reading a huge or endless file whole.
+const memoryLimit = "--as=1610612736"
+
+// TestInputFilesAreBoundedAndRegular points every flag that names an input
+// file at /dev/zero, at a sparse file of 4 GiB and at a named pipe without
+// a writer (issue 14 §8). Each is refused with exit 2 naming the flag (exit
+// 3 for the token file), in bounded memory, without waiting for the pipe.
+func TestInputFilesAreBoundedAndRegular(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("no prlimit (util-linux)")
+	}
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge")
+	if err := os.WriteFile(huge, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, 4<<30); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	type flagCase struct {
+		name string
+		args func(path string) []string
+		code int
+		// says must appear in stderr: the flag, or for the token the file.
+		says string
+	}
+	flags := []flagCase{
+		{name: "policy", args: func(p string) []string { return []string{"assume", "--role-arn", roleARN, "--policy", "@" + p} }, code: 2, says: "--policy"},
+		{name: "roles", args: func(p string) []string { return []string{"assume", "--roles", p} }, code: 2, says: "--roles"},
+		{name: "ca_bundle", args: func(p string) []string { return []string{"assume", "--role-arn", roleARN, "--ca-bundle", p} }, code: 2, says: "--ca-bundle"},
+		{name: "trust_policy_check", args: func(p string) []string { return []string{"trust-policy", "--check", p} }, code: 2, says: "--check"},
+		{name: "doctor_trust_policy", args: func(p string) []string { return []string{"doctor", "--trust-policy", p} }, code: 2, says: "--trust-policy"},
+		{name: "token_file", args: func(p string) []string {
+			return []string{"assume", "--role-arn", roleARN, "--token-file", p, "--timeout", "5s"}
+		}, code: 3, says: "token file"},
+	}
+	files := []struct{ name, path, says string }{
+		{"dev_zero", "/dev/zero", "not a regular file"},
+		{"huge_file", huge, "larger than"},
+		{"fifo", fifo, "not a regular file"},
+	}
+	for _, f := range flags {
+		for _, file := range files {
+			t.Run(f.name+"_"+file.name, func(t *testing.T) {
+				t.Parallel()
+				j := newJob(t)
+				delete(j.env, "GITLAB_OIDC_TOKEN")
+				if f.name != "token_file" {
+					j.env["GITLAB_OIDC_TOKEN"] = "unused"
+				}
+				code, stderr := runLimited(t, j, f.args(file.path)...)
+				if strings.Contains(stderr, "fatal error") || strings.Contains(stderr, "out of memory") {
+					t.Fatalf("the process ran out of memory")
+				}
+				if code != f.code {
+					t.Errorf("exit %d, want %d", code, f.code)
+				}
+				for _, want := range []string{f.says, file.says} {
+					if !strings.Contains(stderr, want) {
+						t.Errorf("stderr does not say %q", want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// runLimited runs aws-oidc under the memory limit; a run that does not end
+// within a minute (a read blocked on the pipe) is killed and fails the test.
+func runLimited(t *testing.T, j *job, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "prlimit", append([]string{memoryLimit, bin}, args...)...)
+	cmd.Dir = j.dir
+	for k, v := range j.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("aws-oidc %s did not end: it waits on its input", strings.Join(args, " "))
+	}
+	t.Logf("aws-oidc %s\nstderr:\n%s", strings.Join(args, " "), stderr.String())
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), stderr.String()
+}
