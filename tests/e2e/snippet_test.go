@@ -85,4 +85,5 @@ func runCases(t *testing.T, b *Bed) {
 	t.Run("many", func(t *testing.T) { runManyCases(t, b) })
 	t.Run("proxy", func(t *testing.T) { testProxy(t, b) })
 	t.Run("powershell", func(t *testing.T) { testPowerShell(t, b) })
+	t.Run("cleanup", func(t *testing.T) { testCleanup(t, b) })
 }

@@ -61,6 +61,7 @@ func newApp(env Env) *cli.App {
 		Commands: []*cli.Command{
 			assumeCommand(env),
 			execCommand(env),
+			cleanupCommand(env),
 			claimsCommand(env),
 			trustPolicyCommand(env),
 			doctorCommand(env),

@@ -1,0 +1,283 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+)
+
+// cleanupFlags are assume's flags that say where a run writes: the same
+// names and variables, so that an after_script with the job's variables
+// removes what the script's assume wrote.
+var cleanupFlags = slices.DeleteFunc(slices.Clone(assumeFlags), func(s flagSpec) bool {
+	switch s.Name {
+	case "output", "dotenv-file", "prefix", "profile", "aws-config-file", "aws-credentials-file", "roles",
+		"token-output-file", "region", "debug":
+		return false
+	}
+	return true
+})
+
+func cleanupCommand(env Env) *cli.Command {
+	return &cli.Command{
+		Name:  "cleanup",
+		Usage: "remove what `assume` with the same flags and variables wrote: dotenv variables, token file, profiles",
+		Description: "Takes assume's output flags and variables (--output, --dotenv-file, --prefix, --profile, --roles, " +
+			"--aws-config-file, --aws-credentials-file, --token-output-file) and removes exactly what such a run writes: " +
+			"its variables from the dotenv file (the file is deleted when nothing else is left in it), the token file of " +
+			"--output token-file, and the named profiles' sections of the AWS config and credentials files. Every other " +
+			"byte of those files stays as it was. Nothing to remove is not an error.\n\n" +
+			"Exit codes: 0 success (also when nothing was there), 2 invalid flags or a file that is not what aws-oidc " +
+			"writes (left alone), 1 anything else.",
+		Flags: flags(cleanupFlags),
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return &UsageError{Err: err}
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErr("unexpected argument %q: cleanup takes flags only", c.Args().First())
+			}
+			cfg, err := parseCleanup(newLookup(c, env.Getenv, cleanupFlags), env)
+			if err != nil {
+				return err
+			}
+			return runCleanup(c.Context, cfg, env)
+		},
+	}
+}
+
+// cleanupConfig is what a run of assume with the same flags would write.
+type cleanupConfig struct {
+	outputs  []string
+	dotenv   string
+	tokenOut string
+	files    awsconfig.Files
+	// prefixes name the variable sets (one per role without a profile).
+	prefixes []string
+	profiles []string
+	debug    bool
+}
+
+func (c *cleanupConfig) has(format string) bool { return slices.Contains(c.outputs, format) }
+
+func parseCleanup(l lookup, env Env) (*cleanupConfig, error) {
+	// The same parsing as assume's, so the same flags mean the same files.
+	a := &AssumeConfig{Platform: ci.Detect(env.Getenv)}
+	a.RolesFile, _ = l.String("roles")
+	a.Region, _ = l.String("region")
+	a.Profile, _ = l.String("profile")
+	a.Prefix, _ = l.String("prefix")
+	if a.Profile != "" {
+		if a.RolesFile != "" {
+			return nil, usageErr("--profile and --roles exclude each other, as with assume")
+		}
+		if err := awsconfig.ValidateName(a.Profile); err != nil {
+			return nil, err
+		}
+	}
+	if a.Prefix != "" && !prefixRE.MatchString(a.Prefix) {
+		return nil, &role.FieldError{Field: "prefix", Msg: fmt.Sprintf("%q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", a.Prefix)}
+	}
+	if a.RolesFile != "" {
+		var err error
+		if a.Roles, err = roles.Load(a.RolesFile, roles.Defaults{Region: a.Region, Duration: time.Hour}); err != nil {
+			return nil, &rolesFileError{err}
+		}
+	}
+	cfg := &cleanupConfig{outputs: l.Strings("output")}
+	if len(cfg.outputs) == 0 && !profilesOnly(a) {
+		cfg.outputs = []string{a.Platform.DefaultOutput()}
+	}
+	for _, o := range cfg.outputs {
+		if !slices.Contains(formats, o) {
+			return nil, &role.FieldError{Field: "output", Msg: fmt.Sprintf("unknown format %q (valid: %s)", o, strings.Join(formats, ", "))}
+		}
+	}
+	cfg.dotenv, _ = l.String("dotenv-file")
+	if strings.TrimSpace(cfg.dotenv) == "" {
+		return nil, &role.FieldError{Field: "dotenv-file", Msg: "the dotenv file name is empty"}
+	}
+	cfg.tokenOut, _ = l.String("token-output-file")
+	cfg.files.Config, _ = l.String("aws-config-file")
+	cfg.files.Credentials, _ = l.String("aws-credentials-file")
+	if len(a.Roles) == 0 {
+		if a.Profile != "" {
+			cfg.profiles = []string{a.Profile}
+		} else {
+			cfg.prefixes = []string{a.Prefix}
+		}
+	}
+	for _, r := range a.Roles {
+		if r.Profile != "" {
+			cfg.profiles = append(cfg.profiles, r.Profile)
+		} else {
+			cfg.prefixes = append(cfg.prefixes, r.Prefix)
+		}
+	}
+	var err error
+	if cfg.debug, err = l.Bool("debug"); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// dotenvKeys are the variables assume writes for each prefix.
+func (c *cleanupConfig) dotenvKeys() []string {
+	var keys []string
+	for _, p := range c.prefixes {
+		for _, k := range []string{output.KeyAccessKeyID, output.KeySecretAccessKey, output.KeySessionToken,
+			output.KeyRegion, output.KeyDefaultRegion, output.KeyCredentialExpiration} {
+			keys = append(keys, p+k)
+		}
+	}
+	return keys
+}
+
+// CleanupError is a file cleanup could not, or would not, change.
+type CleanupError struct {
+	What string
+	Err  error
+}
+
+func (e *CleanupError) Error() string { return fmt.Sprintf("failed to clean up %s: %v", e.What, e.Err) }
+func (e *CleanupError) Unwrap() error { return e.Err }
+
+// ExitCode is 2 for a file left alone because it is not what aws-oidc
+// writes, else the code of the cause.
+func (e *CleanupError) ExitCode() int {
+	if errors.Is(e.Err, errNotToken) {
+		return ExitConfig
+	}
+	return ExitCode(e.Err)
+}
+
+// Hint says why a file was left alone.
+func (e *CleanupError) Hint() string {
+	var de *output.DotenvError
+	switch {
+	case errors.As(e.Err, &de):
+		return "the file is not a dotenv report aws-oidc would write, so it was left as it was: check --dotenv-file ($AWS_OIDC_DOTENV_FILE)"
+	case errors.Is(e.Err, errNotToken):
+		return "the file does not hold a token, so it was left as it was: check --token-output-file ($AWS_OIDC_TOKEN_OUTPUT_FILE)"
+	}
+	return Hint(e.Err)
+}
+
+var errNotToken = errors.New("it does not hold a JWT")
+
+func runCleanup(ctx context.Context, cfg *cleanupConfig, env Env) error {
+	log := logging.New(env.Stderr, cfg.debug)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var did []string
+	var errs []error
+
+	// Each part is independent: one that fails does not keep the others
+	// from being removed, and the error names every failure.
+	if cfg.has(formatDotenv) && len(cfg.prefixes) > 0 {
+		n, deleted, err := removeDotenv(ctx, cfg.dotenv, cfg.dotenvKeys())
+		switch {
+		case err != nil:
+			errs = append(errs, &CleanupError{What: "the dotenv file " + cfg.dotenv, Err: err})
+		case deleted:
+			did = append(did, fmt.Sprintf("deleted %s (its %d variables were aws-oidc's)", cfg.dotenv, n))
+		case n > 0:
+			did = append(did, fmt.Sprintf("removed %d variables from %s", n, cfg.dotenv))
+		}
+	}
+	if cfg.has(formatTokenFile) {
+		removed, err := removeTokenFile(cfg.tokenOut)
+		switch {
+		case err != nil:
+			errs = append(errs, &CleanupError{What: "the token file " + cfg.tokenOut, Err: err})
+		case removed:
+			did = append(did, "deleted the token file "+cfg.tokenOut)
+		}
+	}
+	if len(cfg.profiles) > 0 {
+		found, err := removeProfiles(ctx, cfg.files, cfg.profiles)
+		switch {
+		case err != nil:
+			errs = append(errs, &CleanupError{What: "profiles " + strings.Join(cfg.profiles, ", "), Err: err})
+		case len(found) > 0:
+			did = append(did, fmt.Sprintf("removed profiles %s from %s and %s", strings.Join(found, ", "), cfg.files.Config, cfg.files.Credentials))
+		}
+	}
+	// The folder assume made for its defaults goes when it is empty.
+	for _, p := range []string{cfg.tokenOut, cfg.files.Config, cfg.files.Credentials} {
+		if p == defaultTokenOutputFile || p == defaultAWSConfigFile || p == defaultAWSCredentialsFile {
+			_ = os.Remove(filepath.Dir(p)) // fails, as it should, while anything is in it
+		}
+	}
+	for _, d := range did {
+		log.Info(d)
+	}
+	if len(did) == 0 && len(errs) == 0 {
+		log.Info("nothing to remove")
+	}
+	return errors.Join(errs...)
+}
+
+func removeDotenv(ctx context.Context, path string, keys []string) (int, bool, error) {
+	unlock, err := atomicfile.Lock(ctx, path)
+	if err != nil {
+		return 0, false, err
+	}
+	defer unlock()
+	return output.RemoveDotenv(path, keys)
+}
+
+// removeTokenFile deletes the token file when it holds a token: a file of
+// anything else at that path was not written by assume.
+func removeTokenFile(path string) (bool, error) {
+	data, ok, err := atomicfile.ReadExisting(path, 64<<10)
+	if err != nil || !ok {
+		return false, err
+	}
+	if _, err := token.Parse(strings.TrimSpace(string(data))); err != nil {
+		return false, errNotToken
+	}
+	if err := os.Remove(path); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// removeProfiles takes the profiles out of both files, then deletes a file
+// that held nothing else.
+func removeProfiles(ctx context.Context, files awsconfig.Files, names []string) ([]string, error) {
+	before := map[string]int64{}
+	for _, p := range files.Paths() {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			before[p] = fi.Size()
+		}
+	}
+	found, err := awsconfig.Remove(ctx, files, names)
+	if err != nil || len(found) == 0 {
+		return found, err
+	}
+	for _, p := range files.Paths() {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 && before[p] > 0 {
+			if err := os.Remove(p); err != nil {
+				return found, err
+			}
+		}
+	}
+	return found, nil
+}
