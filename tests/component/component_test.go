@@ -156,6 +156,14 @@ func TestComponentPipeline(t *testing.T) {
 		}
 		checkPassed(t, r)
 		checkReports(t, leaks, dir)
+		// The profile job's files went with the component's after_script.
+		if !regexp.MustCompile(`removed profiles ci from \S+/aws-home/config and \S+/aws-home/credentials`).MatchString(r.Stdout + r.Stderr) {
+			t.Errorf("the credentials component's after_script did not remove the profile")
+		}
+		home := filepath.Join(dir, ".gitlab-ci-local", "aws-home")
+		if entries, err := os.ReadDir(home); err != nil || len(entries) != 0 {
+			t.Errorf("the profile job's folder %s: %v, %d entries left; want it there and empty", home, err, len(entries))
+		}
 	})
 
 	t.Run("refused_token_hands_on_nothing", func(t *testing.T) {
@@ -397,7 +405,7 @@ func runPipelineFile(t *testing.T, leaks *e2e.Leaks, bed *e2e.Bed, gcl, pipeline
 // STS as the assumed role, with its own session.
 func checkPassed(t *testing.T, r e2e.Result) {
 	t.Helper()
-	for _, job := range []string{"assume-role", "assume-second", "use-credentials", "use-hidden-job"} {
+	for _, job := range []string{"assume-role", "assume-second", "use-credentials", "use-hidden-job", "use-hidden-job-profile"} {
 		if !regexp.MustCompile(`(?m)^\s*PASS\s+` + regexp.QuoteMeta(job) + `\b`).MatchString(r.Stdout) {
 			t.Errorf("job %s did not pass", job)
 		}
@@ -409,6 +417,7 @@ func checkPassed(t *testing.T, r e2e.Result) {
 		`first role: ` + arn + `GitLabRunner-\d+-\d+-\d+\b`,
 		`second role: ` + arn + `component-second\b`,
 		`hidden job: ` + arn + `component-hidden\b`,
+		`profile job: ` + arn + `component-profile\b`,
 		`\bhello\.txt\b`,
 	} {
 		if !regexp.MustCompile(want).MatchString(r.Stdout) {
