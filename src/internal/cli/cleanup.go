@@ -53,11 +53,13 @@ func cleanupCommand(env Env) *cli.Command {
 			if c.NArg() > 0 {
 				return usageErr("unexpected argument %q: cleanup takes flags only", c.Args().First())
 			}
-			cfg, err := parseCleanup(newLookup(c, env.Getenv, cleanupFlags), env)
+			ctx, cancel := context.WithTimeout(c.Context, cleanupTimeout)
+			defer cancel()
+			cfg, err := parseCleanup(ctx, newLookup(c, env.Getenv, cleanupFlags), env)
 			if err != nil {
 				return err
 			}
-			return runCleanup(c.Context, cfg, env)
+			return runCleanup(ctx, cfg, env)
 		},
 	}
 }
@@ -76,7 +78,11 @@ type cleanupConfig struct {
 
 func (c *cleanupConfig) has(format string) bool { return slices.Contains(c.outputs, format) }
 
-func parseCleanup(l lookup, env Env) (*cleanupConfig, error) {
+// cleanupTimeout bounds a cleanup: reading the roles file, waiting for the
+// files' locks, the removals.
+const cleanupTimeout = time.Minute
+
+func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupConfig, error) {
 	// The same parsing as assume's, so the same flags mean the same files.
 	a := &AssumeConfig{Platform: ci.Detect(env.Getenv)}
 	a.RolesFile, _ = l.String("roles")
@@ -96,7 +102,7 @@ func parseCleanup(l lookup, env Env) (*cleanupConfig, error) {
 	}
 	if a.RolesFile != "" {
 		var err error
-		if a.Roles, err = roles.Load(a.RolesFile, roles.Defaults{Region: a.Region, Duration: time.Hour}); err != nil {
+		if a.Roles, err = roles.Load(ctx, a.RolesFile, roles.Defaults{Region: a.Region, Duration: time.Hour}); err != nil {
 			return nil, &rolesFileError{err}
 		}
 	}
@@ -183,8 +189,6 @@ var errNotToken = errors.New("it does not hold a JWT")
 
 func runCleanup(ctx context.Context, cfg *cleanupConfig, env Env) error {
 	log := logging.New(env.Stderr, cfg.debug)
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
 	var did []string
 	var errs []error
 
