@@ -29,6 +29,7 @@ test: lint unit fuzz-smoke schema-test e2e component-test image
 # committed corpora under testdata/fuzz also run as plain tests in `make unit`.
 FUZZ_TARGETS := \
 	./src/internal/token:FuzzParse \
+	./src/internal/awsconfig:FuzzMerge \
 	./src/internal/output:FuzzParseDotenv \
 	./src/internal/output:FuzzWriteDotenv \
 	./src/internal/output:FuzzWriteShell \

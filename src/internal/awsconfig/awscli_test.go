@@ -62,7 +62,7 @@ func TestAWSCLIReadsTheSameProfilesAfterward(t *testing.T) {
 	cases := []struct{ name, config, creds string }{
 		{
 			name: "comments_after_headers",
-			config: "[profile ours]\nregion = old\nmarker = old\n[profile prod] # keep\nmarker = c-prod\n" +
+			config: "[profile ours]\n  region = old\n  marker = old\n  [profile prod] # keep\nmarker = c-prod\n" +
 				"[profile dev] ; keep\nmarker = c-dev\n[default] # d\nmarker = c-default\n",
 			creds: "[ours]\naws_access_key_id = OLD\n[prod] # keep\naws_access_key_id = AKIAPROD\n" +
 				"[stage];x\nmarker = k-stage\n",

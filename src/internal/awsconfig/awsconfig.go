@@ -288,7 +288,16 @@ func merge(kind fileKind, path string, existing []byte, order []string, sections
 		}
 		if !slices.Contains(found, name) {
 			found = append(found, name)
-			out.WriteString(sections[name])
+			// An indented header after our section stays a header only if
+			// our settings are indented no less (see scan).
+			indent := 0
+			for _, nb := range blocks[i+1:] {
+				if _, ours := sections[profileName(kind, nb.header)]; !ours {
+					indent = indentOf(lines[nb.start].text)
+					break
+				}
+			}
+			out.WriteString(indentBody(sections[name], indent))
 		}
 		// The blank and comment lines after the section stay.
 		emit(b.end+1, next)
@@ -302,7 +311,82 @@ func merge(kind fileKind, path string, existing []byte, order []string, sections
 		}
 		out.WriteString(sections[name])
 	}
-	return []byte(out.String()), found, nil
+	result := []byte(out.String())
+	if err := checkSameOthers(kind, path, lines, blocks, result, sections); err != nil {
+		return nil, nil, err
+	}
+	return result, found, nil
+}
+
+// indentOf counts the characters before the first non-blank one, as
+// configparser does.
+func indentOf(text string) int {
+	n := 0
+	for _, r := range text {
+		if !isPySpace(r) {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// indentBody indents every line of a rendered section but its header.
+func indentBody(section string, indent int) string {
+	if indent == 0 || section == "" {
+		return section
+	}
+	header, body, _ := strings.Cut(section, "\n")
+	pad := strings.Repeat(" ", indent)
+	var b strings.Builder
+	b.WriteString(header + "\n")
+	for _, l := range strings.SplitAfter(body, "\n") {
+		if l != "" {
+			b.WriteString(pad + l)
+		}
+	}
+	return b.String()
+}
+
+// checkSameOthers reads the result back as the AWS CLI would and makes sure
+// that every section not ours is still a section, in the same order, and
+// that each profile written is there once and each removed one is gone.
+// Removing a section can make an indented header after it part of the
+// value before it; such a file is refused rather than changed.
+func checkSameOthers(kind fileKind, path string, lines []lineInfo, blocks []block, result []byte, sections map[string]string) error {
+	var before []block
+	for _, b := range blocks[1:] {
+		if _, ours := sections[profileName(kind, b.header)]; !ours {
+			before = append(before, b)
+		}
+	}
+	var after []string
+	count := map[string]int{}
+	for _, b := range scan(splitLines(string(result)))[1:] {
+		name := profileName(kind, b.header)
+		if _, ours := sections[name]; ours {
+			count[name]++
+			continue
+		}
+		after = append(after, b.header)
+	}
+	for i, b := range before {
+		if i >= len(after) || after[i] != b.header {
+			return &AmbiguousError{Path: path, config: kind == kindConfig, Line: b.start + 1, Header: b.header, Profile: profileName(kind, b.header),
+				Reason: "would become part of the value above it once the section before it changes (it is indented)"}
+		}
+	}
+	for name, s := range sections {
+		want := 0
+		if s != "" {
+			want = 1
+		}
+		if count[name] != want || len(after) != len(before) {
+			return fmt.Errorf("internal error: %s would not read back as written for profile %q; nothing was written", path, name)
+		}
+	}
+	_ = lines
+	return nil
 }
 
 func describe(profile, header string) string {

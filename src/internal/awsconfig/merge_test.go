@@ -32,11 +32,22 @@ func TestMergeKeepsEveryOtherByte(t *testing.T) {
 		},
 		{
 			// Indented no deeper than the option before it, a header is one.
-			name:       "semicolon_comment_and_indent",
-			config:     "[profile ours]\n   region = old\n   [profile prod] ; keep\nregion = us-west-2\n",
-			creds:      "[ours]\n\taws_access_key_id = OLD\n\t[prod];x\naws_access_key_id = AKIAPROD\n",
-			wantConfig: oursConfig + "   [profile prod] ; keep\nregion = us-west-2\n",
-			wantCred:   ours + "\t[prod];x\naws_access_key_id = AKIAPROD\n",
+			name:   "semicolon_comment_and_indent",
+			config: "[profile ours]\n   region = old\n   [profile prod] ; keep\nregion = us-west-2\n",
+			creds:  "[ours]\n\taws_access_key_id = OLD\n\t[prod];x\naws_access_key_id = AKIAPROD\n",
+			// Our settings are indented as deep as the header after them,
+			// or the AWS CLI would read that header as part of our value.
+			wantConfig: "[profile ours]\n   region = eu-west-1\n   [profile prod] ; keep\nregion = us-west-2\n",
+			wantCred: "[ours]\n aws_access_key_id = A\n aws_secret_access_key = secret-A\n aws_session_token = token-A\n" +
+				"\t[prod];x\naws_access_key_id = AKIAPROD\n",
+		},
+		{
+			name:       "indented_header_right_after_our_header",
+			config:     "[profile ours]\n  [profile prod]\n  region = b\n",
+			creds:      "[ours]\n\n\t\t[prod]\naws_access_key_id = P\n",
+			wantConfig: "[profile ours]\n  region = eu-west-1\n  [profile prod]\n  region = b\n",
+			wantCred: "[ours]\n  aws_access_key_id = A\n  aws_secret_access_key = secret-A\n  aws_session_token = token-A\n" +
+				"\n\t\t[prod]\naws_access_key_id = P\n",
 		},
 		{
 			name:       "our_header_with_comment_is_ours",
@@ -192,6 +203,22 @@ func TestRemove(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("files made: %v", entries)
+	}
+}
+
+// TestRemoveRefusesToJoinAnIndentedHeader: without our section, the
+// indented header after it would become part of the value before it.
+func TestRemoveRefusesToJoinAnIndentedHeader(t *testing.T) {
+	t.Parallel()
+	config := "[profile a]\nx = 1\n[profile ours]\n  [profile prod]\n  region = y\n"
+	files := writeFiles(t, config, "")
+	_, err := Remove(context.Background(), files, []string{"ours"})
+	var ae *AmbiguousError
+	if !errors.As(err, &ae) || ae.Line != 4 {
+		t.Fatalf("err = %v, want an AmbiguousError on line 4", err)
+	}
+	if got := readString(t, files.Config); got != config {
+		t.Errorf("config changed to %q", got)
 	}
 }
 

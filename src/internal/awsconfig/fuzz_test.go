@@ -1,0 +1,82 @@
+package awsconfig
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// FuzzMerge writes profile "ours" over arbitrary files. Whatever the input:
+// no panic; an ambiguous header is refused; otherwise the result holds our
+// section exactly once, the profile reads as ours, and every section of
+// the input that is not ours is still there byte for byte.
+func FuzzMerge(f *testing.F) {
+	for _, seed := range []string{
+		"", "[profile ours]\nregion = a\n[profile prod] # keep\nregion = b\n",
+		"[ours]\r\nx = 1\r[prod];c\n", "[profile x]\nnote = a\n  [profile ours]\n", "# c\n\n[default]\n",
+		"[profile \"ours\"]\n[profile ours x]\n[ profile ours]\n", "[profile 'o\\'urs]\n",
+	} {
+		f.Add(seed, true)
+		f.Add(seed, false)
+	}
+	f.Fuzz(func(t *testing.T, existing string, config bool) {
+		kind := kindCredentials
+		rendered := "[ours]\naws_access_key_id = A\n"
+		if config {
+			kind, rendered = kindConfig, "[profile ours]\nregion = r\n"
+		}
+		out, _, err := merge(kind, "f", []byte(existing), []string{"ours"}, map[string]string{"ours": rendered})
+		var ae *AmbiguousError
+		if errors.As(err, &ae) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := string(out)
+		if strings.Count(got, rendered) < 1 {
+			t.Fatalf("our section is missing from %q", got)
+		}
+		lines := splitLines(got)
+		owned := 0
+		for _, b := range scan(lines)[1:] {
+			if profileName(kind, b.header) == "ours" {
+				owned++
+			}
+		}
+		if owned != 1 {
+			t.Fatalf("the result has %d sections of ours: %q", owned, got)
+		}
+		// Every section of the input that is not ours survives verbatim.
+		in := splitLines(existing)
+		blocks := scan(in)
+		for i, b := range blocks {
+			if !b.preamble && profileName(kind, b.header) == "ours" {
+				continue
+			}
+			next := len(in)
+			if i+1 < len(blocks) {
+				next = blocks[i+1].start
+			}
+			var text strings.Builder
+			for _, l := range in[b.start:next] {
+				text.WriteString(l.text)
+				text.WriteString("\n")
+			}
+			if !strings.Contains(normalise(got), text.String()) {
+				t.Fatalf("section %q of the input was changed:\ninput  %q\noutput %q", b.header, existing, got)
+			}
+		}
+	})
+}
+
+// normalise writes every line break as \n, as the fuzz check compares line
+// texts.
+func normalise(s string) string {
+	var b strings.Builder
+	for _, l := range splitLines(s) {
+		b.WriteString(l.text)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
