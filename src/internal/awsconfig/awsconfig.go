@@ -9,7 +9,7 @@
 // other readers would name differently, one of them a profile the run
 // owns, is refused rather than guessed. Both files are rendered and checked
 // in full before either is written, and each is replaced atomically with
-// mode 0600.
+// mode 0600. Remove takes profiles out again the same way.
 package awsconfig
 
 import (
@@ -312,7 +312,7 @@ func merge(kind fileKind, path string, existing []byte, order []string, sections
 		out.WriteString(sections[name])
 	}
 	result := []byte(out.String())
-	if err := checkSameOthers(kind, path, lines, blocks, result, sections); err != nil {
+	if err := checkSameOthers(kind, path, blocks, result, sections); err != nil {
 		return nil, nil, err
 	}
 	return result, found, nil
@@ -353,7 +353,7 @@ func indentBody(section string, indent int) string {
 // that each profile written is there once and each removed one is gone.
 // Removing a section can make an indented header after it part of the
 // value before it; such a file is refused rather than changed.
-func checkSameOthers(kind fileKind, path string, lines []lineInfo, blocks []block, result []byte, sections map[string]string) error {
+func checkSameOthers(kind fileKind, path string, blocks []block, result []byte, sections map[string]string) error {
 	var before []block
 	for _, b := range blocks[1:] {
 		if _, ours := sections[profileName(kind, b.header)]; !ours {
@@ -385,7 +385,6 @@ func checkSameOthers(kind fileKind, path string, lines []lineInfo, blocks []bloc
 			return fmt.Errorf("internal error: %s would not read back as written for profile %q; nothing was written", path, name)
 		}
 	}
-	_ = lines
 	return nil
 }
 

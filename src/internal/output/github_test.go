@@ -370,3 +370,38 @@ func TestGitHubOutputs(t *testing.T) {
 		t.Errorf("GitHubOutputs (-want +got):\n%s", diff)
 	}
 }
+
+// TestPrepareGitHubUndo: a later output that fails puts GITHUB_ENV and
+// GITHUB_OUTPUT back to what they held, and removes one the step made.
+func TestPrepareGitHubUndo(t *testing.T) {
+	t.Parallel()
+	r := newGitHubRun(t)
+	if err := os.WriteFile(r.envPath, []byte("EARLIER=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(r.outputPath); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string { return r.env[k] }
+	p, err := PrepareGitHub(getenv, Variables("", fakeCredentials(), fakeSession()), GitHubOutputs(fakeCredentials(), fakeSession()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	masks, err := p.Masks()
+	if err != nil || !strings.Contains(string(masks), "::add-mask::") {
+		t.Fatalf("masks %q, %v", masks, err)
+	}
+	if err := p.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, r.envPath); !strings.Contains(got, "AWS_ACCESS_KEY_ID") {
+		t.Fatalf("GITHUB_ENV holds %q after Commit", got)
+	}
+	p.Undo()
+	if got := readFile(t, r.envPath); got != "EARLIER=1\n" {
+		t.Errorf("GITHUB_ENV holds %q after Undo", got)
+	}
+	if _, err := os.Stat(r.outputPath); !os.IsNotExist(err) {
+		t.Errorf("GITHUB_OUTPUT still there after Undo: %v", err)
+	}
+}
