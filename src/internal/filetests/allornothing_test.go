@@ -104,6 +104,24 @@ func TestLastOutputBrokenLeavesNothing(t *testing.T) {
 			wantCode: 2, wantMsg: "aws.env",
 		},
 		{
+			name: "github_then_token_file_path_is_a_folder",
+			setup: func(t *testing.T, e env) []string {
+				existingGitHub(t, e)
+				if err := os.MkdirAll(filepath.Join(e.j.dir, "token"), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				return []string{"--output", "github,token-file", "--token-output-file", "token"}
+			},
+			wantCode: 2, wantMsg: "directory", beforeSTS: true,
+		},
+		{
+			name: "dotenv_then_powershell_to_closed_stdout",
+			setup: func(t *testing.T, e env) []string {
+				return []string{"--output", "dotenv,powershell"}
+			},
+			brokenOut: true, wantCode: 1, wantMsg: "stdout",
+		},
+		{
 			// Issue 14 §2: killed by SIGPIPE after aws.env was written.
 			name: "dotenv_then_shell_to_closed_stdout",
 			setup: func(t *testing.T, e env) []string {
