@@ -263,6 +263,33 @@ func testProxy(t *testing.T, b *Bed) {
 		}
 	})
 
+	if b.Peer == "seaweedfs" {
+		// SeaweedFS has AssumeRole (VersityGW v1.8.0 does not): the chained
+		// hop carries the source identity, the first one cannot.
+		t.Run("chain_source_identity", func(t *testing.T) {
+			leaks := NewLeaks(t, leaks)
+			token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
+			before := len(p.entries(t))
+			dir := t.TempDir()
+			env := proxyEnv(JobEnv(t.TempDir(), token), p.URL, "HTTP_PROXY")
+			r := b.Tool(t, leaks, dir, env, "assume", "--role-arn", b.Roles.Deploy, "--sts-endpoint", p.STS,
+				"--chain-role-arn", b.Roles.Chained, "--source-identity", "claim:user_login")
+			if r.ExitCode != 0 {
+				t.Fatalf("assume --chain-role-arn --source-identity exited %d", r.ExitCode)
+			}
+			checkIdentity(t, b, leaks, laterJob(t, readDotenv(t, leaks, filepath.Join(dir, "aws.env")), ""), "chained")
+			sts := through(p.entries(t)[before:], p.STS)
+			var got []string
+			for _, e := range sts {
+				got = append(got, e.Action+" "+e.SourceIdentity)
+			}
+			if want := []string{"AssumeRoleWithWebIdentity ", "AssumeRole alice"}; strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("STS requests (action, source identity) = %q, want %q", got, want)
+			}
+			wantUserAgent(t, "STS", sts, gitlabJob)
+		})
+	}
+
 	if b.CAFile != "" {
 		// The issuer is https on a public-looking address only in the
 		// VersityGW bed; SeaweedFS's is loopback, which no proxy serves.

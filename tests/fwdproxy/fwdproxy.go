@@ -8,6 +8,7 @@
 package fwdproxy
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +29,10 @@ type Entry struct {
 	// a tunnel.
 	Target    string `json:"target"`
 	UserAgent string `json:"user_agent"`
+	// Action and SourceIdentity are read from an STS query-protocol form
+	// body; nothing else of a body is kept (it may hold a token).
+	Action         string `json:"action,omitempty"`
+	SourceIdentity string `json:"source_identity,omitempty"`
 	// Status is what the proxy answered: 200 for an open tunnel, the
 	// upstream's status for a forwarded request, 403 or 407 when refused.
 	Status int `json:"status"`
@@ -80,6 +86,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.tunnel(w, r, func(status int) { e.Status = status; p.record(e) })
 		return
 	case r.URL.IsAbs() && r.URL.Scheme == "http":
+		e.Action, e.SourceIdentity = peekForm(r)
 		e.Status = p.forward(w, r)
 	default:
 		e.Status = http.StatusBadRequest
@@ -164,6 +171,25 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) int {
 	w.WriteHeader(resp.StatusCode)
 	_, _ = io.Copy(w, resp.Body)
 	return resp.StatusCode
+}
+
+// peekForm reads Action and SourceIdentity of a form body and puts the
+// body back for forwarding.
+func peekForm(r *http.Request) (action, sourceIdentity string) {
+	if r.Body == nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return "", ""
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return "", ""
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return "", ""
+	}
+	return form.Get("Action"), form.Get("SourceIdentity")
 }
 
 // ReadLog parses a log written by Proxy.
