@@ -61,7 +61,9 @@ func TestProxy(t *testing.T) {
 
 // TestClientGoesThroughProxy sends a request to a host nobody can resolve:
 // only the proxy named in the injected environment (not the process's)
-// can answer it.
+// can answer it. The proxied request never resolves the name itself; a
+// direct one would ask the machine's DNS, so NO_PROXY's effect is checked
+// by TestProxy here and end to end in tests/e2e, inside a namespace.
 func TestClientGoesThroughProxy(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
@@ -93,15 +95,5 @@ func TestClientGoesThroughProxy(t *testing.T) {
 	want := "GET http://sts.proxy.invalid:7080/"
 	if len(seen) != 2 || seen[0] != want || seen[1] != want {
 		t.Errorf("the proxy saw %q, want %q twice", seen, want)
-	}
-
-	// NO_PROXY sends it direct, where the name does not resolve.
-	c, err := Client(context.Background(), envOf(map[string]string{"HTTP_PROXY": proxy.URL, "NO_PROXY": "proxy.invalid"}), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp, err := c.Get("http://sts.proxy.invalid:7080/"); err == nil {
-		resp.Body.Close()
-		t.Error("NO_PROXY host went through the proxy")
 	}
 }
