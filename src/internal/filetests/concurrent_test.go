@@ -141,3 +141,38 @@ func TestDotenvFolderIsMadeBeforeSTS(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentRunsShareOneAWSConfig: runs writing different profiles to
+// the same AWS config and credentials files at once keep every profile.
+func TestConcurrentRunsShareOneAWSConfig(t *testing.T) {
+	t.Parallel()
+	const runs = 10
+	j := newJob(t)
+	var wg sync.WaitGroup
+	codes := make([]int, runs)
+	for i := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL,
+				"--profile", fmt.Sprintf("p%d", i)).code
+		}()
+	}
+	wg.Wait()
+	config, err := os.ReadFile(filepath.Join(j.dir, ".aws-oidc", "config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := os.ReadFile(filepath.Join(j.dir, ".aws-oidc", "credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range runs {
+		if codes[i] != 0 {
+			t.Errorf("run %d exited %d", i, codes[i])
+		}
+		if !strings.Contains(string(config), fmt.Sprintf("[profile p%d]\n", i)) || !strings.Contains(string(creds), fmt.Sprintf("[p%d]\n", i)) {
+			t.Errorf("profile p%d was lost", i)
+		}
+	}
+}
