@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -210,4 +211,32 @@ func TestAssumeUsesTheGivenProxy(t *testing.T) {
 	if want := []string{"POST " + endpoint + "/", "POST " + endpoint + "/"}; !slices.Equal(got, want) {
 		t.Errorf("the proxy saw %q, want %q", got, want)
 	}
+}
+
+// TestProxyPasswordNeverPrinted points assume at a proxy that refuses
+// connections, with --debug: the error names the failure, never the
+// proxy's password.
+func TestProxyPasswordNeverPrinted(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	const password = "proxy-pass-5ecret"
+	env := gitlabEnv(t, nil)
+	env["HTTPS_PROXY"] = "http://ci:" + password + "@" + addr
+	r := run(t, env, "assume", "--role-arn", roleARN, "--sts-endpoint", "https://sts.proxy.invalid", "-o", "json",
+		"--max-attempts", "2", "--debug")
+	if r.code == 0 {
+		t.Fatal("assume succeeded through a closed proxy")
+	}
+	if strings.Contains(r.stdout+r.stderr, password) {
+		t.Error("the proxy's password was printed")
+	}
+	if !strings.Contains(r.stderr, "hint: the proxy named by $HTTPS_PROXY") {
+		t.Error("the hint does not name the proxy")
+	}
+	assertNoSecrets(t, r.stderr, env)
 }

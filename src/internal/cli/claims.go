@@ -16,6 +16,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 )
 
 // tokenFlags are the token flags of `assume`, shared by the diagnosis
@@ -52,6 +53,11 @@ func readToken(c *cli.Context, l lookup, env Env) (*token.Token, *AssumeConfig, 
 	cfg := &AssumeConfig{Platform: ci.Detect(env.Getenv), Region: "us-east-1"}
 	if err := parseToken(l, cfg, env); err != nil {
 		return nil, cfg, err
+	}
+	if env.HTTPClient == nil {
+		// GitHub's token endpoint, through the proxy of the command's
+		// environment, as assume reaches it.
+		env.HTTPClient = trust.ClientFor(env.Getenv, nil)
 	}
 	tok, err := loadToken(c.Context, cfg, env)
 	return tok, cfg, err

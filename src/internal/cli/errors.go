@@ -217,6 +217,10 @@ func stsHint(e *STSError) string {
 		if xerr.DeadlineHit {
 			return "STS did not answer in time. Check the network path to STS (proxy, firewall, --sts-endpoint), or raise --timeout"
 		}
+		if strings.Contains(xerr.Message, "proxyconnect") {
+			return "the proxy named by $HTTPS_PROXY or $HTTP_PROXY could not be reached: check that it runs and that the variable names it, " +
+				"or list the STS host in $NO_PROXY to go direct"
+		}
 		return fmt.Sprintf("STS kept failing with %s after %d attempts; this is usually passing: retry the job, or raise --max-attempts and --timeout", xerr.Code, xerr.Attempts)
 	}
 	switch xerr.Code {
