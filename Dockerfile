@@ -14,7 +14,9 @@
 # repeatable and so that `make image` can prove this file on a machine that
 # cannot pull images, by passing local stand-ins (tests/component/image.sh).
 # The digests were copied from public pins and are checked by the first CI
-# pull; bump tag and digest together.
+# pull; bump tag and digest together. Both must be digests of the
+# multi-platform index (public pins of these two describe them so), not of
+# one platform's manifest: the arm64 build resolves BASE_IMAGE through it.
 ARG GO_IMAGE=docker.io/library/golang:1.26.8-alpine@sha256:ce864e7223ac17b1775e6fd0b4c0db580c2eb50e7953a427916379e4b92a1628
 ARG BASE_IMAGE=docker.io/library/busybox:1.37.0-musl@sha256:5cec3fc171c87218698e85a52af7087de727372aae264a787b8112901a5b0092
 
