@@ -450,26 +450,27 @@ func (r *assumeRun) checkS3(ctx context.Context, t target, c credentials.Credent
 	return nil
 }
 
-// The outputs' own files, for preflight and the lock.
+// filePaths are the outputs' own files, for preflight and the lock; ""
+// and nil for those the run does not write.
 func (r *assumeRun) filePaths() (dotenv, tokenFile string, profiles []string) {
-	toVars, toProfiles := len(r.cfg.Roles) == 0 && r.cfg.Profile == "", len(r.cfg.Roles) == 0 && r.cfg.Profile != ""
-	for _, ro := range r.cfg.Roles {
-		if ro.Profile == "" {
-			toVars = true
-		} else {
-			toProfiles = true
-		}
-	}
-	if r.has(formatDotenv) && toVars {
+	if r.has(formatDotenv) && r.hasVars() {
 		dotenv = r.cfg.DotenvFile
 	}
 	if r.has(formatTokenFile) {
 		tokenFile = r.cfg.TokenOutputFile
 	}
-	if toProfiles {
+	if r.hasProfiles() {
 		profiles = r.cfg.AWSFiles.Paths()
 	}
 	return dotenv, tokenFile, profiles
+}
+
+// hasProfiles reports whether any role goes to a profile.
+func (r *assumeRun) hasProfiles() bool {
+	if len(r.cfg.Roles) == 0 {
+		return r.cfg.Profile != ""
+	}
+	return slices.ContainsFunc(r.cfg.Roles, func(ro roles.Role) bool { return ro.Profile != "" })
 }
 
 // preflight makes the folder of every file output (0700, each missing
