@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
 // Platform is where the process runs.
@@ -84,7 +86,12 @@ func joinNonEmpty(parts ...string) string {
 
 // Section writes the start of a collapsible log section and returns the
 // function that ends it. Outside a CI system it writes a plain heading.
+//
+// The markers hold control characters (GitLab) or start with "::" (GitHub),
+// which a logging.Writer escapes in anything else: they are written through
+// logging.Raw, and no value from outside ever goes into one.
 func (p Platform) Section(w io.Writer, name, title string, now func() time.Time) (end func()) {
+	w = logging.Raw(w)
 	switch p {
 	case GitLab:
 		// https://docs.gitlab.com/ci/jobs/job_logs/#custom-collapsible-sections

@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/version"
 )
 
@@ -25,6 +26,18 @@ type Env struct {
 	Now    func() time.Time
 	// HTTPClient is used for STS and token requests; nil means a default.
 	HTTPClient *http.Client
+
+	// secrets is every secret the run has learnt, and childStderr the
+	// stream before scrubbing, for the command exec runs: Run sets both.
+	secrets     *logging.Secrets
+	childStderr io.Writer
+}
+
+// diag is w as people read it: every secret of the run scrubbed and every
+// control character escaped, one record per write. Stderr always goes
+// through it; stdout only for the commands that print diagnostics there.
+func (e Env) diag(w io.Writer) io.Writer {
+	return logging.NewWriter(w, e.secrets)
 }
 
 // Run runs the command line args (args[0] is the program name) and returns
@@ -33,7 +46,12 @@ func Run(ctx context.Context, env Env, args []string) int {
 	if env.Now == nil {
 		env.Now = time.Now
 	}
-	app := newApp(env)
+	// Help and usage text stay on the streams as they are: they are ours.
+	help := env
+	env.secrets = logging.NewSecrets()
+	env.childStderr = env.Stderr
+	env.Stderr = env.diag(env.Stderr)
+	app := newApp(env, help)
 	err := app.RunContext(ctx, args)
 	if err == nil {
 		return ExitOK
@@ -42,15 +60,15 @@ func Run(ctx context.Context, env Env, args []string) int {
 	return ExitCode(err)
 }
 
-func newApp(env Env) *cli.App {
+func newApp(env, help Env) *cli.App {
 	app := &cli.App{
 		Name:  "aws-oidc",
 		Usage: "exchange a CI job's OIDC ID token for temporary AWS credentials",
 		Description: "aws-oidc calls STS AssumeRoleWithWebIdentity with the job's GitLab (id_tokens:) or GitHub Actions " +
 			"token and hands the credentials to later jobs (a dotenv report), to GitHub steps (GITHUB_ENV) or to a shell.",
 		Version:              version.Get().String(),
-		Writer:               env.Stdout,
-		ErrWriter:            env.Stderr,
+		Writer:               help.Stdout,
+		ErrWriter:            help.Stderr,
 		HideVersion:          true,
 		EnableBashCompletion: false,
 		// Exiting is main's job alone.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
@@ -91,10 +91,13 @@ func claimsCommand(env Env) *cli.Command {
 				return commandError("claims", err)
 			}
 			view := newClaimsView(tok, cfg.Audience, env.Now())
+			// The claims are the token's, which anyone can forge: they are
+			// printed through the scrubbing, escaping writer, line by line.
+			out := env.diag(env.Stdout).(*logging.Writer)
 			if format == "json" {
-				return view.writeJSON(env.Stdout)
+				return view.writeJSON(out)
 			}
-			return view.writeText(env.Stdout)
+			return view.writeText(out)
 		},
 	}
 }
@@ -157,7 +160,7 @@ func newClaimsView(tok *token.Token, wantAud string, now time.Time) claimsView {
 	return v
 }
 
-func (v claimsView) writeJSON(w io.Writer) error {
+func (v claimsView) writeJSON(w *logging.Writer) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
@@ -165,17 +168,20 @@ func (v claimsView) writeJSON(w io.Writer) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := w.Write(b.Bytes())
-	return err
+	// The encoder escapes control characters in strings: every newline is
+	// its own.
+	return w.WriteLines(b.String())
 }
 
-func (v claimsView) writeText(w io.Writer) error {
+// writeText builds the text with every claim value escaped (logging.Line) or
+// quoted (%q), so that every newline in it is its own.
+func (v claimsView) writeText(w *logging.Writer) error {
 	var b strings.Builder
 	row := func(k, val string) {
 		if val == "" {
 			val = "(not set)"
 		}
-		fmt.Fprintf(&b, "%-15s %s\n", k, val)
+		fmt.Fprintf(&b, "%-15s %s\n", k, logging.Line(val))
 	}
 	row("iss", v.Issuer)
 	row("aud", strings.Join(v.Audience, ", "))
@@ -234,8 +240,7 @@ func (v claimsView) writeText(w io.Writer) error {
 	} else {
 		b.WriteString("A value with a wildcard (*) needs StringLike instead of StringEquals.\n")
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return w.WriteLines(b.String())
 }
 
 func quoteFirst(v []string) string {

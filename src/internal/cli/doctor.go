@@ -174,12 +174,23 @@ type doctorRun struct {
 }
 
 func (r *doctorRun) report(c doctor.Check) {
-	fmt.Fprintf(r.w, "%-5s %-13s %s\n", c.Status, c.Name, indent(c.Summary))
+	// One write per line (see logging.Writer): a summary or detail that
+	// holds a newline is printed escaped, on its own line.
+	fmt.Fprintf(r.w, "%-5s %-13s %s\n", c.Status, c.Name, c.Summary)
 	for _, d := range c.Details {
-		fmt.Fprintf(r.w, "%s%s\n", detailIndent, indent(d))
+		fmt.Fprintf(r.w, "%s%s\n", detailIndent, d)
 	}
 	if c.Fix != "" && c.Status != doctor.OK && c.Status != doctor.Skip {
-		fmt.Fprintf(r.w, "%sfix: %s\n", detailIndent, indent(c.Fix))
+		// A fix of several lines (the id_tokens: YAML of a hint) keeps
+		// its continuation lines inside the check's block.
+		for i, line := range strings.Split(c.Fix, "\n") {
+			if i == 0 {
+				line = "fix: " + line
+			} else {
+				line = "  " + line
+			}
+			fmt.Fprintf(r.w, "%s%s\n", detailIndent, line)
+		}
 	}
 	if c.Status == doctor.Fail {
 		r.failed = append(r.failed, c.Name)
@@ -189,16 +200,10 @@ func (r *doctorRun) report(c doctor.Check) {
 // detailIndent lines details up under the summaries.
 const detailIndent = "                    "
 
-// indent keeps the continuation lines of a multi-line text (the id_tokens:
-// YAML of a hint) inside the check's block.
-func indent(s string) string {
-	return strings.ReplaceAll(s, "\n", "\n"+detailIndent+"  ")
-}
-
 func runDoctor(c *cli.Context, cfg *doctorConfig, env Env) error {
 	ctx, cancel := context.WithTimeout(c.Context, cfg.timeout)
 	defer cancel()
-	r := &doctorRun{cfg: cfg, env: env, w: env.Stdout}
+	r := &doctorRun{cfg: cfg, env: env, w: env.diag(env.Stdout)}
 	opts := doctor.Options{Limit: cfg.limit, RootCAs: cfg.roots, Now: env.Now}
 	// The issuer checks imitate AWS, which fetches from the internet
 	// directly; --issuer-proxy is for runners with no other way out.
@@ -334,11 +339,13 @@ func (r *doctorRun) checkRole(ctx context.Context, tok *token.Token, facts diagn
 	})
 	retry := exchange.DefaultRetry()
 	retry.MaxAttempts = 3
+	retry.Now = r.env.Now
 	check, err := doctor.Role(ctx, client, exchange.Request{
 		RoleARN:     r.cfg.role.String(),
 		SessionName: r.cfg.sessionName,
 		Token:       tok.Value(),
 		Duration:    15 * time.Minute,
+		Secrets:     r.env.secrets,
 	}, retry, facts, logging.New(r.env.Stderr, r.cfg.debug))
 	var xerr *exchange.Error
 	if errors.As(err, &xerr) {

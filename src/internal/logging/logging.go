@@ -1,7 +1,10 @@
 // Package logging owns how aws-oidc talks to people on stderr: one short line
 // per event, a level word only where it matters, attributes as key=value.
 // CI logs are read by people, so there are no timestamps (the runner adds
-// them) and no JSON.
+// them) and no JSON. It also owns what may be printed at all: Writer scrubs
+// every secret of the run (Secrets) and escapes control characters, so that
+// neither a server's message nor a forged claim can leak a secret or forge
+// a log line.
 package logging
 
 import (
@@ -45,7 +48,7 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	case r.Level < slog.LevelInfo:
 		b.WriteString("debug: ")
 	}
-	b.WriteString(r.Message)
+	b.WriteString(Line(r.Message))
 	for _, a := range h.attrs {
 		writeAttr(&b, h.group, a)
 	}
@@ -78,7 +81,7 @@ func writeAttr(b *strings.Builder, prefix string, a slog.Attr) {
 	b.WriteByte(' ')
 	b.WriteString(key)
 	b.WriteByte('=')
-	b.WriteString(quote(value(a.Value)))
+	b.WriteString(quote(Line(value(a.Value))))
 }
 
 func value(v slog.Value) string {

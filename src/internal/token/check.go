@@ -2,8 +2,11 @@ package token
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // CheckOptions says what Check expects of a token.
@@ -35,6 +38,9 @@ func Check(t *Token, opts CheckOptions) error {
 	}
 	c := t.Claims
 
+	if err := printable(c); err != nil {
+		return err
+	}
 	if !c.ExpiresAt.After(now) {
 		return &ExpiredError{ExpiredAt: c.ExpiresAt, Now: now}
 	}
@@ -49,6 +55,20 @@ func Check(t *Token, opts CheckOptions) error {
 	}
 	if opts.MinLifetime > 0 && !c.ExpiresAt.After(now.Add(opts.MinLifetime)) {
 		return &LifetimeError{ExpiresAt: c.ExpiresAt, Now: now, Min: opts.MinLifetime}
+	}
+	return nil
+}
+
+// printable refuses a token whose shown claims hold a control character:
+// neither GitLab nor GitHub issues one (git refs and project paths cannot
+// hold them), and such a value is made to forge log lines or CI commands
+// (a newline then "::add-mask::"), not to be matched by a trust policy.
+func printable(c Claims) error {
+	shown := append(c.Safe(), KV{"project_path", c.ProjectPath}, KV{"namespace_path", c.NamespacePath}, KV{"repository", c.Repository})
+	for _, kv := range shown {
+		if strings.ContainsFunc(kv.Value, unicode.IsControl) || strings.ContainsAny(kv.Value, "\u2028\u2029") {
+			return &MalformedError{Part: "payload", Claim: kv.Key, Reason: fmt.Sprintf("claim %q holds a control character, which no GitLab or GitHub ID token does", kv.Key)}
+		}
 	}
 	return nil
 }
