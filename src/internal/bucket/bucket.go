@@ -84,8 +84,11 @@ func NewClient(o ClientOptions) *s3.Client {
 		opts.BaseEndpoint = aws.String(o.Endpoint)
 		opts.UsePathStyle = true
 	}
+	// S3's answers are capped like STS's: the check asks for one key.
 	if o.HTTPClient != nil {
-		opts.HTTPClient = o.HTTPClient
+		opts.HTTPClient = exchange.LimitResponses(o.HTTPClient)
+	} else {
+		opts.HTTPClient = exchange.LimitResponses(nil)
 	}
 	if o.UserAgent != "" {
 		opts.APIOptions = append(opts.APIOptions, exchange.AppendUserAgent(o.UserAgent))

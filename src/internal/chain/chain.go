@@ -17,6 +17,7 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 )
 
@@ -69,6 +70,9 @@ type Request struct {
 	// every later hop and call of the session on its own, and shows it in
 	// CloudTrail.
 	SourceIdentity string
+	// Secrets is every secret of the run: each hop's session joins it, so a
+	// later hop's server cannot echo an earlier one's into a message.
+	Secrets *logging.Secrets
 }
 
 // NewClient makes the client of one hop from the credentials of the hop
@@ -85,6 +89,7 @@ func Run(ctx context.Context, newClient NewClient, first exchange.Result, req Re
 			SessionName: req.SessionName,
 			ExternalID:  req.ExternalID,
 			Duration:    MaxDuration,
+			Secrets:     req.Secrets,
 		}
 		if i == 0 {
 			hop.Tags, hop.TransitiveTagKeys, hop.SourceIdentity = req.Tags, req.TransitiveTagKeys, req.SourceIdentity

@@ -246,6 +246,9 @@ func loadToken(ctx context.Context, cfg *AssumeConfig, env Env) (*token.Token, e
 	if err != nil {
 		return nil, &TokenError{Err: err, Platform: cfg.Platform}
 	}
+	// Before anything can fail on it: the token and each of its parts are
+	// scrubbed from everything printed from now on.
+	env.secrets.AddToken(raw)
 	tok, err := token.Parse(raw)
 	if err != nil {
 		return nil, &TokenError{Err: err, Platform: cfg.Platform}
@@ -327,6 +330,7 @@ func (r *assumeRun) retry() exchange.Retry {
 	retry := exchange.DefaultRetry()
 	retry.MaxAttempts = r.cfg.MaxAttempts
 	retry.AttemptTimeout = r.cfg.AttemptTimeout
+	retry.Now = r.env.Now
 	return retry
 }
 
@@ -356,6 +360,7 @@ func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (
 		Duration:    t.duration,
 		Policy:      r.cfg.Policy,
 		PolicyARNs:  r.cfg.PolicyARNs,
+		Secrets:     r.env.secrets,
 	}
 	if len(r.cfg.Chain) > 0 {
 		// The first session only signs the next hop; the session policies
@@ -377,6 +382,7 @@ func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (
 			Roles: r.cfg.Chain, SessionName: r.cfg.SessionName, ExternalID: r.cfg.ExternalID, Duration: d,
 			Tags: r.tags, TransitiveTagKeys: r.transitive, Policy: r.cfg.Policy, PolicyARNs: r.cfg.PolicyARNs,
 			SourceIdentity: r.sourceIdentity,
+			Secrets: r.env.secrets,
 		}, r.retry(), log)
 		if err != nil {
 			return assumed{}, err
@@ -421,12 +427,12 @@ func (r *assumeRun) explain(err error, arn role.ARN) error {
 }
 
 func (r *assumeRun) verify(ctx context.Context, t target, c credentials.Credentials, s *credentials.Session, log *slog.Logger) error {
-	id, err := exchange.Verify(ctx, r.stsClient(t, &c), r.cfg.AttemptTimeout)
+	id, err := exchange.Verify(ctx, r.stsClient(t, &c), r.cfg.AttemptTimeout, r.env.secrets)
 	if err != nil {
-		return fmt.Errorf("failed to verify the new credentials: %w", err)
+		return &VerifyError{Err: err}
 	}
 	if id.Account != "" && id.Account != s.AccountID {
-		return fmt.Errorf("failed to verify the new credentials: they belong to account %s, not %s", id.Account, s.AccountID)
+		return &VerifyError{Account: id.Account, Want: s.AccountID}
 	}
 	if id.ARN != "" {
 		s.AssumedRoleARN = id.ARN

@@ -111,10 +111,21 @@ func ExitCode(err error) int {
 	}
 }
 
+// printError writes the error as one line and the hint line by line, each
+// line one record of w (see logging.Writer): a newline inside a value is
+// printed escaped and cannot start a line of its own. The hints of several
+// lines (an id_tokens: example) hold no value from outside.
 func printError(w io.Writer, err error) {
 	fmt.Fprintf(w, "error: %v\n", err)
-	if h := Hint(err); h != "" {
-		fmt.Fprintf(w, "hint: %s\n", h)
+	h := Hint(err)
+	for i, line := range strings.Split(h, "\n") {
+		if h == "" {
+			break
+		}
+		if i == 0 {
+			line = "hint: " + line
+		}
+		fmt.Fprintf(w, "%s\n", line)
 	}
 }
 
@@ -135,6 +146,8 @@ func Hint(err error) string {
 		return "stopped by a signal (SIGTERM or SIGINT) before it finished; nothing was written"
 	case errors.As(err, &own):
 		return own.Hint()
+	case answerHint(err) != "":
+		return answerHint(err)
 	case errors.As(err, &usage):
 		return "run `aws-oidc assume --help` for the flags and their variables"
 	case errors.As(err, &field):
@@ -243,4 +256,67 @@ func quoteEach(values []string) []string {
 		out[i] = fmt.Sprintf("%q", v)
 	}
 	return out
+}
+
+// answerHint explains an STS answer the exchange refused itself, whichever
+// call (web identity, a chained hop, GetCallerIdentity) got it.
+func answerHint(err error) string {
+	var xerr *exchange.Error
+	if !errors.As(err, &xerr) {
+		return ""
+	}
+	switch xerr.Code {
+	case exchange.CodeExpiredCredentials:
+		return fmt.Sprintf("STS handed out credentials that expire within %s, so nothing was written. The STS server's clock is probably wrong "+
+			"(the error shows the date it put on its answer): fix its time (NTP). If the server's date is right, this runner's clock is wrong: sync it", exchange.MinValidity)
+	case exchange.CodeBadResponse:
+		return "the STS server answered with something that is not usable credentials, so nothing was written: check --sts-endpoint " +
+			"(is it STS or an STS-compatible server you trust?), and the server's logs"
+	case exchange.CodeResponseTooLarge:
+		return fmt.Sprintf("STS answers are a few KB; this one passed %d bytes: check --sts-endpoint and any proxy on the way", exchange.MaxResponseBytes)
+	}
+	return ""
+}
+
+// VerifyError is a --verify that failed: GetCallerIdentity refused or did
+// not answer (Err), or the credentials belong to another account. Nothing
+// is written.
+type VerifyError struct {
+	Err error
+	// Account is the account GetCallerIdentity answered, Want the role's.
+	Account, Want string
+}
+
+func (e *VerifyError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("failed to verify the new credentials: %v", e.Err)
+	}
+	return fmt.Sprintf("failed to verify the new credentials: they belong to account %s, not %s", e.Account, e.Want)
+}
+
+func (e *VerifyError) Unwrap() error { return e.Err }
+
+// ExitCode is a refusal's (4) for a mismatch or a refused call, like the
+// exchange's for the call's other failures (5 transient, 2 unreachable).
+func (e *VerifyError) ExitCode() int {
+	if e.Err == nil {
+		return ExitRefused
+	}
+	return ExitCode(e.Err)
+}
+
+// Hint says what --verify found.
+func (e *VerifyError) Hint() string {
+	var xerr *exchange.Error
+	switch {
+	case e.Err == nil:
+		return "STS says the new credentials belong to another account than the role's: --sts-endpoint is not the STS of the role's account, " +
+			"or the role ARN names another account; check both"
+	case answerHint(e.Err) != "":
+		return answerHint(e.Err)
+	case errors.As(e.Err, &xerr) && xerr.Transient():
+		return "GetCallerIdentity did not answer in time; retry the job, or raise --attempt-timeout"
+	}
+	return "STS refused GetCallerIdentity with the new credentials: some STS-compatible servers do not implement it (drop --verify and use --allowed-account), " +
+		"or the session was revoked at once"
 }

@@ -268,7 +268,7 @@ func TestAssumeAccessChecks(t *testing.T) {
 		{name: "chain_packed_policy", args: []string{"--chain-role-arn", "arn:aws:iam::210987654321:role/hub", "--tags-from-claims"}, wantCode: ExitRefused, wantCalls: 2,
 			script:  []ststest.Answer{ststest.OK, ststest.Fail(400, "PackedPolicyTooLarge", "Serialized token too large for session")},
 			wantErr: "PackedPolicyTooLarge", wantHint: "drop tags, largest first: project_path (29 characters), namespace_path (21 characters)"},
-		{name: "verify_wrong_account", args: []string{"--verify"}, wantCode: ExitFailure, wantCalls: 2, wantErr: "they belong to account 999999999999",
+		{name: "verify_wrong_account", args: []string{"--verify"}, wantCode: ExitRefused, wantCalls: 2, wantErr: "they belong to account 999999999999",
 			setup: func(s *ststest.Server) { s.CallerARN = "arn:aws:sts::999999999999:assumed-role/deploy/x" }},
 		{name: "assumed_role_in_other_account", args: []string{"--allowed-account", "123456789012"}, wantCode: ExitConfig, wantCalls: 1,
 			setup:   func(s *ststest.Server) { s.AssumedAccount = "999999999999" },

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
 // RoleClient is the STS operation of a chained hop. Its requests are signed
@@ -39,6 +39,8 @@ type RoleRequest struct {
 	// SourceIdentity is sent when set; the role's trust policy must then
 	// allow sts:SetSourceIdentity.
 	SourceIdentity string
+	// Secrets is every secret of the run, as in Request.
+	Secrets *logging.Secrets
 }
 
 // AssumeRole calls STS AssumeRole with the retry rule of Exchange. It is the
@@ -75,15 +77,20 @@ func AssumeRole(ctx context.Context, client RoleClient, req RoleRequest, retry R
 		return err
 	})
 	if err != nil {
-		return Result{}, err
+		return Result{}, scrubError(err, req.Secrets)
 	}
 	if out == nil {
-		return Result{}, &Error{Op: opAssumeRole, Code: "bad-response", Message: "the answer holds no credentials", Class: Permanent, Attempts: attempts}
+		out = &sts.AssumeRoleOutput{}
 	}
-	creds, bad := credentialsOf(out.Credentials)
-	if bad != nil {
-		bad.Op, bad.Attempts = opAssumeRole, attempts
-		return Result{}, bad
+	a := answer{op: opAssumeRole, creds: out.Credentials, metadata: out.ResultMetadata}
+	if out.AssumedRoleUser != nil {
+		a.fields = append(a.fields, [2]string{"AssumedRoleUser.Arn", aws.ToString(out.AssumedRoleUser.Arn)},
+			[2]string{"AssumedRoleUser.AssumedRoleId", aws.ToString(out.AssumedRoleUser.AssumedRoleId)})
+	}
+	creds, err := a.check(now(retry), req.Secrets)
+	if err != nil {
+		err.(*Error).Attempts = attempts
+		return Result{}, scrubError(err, req.Secrets)
 	}
 	res := Result{Credentials: creds, PackedPolicySize: -1, Attempts: attempts}
 	if out.AssumedRoleUser != nil {
@@ -93,21 +100,4 @@ func AssumeRole(ctx context.Context, client RoleClient, req RoleRequest, retry R
 		res.PackedPolicySize = int(*out.PackedPolicySize)
 	}
 	return res, nil
-}
-
-// credentialsOf checks that STS answered with complete credentials.
-func credentialsOf(c *types.Credentials) (credentials.Credentials, *Error) {
-	if c == nil {
-		return credentials.Credentials{}, &Error{Code: "bad-response", Message: "the answer holds no credentials", Class: Permanent, Attempts: 1}
-	}
-	creds := credentials.Credentials{
-		AccessKeyID:     aws.ToString(c.AccessKeyId),
-		SecretAccessKey: aws.ToString(c.SecretAccessKey),
-		SessionToken:    aws.ToString(c.SessionToken),
-		Expiration:      aws.ToTime(c.Expiration),
-	}
-	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" || creds.SessionToken == "" || creds.Expiration.IsZero() {
-		return credentials.Credentials{}, &Error{Code: "bad-response", Message: "the answer's credentials are incomplete", Class: Permanent, Attempts: 1}
-	}
-	return creds, nil
 }

@@ -96,6 +96,10 @@ func Classify(err error) (code string, class Class) {
 		// The user or the runner stopped us: never retry that.
 		return "canceled", Permanent
 	}
+	if errors.Is(err, ErrResponseTooLarge) {
+		// The same server will send the same answer again.
+		return CodeResponseTooLarge, Permanent
+	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		code = api.ErrorCode()

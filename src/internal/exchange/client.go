@@ -2,9 +2,12 @@ package exchange
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go/middleware"
@@ -42,7 +45,9 @@ func NewClient(o ClientOptions) *sts.Client {
 		opts.Credentials = aws.AnonymousCredentials{}
 	}
 	if o.HTTPClient != nil {
-		opts.HTTPClient = o.HTTPClient
+		opts.HTTPClient = LimitResponses(o.HTTPClient)
+	} else {
+		opts.HTTPClient = LimitResponses(nil)
 	}
 	if o.UserAgent != "" {
 		opts.APIOptions = append(opts.APIOptions, AppendUserAgent(o.UserAgent))
@@ -73,3 +78,69 @@ func AppendUserAgent(ua string) func(*middleware.Stack) error {
 func stsPolicyARN(arn string) types.PolicyDescriptorType {
 	return types.PolicyDescriptorType{Arn: aws.String(arn)}
 }
+
+// MaxResponseBytes caps what is read of one answer of STS or S3. STS
+// answers are a few KB (a session token is at most a few thousand
+// characters) and the S3 check asks for one key: a megabyte is far more
+// than any honest answer, and keeps a broken or hostile server from making
+// the process read hundreds of megabytes into memory.
+const MaxResponseBytes = 1 << 20
+
+// ErrResponseTooLarge is an answer longer than MaxResponseBytes.
+var ErrResponseTooLarge = fmt.Errorf("the answer is longer than %d bytes, far more than any STS or S3 answer", MaxResponseBytes)
+
+// HTTPDoer is the HTTP client the AWS SDK clients take.
+type HTTPDoer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// LimitResponses returns c (nil: the SDK's default client) with every
+// answer body cut off at MaxResponseBytes: reading past it fails with
+// ErrResponseTooLarge, and an answer that announces a longer body fails at
+// once.
+func LimitResponses(c HTTPDoer) HTTPDoer {
+	if c == nil {
+		c = awshttp.NewBuildableClient()
+	}
+	return limited{c}
+}
+
+type limited struct{ c HTTPDoer }
+
+func (l limited) Do(req *http.Request) (*http.Response, error) {
+	resp, err := l.c.Do(req)
+	if err != nil {
+		return resp, err
+	}
+	if resp.ContentLength > MaxResponseBytes {
+		resp.Body.Close()
+		return nil, ErrResponseTooLarge
+	}
+	resp.Body = &capped{rc: resp.Body, left: MaxResponseBytes}
+	return resp, nil
+}
+
+// capped reads at most left bytes of rc, then fails.
+type capped struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		// One byte more tells an answer of exactly the cap from a longer one.
+		var one [1]byte
+		if n, _ := c.rc.Read(one[:]); n > 0 {
+			return 0, ErrResponseTooLarge
+		}
+		return c.rc.Read(p)
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.rc.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+func (c *capped) Close() error { return c.rc.Close() }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
 // Client is the one STS operation the exchange needs.
@@ -34,6 +35,10 @@ type Request struct {
 	Duration   time.Duration
 	Policy     string
 	PolicyARNs []string
+	// Secrets is every secret of the run: the new session's join it as soon
+	// as STS answers, and every error is scrubbed of all of them. Nil
+	// scrubs the token alone.
+	Secrets *logging.Secrets
 }
 
 // Retry shapes the attempts. The zero value is not useful: start from
@@ -146,7 +151,10 @@ type Error struct {
 	DeadlineHit bool
 	// Busy is set when the last answer said STS was busy (see Busy).
 	Busy bool
-	err  error
+	// Expiration, LocalTime and ServerTime (the answer's Date header, zero
+	// when it had none) explain CodeExpiredCredentials.
+	Expiration, LocalTime, ServerTime time.Time
+	err                               error
 }
 
 func (e *Error) Error() string {
@@ -195,6 +203,11 @@ func Exchange(ctx context.Context, client Client, req Request, retry Retry, log 
 		in.PolicyArns = append(in.PolicyArns, stsPolicyARN(arn))
 	}
 
+	secrets := req.Secrets
+	if secrets == nil {
+		secrets = logging.NewSecrets()
+	}
+	secrets.AddToken(req.Token)
 	var out *sts.AssumeRoleWithWebIdentityOutput
 	attempts, err := withRetries(ctx, retry, log, opWebIdentity, req.Token, func(ctx context.Context) error {
 		var err error
@@ -202,11 +215,38 @@ func Exchange(ctx context.Context, client Client, req Request, retry Retry, log 
 		return err
 	})
 	if err != nil {
-		return Result{}, err
+		return Result{}, scrubError(err, secrets)
 	}
-	res, err := result(out)
+	res, err := result(out, now(retry), secrets)
+	if err != nil {
+		err.(*Error).Attempts = attempts
+		return Result{}, scrubError(err, secrets)
+	}
 	res.Attempts = attempts
-	return res, err
+	return res, nil
+}
+
+func now(r Retry) time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
+}
+
+// scrubError makes sure no text of err can show a secret of the run, nor a
+// control character of a server's message: the message is also used for
+// hints, which print it.
+func scrubError(err error, secrets *logging.Secrets) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	e.Code = logging.Line(secrets.Scrub(e.Code))
+	e.Message = logging.Line(secrets.Scrub(e.Message))
+	if e.err != nil {
+		e.err = scrubbed{err: e.err, secrets: secrets}
+	}
+	return e
 }
 
 // STS operations, as they are named in errors.
@@ -381,28 +421,32 @@ func Scrub(s, secret string) string {
 }
 
 // scrubbed keeps the error chain for errors.Is/As while making sure its
-// text cannot carry the token.
+// text cannot carry a secret.
 type scrubbed struct {
-	err   error
-	token string
+	err     error
+	token   string
+	secrets *logging.Secrets
 }
 
-func (s scrubbed) Error() string { return Scrub(s.err.Error(), s.token) }
+func (s scrubbed) Error() string { return s.secrets.Scrub(Scrub(s.err.Error(), s.token)) }
 func (s scrubbed) Unwrap() error { return s.err }
 
-func result(out *sts.AssumeRoleWithWebIdentityOutput) (Result, error) {
-	if out == nil || out.Credentials == nil {
-		return Result{}, &Error{Code: "bad-response", Message: "the answer holds no credentials", Class: Permanent, Attempts: 1}
+func result(out *sts.AssumeRoleWithWebIdentityOutput, now time.Time, secrets *logging.Secrets) (Result, error) {
+	if out == nil {
+		out = &sts.AssumeRoleWithWebIdentityOutput{}
 	}
-	c := out.Credentials
-	creds := credentials.Credentials{
-		AccessKeyID:     aws.ToString(c.AccessKeyId),
-		SecretAccessKey: aws.ToString(c.SecretAccessKey),
-		SessionToken:    aws.ToString(c.SessionToken),
-		Expiration:      aws.ToTime(c.Expiration),
+	a := answer{op: opWebIdentity, creds: out.Credentials, metadata: out.ResultMetadata, fields: [][2]string{
+		{"SubjectFromWebIdentityToken", aws.ToString(out.SubjectFromWebIdentityToken)},
+		{"Audience", aws.ToString(out.Audience)},
+		{"Provider", aws.ToString(out.Provider)},
+	}}
+	if out.AssumedRoleUser != nil {
+		a.fields = append(a.fields, [2]string{"AssumedRoleUser.Arn", aws.ToString(out.AssumedRoleUser.Arn)},
+			[2]string{"AssumedRoleUser.AssumedRoleId", aws.ToString(out.AssumedRoleUser.AssumedRoleId)})
 	}
-	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" || creds.SessionToken == "" || creds.Expiration.IsZero() {
-		return Result{}, &Error{Code: "bad-response", Message: "the answer's credentials are incomplete", Class: Permanent, Attempts: 1}
+	creds, err := a.check(now, secrets)
+	if err != nil {
+		return Result{}, err
 	}
 	res := Result{
 		Credentials:      creds,

@@ -3,12 +3,15 @@ package exchange
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
 // IdentityClient is the STS operation that proves credentials work.
@@ -37,14 +40,38 @@ func StaticCredentials(c credentials.Credentials) aws.CredentialsProvider {
 	})
 }
 
-// Verify calls GetCallerIdentity once, within timeout.
-func Verify(ctx context.Context, client IdentityClient, timeout time.Duration) (Identity, error) {
+// Verify calls GetCallerIdentity once, within timeout. A failure is an
+// *Error like the exchange's, scrubbed of every secret of the run (a server
+// may echo the credentials it was called with), so it exits the same way:
+// 4 refused, 5 transient. An answer whose fields hold a control character
+// or a secret is refused as CodeBadResponse.
+func Verify(ctx context.Context, client IdentityClient, timeout time.Duration, secrets *logging.Secrets) (Identity, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		code, _ := Classify(err)
-		return Identity{}, fmt.Errorf("sts GetCallerIdentity failed: %s: %w", code, err)
+		code, class := Classify(err)
+		return Identity{}, scrubError(newError(err, code, class, 1, "", false), secrets).(*Error).withOp(opCallerIdentity)
 	}
-	return Identity{ARN: aws.ToString(out.Arn), Account: aws.ToString(out.Account), UserID: aws.ToString(out.UserId)}, nil
+	id := Identity{ARN: aws.ToString(out.Arn), Account: aws.ToString(out.Account), UserID: aws.ToString(out.UserId)}
+	for _, f := range [][2]string{{"Arn", id.ARN}, {"Account", id.Account}, {"UserId", id.UserID}} {
+		bad := ""
+		switch {
+		case strings.ContainsFunc(f[1], unicode.IsControl):
+			bad = "holds a control character"
+		case secrets.Holds(f[1]):
+			bad = "holds a secret of this run (a token or a credential): the server echoes what it should keep"
+		}
+		if bad != "" {
+			return Identity{}, &Error{Op: opCallerIdentity, Code: CodeBadResponse, Message: fmt.Sprintf("the answer's %s %s", f[0], bad), Class: Permanent, Attempts: 1}
+		}
+	}
+	return id, nil
+}
+
+const opCallerIdentity = "GetCallerIdentity"
+
+func (e *Error) withOp(op string) *Error {
+	e.Op = op
+	return e
 }

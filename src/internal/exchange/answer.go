@@ -1,0 +1,118 @@
+package exchange
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/aws/smithy-go/middleware"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
+)
+
+// MinValidity is how long credentials must still be valid when STS hands
+// them out. Less is of no use to a job (the first AWS call after a slow
+// step would fail) and means a clock is wrong: STS's, or this machine's.
+// Every session of a run is held to it, chained hops and --roles included.
+// The shortest session STS grants lasts 15 minutes, so a healthy answer
+// never comes near it.
+const MinValidity = 5 * time.Minute
+
+// Codes of the answers the exchange refuses itself, with Class Permanent:
+// the server's answer is wrong, so the run exits 4 like a refusal.
+const (
+	// CodeBadResponse is an answer that is not usable credentials: a
+	// field missing, a value with a control character, a field of the
+	// answer that echoes a secret of the run.
+	CodeBadResponse = "bad-response"
+	// CodeExpiredCredentials is credentials that expire before MinValidity.
+	CodeExpiredCredentials = "expired-credentials"
+	// CodeResponseTooLarge is an answer longer than MaxResponseBytes.
+	CodeResponseTooLarge = "response-too-large"
+)
+
+// answer is what the checks need from one STS answer.
+type answer struct {
+	op    string
+	creds *types.Credentials
+	// fields are the answer's other values that are printed or written,
+	// by name (AssumedRoleUser.Arn, ...).
+	fields   [][2]string
+	metadata middleware.Metadata
+}
+
+// check turns an STS answer into credentials, or refuses it. The new
+// session's secrets join secrets first, so that no later message, log line
+// or output can show them, whatever the checks decide.
+func (a answer) check(now time.Time, secrets *logging.Secrets) (credentials.Credentials, error) {
+	bad := func(format string, args ...any) error {
+		return &Error{Op: a.op, Code: CodeBadResponse, Message: fmt.Sprintf(format, args...), Class: Permanent, Attempts: 1}
+	}
+	if a.creds == nil {
+		return credentials.Credentials{}, bad("the answer holds no credentials")
+	}
+	c := credentials.Credentials{
+		AccessKeyID:     aws.ToString(a.creds.AccessKeyId),
+		SecretAccessKey: aws.ToString(a.creds.SecretAccessKey),
+		SessionToken:    aws.ToString(a.creds.SessionToken),
+		Expiration:      aws.ToTime(a.creds.Expiration),
+	}
+	secrets.Add(c.SecretAccessKey, c.SessionToken)
+	if c.AccessKeyID == "" || c.SecretAccessKey == "" || c.SessionToken == "" || c.Expiration.IsZero() {
+		return credentials.Credentials{}, bad("the answer's credentials are incomplete")
+	}
+	for _, f := range [][2]string{{"AccessKeyId", c.AccessKeyID}, {"SecretAccessKey", c.SecretAccessKey}, {"SessionToken", c.SessionToken}} {
+		if !credentialText(f[1]) {
+			// Never the value: it is a secret, or half of one.
+			return credentials.Credentials{}, bad("the answer's %s holds characters no AWS credential has (whitespace, a line break, a control character, quotes, $ or \\); "+
+				"it cannot be handed on safely in any format", f[0])
+		}
+	}
+	for _, f := range a.fields {
+		switch {
+		case strings.ContainsFunc(f[1], unicode.IsControl):
+			return credentials.Credentials{}, bad("the answer's %s holds a control character", f[0])
+		case secrets.Holds(f[1]):
+			return credentials.Credentials{}, bad("the answer's %s holds a secret of this run (a token or a credential): the server echoes what it should keep", f[0])
+		}
+	}
+	if left := c.Expiration.Sub(now); left < MinValidity {
+		e := &Error{Op: a.op, Code: CodeExpiredCredentials, Class: Permanent, Attempts: 1, Expiration: c.Expiration, LocalTime: now}
+		e.ServerTime, _ = awsmiddleware.GetServerTime(a.metadata)
+		e.Message = e.expiredMessage()
+		return credentials.Credentials{}, e
+	}
+	return c, nil
+}
+
+// credentialText reports whether v can be a credential value: printable
+// ASCII without spaces, quotes, $, ` or \. AWS's are base64 and
+// upper-case letters and digits; anything else cannot go into a dotenv
+// file, a shell line or an AWS config file unchanged.
+func credentialText(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"'`$\\", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Error) expiredMessage() string {
+	when := fmt.Sprintf("in %s", e.Expiration.Sub(e.LocalTime).Round(time.Second))
+	if !e.Expiration.After(e.LocalTime) {
+		when = fmt.Sprintf("%s ago", e.LocalTime.Sub(e.Expiration).Round(time.Second))
+	}
+	msg := fmt.Sprintf("the credentials expire at %s (%s by this machine's clock, %s); at least %s are needed",
+		e.Expiration.UTC().Format(time.RFC3339), when, e.LocalTime.UTC().Format(time.RFC3339), MinValidity)
+	if !e.ServerTime.IsZero() {
+		msg += fmt.Sprintf("; the server dated its answer %s", e.ServerTime.UTC().Format(time.RFC3339))
+	}
+	return msg
+}
