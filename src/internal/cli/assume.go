@@ -150,6 +150,10 @@ func (r *assumeRun) assumeAll(ctx context.Context) ([]assumed, error) {
 	if r.cfg.SessionNameGiven != "" {
 		r.log.Info(fmt.Sprintf("session name %q rewritten to %q to fit STS's rules", r.cfg.SessionNameGiven, r.cfg.SessionName))
 	}
+	r.warnPlainHTTP()
+	if err := r.checkDotenvCount(); err != nil {
+		return nil, err
+	}
 	tok, err := r.token(ctx)
 	if err != nil {
 		return nil, err
@@ -244,7 +248,7 @@ func (r *assumeRun) token(ctx context.Context) (*token.Token, error) {
 func loadToken(ctx context.Context, cfg *AssumeConfig, env Env) (*token.Token, error) {
 	raw, err := tokenSource(cfg, env).Token(ctx)
 	if err != nil {
-		return nil, &TokenError{Err: err, Platform: cfg.Platform}
+		return nil, &TokenError{Err: err, Platform: cfg.Platform, IgnoredFile: cfg.IgnoredTokenFile}
 	}
 	// Before anything can fail on it: the token and each of its parts are
 	// scrubbed from everything printed from now on.

@@ -45,12 +45,12 @@ func withUsage(specs []flagSpec, name, usage string) []flagSpec {
 	return out
 }
 
-// readToken reads and decodes the job's token with assume's rules (flag,
-// then $AWS_OIDC_TOKEN_ENV, then AWS_OIDC_TOKEN/GITLAB_OIDC_TOKEN, then
-// $AWS_WEB_IDENTITY_TOKEN_FILE, then GitHub's endpoint). It does not check
-// expiry or audience: callers decide what those mean for them.
-func readToken(c *cli.Context, l lookup, env Env) (*token.Token, *AssumeConfig, error) {
-	cfg := &AssumeConfig{Platform: ci.Detect(env.Getenv), Region: "us-east-1"}
+// readToken reads and decodes the job's token with assume's rule
+// (parseToken). region is the STS region the token is meant for: on GitHub
+// it picks the audience requested, as for assume. It does not check expiry
+// or audience: callers decide what those mean for them.
+func readToken(c *cli.Context, l lookup, env Env, region string) (*token.Token, *AssumeConfig, error) {
+	cfg := &AssumeConfig{Platform: ci.Detect(env.Getenv), Region: region}
 	if err := parseToken(l, cfg, env); err != nil {
 		return nil, cfg, err
 	}
@@ -62,6 +62,10 @@ func readToken(c *cli.Context, l lookup, env Env) (*token.Token, *AssumeConfig, 
 	tok, err := loadToken(c.Context, cfg, env)
 	return tok, cfg, err
 }
+
+// defaultRegion is the region of a command that names no role: the
+// commercial partition's audience.
+const defaultRegion = "us-east-1"
 
 var claimsFlags = append(tokenFlags("token-env", "token-file", "audience"),
 	flagSpec{Name: "format", Envs: []string{"AWS_OIDC_FORMAT"}, Usage: "output format: text or json", Default: "text"},
@@ -86,7 +90,7 @@ func claimsCommand(env Env) *cli.Command {
 			if format != "text" && format != "json" {
 				return &FlagError{Command: "claims", Field: "format", Msg: fmt.Sprintf("unknown format %q (from %s; valid: text, json)", format, from)}
 			}
-			tok, cfg, err := readToken(c, l, env)
+			tok, cfg, err := readToken(c, l, env, defaultRegion)
 			if err != nil {
 				return commandError("claims", err)
 			}

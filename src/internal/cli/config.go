@@ -31,7 +31,7 @@ import (
 var assumeFlags = []flagSpec{
 	{Name: "role-arn", Envs: []string{"AWS_OIDC_ROLE_ARN", "ROLE_ARN"}, Usage: "ARN of the IAM role to assume (required)", Input: "role_arn"},
 	{Name: "token-env", Envs: []string{"AWS_OIDC_TOKEN_ENV"}, Usage: "name of the variable that holds the ID token (default: the first set of AWS_OIDC_TOKEN, GITLAB_OIDC_TOKEN)"},
-	{Name: "token-file", Envs: []string{"AWS_WEB_IDENTITY_TOKEN_FILE"}, Usage: "read the ID token from this file"},
+	{Name: "token-file", Envs: []string{"AWS_OIDC_TOKEN_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE"}, Usage: "read the ID token from this file ($AWS_WEB_IDENTITY_TOKEN_FILE only outside CI jobs)"},
 	{Name: "audience", Envs: []string{"AWS_OIDC_AUDIENCE"}, Usage: "GitHub: audience to request (default sts.amazonaws.com); GitLab: the token's aud must contain it", Input: "audience"},
 	{Name: "session-name", Envs: []string{"AWS_OIDC_SESSION_NAME", "AWS_ROLE_SESSION_NAME"}, Usage: "role session name (default: GitLabRunner-<project>-<pipeline>-<job>)", Input: "session_name"},
 	{Name: "duration", Envs: []string{"AWS_OIDC_DURATION"}, Usage: "session duration, seconds or Go duration, 15m..12h", Default: "1h", Input: "duration"},
@@ -106,6 +106,9 @@ type AssumeConfig struct {
 	TokenFile   string
 	GitHubToken bool
 	Audience    string
+	// IgnoredTokenFile is an $AWS_WEB_IDENTITY_TOKEN_FILE left unused in a
+	// CI job, for the hint when the job's token is missing.
+	IgnoredTokenFile string
 
 	SessionName string
 	// SessionNameGiven is the name before sanitising, when it was rewritten.
@@ -285,10 +288,17 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 	return cfg, nil
 }
 
+// parseToken is the one rule that picks the token's source, for every
+// command. In a CI job only the job's own token counts (its id_tokens:
+// variable, or GitHub's endpoint) unless a file is asked for by name
+// (--token-file, $AWS_OIDC_TOKEN_FILE): an AWS_WEB_IDENTITY_TOKEN_FILE there
+// is the runner's own (a Kubernetes pod's IRSA token), never the job's.
+// Outside CI it is read like the AWS SDKs read it.
 func parseToken(l lookup, cfg *AssumeConfig, env Env) error {
 	cfg.Audience, _ = l.String("audience")
 	tokenEnv, _ := l.String("token-env")
 	tokenFile, fileFrom := l.String("token-file")
+	ambient := fileFrom == "$AWS_WEB_IDENTITY_TOKEN_FILE"
 	switch {
 	case fileFrom == "--token-file":
 		cfg.TokenFile = tokenFile
@@ -297,20 +307,21 @@ func parseToken(l lookup, cfg *AssumeConfig, env Env) error {
 			return &role.FieldError{Field: "token-env", Msg: fmt.Sprintf("%q is not a variable name", tokenEnv)}
 		}
 		cfg.TokenEnvs = []string{tokenEnv}
+	case tokenFile != "" && !ambient:
+		cfg.TokenFile = tokenFile
 	case anySet(env.Getenv, defaultTokenEnvs):
-		// A job token in a variable beats an AWS_WEB_IDENTITY_TOKEN_FILE
-		// from the environment: on Kubernetes runners with IRSA that
-		// variable points at the pod's own token, not the job's.
 		cfg.TokenEnvs = defaultTokenEnvs
-	case tokenFile != "":
+	case ambient && cfg.Platform == ci.Local:
 		cfg.TokenFile = tokenFile
 	case cfg.Platform == ci.GitHub:
 		cfg.GitHubToken = true
+		cfg.IgnoredTokenFile = tokenFile
 		if cfg.Audience == "" {
 			cfg.Audience = role.Audience(cfg.Region)
 		}
 	default:
 		cfg.TokenEnvs = defaultTokenEnvs
+		cfg.IgnoredTokenFile = tokenFile
 	}
 	return nil
 }
@@ -402,8 +413,14 @@ func inputReason(err error) string {
 
 func parseEndpoint(value, from string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(value))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", &role.FieldError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) is not an http(s) URL such as https://sts.us-east-1.amazonaws.com", value, from)}
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return "", &role.FieldError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) is not an http(s) URL such as https://sts.us-east-1.amazonaws.com", withoutUserinfo(value), from)}
+	case u.User != nil:
+		// A password in a URL ends up in logs, process lists and outputs
+		// (AWS_ENDPOINT_URL_STS of --output token-file); AWS endpoints take
+		// none. Never print it.
+		return "", &role.FieldError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) holds a user name or password before the host; endpoints take none: remove it (credentials for a proxy go in HTTPS_PROXY)", withoutUserinfo(value), from)}
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }

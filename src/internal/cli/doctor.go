@@ -136,6 +136,21 @@ func parseDoctor(c *cli.Context, env Env) (*doctorConfig, error) {
 	return cfg, nil
 }
 
+// tokenRegion is the region whose partition picks the audience of a GitHub
+// token: the role's, as assume does (issue 11: doctor asked for
+// sts.amazonaws.com for an aws-cn role), else --region when it is one.
+func (c *doctorConfig) tokenRegion() string {
+	if c.role != nil {
+		return c.region
+	}
+	if r, _ := c.l.String("region"); r != "" {
+		if _, err := role.PartitionOf(r); err == nil {
+			return r
+		}
+	}
+	return defaultRegion
+}
+
 // loadCABundle adds a PEM bundle to the system's roots, as the AWS SDKs do
 // with AWS_CA_BUNDLE.
 func loadCABundle(ctx context.Context, getenv func(string) string, path, from string) (*x509.CertPool, error) {
@@ -266,7 +281,7 @@ func (r *doctorRun) finish(cause error) error {
 // assume's preflight; its fix is assume's hint for the same failure.
 func (r *doctorRun) checkToken(c *cli.Context) (*token.Token, doctor.Check, error) {
 	check := doctor.Check{Name: "token"}
-	tok, cfg, err := readToken(c, r.cfg.l, r.env)
+	tok, cfg, err := readToken(c, r.cfg.l, r.env, r.cfg.tokenRegion())
 	if err != nil {
 		check.Status, check.Summary, check.Fix = doctor.Fail, err.Error(), Hint(err)
 		return nil, check, err
@@ -331,6 +346,9 @@ func (r *doctorRun) checkPolicy(f diagnose.Facts) doctor.Check {
 }
 
 func (r *doctorRun) checkRole(ctx context.Context, tok *token.Token, facts diagnose.Facts) (doctor.Check, error) {
+	if plainRemote(r.cfg.endpoint) {
+		fmt.Fprintf(r.env.Stderr, "warning: --sts-endpoint %s is plain http to another machine: the token crosses the network unencrypted; use https\n", r.cfg.endpoint)
+	}
 	client := exchange.NewClient(exchange.ClientOptions{
 		Region:     r.cfg.region,
 		Endpoint:   r.cfg.endpoint,

@@ -34,6 +34,8 @@ type TokenError struct {
 	Platform ci.Platform
 	// Claims are known when the token parsed.
 	Claims *token.Claims
+	// IgnoredFile is the $AWS_WEB_IDENTITY_TOKEN_FILE a CI job left unused.
+	IgnoredFile string
 }
 
 func (e *TokenError) Error() string { return e.Err.Error() }
@@ -153,7 +155,13 @@ func Hint(err error) string {
 	case errors.As(err, &field):
 		return fieldHint(field)
 	case errors.As(err, &tokenErr):
-		return tokenHint(tokenErr)
+		h := tokenHint(tokenErr)
+		var missing *token.MissingError
+		if tokenErr.IgnoredFile != "" && errors.As(tokenErr.Err, &missing) {
+			h += fmt.Sprintf("\n$AWS_WEB_IDENTITY_TOKEN_FILE (%q) was not used: in a CI job it is the runner's own token (a Kubernetes pod's), not the job's. "+
+				"To use that file anyway, name it with --token-file or $AWS_OIDC_TOKEN_FILE", tokenErr.IgnoredFile)
+		}
+		return h
 	case errors.As(err, &stsErr):
 		return stsHint(stsErr)
 	case errors.As(err, &hinter):
@@ -189,7 +197,7 @@ func tokenHint(e *TokenError) string {
 	case errors.As(e.Err, &missing) && (missing.GitHub || e.Platform == ci.GitHub):
 		return "give the workflow or job `permissions: id-token: write` (and keep `contents: read`), so GitHub can issue an ID token"
 	case errors.As(e.Err, &missing) && missing.Path != "":
-		return "point --token-file or $AWS_WEB_IDENTITY_TOKEN_FILE at a file holding the token, or pass it in a variable with --token-env"
+		return "point --token-file or $AWS_OIDC_TOKEN_FILE at a file holding the token, or pass it in a variable with --token-env"
 	case errors.As(e.Err, &missing):
 		name := "GITLAB_OIDC_TOKEN"
 		if len(missing.Names) == 1 {

@@ -74,6 +74,11 @@ func runExec(ctx context.Context, cfg *AssumeConfig, env Env, argv, environ []st
 	if len(argv) == 0 {
 		return usageErr("exec needs a command: aws-oidc exec [flags] -- COMMAND [ARGS...]")
 	}
+	// Before STS: a command that cannot run must not cost a session.
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return &role.FieldError{Field: "exec", Msg: fmt.Sprintf("cannot run %q: %v", argv[0], errors.Unwrap(err))}
+	}
 	r := newAssumeRun(cfg, env)
 	actx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	sessions, err := r.assumeAll(actx)
@@ -83,14 +88,15 @@ func runExec(ctx context.Context, cfg *AssumeConfig, env Env, argv, environ []st
 	}
 	a := sessions[0]
 
-	path, err := exec.LookPath(argv[0])
-	if err != nil {
-		return &role.FieldError{Field: "exec", Msg: fmt.Sprintf("cannot run %q: %v", argv[0], errors.Unwrap(err))}
-	}
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
-	cmd.Env = childEnvironment(environ, output.Variables("", a.creds, a.session))
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, env.Stdout, env.Stderr
+	cmd.Env = childEnvironment(environ, output.Variables("", a.creds, a.session), tokenVarsOf(cfg, r.tok.Value()))
+	// The command's own output is its business: it goes out unscrubbed.
+	stderr := env.childStderr
+	if stderr == nil {
+		stderr = env.Stderr
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, env.Stdout, stderr
 	r.log.Info(fmt.Sprintf("assumed %s (account %s) until %s; running %s",
 		orDefault(a.session.AssumedRoleARN, a.session.RoleARN), a.session.AccountID,
 		a.creds.Expiration.UTC().Format(time.RFC3339), argv[0]))
@@ -112,14 +118,31 @@ func runExec(ctx context.Context, cfg *AssumeConfig, env Env, argv, environ []st
 	}
 }
 
-// childEnvironment is environ without the variables exec sets, then vars.
-func childEnvironment(environ []string, vars []output.Var) []string {
+// tokenVars names what would hand the ID token to the command: the
+// variables it can be read from, and the value itself, whatever variable
+// holds it.
+type tokenVars struct {
+	names []string
+	value string
+}
+
+func tokenVarsOf(cfg *AssumeConfig, value string) tokenVars {
+	names := slices.Concat(defaultTokenEnvs, cfg.TokenEnvs, []string{"AWS_OIDC_TOKEN_FILE"})
+	return tokenVars{names: names, value: strings.TrimSpace(value)}
+}
+
+// childEnvironment is environ without the variables exec sets and without
+// the job's ID token (the command gets credentials, not the means to mint
+// more of its own), then vars.
+func childEnvironment(environ []string, vars []output.Var, token tokenVars) []string {
 	out := make([]string, 0, len(environ)+len(vars))
 	for _, kv := range environ {
-		name, _, _ := strings.Cut(kv, "=")
-		if !slices.Contains(childVars, name) {
-			out = append(out, kv)
+		name, value, _ := strings.Cut(kv, "=")
+		if slices.Contains(childVars, name) || slices.Contains(token.names, name) ||
+			(token.value != "" && strings.TrimSpace(value) == token.value) {
+			continue
 		}
+		out = append(out, kv)
 	}
 	for _, v := range vars {
 		out = append(out, v.Key+"="+v.Value)

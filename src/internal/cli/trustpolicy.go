@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -116,7 +117,10 @@ func generateTrustPolicy(l lookup, env Env) error {
 	}
 	var out []byte
 	if format == "terraform" {
-		name, _ := l.String("role-name")
+		name, from := l.String("role-name")
+		if !roleNameRE.MatchString(name) {
+			return &role.FieldError{Field: "role-name", Msg: fmt.Sprintf("%q (from %s) is not an IAM role name: 1 to 64 letters, digits and +=,.@_-", name, from)}
+		}
 		out, err = doc.Terraform(spec, name)
 	} else {
 		out, err = doc.JSON()
@@ -130,6 +134,9 @@ func generateTrustPolicy(l lookup, env Env) error {
 	_, err = env.Stdout.Write(out)
 	return err
 }
+
+// roleNameRE is IAM's rule for role names.
+var roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 
 // PolicyError is a trust policy with problems, found by --check.
 type PolicyError struct {
@@ -171,7 +178,7 @@ func checkTrustPolicy(c *cli.Context, l lookup, env Env, path string) error {
 	if err != nil {
 		return err
 	}
-	tok, _, err := readToken(c, l, env)
+	tok, _, err := readToken(c, l, env, defaultRegion)
 	var missing *token.MissingError
 	switch {
 	case errors.As(err, &missing):

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Spec says which jobs a generated trust policy lets in.
@@ -117,14 +119,17 @@ func (s Spec) Subjects() []string {
 
 // Validate checks the spec before anything is generated.
 func (s Spec) Validate() error {
-	if !strings.HasPrefix(s.Issuer, "https://") || IssuerHost(s.Issuer) == "" || strings.HasSuffix(s.Issuer, "/") {
-		return &SpecError{Field: "issuer", Msg: fmt.Sprintf("%q must be the instance URL with https:// and no trailing slash, as in iss (for example https://gitlab.example.com)", s.Issuer)}
+	if msg := issuerProblem(s.Issuer); msg != "" {
+		return &SpecError{Field: "issuer", Msg: fmt.Sprintf("%q %s, as in iss (for example https://gitlab.example.com)", redactUserinfo(s.Issuer), msg)}
 	}
 	if !accountRE.MatchString(s.Account) {
 		return &SpecError{Field: "account", Msg: fmt.Sprintf("%q is not a 12-digit AWS account id", s.Account)}
 	}
 	if s.Audience == "" {
 		return &SpecError{Field: "audience", Msg: "is empty"}
+	}
+	if len(s.Audience) > 255 || strings.ContainsFunc(s.Audience, notPrintableASCII) {
+		return &SpecError{Field: "audience", Msg: fmt.Sprintf("%q is not an audience IAM accepts (1 to 255 printable ASCII characters, no spaces)", s.Audience)}
 	}
 	for _, p := range s.Projects {
 		if !pathRE.MatchString(p) {
@@ -137,7 +142,7 @@ func (s Spec) Validate() error {
 		}
 	}
 	for _, r := range slices.Concat(s.Branches, s.Tags) {
-		if r == "" || strings.ContainsAny(r, ": \t\n") || strings.HasPrefix(r, "refs/") {
+		if r == "" || strings.ContainsAny(r, ": \t\n") || strings.ContainsFunc(r, unicode.IsControl) || strings.HasPrefix(r, "refs/") {
 			field := "branch"
 			if slices.Contains(s.Tags, r) {
 				field = "tag"
@@ -155,6 +160,51 @@ func (s Spec) Validate() error {
 		return &AnyProjectError{Issuer: s.Issuer}
 	}
 	return nil
+}
+
+// issuerProblem says what keeps issuer from being an issuer URL that IAM
+// and every generated line can take as it is: https, a host name, no user
+// name or password, no query or fragment, no trailing slash, and nothing
+// but printable ASCII without spaces and quotes (a newline would start a
+// line of its own in the Terraform output).
+func issuerProblem(issuer string) string {
+	if strings.ContainsFunc(issuer, notPrintableASCII) || strings.ContainsAny(issuer, `"'\<>^{|}`+"`") {
+		return "holds spaces, control characters, quotes or other characters no URL has"
+	}
+	u, err := url.Parse(issuer)
+	switch {
+	case err != nil || u.Scheme != "https" || u.Host == "" || u.Opaque != "":
+		return "must be the instance URL with https://"
+	case u.User != nil:
+		return "holds a user name or password; an issuer URL has none"
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(issuer, "#"):
+		return "holds a query or a fragment; an issuer URL has none"
+	case strings.HasSuffix(issuer, "/"):
+		return "must not end in a slash"
+	case !hostRE.MatchString(u.Host):
+		return "names no valid host"
+	}
+	return ""
+}
+
+var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$`)
+
+func notPrintableASCII(r rune) bool { return r <= ' ' || r >= 0x7f }
+
+// redactUserinfo cuts a user name and password out of a URL for messages.
+func redactUserinfo(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "//")
+	if !ok {
+		return raw
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+		rest = "…@" + rest[at+1:]
+	}
+	return scheme + "//" + rest
 }
 
 // Generate builds the trust policy: StringEquals on aud, and on sub either

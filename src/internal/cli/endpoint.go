@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// withoutUserinfo is an endpoint URL as it may be printed: whatever stands
+// between "//" and the last "@" of the authority (user and password) is
+// cut, even from a value that does not parse.
+func withoutUserinfo(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "//")
+	if !ok {
+		scheme, rest = "", raw
+	} else {
+		scheme += "//"
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+		rest = "…@" + rest[at+1:]
+	}
+	return scheme + rest
+}
+
+// plainRemote reports whether endpoint is plain http to a host that is not
+// this machine: credentials then cross the network unencrypted.
+func plainRemote(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}
+
+// warnPlainHTTP warns about each endpoint of the run that is plain http to
+// another machine. Loopback is left alone: tests, and local STS-compatible
+// servers, use it.
+func (r *assumeRun) warnPlainHTTP() {
+	for _, ep := range []struct{ flag, url string }{{"--sts-endpoint", r.cfg.Endpoint}, {"--s3-endpoint", r.cfg.S3Endpoint}} {
+		if plainRemote(ep.url) {
+			r.log.Warn(fmt.Sprintf("%s %s is plain http to another machine: the token and the credentials cross the network unencrypted; use https", ep.flag, ep.url))
+		}
+	}
+}
