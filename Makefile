@@ -23,7 +23,7 @@ lint: vet
 vet:
 	$(GO) vet ./...
 
-test: lint unit fuzz-smoke schema-test e2e component-test image
+test: lint unit fuzz-smoke schema-test hostile e2e component-test image
 
 # Fuzz targets, as package:Function. `make fuzz` runs each for FUZZTIME; the
 # committed corpora under testdata/fuzz also run as plain tests in `make unit`.
@@ -93,6 +93,13 @@ component-test: peers component-deps
 # buildah, zstd, file, and qemu-user-static where Debian can install it.
 component-deps:
 	sh tests/component/install.sh
+
+# The built binary against a lying STS on loopback (issue 14): secrets
+# echoed in every field, forged log lines, expired and oversized answers.
+# Needs neither root nor peers; prlimit (util-linux) caps memory.
+.PHONY: hostile
+hostile:
+	$(GO) test -count=1 -timeout 10m ./tests/hostile/...
 
 # The end-to-end bed against real peers (issue 3).
 .PHONY: peers e2e demo

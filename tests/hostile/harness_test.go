@@ -1,0 +1,237 @@
+package hostile
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/e2e"
+	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+)
+
+// bin is the tool under test, built once (or AWS_OIDC_BIN, to run these
+// tests against another build, such as an older main).
+var bin e2e.Binaries
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "aws-oidc-hostile-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin, err = e2e.Build(dir)
+	if err == nil {
+		err = bin.AWSOIDCErr
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "failed to build the programs under test:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Exit codes of the contract.
+const (
+	exitOK      = 0
+	exitConfig  = 2
+	exitToken   = 3
+	exitRefused = 4
+)
+
+const (
+	roleARN  = "arn:aws:iam::123456789012:role/deploy"
+	chainARN = "arn:aws:iam::123456789012:role/chained"
+	// issuerURL is where the tokens say they come from: loopback, on a
+	// port nothing listens on, so doctor's checks never leave the machine.
+	issuerURL = "https://127.0.0.1:9"
+)
+
+var (
+	keyOnce sync.Once
+	key     *fakegitlab.Key
+	keyErr  error
+)
+
+// mint returns a GitLab ID token shaped by o.
+func mint(t *testing.T, o fakegitlab.Options) string {
+	t.Helper()
+	keyOnce.Do(func() { key, keyErr = fakegitlab.NewKey() })
+	if keyErr != nil {
+		t.Fatal(keyErr)
+	}
+	tok, err := (&fakegitlab.Issuer{URL: issuerURL, Key: key}).Mint(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// job is the environment of a GitLab job holding token; nothing else of
+// this process's environment is passed on, PATH aside.
+func job(dir, token string) map[string]string {
+	return map[string]string{
+		"GITLAB_CI":         "true",
+		"CI_PROJECT_ID":     "22",
+		"CI_PIPELINE_ID":    "1001",
+		"CI_JOB_ID":         "2002",
+		"GITLAB_OIDC_TOKEN": token,
+		"PATH":              os.Getenv("PATH"),
+		"HOME":              dir,
+	}
+}
+
+// result is one finished run of the tool.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run runs the tool in dir with exactly env, under a memory limit of
+// limitMB megabytes of address space when it is positive.
+func run(t *testing.T, dir string, env map[string]string, limitMB int, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	path, argv := bin.AWSOIDC, args
+	if limitMB > 0 {
+		path, argv = "prlimit", append([]string{fmt.Sprintf("--as=%d", limitMB<<20), bin.AWSOIDC}, args...)
+	}
+	cmd := exec.CommandContext(ctx, path, argv...)
+	cmd.Dir = dir
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		r.code = exit.ExitCode()
+	case err != nil:
+		t.Fatalf("failed to run aws-oidc: %v", err)
+	}
+	return r
+}
+
+// forms are the shapes a secret leaks in: as is, its parts for a token,
+// URL-escaped and base64.
+func forms(secret string) map[string]string {
+	out := map[string]string{
+		"raw":           secret,
+		"query-escaped": url.QueryEscape(secret),
+		"base64":        base64.StdEncoding.EncodeToString([]byte(secret)),
+	}
+	if parts := strings.Split(secret, "."); len(parts) == 3 {
+		out["token header"], out["token payload"], out["token signature"] = parts[0], parts[1], parts[2]
+	}
+	for k, v := range out {
+		if len(v) < 12 {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
+// texts are what a run left for people and later jobs to read: its
+// streams, and every file under dir except those named in keep (outputs
+// that hold credentials by design).
+func texts(t *testing.T, dir string, r result, stdoutHoldsCredentials bool, keep ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{"stderr": r.stderr}
+	if !stdoutHoldsCredentials {
+		out["stdout"] = r.stdout
+	}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		for _, k := range keep {
+			if rel == k {
+				return nil
+			}
+		}
+		b, err := os.ReadFile(path)
+		out["file "+rel] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// assertNoSecret fails when any text holds any secret in any form. It
+// never prints a secret: only its label, form and where it was found.
+func assertNoSecret(t *testing.T, where map[string]string, secrets map[string]string) {
+	t.Helper()
+	for label, secret := range secrets {
+		for form, v := range forms(secret) {
+			for name, text := range where {
+				if strings.Contains(text, v) {
+					t.Errorf("%s (%s) leaked in %s", label, form, name)
+				}
+			}
+		}
+	}
+}
+
+// ourMarkers are the collapsible-section lines the tool writes itself.
+var ourMarkers = regexp.MustCompile(`\x1b\[0Ksection_(start|end):[0-9]+:aws_oidc_token(\[collapsed=true\])?\r\x1b\[0K`)
+
+// assertNoForgedLine fails when a stream holds a control character (other
+// than line ends and tabs) or a line a CI runner would take for a command,
+// other than the tool's own section markers.
+// The offending line is shown with the secrets cut out.
+func assertNoForgedLine(t *testing.T, name, text string, secrets map[string]string) {
+	t.Helper()
+	text = ourMarkers.ReplaceAllString(text, "")
+	for i, line := range strings.Split(text, "\n") {
+		if strings.ContainsFunc(line, func(r rune) bool { return r != '\t' && unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }) {
+			t.Errorf("%s line %d holds a raw control character: %q", name, i+1, redact(line, secrets))
+		}
+		rest := strings.TrimLeft(line, " \t")
+		if (strings.HasPrefix(rest, "::") && rest != "::endgroup::" && !strings.HasPrefix(rest, "::group::aws-oidc")) || strings.HasPrefix(rest, "##[") {
+			t.Errorf("%s line %d reads as a CI command: %q", name, i+1, redact(line, secrets))
+		}
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// redacted shows a failed run's output with the secrets cut out.
+func redacted(r result, secrets map[string]string) string {
+	return redact(fmt.Sprintf("exit %d\n--- stdout:\n%s--- stderr:\n%s", r.code, r.stdout, r.stderr), secrets)
+}
+
+func redact(text string, secrets map[string]string) string {
+	for _, s := range secrets {
+		for _, v := range forms(s) {
+			text = strings.ReplaceAll(text, v, "[SECRET]")
+		}
+	}
+	return text
+}
