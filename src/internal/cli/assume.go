@@ -386,7 +386,7 @@ func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (
 			Roles: r.cfg.Chain, SessionName: r.cfg.SessionName, ExternalID: r.cfg.ExternalID, Duration: d,
 			Tags: r.tags, TransitiveTagKeys: r.transitive, Policy: r.cfg.Policy, PolicyARNs: r.cfg.PolicyARNs,
 			SourceIdentity: r.sourceIdentity,
-			Secrets: r.env.secrets,
+			Secrets:        r.env.secrets,
 		}, r.retry(), log)
 		if err != nil {
 			return assumed{}, err
