@@ -1,0 +1,121 @@
+package hostile
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+)
+
+// TestBadAnswers: credentials that are expired, that hold a line break, or
+// an assumed-role ARN that forges log lines, from whichever call of the run
+// (web identity, a chained hop, one role of several), are refused with exit
+// 4 whatever the output format, and nothing is written.
+func TestBadAnswers(t *testing.T) {
+	t.Parallel()
+	outputs := map[string][]string{
+		"dotenv":  {"--output", "dotenv"},
+		"shell":   {"--output", "shell"},
+		"json":    {"--output", "json"},
+		"github":  {"--output", "github"},
+		"profile": {"--profile", "deploy"},
+	}
+	type tc struct {
+		name     string
+		plan     map[string]Behaviour
+		args     []string
+		wantHint string
+	}
+	var cases []tc
+	for _, b := range []struct {
+		name string
+		b    Behaviour
+		hint string
+	}{{"expired", Expired, "clock"}, {"multi_line", MultiLine, "not usable credentials"}, {"forged_arn", ForgedARN, "not usable credentials"}} {
+		for name, args := range outputs {
+			cases = append(cases, tc{name: b.name + "_" + name, plan: map[string]Behaviour{"AssumeRoleWithWebIdentity": b.b}, args: args, wantHint: b.hint})
+		}
+		cases = append(cases,
+			tc{name: b.name + "_chained_hop", plan: map[string]Behaviour{"AssumeRole": b.b}, args: []string{"--chain-role-arn", chainARN}, wantHint: b.hint},
+			tc{name: b.name + "_many_roles", plan: map[string]Behaviour{"AssumeRoleWithWebIdentity": b.b}, args: []string{"--roles", "roles.yml"}, wantHint: b.hint},
+		)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			sts := NewSTS(t, c.plan)
+			dir := t.TempDir()
+			token := mint(t, fakegitlab.Options{})
+			env := job(dir, token)
+			env["GITHUB_ENV"], env["GITHUB_OUTPUT"] = filepath.Join(dir, "github_env"), filepath.Join(dir, "github_output")
+			writeFile(t, env["GITHUB_ENV"], "")
+			writeFile(t, env["GITHUB_OUTPUT"], "")
+			writeFile(t, filepath.Join(dir, "roles.yml"), "- name: prod\n  role_arn: arn:aws:iam::111111111111:role/deploy\n- name: staging\n  role_arn: arn:aws:iam::222222222222:role/deploy\n")
+			args := []string{"assume", "--sts-endpoint", sts.URL, "--region", "eu-west-1"}
+			if !slices.Contains(c.args, "--roles") {
+				args = append(args, "--role-arn", roleARN)
+			}
+			r := run(t, dir, env, 0, append(args, c.args...)...)
+			secrets := map[string]string{"the ID token": token}
+			for i, s := range sts.Secrets() {
+				secrets["server secret "+string(rune('A'+i))] = s
+			}
+			if r.code != exitRefused {
+				t.Errorf("exit %d, want %d\n%s", r.code, exitRefused, redacted(r, secrets))
+			}
+			if !strings.Contains(r.stderr, c.wantHint) {
+				t.Errorf("stderr does not say %q\n%s", c.wantHint, redacted(r, secrets))
+			}
+			assertNoSecret(t, texts(t, dir, r, false, "roles.yml"), secrets)
+			assertNoForgedLine(t, "stderr", r.stderr, secrets)
+			for _, f := range []string{"aws.env", ".aws-oidc/credentials", ".aws-oidc/config"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+					t.Errorf("a refused run wrote %s", f)
+				}
+			}
+			for _, f := range []string{"github_env", "github_output"} {
+				if b, _ := os.ReadFile(filepath.Join(dir, f)); len(b) > 0 {
+					t.Errorf("a refused run wrote to %s", f)
+				}
+			}
+		})
+	}
+}
+
+// TestHugeAnswer: an STS answer of 300 MB, under a memory limit a normal run
+// fits in, ends in a clear refusal, not in the process being killed.
+func TestHugeAnswer(t *testing.T) {
+	t.Parallel()
+	// Go reserves about 900 MB of address space at start; a normal run
+	// needs little more. The old code read the whole answer: 2.1 GB.
+	const limitMB = 1400
+	dir := t.TempDir()
+	token := mint(t, fakegitlab.Options{})
+	ok := NewSTS(t, nil)
+	if r := run(t, dir, job(dir, token), limitMB, "assume", "--sts-endpoint", ok.URL, "--role-arn", roleARN, "--output", "json"); r.code != exitOK {
+		t.Fatalf("a normal run does not fit in %d MB: exit %d\n%s", limitMB, r.code, redacted(r, map[string]string{"the ID token": token}))
+	}
+	for _, op := range []string{"AssumeRoleWithWebIdentity", "GetCallerIdentity"} {
+		t.Run(op, func(t *testing.T) {
+			sts := NewSTS(t, map[string]Behaviour{op: Huge})
+			dir := t.TempDir()
+			r := run(t, dir, job(dir, token), limitMB, "assume", "--sts-endpoint", sts.URL, "--role-arn", roleARN, "--verify")
+			secrets := map[string]string{"the ID token": token}
+			for i, s := range sts.Secrets() {
+				secrets["server secret "+string(rune('A'+i))] = s
+			}
+			if r.code != exitRefused || !strings.Contains(r.stderr, "longer than") {
+				t.Errorf("exit %d, want %d with the answer's size named\n%s", r.code, exitRefused, redacted(r, secrets))
+			}
+			if n := sts.Calls(op); n != 1 {
+				t.Errorf("%s called %d times: an answer too large is not retried", op, n)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "aws.env")); err == nil {
+				t.Error("a refused run wrote aws.env")
+			}
+		})
+	}
+}
