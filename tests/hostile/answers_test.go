@@ -111,7 +111,7 @@ func TestHugeAnswer(t *testing.T) {
 				t.Errorf("exit %d, want %d with the answer's size named\n%s", r.code, exitRefused, redacted(r, secrets))
 			}
 			if n := sts.Calls(op); n != 1 {
-				t.Errorf("%s called %d times: an answer too large is not retried", op, n)
+				t.Errorf("%s called %d times: an answer too large is not retried\n%s", op, n, redacted(r, secrets))
 			}
 			if _, err := os.Stat(filepath.Join(dir, "aws.env")); err == nil {
 				t.Error("a refused run wrote aws.env")

@@ -171,7 +171,10 @@ func (s *STS) serve(w http.ResponseWriter, r *http.Request) {
 		arn += forged
 	case Huge:
 		w.WriteHeader(http.StatusOK)
-		chunk := []byte("<" + strings.Repeat("x", 65535))
+		// Well-formed as far as it goes: the decoder keeps reading the one
+		// text element, as it would a huge session token.
+		fmt.Fprintf(w, "<%sResponse><%sResult><Credentials><SessionToken>", op, op)
+		chunk := []byte(strings.Repeat("x", 65536))
 		for i := 0; i < 300*16; i++ { // 300 MB
 			if _, err := w.Write(chunk); err != nil {
 				return

@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -94,10 +95,9 @@ type HTTPDoer interface {
 	Do(*http.Request) (*http.Response, error)
 }
 
-// LimitResponses returns c (nil: the SDK's default client) with every
-// answer body cut off at MaxResponseBytes: reading past it fails with
-// ErrResponseTooLarge, and an answer that announces a longer body fails at
-// once.
+// LimitResponses returns c (nil: the SDK's default client) reading every
+// answer whole, up to MaxResponseBytes: a longer one, announced or not,
+// fails with ErrResponseTooLarge after reading at most that much.
 func LimitResponses(c HTTPDoer) HTTPDoer {
 	if c == nil {
 		c = awshttp.NewBuildableClient()
@@ -112,35 +112,21 @@ func (l limited) Do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return resp, err
 	}
+	defer resp.Body.Close()
 	if resp.ContentLength > MaxResponseBytes {
-		resp.Body.Close()
 		return nil, ErrResponseTooLarge
 	}
-	resp.Body = &capped{rc: resp.Body, left: MaxResponseBytes}
+	// Read here, whole: an answer is small, and reading it before the SDK
+	// does makes the cap one decision, whatever the SDK's decoder does with
+	// the rest of a stream.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > MaxResponseBytes {
+		return nil, ErrResponseTooLarge
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
 	return resp, nil
 }
-
-// capped reads at most left bytes of rc, then fails.
-type capped struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (c *capped) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		// One byte more tells an answer of exactly the cap from a longer one.
-		var one [1]byte
-		if n, _ := c.rc.Read(one[:]); n > 0 {
-			return 0, ErrResponseTooLarge
-		}
-		return c.rc.Read(p)
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.rc.Read(p)
-	c.left -= int64(n)
-	return n, err
-}
-
-func (c *capped) Close() error { return c.rc.Close() }
