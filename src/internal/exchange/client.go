@@ -3,6 +3,7 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -120,8 +122,14 @@ func (l limited) Do(req *http.Request) (*http.Response, error) {
 	// does makes the cap one decision, whatever the SDK's decoder does with
 	// the rest of a stream.
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
-	if err != nil {
+	var timeout interface{ Timeout() bool }
+	switch {
+	case err == nil:
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.As(err, &timeout) && timeout.Timeout():
 		return nil, err
+	default:
+		// An answer cut short, as the SDK's decoder would have met it.
+		return nil, &smithy.DeserializationError{Err: fmt.Errorf("failed to read the answer: %w", err)}
 	}
 	if len(body) > MaxResponseBytes {
 		return nil, ErrResponseTooLarge
