@@ -112,7 +112,7 @@ peers:
 # GitLab, the built binary and the AWS CLI as real processes. Needs root (it
 # creates network namespaces) and the peers (`make peers`).
 e2e: peers
-	$(GO) test -count=1 -timeout 15m ./tests/e2e/... ./tests/fwdproxy/...
+	$(GO) test -count=1 -timeout 15m ./tests/e2e/... ./tests/fwdproxy/... ./tests/throttle/... ./tests/benchdoc/...
 
 # The main job end to end on this machine, explained step by step.
 demo:

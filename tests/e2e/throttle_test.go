@@ -1,0 +1,70 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+)
+
+// throttledJobs is how many jobs TestManyJobsThrottled starts at once: four
+// times what the front lets through in a second, a small version of issue
+// 13's 100 jobs (`make bench-load` runs those, and measures them).
+const throttledJobs = 20
+
+// TestManyJobsThrottled starts jobs together, each its own aws-oidc process
+// with its own token and folder and default flags, against SeaweedFS
+// behind a front that shares 5 requests per second (burst 2) among them and
+// throttles the rest as STS does. Every job must get credentials, each
+// folder must hold one complete report and nothing else, each job exactly
+// one successful STS request, and each job log a few warning lines, not one
+// per attempt. It checks outcomes, not speed: the figures are in
+// BENCHMARKS.md.
+func TestManyJobsThrottled(t *testing.T) {
+	t.Parallel()
+	leaks := NewLeaks(t, nil)
+	b := StartSeaweedFS(t, leaks, bin, 23)
+	front := StartThrottleFront(t, leaks, b, 5, 2)
+	var cmds []Command
+	var dirs []string
+	for i := range throttledJobs {
+		dir := t.TempDir()
+		dirs = append(dirs, dir)
+		token := b.Mint(t, leaks, fakegitlab.Options{})
+		env := Env(JobEnv(t.TempDir(), token), "CI_JOB_ID", fmt.Sprint(3000+i))
+		cmds = append(cmds, Command{Name: fmt.Sprintf("aws-oidc job %d", i), Path: b.Bin.AWSOIDC, NetNS: b.NetNS, Dir: dir, Env: env,
+			Args: []string{"assume", "--role-arn", b.Roles.Deploy, "--sts-endpoint", front.URL}})
+	}
+	g := RunTogether(t, leaks, cmds, 3*time.Minute)
+	counts := front.Stop(t, leaks)
+	t.Logf("%d jobs, last done after %s; front: %s", throttledJobs, g.Last().Round(time.Millisecond), counts)
+
+	for i, r := range g.Results {
+		if r.ExitCode != 0 {
+			t.Errorf("job %d exited %d:\n%s", i, r.ExitCode, leaks.Redact(lastLog(r.Stderr, 3)))
+		}
+		if got := JobFolder(leaks, dirs[i], "aws.env"); got != "dotenv" {
+			t.Errorf("job %d left %s, want one complete aws.env", i, got)
+		}
+		// One warning for the first failure, then at most one per 10s.
+		warnings := strings.Count(r.Stderr, "warning: ")
+		if limit := 2 + int(r.Duration/(10*time.Second)); warnings > limit {
+			t.Errorf("job %d logged %d warnings in %s, want at most %d:\n%s", i, warnings, r.Duration.Round(time.Second), limit, leaks.Redact(r.Stderr))
+		}
+		if strings.Contains(r.Stderr, "debug: ") {
+			t.Errorf("job %d logged debug lines without --debug", i)
+		}
+	}
+	web := counts["AssumeRoleWithWebIdentity"]
+	if web.Forwarded != throttledJobs {
+		t.Errorf("the peer got %d AssumeRoleWithWebIdentity requests, want one per job (%d)", web.Forwarded, throttledJobs)
+	}
+	if web.Throttled == 0 {
+		t.Errorf("the front throttled nothing: the jobs did not contend, so the test proved nothing")
+	}
+	if len(counts) != 1 {
+		t.Errorf("the front saw other requests than AssumeRoleWithWebIdentity: %s", counts)
+	}
+}
