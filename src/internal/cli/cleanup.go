@@ -25,14 +25,14 @@ import (
 // cleanupFlags are assume's flags that say where a run writes: the same
 // names and variables, so that an after_script with the job's variables
 // removes what the script's assume wrote.
-var cleanupFlags = slices.DeleteFunc(slices.Clone(assumeFlags), func(s flagSpec) bool {
+var cleanupFlags = withUsage(slices.DeleteFunc(slices.Clone(assumeFlags), func(s flagSpec) bool {
 	switch s.Name {
 	case "output", "dotenv-file", "prefix", "profile", "aws-config-file", "aws-credentials-file", "roles",
 		"token-output-file", "region", "debug":
 		return false
 	}
 	return true
-})
+}), "region", "default region of the roles file's entries, read as assume reads it")
 
 func cleanupCommand(env Env) *cli.Command {
 	return &cli.Command{
