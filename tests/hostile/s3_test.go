@@ -1,0 +1,80 @@
+package hostile
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+)
+
+// TestHostileS3: --check-s3 against an S3 that echoes the session token it
+// was called with in its error code and message, or answers the listing
+// without end: exit 4, nothing written, no secret printed, under a memory
+// limit a normal run fits in.
+func TestHostileS3(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"echo", "huge"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			var seen []string
+			s3 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				seen = append(seen, r.Header.Get("X-Amz-Security-Token"))
+				echo := strings.Join(seen, " ")
+				mu.Unlock()
+				if r.Method == http.MethodHead {
+					w.WriteHeader(http.StatusOK)
+					return
+				}
+				w.Header().Set("Content-Type", "application/xml")
+				if mode == "echo" {
+					w.WriteHeader(http.StatusForbidden)
+					fmt.Fprintf(w, "<Error><Code>AccessDenied%s</Code><Message>denied for %s%s</Message></Error>", esc(forged+echo), esc(echo), esc(forged))
+					return
+				}
+				fmt.Fprint(w, `<ListBucketResult><Name>`)
+				chunk := []byte(strings.Repeat("x", 65536))
+				for range 300 * 16 {
+					if _, err := w.Write(chunk); err != nil {
+						return
+					}
+				}
+			}))
+			defer s3.Close()
+			sts := NewSTS(t, nil)
+			dir := t.TempDir()
+			token := mint(t, fakegitlab.Options{})
+			limit := 0
+			if mode == "huge" {
+				limit = 1800 // as TestHugeAnswer
+			}
+			r := run(t, dir, job(dir, token), limit, "assume", "--role-arn", roleARN, "--sts-endpoint", sts.URL,
+				"--check-s3", "s3://deploys/app", "--s3-endpoint", s3.URL, "--debug")
+			secrets := map[string]string{"the ID token": token}
+			for i, s := range sts.Secrets() {
+				secrets["server secret "+string(rune('A'+i))] = s
+			}
+			if r.code != exitRefused {
+				t.Errorf("exit %d, want %d\n%s", r.code, exitRefused, redacted(r, secrets))
+			}
+			mu.Lock()
+			calls := len(seen)
+			mu.Unlock()
+			if calls == 0 {
+				t.Fatalf("S3 was never called: the case tests nothing\n%s", redacted(r, secrets))
+			}
+			assertNoSecret(t, texts(t, dir, r, false), secrets)
+			assertNoForgedLine(t, "stderr", r.stderr, secrets)
+			if _, err := os.Stat(filepath.Join(dir, "aws.env")); err == nil {
+				t.Error("a refused run wrote aws.env")
+			}
+		})
+	}
+}
