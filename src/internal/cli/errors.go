@@ -270,7 +270,9 @@ func quoteEach(values []string) []string {
 // call (web identity, a chained hop, GetCallerIdentity) got it.
 func answerHint(err error) string {
 	var xerr *exchange.Error
-	if !errors.As(err, &xerr) {
+	if !errors.As(err, &xerr) || xerr.Class != exchange.Permanent {
+		// A garbled answer that retries could not get past is transient
+		// (bad-response too): stsHint says so.
 		return ""
 	}
 	switch xerr.Code {
