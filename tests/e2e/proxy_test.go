@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -263,6 +264,8 @@ func testProxy(t *testing.T, b *Bed) {
 		}
 	})
 
+	t.Run("through_tinyproxy", func(t *testing.T) { testTinyproxy(t, b, p, leaks) })
+
 	if b.Peer == "seaweedfs" {
 		// SeaweedFS has AssumeRole (VersityGW v1.8.0 does not): the chained
 		// hop carries the source identity, the first one cannot.
@@ -294,6 +297,87 @@ func testProxy(t *testing.T, b *Bed) {
 		// The issuer is https on a public-looking address only in the
 		// VersityGW bed; SeaweedFS's is loopback, which no proxy serves.
 		t.Run("doctor", func(t *testing.T) { testDoctorProxy(t, b, p, leaks) })
+	}
+}
+
+// tinyproxyBin is Debian's tinyproxy-bin (tests/peers/install.sh).
+const tinyproxyBin = "/usr/bin/tinyproxy"
+
+// testTinyproxy puts Debian's tinyproxy, a proxy we did not write, in front:
+// aws-oidc talks to it (basic authentication, CONNECT, absolute-form
+// requests), and it hands everything to fwdproxy as its upstream, which
+// alone resolves the names. A GitHub Actions step fetches its token and
+// assumes the role through both.
+func testTinyproxy(t *testing.T, b *Bed, p *proxyBed, leaks *Leaks) {
+	if _, err := os.Stat(tinyproxyBin); err != nil {
+		t.Fatalf("%s is missing: run tests/peers/install.sh (apt-get install tinyproxy-bin)", tinyproxyBin)
+	}
+	leaks = NewLeaks(t, leaks)
+	dir := t.TempDir()
+	upstream, err := url.Parse(p.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, password := "job", randomHex(t, 12)
+	leaks.Secret("tinyproxy password", password)
+	const port = "3129"
+	logFile := filepath.Join(dir, "tinyproxy.log")
+	conf := strings.Join([]string{
+		"Port " + port,
+		"Listen 127.0.0.1",
+		"Timeout 30",
+		"LogFile \"" + logFile + "\"",
+		"LogLevel Connect",
+		"MaxClients 20",
+		"Allow 127.0.0.1",
+		"BasicAuth " + user + " " + password,
+		"Upstream http " + upstream.User.String() + "@" + upstream.Host,
+		"DisableViaHeader Yes",
+		"",
+	}, "\n")
+	confFile := filepath.Join(dir, "tinyproxy.conf")
+	if err := os.WriteFile(confFile, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil { // tinyproxy may drop to nobody
+		t.Fatal(err)
+	}
+	srv := Start(t, leaks, Command{Name: "tinyproxy", Path: tinyproxyBin, Args: []string{"-d", "-c", confFile},
+		NetNS: b.NetNS, Env: BaseEnv(dir)})
+	t.Cleanup(func() {
+		data, _ := os.ReadFile(logFile)
+		leaks.Output("tinyproxy log file", string(data))
+		if t.Failed() {
+			t.Logf("tinyproxy log file:\n%s", leaks.Redact(string(data)))
+		}
+	})
+	// Ready once it answers at all (407: it wants the password).
+	probe := Command{Path: "/usr/bin/curl", Args: []string{"-s", "-o", "/dev/null", "--max-time", "2", "http://127.0.0.1:" + port + "/"}, NetNS: b.NetNS}
+	waitFor(t, 10*time.Second, func() bool {
+		return srv.Exited() || probe.cmd(context.Background()).Run() == nil
+	})
+	if srv.Exited() {
+		t.Fatalf("tinyproxy exited:\n%s", srv.Log())
+	}
+
+	tiny := "http://" + user + ":" + password + "@127.0.0.1:" + port
+	before := len(p.entries(t))
+	r := b.Tool(t, leaks, t.TempDir(), proxyEnv(p.githubEnv(t, p.GitHubTokenURL), tiny, "HTTPS_PROXY", "HTTP_PROXY"),
+		"assume", "--role-arn", b.Roles.GitHub, "--sts-endpoint", p.STS, "--ca-bundle", p.CAFile, "-o", "dotenv", "--verify")
+	if r.ExitCode != 0 {
+		t.Fatalf("assume through tinyproxy exited %d", r.ExitCode)
+	}
+	got := p.entries(t)[before:]
+	if c := through(got, proxiedGitLabHost+":8443"); len(c) != 1 || c[0].Method != "CONNECT" {
+		t.Errorf("token endpoint: %+v, want one CONNECT through tinyproxy and fwdproxy", c)
+	}
+	sts := through(got, p.STS)
+	if len(sts) != 2 {
+		t.Errorf("%d STS requests reached fwdproxy through tinyproxy, want 2", len(sts))
+	}
+	wantUserAgent(t, "STS", sts, "(github; run 9001; attempt 3; repository mygroup/myproject)")
+	if data, _ := os.ReadFile(logFile); !strings.Contains(string(data), proxiedGitLabHost) {
+		t.Errorf("tinyproxy's log does not show the tunnel to %s", proxiedGitLabHost)
 	}
 }
 

@@ -14,8 +14,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.env"
 
 GO=${GO:-go}
-# Debian packages the suite and the demo call (the aws CLI, ip netns, openssl, curl).
-APT_PACKAGES="awscli iproute2 openssl curl"
+# Debian packages the suite and the demo call (the aws CLI, ip netns, openssl, curl,
+# and tinyproxy, executable only: no service starts).
+APT_PACKAGES="awscli iproute2 openssl curl tinyproxy-bin"
 peers=${AWS_OIDC_PEERS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aws-oidc/peers}
 
 say() { printf 'install: %s\n' "$*"; }
