@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -152,6 +153,9 @@ func TestTemplates(t *testing.T) {
 					if err := validateNode(t, body); err != nil {
 						t.Fatalf("interpolated jobs are not valid for GitLab: %v", err)
 					}
+					for _, msg := range variableTypeErrors(body) {
+						t.Error(msg)
+					}
 				})
 			}
 		})
@@ -185,6 +189,10 @@ func TestAssumeRoleRefusesBadInputs(t *testing.T) {
 		{name: "prefix_dollar", inputs: map[string]any{"role_arn": role, "variable_prefix": "$X"}},
 		{name: "dotenv_absolute", inputs: map[string]any{"role_arn": role, "dotenv_file": "/etc/aws.env"}},
 		{name: "dotenv_space", inputs: map[string]any{"role_arn": role, "dotenv_file": "my aws.env"}},
+		{name: "dotenv_parent", inputs: map[string]any{"role_arn": role, "dotenv_file": "../aws.env"}},
+		{name: "dotenv_parent_inside", inputs: map[string]any{"role_arn": role, "dotenv_file": "ci/../../aws.env"}},
+		{name: "dotenv_dot", inputs: map[string]any{"role_arn": role, "dotenv_file": "./aws.env"}},
+		{name: "dotenv_folder_only", inputs: map[string]any{"role_arn": role, "dotenv_file": "ci/.."}},
 		{name: "job_name_hidden", inputs: map[string]any{"role_arn": role, "job_name": ".assume"}},
 		{name: "access_unknown", inputs: map[string]any{"role_arn": role, "artifacts_access": "public"}},
 		{name: "expire_never", inputs: map[string]any{"role_arn": role, "artifacts_expire_in": "never"}},
@@ -304,4 +312,44 @@ func TestAssumeRoleInheritsOnlyWhatWorks(t *testing.T) {
 	if job.Image == nil || job.IDTokens == nil || job.Artifacts == nil {
 		t.Errorf("the job must set image, id_tokens and artifacts itself")
 	}
+}
+
+// variableTypeErrors applies GitLab's rule for a variable's value, which the
+// CI JSON schema and gitlab-ci-local do not: a string or an integer
+// (Entry::Variable, AlphanumericValidator), else "variable definition must
+// be either a string or a hash". A value that is exactly one
+// $[[ inputs.x ]] of a boolean or number input keeps that type when GitLab
+// interpolates it (MR !144065), so a template passing `verify: true` that
+// way breaks every pipeline that includes it. Integers are refused here too:
+// a number input may be 1.5.
+func variableTypeErrors(body *yaml.Node) []string {
+	var errs []string
+	jobs := body.Content[0]
+	for i := 0; i+1 < len(jobs.Content); i += 2 {
+		job := jobs.Content[i+1]
+		if job.Kind != yaml.MappingNode {
+			continue
+		}
+		for j := 0; j+1 < len(job.Content); j += 2 {
+			if job.Content[j].Value != "variables" {
+				continue
+			}
+			vars := job.Content[j+1]
+			for k := 0; k+1 < len(vars.Content); k += 2 {
+				name, v := vars.Content[k].Value, vars.Content[k+1]
+				if v.Kind == yaml.MappingNode {
+					for m := 0; m+1 < len(v.Content); m += 2 {
+						if v.Content[m].Value == "value" {
+							v = v.Content[m+1]
+						}
+					}
+				}
+				if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
+					errs = append(errs, fmt.Sprintf("job %s: variable %s is %s %q after interpolation, not a string: GitLab refuses it",
+						jobs.Content[i].Value, name, v.Tag, v.Value))
+				}
+			}
+		}
+	}
+	return errs
 }

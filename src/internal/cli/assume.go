@@ -59,6 +59,12 @@ func assumeCommand(env Env) *cli.Command {
 			return &UsageError{Err: err}
 		},
 		Action: func(c *cli.Context) error {
+			if inComponent(env.Getenv) {
+				log := logging.New(env.Stderr, false)
+				if err := checkComponent(env.Getenv, func(msg string) { log.Warn(msg) }); err != nil {
+					return inComponentErr(err, env.Getenv)
+				}
+			}
 			cfg, err := parseAssume(c, env)
 			if err != nil {
 				return inComponentErr(err, env.Getenv)

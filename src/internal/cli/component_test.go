@@ -3,24 +3,46 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/tokentest"
 )
 
-// componentEnv is the assume-role job's environment as the template sets it,
-// plus the CI/CD variables of the case.
+// componentJobEnv is the assume-role job's environment as the template sets
+// it for the default inputs, role_arn given, plus the variables of the case
+// (an input's variable, AWS_OIDC_INPUT_*, or a CI/CD variable).
 func componentJobEnv(t *testing.T, vars map[string]string) map[string]string {
 	env := gitlabEnv(t, nil)
+	env["AWS_OIDC_TOKEN"] = env["GITLAB_OIDC_TOKEN"]
+	delete(env, "GITLAB_OIDC_TOKEN")
+	env["CI_SERVER_URL"] = tokentest.Issuer
+	inputs := map[string]string{
+		"role_arn":         roleARN,
+		"region":           "us-east-1",
+		"session_name":     "",
+		"policy_arns":      "",
+		"variable_prefix":  "",
+		"dotenv_file":      filepath.Join(t.TempDir(), "aws.env"),
+		"allowed_accounts": "",
+		"check_s3":         "",
+	}
+	for in, v := range inputs {
+		env[inputEnv(in)] = v
+		env[rawInputEnv(in)] = v
+	}
+	env[inputEnv("audience")] = tokentest.Issuer
+	env[rawInputEnv("audience")] = "$CI_SERVER_URL"
 	for k, v := range map[string]string{
-		"AWS_OIDC_COMPONENT":    "assume-role",
-		"AWS_OIDC_ROLE_ARN":     roleARN,
-		"AWS_OIDC_REGION":       "us-east-1",
-		"AWS_OIDC_DURATION":     "3600",
-		"AWS_OIDC_SESSION_NAME": "",
-		"AWS_OIDC_OUTPUT":       "dotenv",
-		"AWS_OIDC_DOTENV_FILE":  filepath.Join(t.TempDir(), "aws.env"),
+		"AWS_OIDC_COMPONENT":                   "assume-role",
+		"AWS_OIDC_TOKEN_ENV":                   "AWS_OIDC_TOKEN",
+		"AWS_OIDC_OUTPUT":                      "dotenv",
+		"AWS_OIDC_INPUT_POLICY":                "",
+		inputEnv("duration"):                   "duration=3600",
+		inputEnv("verify"):                     "verify=false",
+		inputEnv("allow_existing_credentials"): "allow_existing_credentials=false",
 	} {
 		env[k] = v
 	}
@@ -42,7 +64,7 @@ func TestComponentNamesInputs(t *testing.T) {
 	}{
 		{
 			name:  "duration_out_of_range",
-			vars:  map[string]string{"AWS_OIDC_DURATION": "100"},
+			vars:  map[string]string{inputEnv("duration"): "duration=100"},
 			want:  []string{"error: invalid duration input: \"100\" is out of range", "hint: set the duration input to 900..43200 seconds"},
 			never: []string{"--duration", "$AWS_OIDC_DURATION"},
 		},
@@ -50,19 +72,19 @@ func TestComponentNamesInputs(t *testing.T) {
 			// role_arn: $DEPLOY_ROLE_ARN with no such variable; a ROLE_ARN
 			// project variable must not stand in for the input.
 			name:  "role_arn_variable_unset",
-			vars:  map[string]string{"AWS_OIDC_ROLE_ARN": "", "ROLE_ARN": "arn:aws:iam::999999999999:role/other"},
-			want:  []string{"error: invalid role_arn input: the role ARN is required", "hint: the role_arn input is empty", "protected"},
+			vars:  map[string]string{inputEnv("role_arn"): "", rawInputEnv("role_arn"): "$DEPLOY_ROLE_ARN", "ROLE_ARN": "arn:aws:iam::999999999999:role/other"},
+			want:  []string{"error: the role_arn input is $DEPLOY_ROLE_ARN, which is empty or not set for this pipeline", "hint: define the CI/CD variable DEPLOY_ROLE_ARN", "protected"},
 			never: []string{"--role-arn", "$AWS_OIDC_ROLE_ARN"},
 		},
 		{
 			name:  "region_of_another_partition",
-			vars:  map[string]string{"AWS_OIDC_REGION": "cn-north-1"},
+			vars:  map[string]string{inputEnv("region"): "cn-north-1", rawInputEnv("region"): "cn-north-1"},
 			want:  []string{"error: invalid region input", "hint: set the region input to"},
 			never: []string{"--region", "$AWS_REGION"},
 		},
 		{
 			name:  "verify_not_boolean",
-			vars:  map[string]string{"AWS_OIDC_VERIFY": "maybe"},
+			vars:  map[string]string{inputEnv("verify"): "verify=maybe"},
 			want:  []string{`error: the verify input is "maybe", not a boolean`},
 			never: []string{"$AWS_OIDC_VERIFY"},
 		},
@@ -71,6 +93,12 @@ func TestComponentNamesInputs(t *testing.T) {
 			vars:  map[string]string{"AWS_ACCESS_KEY_ID": staticKeyID, "AWS_SECRET_ACCESS_KEY": staticSecret},
 			want:  []string{"error: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are already set", "set the variable_prefix input", "set the allow_existing_credentials input"},
 			never: []string{"--prefix", "--allow-existing-credentials", "$AWS_OIDC_PREFIX"},
+		},
+		{
+			name:  "static_keys_prefixed",
+			vars:  map[string]string{inputEnv("variable_prefix"): "PROD_", rawInputEnv("variable_prefix"): "PROD_", "PROD_AWS_SESSION_TOKEN": "x"},
+			want:  []string{"error: PROD_AWS_SESSION_TOKEN is already set", "or use another variable_prefix input;", "set the allow_existing_credentials input"},
+			never: []string{"--prefix", "$AWS_OIDC_PREFIX", "PROD_ gives"},
 		},
 	}
 	for _, tc := range cases {
@@ -96,7 +124,7 @@ func TestComponentNamesInputs(t *testing.T) {
 			if n := len(srv.Requests()); n != 0 {
 				t.Errorf("STS was called %d times", n)
 			}
-			if _, err := os.Stat(env["AWS_OIDC_DOTENV_FILE"]); err == nil {
+			if _, err := os.Stat(env[inputEnv("dotenv_file")]); err == nil {
 				t.Errorf("a dotenv file was written")
 			}
 		})
@@ -131,12 +159,175 @@ func TestInputWords(t *testing.T) {
 		{"set --role-arn or $AWS_OIDC_ROLE_ARN to", "set the role_arn input to"},
 		{"drop --audience/$AWS_OIDC_AUDIENCE", "drop the audience input"},
 		{"(from $AWS_OIDC_POLICY_ARNS)", "(from the policy_arns input)"},
-		{"raise --max-attempts and --timeout", "raise --max-attempts and --timeout"},
-		{"check --region and --sts-endpoint", "check the region input and --sts-endpoint"},
+		{"raise --max-attempts and --timeout", "raise the CI/CD variable AWS_OIDC_MAX_ATTEMPTS and the CI/CD variable AWS_OIDC_TIMEOUT"},
+		{"check --region and --sts-endpoint", "check the region input and the CI/CD variable AWS_ENDPOINT_URL_STS"},
+		{"or write to another --dotenv-file", "or write to another dotenv_file input"},
+		{"raise --dotenv-max-variables to match", "raise the CI/CD variable AWS_OIDC_DOTENV_MAX_VARIABLES to match"},
+		{"hint: see `aws-oidc assume --help`", "hint: see the assume-role component's inputs in README.md"},
+		{"failed to write dotenv output: x", "failed to write the dotenv_file report: x"},
 	}
 	for _, tc := range cases {
 		if got := inputWords(tc.in); got != tc.want {
 			t.Errorf("inputWords(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestComponentRefusesCIVariables: CI/CD variables outrank the component's
+// job variables on GitLab. Those that would change which role is assumed,
+// where the credentials go or what the inputs said are refused before the
+// token is read; nothing is printed, nothing written, STS never called.
+func TestComponentRefusesCIVariables(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		vars map[string]string
+		want []string
+	}{
+		{name: "output_shell", vars: map[string]string{"AWS_OIDC_OUTPUT": "shell"}, want: []string{`AWS_OIDC_OUTPUT is "shell" in this job, not "dotenv"`}},
+		{name: "output_json", vars: map[string]string{"AWS_OIDC_OUTPUT": "json"}, want: []string{`AWS_OIDC_OUTPUT is "json"`}},
+		{name: "output_dotenv_and_shell", vars: map[string]string{"AWS_OIDC_OUTPUT": "dotenv,shell"}, want: []string{"AWS_OIDC_OUTPUT"}},
+		{name: "token_env", vars: map[string]string{"AWS_OIDC_TOKEN_ENV": "OTHER_TOKEN"}, want: []string{"AWS_OIDC_TOKEN_ENV"}},
+		{name: "profile", vars: map[string]string{"AWS_OIDC_PROFILE": "ci"}, want: []string{"AWS_OIDC_PROFILE is set in this job", "has no input for it"}},
+		{name: "roles_file", vars: map[string]string{"AWS_OIDC_ROLES_FILE": "roles.yml"}, want: []string{"AWS_OIDC_ROLES_FILE"}},
+		{name: "chain", vars: map[string]string{"AWS_OIDC_CHAIN_ROLE_ARNS": "arn:aws:iam::123456789012:role/admin"}, want: []string{"AWS_OIDC_CHAIN_ROLE_ARNS"}},
+		{name: "token_file", vars: map[string]string{"AWS_OIDC_TOKEN_FILE": "/tmp/tok"}, want: []string{"AWS_OIDC_TOKEN_FILE"}},
+		{name: "source_identity", vars: map[string]string{"AWS_OIDC_SOURCE_IDENTITY": "x"}, want: []string{"AWS_OIDC_SOURCE_IDENTITY"}},
+		{name: "input_variable_outranked", vars: map[string]string{inputEnv("role_arn"): "arn:aws:iam::999999999999:role/other"},
+			want: []string{"AWS_OIDC_INPUT_ROLE_ARN is not the role_arn input as written"}},
+		{name: "typed_input_outranked", vars: map[string]string{inputEnv("verify"): "false"},
+			want: []string{`AWS_OIDC_INPUT_VERIFY is "false", not the verify input as the component passes it`}},
+		{name: "allowed_accounts_unset", vars: map[string]string{inputEnv("allowed_accounts"): "", rawInputEnv("allowed_accounts"): "$PROD_ACCOUNT_IDS"},
+			want: []string{"the allowed_accounts input is $PROD_ACCOUNT_IDS, which is empty or not set", "define the CI/CD variable PROD_ACCOUNT_IDS"}},
+		{name: "check_s3_unset", vars: map[string]string{inputEnv("check_s3"): "", rawInputEnv("check_s3"): "${PROD_BUCKET}"},
+			want: []string{"the check_s3 input is ${PROD_BUCKET}", "PROD_BUCKET"}},
+		{name: "region_unset", vars: map[string]string{inputEnv("region"): "", rawInputEnv("region"): "$PROD_REGION"},
+			want: []string{"the region input is $PROD_REGION"}},
+		{name: "policy_arns_unset", vars: map[string]string{inputEnv("policy_arns"): "", rawInputEnv("policy_arns"): "$X"},
+			want: []string{"the policy_arns input is $X"}},
+		{name: "dotenv_parent", vars: map[string]string{inputEnv("dotenv_file"): "../aws.env", rawInputEnv("dotenv_file"): "../aws.env"},
+			want: []string{`invalid dotenv_file input: "../aws.env" leaves the project directory`}},
+		{name: "dotenv_parent_inside", vars: map[string]string{inputEnv("dotenv_file"): "ci/../../aws.env", rawInputEnv("dotenv_file"): "ci/../../aws.env"},
+			want: []string{"leaves the project directory"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := ststest.New(t)
+			env := componentJobEnv(t, tc.vars)
+			env["AWS_ENDPOINT_URL_STS"] = srv.URL
+			r := run(t, env, "assume")
+			if r.code != ExitConfig {
+				t.Fatalf("exit %d, want %d\n%s", r.code, ExitConfig, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q\n%s", w, r.stderr)
+				}
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout = %q, want nothing", r.stdout)
+			}
+			if n := len(srv.Requests()); n != 0 {
+				t.Errorf("STS was called %d times", n)
+			}
+			if _, err := os.Stat(env[inputEnv("dotenv_file")]); err == nil {
+				t.Errorf("a dotenv file was written")
+			}
+			assertNoSecrets(t, r.stderr, env)
+		})
+	}
+}
+
+// TestComponentIgnoresInputVariables: a CI/CD variable AWS_OIDC_ROLE_ARN
+// (kept for jobs that run aws-oidc themselves) outranks the template's
+// empty one but never the role_arn input; the job log names it.
+func TestComponentIgnoresInputVariables(t *testing.T) {
+	t.Parallel()
+	srv := ststest.New(t)
+	env := componentJobEnv(t, map[string]string{
+		"AWS_OIDC_ROLE_ARN": "arn:aws:iam::999999999999:role/other",
+		"AWS_OIDC_DURATION": "900",
+		// A variables: of .gitlab-ci.yml that the report outranks reaches
+		// the job only when the template does not blank it: here it is a
+		// CI/CD variable AWS_ACCESS_KEY_ID set to "" (as the template sets it).
+		"AWS_ACCESS_KEY_ID": "",
+	})
+	env["AWS_ENDPOINT_URL_STS"] = srv.URL
+	r := run(t, env, "assume")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 1 || reqs[0].RoleARN != roleARN || reqs[0].DurationSeconds != "3600" {
+		t.Errorf("requests = %+v, want one for the role_arn input, 3600 s", reqs)
+	}
+	for _, w := range []string{
+		"warning: AWS_OIDC_ROLE_ARN is set in the CI/CD variables; the component ignores it and takes the role_arn input",
+		"warning: AWS_OIDC_DURATION is set in the CI/CD variables; the component ignores it and takes the duration input",
+	} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr lacks %q\n%s", w, r.stderr)
+		}
+	}
+}
+
+// TestComponentRefusesExistingReport: a dotenv_file committed to the
+// repository would be merged into the report and reach every later job.
+func TestComponentRefusesExistingReport(t *testing.T) {
+	t.Parallel()
+	srv := ststest.New(t)
+	env := componentJobEnv(t, nil)
+	env["AWS_ENDPOINT_URL_STS"] = srv.URL
+	path := env[inputEnv("dotenv_file")]
+	old := "AWS_ACCESS_KEY_ID=AKIASTALE\nDEPLOY_TARGET=prod\n"
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, env, "assume")
+	if r.code != ExitConfig {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "already exists before the job wrote it: the report would hand its AWS_ACCESS_KEY_ID and DEPLOY_TARGET on") {
+		t.Errorf("stderr does not name the file's variables:\n%s", r.stderr)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("STS was called %d times", n)
+	}
+	if b, _ := os.ReadFile(path); string(b) != old {
+		t.Errorf("the file changed: %q", b)
+	}
+}
+
+// TestComponentFlagsClassified: every flag of assume is an input, pinned by
+// the template, a tuning variable, or refused in the component, and the
+// template blanks the variable of every flag that is not tuning.
+func TestComponentFlagsClassified(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "templates", "assume-role.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := string(data)
+	for _, s := range assumeFlags {
+		if slices.Contains(componentTuning, s.Name) {
+			continue
+		}
+		e := s.Envs[0]
+		if componentPinned[s.Name] != "" {
+			if !strings.Contains(tpl, "\n    "+e+": "+componentPinned[s.Name]+"\n") {
+				t.Errorf("the template does not pin %s to %s", e, componentPinned[s.Name])
+			}
+			continue
+		}
+		if s.Name == "debug" {
+			continue
+		}
+		if !strings.Contains(tpl, "\n    "+e+": \"\"\n") {
+			t.Errorf("the template does not set %s (--%s) to \"\"", e, s.Name)
+		}
+		if s.Input != "" && !strings.Contains(tpl, "\n    "+inputEnv(s.Input)+":") {
+			t.Errorf("the template does not pass the %s input as %s", s.Input, inputEnv(s.Input))
 		}
 	}
 }

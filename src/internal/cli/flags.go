@@ -67,16 +67,20 @@ func newLookup(c *cli.Context, getenv func(string) string, specs []flagSpec) loo
 	for _, s := range specs {
 		m[s.Name] = s
 	}
-	return lookup{c: c, getenv: getenv, specs: m, component: inComponent(getenv)}
+	if inComponent(getenv) {
+		return lookup{c: c, getenv: componentGetenv(getenv), specs: m, component: true}
+	}
+	return lookup{c: c, getenv: getenv, specs: m}
 }
 
 // envs are the variables a flag reads, in order. Inside the component a flag
-// that an input sets reads only the input's own variable: an empty input
-// then means the default, never a CI/CD variable further down the list
-// (which GitLab would let outrank the input, REFERENCE.md §6).
+// that an input sets reads only the variable the template passes the input
+// in (component.go): an empty input then means the default, never a CI/CD
+// variable further down the list (which GitLab would let outrank the
+// input, REFERENCE.md §6).
 func (l lookup) envs(s flagSpec) []string {
 	if l.component && s.Input != "" {
-		return s.Envs[:1]
+		return []string{inputEnv(s.Input)}
 	}
 	return s.Envs
 }

@@ -28,6 +28,8 @@ const precedenceRule = `GitLab gives dotenv variables precedence "over job varia
 type InheritedCredentialsError struct {
 	// Names are the variables, never their values.
 	Names []string
+	// Prefixed is set when the names carry a prefix already.
+	Prefixed bool
 }
 
 func (e *InheritedCredentialsError) Error() string {
@@ -38,9 +40,12 @@ func (e *InheritedCredentialsError) Error() string {
 func (e *InheritedCredentialsError) ExitCode() int { return ExitConfig }
 
 func (e *InheritedCredentialsError) Hint() string {
+	prefix := "set --prefix or $AWS_OIDC_PREFIX (PROD_ gives PROD_AWS_ACCESS_KEY_ID) and copy the prefixed variables with `export` in the later job's script:; "
+	if e.Prefixed {
+		prefix = "use another --prefix or $AWS_OIDC_PREFIX; "
+	}
 	return precedenceRule + ". Remove " + joinAnd(e.Names) + " from Settings > CI/CD > Variables " +
-		"(of the project, its groups or the instance) and from the pipeline's trigger or schedule; or set --prefix or $AWS_OIDC_PREFIX " +
-		"(PROD_ gives PROD_AWS_ACCESS_KEY_ID) and copy the prefixed variables with `export` in the later job's script:; " +
+		"(of the project, its groups or the instance) and from the pipeline's trigger or schedule; or " + prefix +
 		"or, if later jobs really should get those values, set --allow-existing-credentials or $AWS_OIDC_ALLOW_EXISTING_CREDENTIALS"
 }
 
@@ -104,10 +109,12 @@ func (r *assumeRun) guardInherited() error {
 		return nil
 	}
 	var set []string
+	prefixed := false
 	for _, h := range r.handOffs() {
 		for _, k := range credentialKeys {
 			if getenv(h.prefix+k) != "" {
 				set = append(set, h.prefix+k)
+				prefixed = prefixed || h.prefix != ""
 			}
 		}
 		r.warnOutranked(h)
@@ -116,7 +123,7 @@ func (r *assumeRun) guardInherited() error {
 		return nil
 	}
 	if !r.cfg.AllowExistingCredentials {
-		return &InheritedCredentialsError{Names: set}
+		return &InheritedCredentialsError{Names: set, Prefixed: prefixed}
 	}
 	r.log.Warn(r.words(fmt.Sprintf("%s already set in this job's environment: later jobs get %s, not the new credentials (allowed by --allow-existing-credentials)",
 		namesAre(set), pluralThose(len(set)))))
