@@ -76,17 +76,21 @@ func gitlabCILocal(t *testing.T) string {
 // (gitlab-ci-local takes CI_PROJECT_PATH and CI_SERVER_FQDN from it). It is
 // fresh, so no .gitlab-ci-local.yml, .gitlab-ci-local-env or variables file
 // of anyone else's can be merged into the pipeline.
-func project(t *testing.T, env []string, pipeline string, variables map[string]string) string {
+func project(t *testing.T, env []string, pipeline string, variables map[string]string, files ...projectFile) string {
 	t.Helper()
-	return projectAt(t, env, pipeline, variables, canonicalRemote)
+	return projectAt(t, env, pipeline, variables, canonicalRemote, files...)
 }
+
+// projectFile is a file committed to the scratch project besides the
+// pipeline and templates/.
+type projectFile struct{ path, content string }
 
 // canonicalRemote is the canonical project, whose registry the component's
 // default image names.
 const canonicalRemote = "https://gitlab.com/aws-oidc/aws-oidc.git"
 
 // projectAt is project with the origin remote of a fork or mirror.
-func projectAt(t *testing.T, env []string, pipeline string, variables map[string]string, remote string) string {
+func projectAt(t *testing.T, env []string, pipeline string, variables map[string]string, remote string, files ...projectFile) string {
 	t.Helper()
 	root, err := e2e.RepoRoot()
 	if err != nil {
@@ -100,6 +104,11 @@ func projectAt(t *testing.T, env []string, pipeline string, variables map[string
 	templates, _ := filepath.Glob(filepath.Join(root, "templates", "*.yml"))
 	for _, tpl := range templates {
 		copyFile(t, tpl, filepath.Join(dir, "templates", filepath.Base(tpl)))
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f.path), []byte(f.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, args := range [][]string{
 		{"init", "-q", "-b", "main"},
@@ -370,7 +379,7 @@ func runPipeline(t *testing.T, leaks *e2e.Leaks, bed *e2e.Bed, gcl, token, bucke
 // runPipelineFile runs one of the test pipelines with the token and the bed
 // in .gitlab-ci-local-variables.yml, plus vars: gitlab-ci-local ranks that
 // file's variables above a job's own, as GitLab does project variables.
-func runPipelineFile(t *testing.T, leaks *e2e.Leaks, bed *e2e.Bed, gcl, pipeline, token string, vars map[string]string) (string, e2e.Result) {
+func runPipelineFile(t *testing.T, leaks *e2e.Leaks, bed *e2e.Bed, gcl, pipeline, token string, vars map[string]string, files ...projectFile) (string, e2e.Result) {
 	t.Helper()
 	// The real binary first on PATH, then the system (node, git, rsync,
 	// bash); nothing else of this machine's environment, and in particular
@@ -389,7 +398,7 @@ func runPipelineFile(t *testing.T, leaks *e2e.Leaks, bed *e2e.Bed, gcl, pipeline
 	for k, v := range vars {
 		variables[k] = v
 	}
-	dir := project(t, env, pipeline, variables)
+	dir := project(t, env, pipeline, variables, files...)
 	r := e2e.Run(t, leaks, e2e.Command{
 		Name: "gitlab-ci-local", Path: gcl, Dir: dir, Env: env, NetNS: bed.NetNS,
 		Args: []string{"--force-shell-executor", "--shell-isolation", "--no-color",
@@ -537,4 +546,114 @@ func listedJobs(out string) []string {
 		}
 	}
 	return jobs
+}
+
+// TestCIVariablesPipelines runs the component with variables that must not
+// change its job (issue 10's outside review), against one SeaweedFS bed:
+// variables: of .gitlab-ci.yml, inputs naming CI/CD variables the pipeline
+// lacks, a committed dotenv_file, and CI/CD variables of the settings,
+// which outrank every job variable.
+func TestCIVariablesPipelines(t *testing.T) {
+	t.Parallel()
+	gcl := gitlabCILocal(t)
+	if bin.AWSOIDCErr != nil {
+		t.Fatalf("aws-oidc could not be built: %v", bin.AWSOIDCErr)
+	}
+	leaks := e2e.NewLeaks(t, nil)
+	bed := e2e.StartSeaweedFS(t, leaks, bin, 42)
+	arn := `arn:aws:sts::([0-9]{12}:)?assumed-role/deploy/`
+
+	t.Run("yaml_variables_unset_inputs_committed_report", func(t *testing.T) {
+		leaks := e2e.NewLeaks(t, leaks)
+		token := bed.Mint(t, leaks, fakegitlab.Options{})
+		dir, r := runPipelineFile(t, leaks, bed, gcl, "tests/component/ci-variables.yml", token, nil,
+			projectFile{"committed.env", "DEPLOY_TARGET=prod\n"})
+		// The LocalStack keys and the tool's own variables of .gitlab-ci.yml
+		// stay out of the component's job: it passes, writes its report, and
+		// the later job reaches STS with it.
+		checkJob(t, r, "assume-role", "PASS")
+		checkJob(t, r, "use-credentials", "PASS")
+		vars := readReport(t, leaks, dir, "assume-role", "aws.env")
+		if vars["AWS_REGION"] != "us-east-1" || vars["AWS_ACCESS_KEY_ID"] == "" || vars["AWS_ACCESS_KEY_ID"] == "test" {
+			t.Errorf("assume-role's report: region %q, key id set %v", vars["AWS_REGION"], vars["AWS_ACCESS_KEY_ID"] != "")
+		}
+		if !regexp.MustCompile(`yaml variables role: ` + arn).MatchString(r.Stdout) {
+			t.Errorf("use-credentials did not reach STS as the role")
+		}
+		assume := jobLog(t, dir, "assume-role")
+		for _, never := range []string{"already set", "AWS_OIDC_PROFILE", "export AWS_"} {
+			if strings.Contains(assume, never) {
+				t.Errorf("assume-role's log holds %q", never)
+			}
+		}
+		// An input naming a variable that is not set fails the job with
+		// exit 2, naming the input and the variable, before STS.
+		for _, c := range []struct{ job, want string }{
+			{"assume-unset-accounts", "the allowed_accounts input is $PROD_ACCOUNT_IDS, which is empty or not set for this pipeline"},
+			{"assume-unset-bucket", "the check_s3 input is $PROD_BUCKET, which is empty or not set for this pipeline"},
+			{"assume-committed-report", `"committed.env" already exists before the job wrote it: the report would hand its DEPLOY_TARGET on`},
+		} {
+			checkJob(t, r, c.job, "WARN")
+			if !regexp.MustCompile(`(?m)^\s*` + c.job + `\s+finished in .*WARN 2\b`).MatchString(r.Stdout + r.Stderr) {
+				t.Errorf("%s did not exit with 2", c.job)
+			}
+			log := jobLog(t, dir, c.job)
+			if !strings.Contains(log, c.want) {
+				t.Errorf("%s's log lacks %q", c.job, c.want)
+			}
+			if strings.Contains(log, "token claims") {
+				t.Errorf("%s read the token before refusing", c.job)
+			}
+		}
+	})
+
+	for _, c := range []struct {
+		name     string
+		settings map[string]string
+		// refused is what the job log says when the job must fail; "" for
+		// a job that passes with the role_arn input.
+		refused string
+		warn    string
+	}{
+		{name: "output_shell", settings: map[string]string{"AWS_OIDC_OUTPUT": "shell"},
+			refused: `AWS_OIDC_OUTPUT is "shell" in this job, not "dotenv" as the component sets it`},
+		{name: "profile", settings: map[string]string{"AWS_OIDC_PROFILE": "ci"},
+			refused: "AWS_OIDC_PROFILE is set in this job"},
+		{name: "role_arn", settings: map[string]string{"AWS_OIDC_ROLE_ARN": "arn:aws:iam::000000000000:role/other"},
+			warn: "AWS_OIDC_ROLE_ARN is set in the CI/CD variables; the component ignores it and takes the role_arn input"},
+		{name: "input_variable", settings: map[string]string{"AWS_OIDC_INPUT_ROLE_ARN": "arn:aws:iam::000000000000:role/other"},
+			refused: "AWS_OIDC_INPUT_ROLE_ARN is not the role_arn input ($TEST_ROLE_ARN)"},
+	} {
+		t.Run("settings_"+c.name, func(t *testing.T) {
+			leaks := e2e.NewLeaks(t, leaks)
+			token := bed.Mint(t, leaks, fakegitlab.Options{})
+			dir, r := runPipelineFile(t, leaks, bed, gcl, "tests/component/ci-settings.yml", token, c.settings)
+			log := jobLog(t, dir, "assume-role")
+			if c.refused == "" {
+				checkJob(t, r, "assume-role", "PASS")
+				readReport(t, leaks, dir, "assume-role", "aws.env")
+				if !regexp.MustCompile(`settings role: ` + arn).MatchString(r.Stdout) {
+					t.Errorf("use-credentials did not reach STS as the role_arn input's role")
+				}
+				if !strings.Contains(log, c.warn) {
+					t.Errorf("assume-role's log lacks %q", c.warn)
+				}
+				return
+			}
+			checkJob(t, r, "assume-role", "WARN")
+			if !regexp.MustCompile(`(?m)^\s*assume-role\s+finished in .*WARN 2\b`).MatchString(r.Stdout + r.Stderr) {
+				t.Errorf("assume-role did not exit with 2")
+			}
+			if !strings.Contains(log, c.refused) {
+				t.Errorf("assume-role's log lacks %q", c.refused)
+			}
+			if strings.Contains(log, "token claims") || strings.Contains(log, "export AWS_") {
+				t.Errorf("assume-role read the token or printed credentials")
+			}
+			reports := filepath.Join(dir, ".gitlab-ci-local", "artifacts", "assume-role", ".gitlab-ci-reports", "dotenv")
+			if entries, _ := os.ReadDir(reports); len(entries) > 0 {
+				t.Errorf("assume-role refused but left a dotenv report")
+			}
+		})
+	}
 }

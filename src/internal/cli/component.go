@@ -242,7 +242,15 @@ func checkComponent(getenv func(string) string, warn func(string)) error {
 						"protect this branch or tag, or unprotect the variable", name),
 				}
 			}
-			continue
+			// The job sees the variable the input names: the input's
+			// variable must hold the same, unless a CI/CD variable outranks it.
+			if v := getenv(name); v == value || strings.Contains(v, "$") {
+				continue
+			}
+			return &CIVariableError{
+				Msg: fmt.Sprintf("%s is not the %s input (%s): %s", inputEnv(in), in, raw, outranksJob),
+				Fix: fmt.Sprintf("remove %s from the CI/CD variables", inputEnv(in)),
+			}
 		}
 		if !strings.Contains(raw, "$") && value != raw {
 			return &CIVariableError{
