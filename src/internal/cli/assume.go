@@ -150,12 +150,29 @@ func runAssume(ctx context.Context, cfg *AssumeConfig, env Env) (err error) {
 	return nil
 }
 
+// checkSessionName refuses a session name made of the job's token
+// (session_name: $AWS_OIDC_TOKEN passes the input's regex): STS would keep
+// it in CloudTrail, and the log would print it. Only a name that holds a
+// part of the token, or a long enough piece of one, counts.
+func checkSessionName(cfg *AssumeConfig, raw string) error {
+	const minPiece = 16
+	for _, name := range []string{cfg.SessionNameGiven, cfg.SessionName} {
+		if len(name) < minPiece {
+			continue
+		}
+		for _, part := range strings.Split(raw, ".") {
+			if len(part) >= minPiece && (strings.Contains(name, part) || strings.Contains(part, name)) || strings.Contains(raw, name) {
+				return &role.FieldError{Field: "session-name", Msg: "it holds the job's ID token or a part of it, which STS would keep in CloudTrail; " +
+					"name the session after the job instead, such as deploy-$CI_PIPELINE_ID"}
+			}
+		}
+	}
+	return nil
+}
+
 // assumeAll reads the token and assumes every role; it returns sessions
 // for all of them or an error, never some.
 func (r *assumeRun) assumeAll(ctx context.Context) ([]assumed, error) {
-	if r.cfg.SessionNameGiven != "" {
-		r.log.Info(fmt.Sprintf("session name %q rewritten to %q to fit STS's rules", r.cfg.SessionNameGiven, r.cfg.SessionName))
-	}
 	r.warnPlainHTTP()
 	if err := r.checkDotenvCount(); err != nil {
 		return nil, err
@@ -165,6 +182,9 @@ func (r *assumeRun) assumeAll(ctx context.Context) ([]assumed, error) {
 		return nil, err
 	}
 	r.tok = tok
+	if r.cfg.SessionNameGiven != "" {
+		r.log.Info(fmt.Sprintf("session name %q rewritten to %q to fit STS's rules", r.cfg.SessionNameGiven, r.cfg.SessionName))
+	}
 	if err := r.sessionTags(); err != nil {
 		return nil, err
 	}
@@ -226,6 +246,9 @@ func (r *assumeRun) assumeMany(ctx context.Context) ([]assumed, error) {
 func (r *assumeRun) token(ctx context.Context) (*token.Token, error) {
 	tok, err := loadToken(ctx, r.cfg, r.env)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSessionName(r.cfg, tok.Value()); err != nil {
 		return nil, err
 	}
 	audience := r.cfg.Audience

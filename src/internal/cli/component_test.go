@@ -334,3 +334,31 @@ func TestComponentFlagsClassified(t *testing.T) {
 		}
 	}
 }
+
+// TestComponentSessionNameNeverPrintsToken: session_name: $AWS_OIDC_TOKEN
+// passes the input's regex; the line saying how the name was rewritten
+// must not print the token, nor any part of it.
+func TestComponentSessionNameNeverPrintsToken(t *testing.T) {
+	t.Parallel()
+	srv := ststest.New(t)
+	env := componentJobEnv(t, nil)
+	env[inputEnv("session_name")] = env["AWS_OIDC_TOKEN"]
+	env[rawInputEnv("session_name")] = "$AWS_OIDC_TOKEN"
+	env["AWS_ENDPOINT_URL_STS"] = srv.URL
+	r := run(t, env, "assume")
+	if r.code != ExitConfig || !strings.Contains(r.stderr, "error: invalid session_name input: it holds the job's ID token") {
+		t.Errorf("exit %d, want %d naming the session_name input\n%s", r.code, ExitConfig, r.stderr)
+	}
+	assertNoSecrets(t, r.stdout+r.stderr, env)
+	tok := env["AWS_OIDC_TOKEN"]
+	for _, part := range strings.Split(tok, ".") {
+		if len(part) > 16 && strings.Contains(r.stderr, part[:16]) {
+			t.Errorf("stderr holds part of the token:\n%s", r.stderr)
+		}
+	}
+	for _, req := range srv.Requests() {
+		if strings.Contains(tok, req.RoleSessionName) && len(req.RoleSessionName) > 16 {
+			t.Errorf("STS got part of the token as session name")
+		}
+	}
+}
