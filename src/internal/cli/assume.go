@@ -740,14 +740,21 @@ func (r *assumeRun) collect(sessions []assumed) ([]output.Var, []awsconfig.Profi
 func (r *assumeRun) render(vars []output.Var, sessions []assumed) ([]byte, error) {
 	var stdout bytes.Buffer
 	shell := r.has(formatShell) || (r.has(formatTokenFile) && !r.has(formatGitHub) && !r.has(formatPowerShell))
+	unsetProfile := r.unsetsProfile(vars)
 	if shell && len(vars) > 0 {
 		if err := output.WriteShell(&stdout, vars); err != nil {
 			return nil, &OutputError{Format: formatShell, Err: err}
+		}
+		if unsetProfile {
+			stdout.WriteString("unset AWS_PROFILE\n")
 		}
 	}
 	if r.has(formatPowerShell) && len(vars) > 0 {
 		if err := output.WritePowerShell(&stdout, vars); err != nil {
 			return nil, &OutputError{Format: formatPowerShell, Err: err}
+		}
+		if unsetProfile {
+			stdout.WriteString("Remove-Item Env:AWS_PROFILE -ErrorAction SilentlyContinue\n")
 		}
 	}
 	if r.has(formatJSON) {
@@ -756,6 +763,18 @@ func (r *assumeRun) render(vars []output.Var, sessions []assumed) ([]byte, error
 		}
 	}
 	return stdout.Bytes(), nil
+}
+
+// unsetsProfile reports whether the shell and PowerShell outputs also
+// remove AWS_PROFILE: it is set in this environment (a CI/CD variable, say)
+// and the outputs export unprefixed credentials, which the AWS CLI and SDKs
+// would otherwise pass over for that profile, or fail on when the profile
+// does not exist where the exports are evaluated.
+func (r *assumeRun) unsetsProfile(vars []output.Var) bool {
+	if r.env.Getenv("AWS_PROFILE") == "" {
+		return false
+	}
+	return slices.ContainsFunc(vars, func(v output.Var) bool { return v.Key == output.KeyAccessKeyID })
 }
 
 // maxTokenOutputBytes bounds what is read of an existing token output file

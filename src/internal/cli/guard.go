@@ -148,6 +148,10 @@ func (r *assumeRun) warnOutranked(h handOff) {
 	if h.prefix == "" {
 		return
 	}
+	if v := getenv("AWS_PROFILE"); v != "" {
+		r.log.Warn(fmt.Sprintf("AWS_PROFILE is %q in this job's environment: a later job that copies %s to AWS_ACCESS_KEY_ID still has it, "+
+			"and the AWS CLI and SDKs then look for that profile; `unset AWS_PROFILE` there, or remove it from the CI/CD variables", v, h.prefix+output.KeyAccessKeyID))
+	}
 	for _, k := range credentialKeys {
 		if getenv(k) != "" {
 			r.log.Warn(fmt.Sprintf("%s is set in this job's environment: a later job that copies %s to it under variables: still gets the CI/CD variable, "+

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,6 +80,13 @@ func TestGuardInheritedCredentials(t *testing.T) {
 			name:     "profile_warned",
 			env:      map[string]string{"AWS_PROFILE": "legacy"},
 			warnings: []string{`warning: AWS_PROFILE is "legacy" in this job's environment`},
+		},
+		{
+			// A later job copying the prefixed keys keeps AWS_PROFILE.
+			name:     "profile_warned_with_prefix",
+			env:      map[string]string{"AWS_PROFILE": "dev"},
+			args:     []string{"--prefix", "PROD_"},
+			warnings: []string{`warning: AWS_PROFILE is "dev" in this job's environment: a later job that copies PROD_AWS_ACCESS_KEY_ID`, "unset AWS_PROFILE"},
 		},
 		{
 			name:      "same_region_is_quiet",
@@ -209,5 +217,38 @@ func TestGuardRolesFile(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, staticSecret) || strings.Contains(r.stderr, staticKeyID) {
 		t.Errorf("a value of a credential variable was printed")
+	}
+}
+
+// TestShellOutputUnsetsProfile: eval "$(aws-oidc assume --output shell)"
+// in a job with a CI/CD variable AWS_PROFILE=dev left the AWS CLI looking
+// for profile dev ("config profile (dev) could not be found"): the exports
+// remove it, in a POSIX shell and in PowerShell, and only then.
+func TestShellOutputUnsetsProfile(t *testing.T) {
+	t.Parallel()
+	srv := ststest.New(t)
+	for _, profile := range []string{"dev", ""} {
+		env := gitlabEnv(t, nil)
+		env["AWS_PROFILE"] = profile
+		r := run(t, env, "assume", "--role-arn", roleARN, "--sts-endpoint", srv.URL, "--output", "shell")
+		if r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		cmd := exec.Command("sh", "-c", `[ -n "$1" ] && export AWS_PROFILE="$1"; eval "$2"; echo "${AWS_PROFILE-unset} ${AWS_ACCESS_KEY_ID:+key}"`, "sh", profile, r.stdout)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "unset key\n"
+		if got := string(out); got != want {
+			t.Errorf("AWS_PROFILE=%q: after eval: %q, want %q", profile, got, want)
+		}
+		if profile == "" && strings.Contains(r.stdout, "unset") {
+			t.Errorf("exports unset AWS_PROFILE though it was not set:\n%s", r.stdout)
+		}
+		r = run(t, env, "assume", "--role-arn", roleARN, "--sts-endpoint", srv.URL, "--output", "powershell")
+		if got := strings.Contains(r.stdout, "Remove-Item Env:AWS_PROFILE -ErrorAction SilentlyContinue\n"); got != (profile != "") {
+			t.Errorf("AWS_PROFILE=%q: PowerShell removes it: %v", profile, got)
+		}
 	}
 }
