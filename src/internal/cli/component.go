@@ -31,7 +31,7 @@ type componentError struct {
 	getenv func(string) string
 }
 
-func (e *componentError) Error() string { return inputWords(e.err.Error()) }
+func (e *componentError) Error() string { return inputWordsIn(e.err.Error(), e.getenv) }
 func (e *componentError) Unwrap() error { return e.err }
 func (e *componentError) ExitCode() int { return ExitCode(e.err) }
 
@@ -43,7 +43,7 @@ func (e *componentError) Hint() string {
 		return "the role_arn input is empty. When it names a CI/CD variable (role_arn: $DEPLOY_ROLE_ARN), that variable is not set " +
 			"for this pipeline: check its name and, for a protected variable, that this branch or tag is protected"
 	}
-	return inputWords(Hint(e.err))
+	return inputWordsIn(Hint(e.err), e.getenv)
 }
 
 // inComponentErr wraps err when the tool runs as the component.
@@ -76,12 +76,12 @@ var flagWords, flagInputs = func() (*regexp.Regexp, map[string]string) {
 // tuningWords matches the flags that keep working in the component through
 // their variable (componentTuning), "--flag or $VAR" and "--flag", for
 // their variable's name: the component's job has no command line.
-var tuningWords, tuningEnvs = func() (*regexp.Regexp, map[string]string) {
-	envs := map[string]string{}
+var tuningWords, tuningEnvs = func() (*regexp.Regexp, map[string][]string) {
+	envs := map[string][]string{}
 	var alts []string
 	for _, s := range assumeFlags {
 		if slices.Contains(componentTuning, s.Name) {
-			envs["--"+s.Name] = s.Envs[0]
+			envs["--"+s.Name] = s.Envs
 			alts = append(alts, regexp.QuoteMeta("--"+s.Name))
 		}
 	}
@@ -94,7 +94,12 @@ var tuningWords, tuningEnvs = func() (*regexp.Regexp, map[string]string) {
 // --role-arn or $AWS_OIDC_ROLE_ARN to" becomes "set the role_arn input to",
 // and "raise --max-attempts" becomes "raise the CI/CD variable
 // AWS_OIDC_MAX_ATTEMPTS".
-func inputWords(s string) string {
+func inputWords(s string) string { return inputWordsIn(s, nil) }
+
+// inputWordsIn is inputWords naming, for a tuning flag, the variable the
+// job set (AWS_ENDPOINT_URL rather than AWS_ENDPOINT_URL_STS) when getenv
+// is given.
+func inputWordsIn(s string, getenv func(string) string) string {
 	s = flagWords.ReplaceAllStringFunc(s, func(m string) string {
 		sub := flagWords.FindStringSubmatch(m)
 		input := flagInputs[sub[2]]
@@ -107,7 +112,13 @@ func inputWords(s string) string {
 		return inputName(input)
 	})
 	s = tuningWords.ReplaceAllStringFunc(s, func(m string) string {
-		return "the CI/CD variable " + tuningEnvs[tuningWords.FindStringSubmatch(m)[1]]
+		envs := tuningEnvs[tuningWords.FindStringSubmatch(m)[1]]
+		for _, e := range envs {
+			if getenv != nil && getenv(e) != "" {
+				return "the CI/CD variable " + e
+			}
+		}
+		return "the CI/CD variable " + envs[0]
 	})
 	s = strings.ReplaceAll(s, "see `aws-oidc assume --help`", "see the assume-role component's inputs in README.md")
 	s = strings.ReplaceAll(s, "run `aws-oidc assume --help` for the flags and their variables", "see the assume-role component's inputs in README.md")

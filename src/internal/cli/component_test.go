@@ -171,6 +171,11 @@ func TestInputWords(t *testing.T) {
 			t.Errorf("inputWords(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+	// The variable the job set, when it is not the first of the flag's.
+	getenv := func(k string) string { return map[string]string{"AWS_ENDPOINT_URL": "http://sts.internal"}[k] }
+	if got, want := inputWordsIn("check --sts-endpoint", getenv), "check the CI/CD variable AWS_ENDPOINT_URL"; got != want {
+		t.Errorf("inputWordsIn = %q, want %q", got, want)
+	}
 }
 
 // TestComponentRefusesCIVariables: CI/CD variables outrank the component's
@@ -360,5 +365,46 @@ func TestComponentSessionNameNeverPrintsToken(t *testing.T) {
 		if strings.Contains(tok, req.RoleSessionName) && len(req.RoleSessionName) > 16 {
 			t.Errorf("STS got part of the token as session name")
 		}
+	}
+}
+
+// TestComponentLongPrefixBeforeSTS: a variable_prefix that makes a name
+// longer than GitLab's 255 characters is refused before the token is read
+// or STS is called.
+func TestComponentLongPrefixBeforeSTS(t *testing.T) {
+	t.Parallel()
+	srv := ststest.New(t)
+	prefix := strings.Repeat("P", 240) + "_"
+	env := componentJobEnv(t, map[string]string{inputEnv("variable_prefix"): prefix, rawInputEnv("variable_prefix"): prefix})
+	env["AWS_ENDPOINT_URL_STS"] = srv.URL
+	r := run(t, env, "assume")
+	if r.code != ExitConfig {
+		t.Fatalf("exit %d, want %d\n%s", r.code, ExitConfig, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "variable_prefix input") {
+		t.Errorf("stderr does not name the variable_prefix input:\n%s", r.stderr)
+	}
+	if n := len(srv.Requests()); n != 0 || strings.Contains(r.stderr, "token claims") {
+		t.Errorf("STS was called %d times or the token was read", n)
+	}
+}
+
+// TestComponentDotenvLimitBeforeSTS: the instance's dotenv limit (a CI/CD
+// variable here) is checked before the token is read, and the message
+// names that variable, not a flag.
+func TestComponentDotenvLimitBeforeSTS(t *testing.T) {
+	t.Parallel()
+	srv := ststest.New(t)
+	env := componentJobEnv(t, map[string]string{"AWS_OIDC_DOTENV_MAX_VARIABLES": "3"})
+	env["AWS_ENDPOINT_URL_STS"] = srv.URL
+	r := run(t, env, "assume")
+	if r.code != ExitConfig {
+		t.Fatalf("exit %d, want %d\n%s", r.code, ExitConfig, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "raise the CI/CD variable AWS_OIDC_DOTENV_MAX_VARIABLES") || strings.Contains(r.stderr, "--dotenv-max-variables") {
+		t.Errorf("stderr does not name the CI/CD variable:\n%s", r.stderr)
+	}
+	if n := len(srv.Requests()); n != 0 || strings.Contains(r.stderr, "token claims") {
+		t.Errorf("STS was called %d times or the token was read", n)
 	}
 }

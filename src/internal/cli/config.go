@@ -19,7 +19,9 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/bucket"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/chain"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
@@ -165,6 +167,9 @@ type AssumeConfig struct {
 	// TokenOutputFile is where --output token-file puts the token.
 	TokenOutputFile string
 }
+
+// maxDotenvKey is GitLab's limit on a dotenv variable's name.
+const maxDotenvKey = 255
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -356,6 +361,15 @@ func parseOutputs(l lookup, cfg *AssumeConfig, env Env) error {
 	cfg.Prefix, _ = l.String("prefix")
 	if cfg.Prefix != "" && !prefixRE.MatchString(cfg.Prefix) {
 		return &role.FieldError{Field: "prefix", Msg: fmt.Sprintf("%q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", cfg.Prefix)}
+	}
+	// GitLab refuses a dotenv name over 255 characters: say so before STS.
+	if slices.Contains(cfg.Outputs, formatDotenv) {
+		for _, v := range output.Variables(cfg.Prefix, credentials.Credentials{}, credentials.Session{Region: cfg.Region}) {
+			if len(v.Key) > maxDotenvKey {
+				return &role.FieldError{Field: "prefix", Msg: fmt.Sprintf("the prefix is %d characters long, which makes %s...%s %d characters; GitLab accepts dotenv names of at most %d",
+					len(cfg.Prefix), cfg.Prefix[:8], strings.TrimPrefix(v.Key, cfg.Prefix), len(v.Key), maxDotenvKey)}
+			}
+		}
 	}
 	cfg.AllowExistingCredentials, err = l.Bool("allow-existing-credentials")
 	return err

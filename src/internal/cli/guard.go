@@ -163,7 +163,7 @@ func (r *assumeRun) warnOutranked(h handOff) {
 // words names inputs instead of flags inside the component.
 func (r *assumeRun) words(s string) string {
 	if inComponent(r.env.Getenv) {
-		return inputWords(s)
+		return inputWordsIn(s, r.env.Getenv)
 	}
 	return s
 }
