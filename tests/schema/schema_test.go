@@ -2,8 +2,10 @@ package schema
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -352,4 +354,48 @@ func variableTypeErrors(body *yaml.Node) []string {
 		}
 	}
 	return errs
+}
+
+// TestJobNameRegex: job_name takes what a job name may be, but not one of
+// GitLab's global keywords, which would make the job that keyword's section
+// (the CI schema does not even refuse `cache:` with job keys) or pages.
+// RE2 has no lookahead, so the regex spells out every other name: this
+// checks it against the rule it stands for, on the words, their prefixes,
+// extensions and one-character changes, and on random names.
+func TestJobNameRegex(t *testing.T) {
+	t.Parallel()
+	tpl := loadTemplate(t, filepath.Join(repoRoot(t), "templates", "assume-role.yml"))
+	in, _ := tpl.input("job_name")
+	re := regexp.MustCompile(in.Regex)
+	base := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _:/.-]{0,254}$`)
+	reserved := []string{"default", "include", "before_script", "after_script", "image", "services",
+		"variables", "stages", "cache", "workflow", "pages"}
+	want := func(name string) bool { return base.MatchString(name) && !slices.Contains(reserved, name) }
+	const alphabet = "abcdefghijklmnopqrstuvwxyz_ABCZ09 :/.-"
+	// Names up to GitLab's 255 characters; beyond, the regex is looser
+	// where a name mixes cases (an exact bound would double its size), and
+	// GitLab refuses the name when it creates the pipeline.
+	names := []string{"assume-role", "deploy", "Default", "default ", "a", "_", "pages:prod", strings.Repeat("a", 255), "B" + strings.Repeat("a", 254)}
+	for _, w := range reserved {
+		names = append(names, w, w+"s", w+"_", w+"-x", w+"1", "x"+w)
+		for i := range w {
+			names = append(names, w[:i])
+			for _, c := range alphabet {
+				names = append(names, w[:i]+string(c)+w[i+1:])
+			}
+		}
+	}
+	rnd := rand.New(rand.NewPCG(10, 11))
+	for range 20000 {
+		b := make([]byte, 1+rnd.IntN(16))
+		for i := range b {
+			b[i] = alphabet[rnd.IntN(len(alphabet))]
+		}
+		names = append(names, string(b))
+	}
+	for _, name := range names {
+		if got := re.MatchString(name); got != want(name) {
+			t.Errorf("job_name %q: regex says %v, want %v", name, got, want(name))
+		}
+	}
 }

@@ -86,7 +86,7 @@ var tuningWords, tuningEnvs = func() (*regexp.Regexp, map[string][]string) {
 		}
 	}
 	slices.SortFunc(alts, func(a, b string) int { return len(b) - len(a) })
-	return regexp.MustCompile(`(` + strings.Join(alts, "|") + `)(?: or \$[A-Z_]+)?\b`), envs
+	return regexp.MustCompile(`(invalid )?(` + strings.Join(alts, "|") + `)(?: or \$[A-Z_]+)?\b`), envs
 }()
 
 // inputWords rewrites flag and variable names into input names:
@@ -112,13 +112,19 @@ func inputWordsIn(s string, getenv func(string) string) string {
 		return inputName(input)
 	})
 	s = tuningWords.ReplaceAllStringFunc(s, func(m string) string {
-		envs := tuningEnvs[tuningWords.FindStringSubmatch(m)[1]]
+		sub := tuningWords.FindStringSubmatch(m)
+		envs := tuningEnvs[sub[2]]
+		name := envs[0]
 		for _, e := range envs {
 			if getenv != nil && getenv(e) != "" {
-				return "the CI/CD variable " + e
+				name = e
+				break
 			}
 		}
-		return "the CI/CD variable " + envs[0]
+		if sub[1] != "" {
+			return "invalid CI/CD variable " + name
+		}
+		return "the CI/CD variable " + name
 	})
 	s = strings.ReplaceAll(s, "see `aws-oidc assume --help`", "see the assume-role component's inputs in README.md")
 	s = strings.ReplaceAll(s, "run `aws-oidc assume --help` for the flags and their variables", "see the assume-role component's inputs in README.md")

@@ -408,3 +408,23 @@ func TestComponentDotenvLimitBeforeSTS(t *testing.T) {
 		t.Errorf("STS was called %d times or the token was read", n)
 	}
 }
+
+// TestComponentEndpointPasswordNeverPrinted: a CI/CD variable
+// AWS_ENDPOINT_URL_STS with user:password@ is refused, and neither the
+// password nor the user is printed (the claims block used to show it).
+func TestComponentEndpointPasswordNeverPrinted(t *testing.T) {
+	t.Parallel()
+	env := componentJobEnv(t, map[string]string{"AWS_ENDPOINT_URL_STS": "http://proxyuser:s3cr3t-endpoint-pass@127.0.0.1:9/"})
+	r := run(t, env, "assume")
+	if r.code != ExitConfig {
+		t.Fatalf("exit %d, want %d\n%s", r.code, ExitConfig, r.stderr)
+	}
+	for _, never := range []string{"s3cr3t-endpoint-pass", "proxyuser", "token claims"} {
+		if strings.Contains(r.stdout+r.stderr, never) {
+			t.Errorf("output holds %q:\n%s", never, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stderr, "error: invalid CI/CD variable AWS_ENDPOINT_URL_STS: ") {
+		t.Errorf("stderr does not name the variable:\n%s", r.stderr)
+	}
+}
