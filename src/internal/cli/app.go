@@ -23,7 +23,10 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
-	Now    func() time.Time
+	// LookupEnv tells a variable set to "" from one not set; nil means
+	// no variable is set to "".
+	LookupEnv func(string) (string, bool)
+	Now       func() time.Time
 	// HTTPClient is used for STS and token requests; nil means a default.
 	HTTPClient *http.Client
 

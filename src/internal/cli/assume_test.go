@@ -33,7 +33,11 @@ func run(t *testing.T, env map[string]string, args ...string) result {
 		Stdout: &stdout,
 		Stderr: &stderr,
 		Getenv: func(k string) string { return env[k] },
-		Now:    time.Now,
+		LookupEnv: func(k string) (string, bool) {
+			v, ok := env[k]
+			return v, ok
+		},
+		Now: time.Now,
 	}, append([]string{"aws-oidc"}, args...))
 	r := result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 	t.Logf("exit %d\nstderr:\n%s", r.code, r.stderr)

@@ -115,6 +115,9 @@ func (r *assumeRun) guardInherited() error {
 			if getenv(h.prefix+k) != "" {
 				set = append(set, h.prefix+k)
 				prefixed = prefixed || h.prefix != ""
+			} else if r.setEmpty(h.prefix + k) {
+				r.log.Warn(fmt.Sprintf("%s is set to the empty string in this job's environment: if it is a CI/CD variable, later jobs get that empty value "+
+					"instead of the new credentials, because %s. Remove it from Settings > CI/CD > Variables", h.prefix+k, precedenceRule))
 			}
 		}
 		r.warnOutranked(h)
@@ -128,6 +131,18 @@ func (r *assumeRun) guardInherited() error {
 	r.log.Warn(r.words(fmt.Sprintf("%s already set in this job's environment: later jobs get %s, not the new credentials (allowed by --allow-existing-credentials)",
 		namesAre(set), pluralThose(len(set)))))
 	return nil
+}
+
+// setEmpty reports whether name is set to "" in the environment. Not in the
+// component, whose template sets the credential variables to "" itself
+// (so that variables: of .gitlab-ci.yml stay out): there an empty CI/CD
+// variable looks the same.
+func (r *assumeRun) setEmpty(name string) bool {
+	if r.env.LookupEnv == nil || inComponent(r.env.Getenv) {
+		return false
+	}
+	v, ok := r.env.LookupEnv(name)
+	return ok && v == ""
 }
 
 // warnOutranked warns about variables later jobs would see next to or

@@ -82,6 +82,12 @@ func TestGuardInheritedCredentials(t *testing.T) {
 			warnings: []string{`warning: AWS_PROFILE is "legacy" in this job's environment`},
 		},
 		{
+			// An empty CI/CD variable outranks the report as much as a set one.
+			name:     "empty_session_token_warned",
+			env:      map[string]string{"AWS_SESSION_TOKEN": ""},
+			warnings: []string{"warning: AWS_SESSION_TOKEN is set to the empty string in this job's environment: if it is a CI/CD variable, later jobs get that empty value"},
+		},
+		{
 			// A later job copying the prefixed keys keeps AWS_PROFILE.
 			name:     "profile_warned_with_prefix",
 			env:      map[string]string{"AWS_PROFILE": "dev"},
