@@ -276,6 +276,14 @@ func checkComponent(getenv func(string) string, warn func(string)) error {
 			}
 		}
 	}
+	// The policy is passed unexpanded twice: the copies differ only when a
+	// CI/CD variable outranks one.
+	if getenv(inputEnv("policy")) != getenv(rawInputEnv("policy")) {
+		return &CIVariableError{
+			Msg: fmt.Sprintf("%s is not the policy input as written: %s", inputEnv("policy"), outranksJob),
+			Fix: fmt.Sprintf("remove %s and %s from the CI/CD variables", inputEnv("policy"), rawInputEnv("policy")),
+		}
+	}
 	if f := getenv(inputEnv("dotenv_file")); slices.Contains(strings.Split(filepath.ToSlash(f), "/"), "..") {
 		return &role.FieldError{Field: "dotenv-file", Msg: fmt.Sprintf("%q leaves the project directory; name a path inside it, such as aws.env", f)}
 	} else if f != "" {

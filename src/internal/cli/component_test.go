@@ -203,6 +203,8 @@ func TestComponentRefusesCIVariables(t *testing.T) {
 		{name: "input_variable_outranked_reference", vars: map[string]string{inputEnv("role_arn"): "arn:aws:iam::999999999999:role/other",
 			rawInputEnv("role_arn"): "$DEPLOY_ROLE_ARN", "DEPLOY_ROLE_ARN": roleARN},
 			want: []string{"AWS_OIDC_INPUT_ROLE_ARN is not the role_arn input ($DEPLOY_ROLE_ARN)"}},
+		{name: "policy_outranked", vars: map[string]string{inputEnv("policy"): `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`},
+			want: []string{"AWS_OIDC_INPUT_POLICY is not the policy input as written"}},
 		{name: "typed_input_outranked", vars: map[string]string{inputEnv("verify"): "false"},
 			want: []string{`AWS_OIDC_INPUT_VERIFY is "false", not the verify input as the component passes it`}},
 		{name: "allowed_accounts_unset", vars: map[string]string{inputEnv("allowed_accounts"): "", rawInputEnv("allowed_accounts"): "$PROD_ACCOUNT_IDS"},
