@@ -1,0 +1,97 @@
+package hostile
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+)
+
+// componentJob is the assume-role component's job as templates/assume-role.yml
+// sets it up for role_arn given and every other input at its default.
+func componentJob(dir, token string) map[string]string {
+	env := job(dir, token)
+	delete(env, "GITLAB_OIDC_TOKEN")
+	env["AWS_OIDC_TOKEN"] = token
+	env["CI_SERVER_URL"] = issuerURL
+	for k, v := range map[string]string{
+		"AWS_OIDC_COMPONENT":                        "assume-role",
+		"AWS_OIDC_TOKEN_ENV":                        "AWS_OIDC_TOKEN",
+		"AWS_OIDC_OUTPUT":                           "dotenv",
+		"AWS_OIDC_INPUT_ROLE_ARN":                   roleARN,
+		"AWS_OIDC_INPUT_RAW_ROLE_ARN":               roleARN,
+		"AWS_OIDC_INPUT_AUDIENCE":                   issuerURL,
+		"AWS_OIDC_INPUT_RAW_AUDIENCE":               "$CI_SERVER_URL",
+		"AWS_OIDC_INPUT_REGION":                     "us-east-1",
+		"AWS_OIDC_INPUT_RAW_REGION":                 "us-east-1",
+		"AWS_OIDC_INPUT_DURATION":                   "duration=3600",
+		"AWS_OIDC_INPUT_DOTENV_FILE":                "aws.env",
+		"AWS_OIDC_INPUT_RAW_DOTENV_FILE":            "aws.env",
+		"AWS_OIDC_INPUT_VERIFY":                     "verify=false",
+		"AWS_OIDC_INPUT_ALLOW_EXISTING_CREDENTIALS": "allow_existing_credentials=false",
+		"AWS_ACCESS_KEY_ID":                         "",
+		"AWS_SECRET_ACCESS_KEY":                     "",
+		"AWS_SESSION_TOKEN":                         "",
+	} {
+		env[k] = v
+	}
+	return env
+}
+
+// TestComponentJobCIVariables runs the built binary as the component's job
+// with CI/CD variables that outrank the template's: an output printing the
+// credentials into the job log is refused before the token is read, an
+// AWS_OIDC_ROLE_ARN is ignored for the role_arn input, and the credential
+// variables the template sets to "" raise no warning there, while a job of
+// one's own gets one for each (the process's own environment, os.LookupEnv).
+func TestComponentJobCIVariables(t *testing.T) {
+	t.Parallel()
+	sts := NewSTS(t, nil)
+
+	t.Run("output_shell_refused", func(t *testing.T) {
+		dir := t.TempDir()
+		env := componentJob(dir, mint(t, fakegitlab.Options{}))
+		env["AWS_ENDPOINT_URL_STS"] = sts.URL
+		env["AWS_OIDC_OUTPUT"] = "shell"
+		r := run(t, dir, env, 0, "assume")
+		if r.code != exitConfig || !strings.Contains(r.stderr, `AWS_OIDC_OUTPUT is "shell" in this job, not "dotenv"`) {
+			t.Errorf("exit %d, want %d naming AWS_OIDC_OUTPUT\n%s", r.code, exitConfig, r.stderr)
+		}
+		if r.stdout != "" || strings.Contains(r.stderr, "token claims") {
+			t.Errorf("printed %q, or read the token", r.stdout)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "aws.env")); err == nil {
+			t.Error("a dotenv file was written")
+		}
+	})
+
+	t.Run("role_arn_variable_ignored", func(t *testing.T) {
+		dir := t.TempDir()
+		env := componentJob(dir, mint(t, fakegitlab.Options{}))
+		env["AWS_ENDPOINT_URL_STS"] = sts.URL
+		env["AWS_OIDC_ROLE_ARN"] = "arn:aws:iam::999999999999:role/other"
+		r := run(t, dir, env, 0, "assume")
+		if r.code != exitOK {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "warning: AWS_OIDC_ROLE_ARN is set in the CI/CD variables; the component ignores it and takes the role_arn input") ||
+			!strings.Contains(r.stderr, "assumed-role/deploy/") {
+			t.Errorf("the input's role was not assumed with a warning:\n%s", r.stderr)
+		}
+		if strings.Contains(r.stderr, "set to the empty string") {
+			t.Errorf("warned about the template's own empty variables:\n%s", r.stderr)
+		}
+	})
+
+	t.Run("empty_credential_variable_warned_outside", func(t *testing.T) {
+		dir := t.TempDir()
+		env := job(dir, mint(t, fakegitlab.Options{}))
+		env["AWS_SESSION_TOKEN"] = ""
+		r := run(t, dir, env, 0, "assume", "--role-arn", roleARN, "--sts-endpoint", sts.URL)
+		if r.code != exitOK || !strings.Contains(r.stderr, "warning: AWS_SESSION_TOKEN is set to the empty string") {
+			t.Errorf("exit %d, want 0 with a warning about the empty AWS_SESSION_TOKEN\n%s", r.code, r.stderr)
+		}
+	})
+}
