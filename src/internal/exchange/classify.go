@@ -2,6 +2,8 @@ package exchange
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/xml"
 	"errors"
 	"net"
@@ -10,6 +12,8 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 )
 
 // Class says whether another attempt can change the outcome.
@@ -85,6 +89,10 @@ var codeClass = map[string]Class{
 	"MalformedPolicyDocumentException": Permanent,
 }
 
+// CodeProxy is a failure of the proxy the environment names that no retry
+// changes (see trust.ProxyError): the run exits 2, a configuration error.
+const CodeProxy = "proxy"
+
 // Classify names the failure and says whether it is worth another attempt.
 // The code is STS's error code when there is one, else a short word for the
 // kind of failure ("timeout", "connection", "http-503", "bad-response").
@@ -95,6 +103,12 @@ func Classify(err error) (code string, class Class) {
 	if errors.Is(err, context.Canceled) {
 		// The user or the runner stopped us: never retry that.
 		return "canceled", Permanent
+	}
+	var proxyErr *trust.ProxyError
+	if errors.As(err, &proxyErr) {
+		// A proxy setting that is not a URL, or a proxy that refused (its
+		// password, its policy, its certificate): the same next time.
+		return CodeProxy, Permanent
 	}
 	if errors.Is(err, ErrResponseTooLarge) {
 		// The same server will send the same answer again.
@@ -150,22 +164,25 @@ func Classify(err error) (code string, class Class) {
 		// A success status whose answer could not be used.
 		return "bad-response", Transient
 	}
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return "connection", Transient
-	}
+	// A name that does not exist (NXDOMAIN) is the endpoint's or the
+	// region's mistake; a resolver that failed or timed out may answer
+	// next time. Both come inside the dial's *net.OpError: look first.
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		if dnsErr.IsNotFound {
+		if dnsErr.IsNotFound && !dnsErr.IsTemporary && !dnsErr.IsTimeout {
 			return "dns", Permanent
 		}
 		return "dns", Transient
 	}
 	msg := err.Error()
-	if strings.Contains(msg, "x509:") {
+	if certificateError(err) || strings.Contains(msg, "x509:") {
 		// A certificate the system does not trust will not start to be
 		// trusted on the next attempt.
 		return "tls", Permanent
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return "connection", Transient
 	}
 	for _, s := range []string{"connection reset", "EOF", "broken pipe", "connection refused", "tls:", "http2:"} {
 		if strings.Contains(msg, s) {
@@ -214,6 +231,18 @@ func keysUnreachable(message string) bool {
 func settled(message string) bool {
 	m := strings.ToLower(message)
 	return strings.Contains(m, "no openidconnect provider") || strings.Contains(m, "incorrect token audience")
+}
+
+// certificateError reports whether err is a certificate that did not
+// verify, however deep in the dial's errors.
+func certificateError(err error) bool {
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		verify   *tls.CertificateVerificationError
+	)
+	return errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify)
 }
 
 func httpStatus(err error) int {

@@ -2,15 +2,20 @@ package exchange
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"testing"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 )
 
 func apiErr(status int, code, msg string) error {
@@ -109,4 +114,48 @@ func FuzzClassify(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestClassifyDNS: a name that does not exist is permanent (the endpoint or
+// the region is wrong), a resolver that failed is transient; both arrive
+// wrapped in the dial's *net.OpError. No query is sent: the errors are made.
+func TestClassifyDNS(t *testing.T) {
+	t.Parallel()
+	dial := func(dns *net.DNSError) error {
+		return &url.Error{Op: "Post", URL: "https://sts.nonexistent.invalid", Err: &net.OpError{Op: "dial", Net: "tcp", Err: dns}}
+	}
+	tests := []struct {
+		name  string
+		err   error
+		class Class
+	}{
+		{name: "nxdomain", err: dial(&net.DNSError{Err: "no such host", Name: "sts.nonexistent.invalid", IsNotFound: true}), class: Permanent},
+		{name: "servfail", err: dial(&net.DNSError{Err: "server misbehaving", Name: "sts.example.com", IsTemporary: true}), class: Transient},
+		{name: "resolver_timeout", err: dial(&net.DNSError{Err: "i/o timeout", Name: "sts.example.com", IsTimeout: true}), class: Transient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, class := Classify(tt.err)
+			if code != "dns" && !(tt.class == Transient && code == "timeout") || class != tt.class {
+				t.Errorf("Classify = %s, %s; want dns, %s", code, class, tt.class)
+			}
+		})
+	}
+}
+
+// TestClassifyProxy: what the proxy refused, and its certificate, are
+// permanent, however deep the transport wrapped them.
+func TestClassifyProxy(t *testing.T) {
+	t.Parallel()
+	refused := &url.Error{Op: "Post", URL: "https://sts.amazonaws.com", Err: &net.OpError{Op: "proxyconnect", Net: "tcp",
+		Err: &trust.ProxyError{Problem: trust.ProxyRefused, Var: "HTTPS_PROXY", Status: "407 Proxy Authentication Required"}}}
+	if code, class := Classify(refused); code != CodeProxy || class != Permanent {
+		t.Errorf("refused: %s, %s", code, class)
+	}
+	cert := &url.Error{Op: "Post", URL: "https://sts.amazonaws.com", Err: &net.OpError{Op: "proxyconnect", Net: "tcp",
+		Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}}
+	if code, class := Classify(cert); code != "tls" || class != Permanent {
+		t.Errorf("untrusted certificate in a dial: %s, %s", code, class)
+	}
 }

@@ -2,10 +2,15 @@ package trust
 
 import (
 	"context"
+	"errors"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -95,5 +100,159 @@ func TestClientGoesThroughProxy(t *testing.T) {
 	want := "GET http://sts.proxy.invalid:7080/"
 	if len(seen) != 2 || seen[0] != want || seen[1] != want {
 		t.Errorf("the proxy saw %q, want %q twice", seen, want)
+	}
+}
+
+// TestProxyInvalid: a proxy variable that is not a URL is refused by name,
+// never printed (it holds a password), where Go's own rule goes direct.
+func TestProxyInvalid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, variable, value string
+	}{
+		{name: "bad_escape", variable: "HTTPS_PROXY", value: "http://puser:pw%zz@127.0.0.1:13129"},
+		{name: "del_in_password", variable: "HTTPS_PROXY", value: "http://puser:pw\x7fpw@127.0.0.1:13129"},
+		{name: "raw_hash", variable: "https_proxy", value: "http://puser:pw#pw@127.0.0.1:13129"},
+		{name: "raw_slash", variable: "HTTPS_PROXY", value: "http://puser:pw/pw@127.0.0.1:13129"},
+		{name: "raw_question", variable: "HTTP_PROXY", value: "http://puser:pw?pw@127.0.0.1:13129"},
+		{name: "bad_port", variable: "HTTP_PROXY", value: "http://127.0.0.1:99999"},
+		{name: "unknown_scheme", variable: "HTTPS_PROXY", value: "ftp://127.0.0.1:21"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := envOf(map[string]string{tt.variable: tt.value})
+			err := CheckProxy(env)
+			var pe *ProxyError
+			if !errors.As(err, &pe) || pe.Problem != ProxyInvalid || pe.Var != tt.variable {
+				t.Fatalf("CheckProxy = %v, want an invalid %s", err, tt.variable)
+			}
+			if strings.Contains(err.Error(), "pw") || !strings.Contains(err.Error(), tt.variable+" is not a valid URL (percent-encode the password)") {
+				t.Errorf("message %q", err)
+			}
+			scheme := "https"
+			if strings.EqualFold(tt.variable, "HTTP_PROXY") {
+				scheme = "http"
+			}
+			u, _ := url.Parse(scheme + "://sts.example.invalid/")
+			if _, err := Proxy(env)(&http.Request{URL: u}); !errors.As(err, &pe) {
+				t.Errorf("a request through it: %v, want the same refusal", err)
+			}
+		})
+	}
+	for _, ok := range []string{"http://puser:p%23w%2Fx@127.0.0.1:3128", "proxy:3128", "https://u:p@w@proxy.example:443/", "socks5://127.0.0.1:1080"} {
+		if err := CheckProxy(envOf(map[string]string{"HTTPS_PROXY": ok})); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+}
+
+func TestProxyNoProxyTrailingDot(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ noProxy, url string }{
+		{"sts.proxy.test.", "https://sts.proxy.test/"},
+		{"sts.proxy.test", "https://sts.proxy.test.:443/"},
+		{" .proxy.test. ,other", "https://sts.proxy.test/"},
+	} {
+		f := Proxy(envOf(map[string]string{"HTTPS_PROXY": "http://p:1", "NO_PROXY": tt.noProxy}))
+		u, _ := url.Parse(tt.url)
+		if p, err := f(&http.Request{URL: u}); p != nil || err != nil {
+			t.Errorf("NO_PROXY=%q, %s: proxy %v, %v; want direct", tt.noProxy, tt.url, p, err)
+		}
+	}
+}
+
+// TestProxyCGI: under CGI, HTTP_PROXY (which a request's Proxy header can
+// set) is refused with an error that names it; http_proxy is used.
+func TestProxyCGI(t *testing.T) {
+	t.Parallel()
+	u, _ := url.Parse("http://sts.example.invalid/")
+	_, err := Proxy(envOf(map[string]string{"HTTP_PROXY": "http://p:1", "REQUEST_METHOD": "GET"}))(&http.Request{URL: u})
+	var pe *ProxyError
+	if !errors.As(err, &pe) || pe.Problem != ProxyCGI || !strings.Contains(err.Error(), "REQUEST_METHOD") {
+		t.Errorf("HTTP_PROXY under CGI: %v", err)
+	}
+	p, err := Proxy(envOf(map[string]string{"http_proxy": "http://p:1", "REQUEST_METHOD": "GET"}))(&http.Request{URL: u})
+	if err != nil || p == nil || p.Host != "p:1" {
+		t.Errorf("http_proxy under CGI: %v, %v", p, err)
+	}
+}
+
+// TestProxyRefuses: a proxy that says no (its password, its policy) is a
+// *ProxyError naming the variable, over CONNECT and over plain http.
+func TestProxyRefuses(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusProxyAuthRequired, http.StatusForbidden, http.StatusUnauthorized} {
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodConnect || status == http.StatusProxyAuthRequired {
+				w.Header().Set("Proxy-Authenticate", `Basic realm="x"`)
+				w.WriteHeader(status)
+				return
+			}
+			_, _ = io.WriteString(w, "the origin's answer")
+		}))
+		t.Cleanup(proxy.Close)
+		withPW := strings.Replace(proxy.URL, "http://", "http://puser:pS3cretPW@", 1)
+		env := envOf(map[string]string{"https_proxy": withPW, "HTTP_PROXY": withPW})
+		c, err := Client(context.Background(), env, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pe *ProxyError
+		_, err = c.Get("https://sts.proxy.invalid/")
+		if !errors.As(err, &pe) || pe.Problem != ProxyRefused || pe.Var != "https_proxy" || !strings.Contains(pe.Status, strconv.Itoa(status)) {
+			t.Errorf("CONNECT answered %d: %v", status, err)
+		} else if strings.Contains(err.Error(), "pS3cretPW") {
+			t.Errorf("the password is in %q", err)
+		}
+		resp, err := ClientFor(env, nil).Get("http://sts.proxy.invalid/")
+		if status == http.StatusProxyAuthRequired {
+			if !errors.As(err, &pe) || pe.Var != "HTTP_PROXY" {
+				t.Errorf("plain http answered 407: %v", err)
+			}
+		} else if err != nil {
+			t.Errorf("plain http answered %d by the origin: %v", status, err)
+		} else {
+			resp.Body.Close()
+		}
+	}
+}
+
+// TestProxyUntrusted: an https:// proxy whose certificate is from a CA the
+// machine does not trust is a configuration error, not a proxy down.
+func TestProxyUntrusted(t *testing.T) {
+	t.Parallel()
+	proxy := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	proxy.Config.ErrorLog = log.New(io.Discard, "", 0)
+	t.Cleanup(proxy.Close)
+	c, err := Client(context.Background(), envOf(map[string]string{"HTTPS_PROXY": proxy.URL}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Get("https://sts.proxy.invalid/")
+	var pe *ProxyError
+	if !errors.As(err, &pe) || pe.Problem != ProxyUntrusted || pe.Var != "HTTPS_PROXY" {
+		t.Errorf("got %v, want an untrusted proxy", err)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	env := envOf(map[string]string{"HTTPS_PROXY": "http://puser:pS3cretPW@proxy.example:3128", "NO_PROXY": "direct.example"})
+	if got, want := Describe(env, "https://sts.amazonaws.com"), "through proxy http://puser:xxxxx@proxy.example:3128 (HTTPS_PROXY)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := Describe(env, "https://direct.example"); got != "direct" {
+		t.Errorf("NO_PROXY host: %q", got)
+	}
+}
+
+func TestProxySecrets(t *testing.T) {
+	t.Parallel()
+	got := ProxySecrets(envOf(map[string]string{"HTTPS_PROXY": "http://puser:p%40S3cret@proxy.example:3128"}))
+	for _, want := range []string{"p@S3cret", "puser:p@S3cret", "Basic cHVzZXI6cEBTM2NyZXQ="} {
+		if !slices.Contains(got, want) {
+			t.Errorf("%q not in %q", want, got)
+		}
 	}
 }

@@ -19,12 +19,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"os"
+		"os"
 	"runtime"
 	"sync"
-
-	"golang.org/x/net/http/httpproxy"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 )
@@ -125,8 +122,8 @@ func Client(ctx context.Context, getenv func(string) string, bundle string) (*ht
 			return nil, &BundleError{Path: bundle, Msg: "it holds no PEM certificate"}
 		}
 	}
-	proxy := Proxy(getenv)
-	lt := &lazyTLS{plain: transport(nil, proxy), proxy: proxy}
+	proxy, vars := Proxy(getenv), readProxyVars(getenv)
+	lt := &lazyTLS{plain: transport(nil, proxy, vars), proxy: proxy, vars: vars}
 	lt.roots = func() *x509.CertPool {
 		pool := systemPool(getenv)
 		if len(extra) == 0 {
@@ -147,45 +144,20 @@ func Client(ctx context.Context, getenv func(string) string, bundle string) (*ht
 // ClientFor returns an HTTP client that trusts roots (nil: the default) and
 // goes through the proxies getenv names.
 func ClientFor(getenv func(string) string, roots *x509.CertPool) *http.Client {
-	return &http.Client{Transport: transport(roots, Proxy(getenv))}
+	proxy, vars := Proxy(getenv), readProxyVars(getenv)
+	t := transport(roots, proxy, vars)
+	if proxy == nil {
+		return &http.Client{Transport: t}
+	}
+	return &http.Client{Transport: proxied{t, proxy, vars}}
 }
 
-// ProxyFunc picks the proxy of a request, nil for none.
-type ProxyFunc func(*http.Request) (*url.URL, error)
-
-// Proxy is net/http's rule for HTTP_PROXY, HTTPS_PROXY and NO_PROXY (each
-// upper case first, then lower case, as Go and the AWS SDKs read them), over
-// getenv instead of the process environment: https requests go through
-// HTTPS_PROXY, http ones through HTTP_PROXY, hosts NO_PROXY matches go
-// direct, and so do localhost and loopback addresses whatever NO_PROXY says.
-// A proxy URL without a scheme means http://.
-func Proxy(getenv func(string) string) ProxyFunc {
-	either := func(upper, lower string) string {
-		if v := getenv(upper); v != "" {
-			return v
-		}
-		return getenv(lower)
-	}
-	cfg := httpproxy.Config{
-		HTTPProxy:  either("HTTP_PROXY", "http_proxy"),
-		HTTPSProxy: either("HTTPS_PROXY", "https_proxy"),
-		NoProxy:    either("NO_PROXY", "no_proxy"),
-		// Under CGI, HTTP_PROXY is the client's Proxy header: net/http
-		// refuses it there, so do we (golang.org/s/cgihttpproxy).
-		CGI: getenv("REQUEST_METHOD") != "",
-	}
-	if cfg.HTTPProxy == "" && cfg.HTTPSProxy == "" {
-		return nil
-	}
-	f := cfg.ProxyFunc()
-	return func(req *http.Request) (*url.URL, error) { return f(req.URL) }
-}
-
-func transport(roots *x509.CertPool, proxy ProxyFunc) *http.Transport {
+func transport(roots *x509.CertPool, proxy ProxyFunc, vars proxyVars) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	// The clone's proxy reads the process environment once; ours reads the
 	// environment the command was given.
 	t.Proxy = proxy
+	t.OnProxyConnectResponse = refusedTunnel(vars)
 	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
 	return t
 }
@@ -196,6 +168,7 @@ type lazyTLS struct {
 	plain *http.Transport
 	roots func() *x509.CertPool
 	proxy ProxyFunc
+	vars  proxyVars
 
 	once   sync.Once
 	secure *http.Transport
@@ -203,8 +176,8 @@ type lazyTLS struct {
 
 func (l *lazyTLS) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "https" {
-		return l.plain.RoundTrip(req)
+		return proxied{l.plain, l.proxy, l.vars}.RoundTrip(req)
 	}
-	l.once.Do(func() { l.secure = transport(l.roots(), l.proxy) })
-	return l.secure.RoundTrip(req)
+	l.once.Do(func() { l.secure = transport(l.roots(), l.proxy, l.vars) })
+	return proxied{l.secure, l.proxy, l.vars}.RoundTrip(req)
 }
