@@ -28,6 +28,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 )
 
 // Token checks before the network. The skew allows for runner clocks that
@@ -400,6 +401,7 @@ func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (
 		// belong to the session handed out.
 		req.Duration, req.Policy, req.PolicyARNs = chain.FirstHopDuration, "", nil
 	}
+	log.Debug(fmt.Sprintf("STS %s: %s", t.endpoint, trust.Describe(r.env.Getenv, t.endpoint)))
 	res, err := exchange.Exchange(ctx, r.stsClient(t, nil), req, r.retry(), log)
 	if err != nil {
 		return assumed{}, r.explain(err, t.role)

@@ -57,6 +57,11 @@ func readToken(c *cli.Context, l lookup, env Env, region string) (*token.Token, 
 	if env.HTTPClient == nil {
 		// GitHub's token endpoint, through the proxy of the command's
 		// environment, as assume reaches it.
+		if cfg.GitHubToken {
+			if err := trust.CheckProxy(env.Getenv); err != nil {
+				return nil, cfg, err
+			}
+		}
 		env.HTTPClient = trust.ClientFor(env.Getenv, nil)
 	}
 	tok, err := loadToken(c.Context, cfg, env)

@@ -278,6 +278,9 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 	if cfg.Debug, err = l.Bool("debug"); err != nil {
 		return nil, err
 	}
+	if err := trust.CheckProxy(env.Getenv); err != nil {
+		return nil, err
+	}
 	bundle, from := l.String("ca-bundle")
 	readCtx, cancel := inputContext(l)
 	defer cancel()

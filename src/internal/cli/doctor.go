@@ -133,6 +133,13 @@ func parseDoctor(c *cli.Context, env Env) (*doctorConfig, error) {
 	if cfg.issuerProxy, err = l.Bool("issuer-proxy"); err != nil {
 		return nil, err
 	}
+	if cfg.issuerProxy || cfg.role != nil {
+		// Both go through the proxy: a variable that is not a URL would
+		// send them direct, and the report would blame the network.
+		if err := trust.CheckProxy(env.Getenv); err != nil {
+			return nil, err
+		}
+	}
 	return cfg, nil
 }
 

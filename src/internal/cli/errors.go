@@ -16,6 +16,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 )
 
 // Exit codes, a contract with pipelines that branch on them.
@@ -82,6 +83,7 @@ func ExitCode(err error) int {
 		varErr   *output.VarError
 		refused  *atomicfile.RefusedError
 		ambig    *awsconfig.AmbiguousError
+		proxyErr *trust.ProxyError
 	)
 	switch {
 	case err == nil:
@@ -91,6 +93,10 @@ func ExitCode(err error) int {
 		return ExitFailure
 	case errors.As(err, &own):
 		return own.ExitCode()
+	case errors.As(err, &proxyErr):
+		// The proxy setting, or the proxy's password, policy or
+		// certificate: the same on every attempt, whatever was called.
+		return ExitConfig
 	case errors.As(err, &usage), errors.As(err, &field):
 		return ExitConfig
 	case errors.As(err, &tokenErr):
@@ -142,12 +148,15 @@ func Hint(err error) string {
 		tokenErr *TokenError
 		stsErr   *STSError
 		hinter   interface{ Hint() string }
+		proxyErr *trust.ProxyError
 	)
 	switch {
 	case errors.Is(err, context.Canceled):
 		return "stopped by a signal (SIGTERM or SIGINT) before it finished; nothing was written"
 	case errors.As(err, &own):
 		return own.Hint()
+	case errors.As(err, &proxyErr):
+		return proxyHint(proxyErr)
 	case answerHint(err) != "":
 		return answerHint(err)
 	case errors.As(err, &usage):
@@ -256,6 +265,22 @@ func stsHint(e *STSError) string {
 		f.Issuer, f.Subject, f.Audience, f.GitHub = e.Claims.Issuer, e.Claims.Subject, e.Claims.Audience, e.Claims.IsGitHub()
 	}
 	return diagnose.Refusal(xerr.Code, xerr.Message, f).Fix
+}
+
+// proxyHint names the proxy's variable and what to change in it or in the
+// proxy.
+func proxyHint(e *trust.ProxyError) string {
+	switch e.Problem {
+	case trust.ProxyRefused:
+		return fmt.Sprintf("the proxy named by $%s answered but would not forward the request: check the user and password in $%s "+
+			"(http://user:password@host:port, the password percent-encoded) and that the proxy's policy allows %s; "+
+			"or list the host in $NO_PROXY to go direct", e.Var, e.Var, e.Target)
+	case trust.ProxyUntrusted:
+		return fmt.Sprintf("give the CA of the proxy named by $%s as a PEM file with --ca-bundle or $AWS_CA_BUNDLE, or name it with http:// if it takes plain connections", e.Var)
+	case trust.ProxyCGI:
+		return "REQUEST_METHOD marks a CGI program, and a job is not one: unset REQUEST_METHOD in the job, or name the proxy in $http_proxy (lower case), which no request header can set"
+	}
+	return fmt.Sprintf("set $%s to http://user:password@host:port, with every : @ / ? # %% and space in the user and password percent-encoded (%%40 for @, %%23 for #, %%2F for /)", e.Var)
 }
 
 func quoteEach(values []string) []string {

@@ -162,6 +162,15 @@ func ProxySecrets(getenv func(string) string) []string {
 		}
 		pair := u.User.Username() + ":" + pw
 		out = append(out, value, pw, pair, u.User.String(), "Basic "+base64.StdEncoding.EncodeToString([]byte(pair)))
+		// And as written in the variable, %-escapes and all.
+		rest := value
+		if _, after, ok := strings.Cut(value, "://"); ok {
+			rest = after
+		}
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			_, written, _ := strings.Cut(rest[:at], ":")
+			out = append(out, rest[:at], written)
+		}
 	}
 	return out
 }

@@ -19,7 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-		"os"
+	"os"
 	"runtime"
 	"sync"
 
