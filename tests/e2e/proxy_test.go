@@ -379,6 +379,31 @@ func testTinyproxy(t *testing.T, b *Bed, p *proxyBed, leaks *Leaks) {
 	if data, _ := os.ReadFile(logFile); !strings.Contains(string(data), proxiedGitLabHost) {
 		t.Errorf("tinyproxy's log does not show the tunnel to %s", proxiedGitLabHost)
 	}
+
+	// A wrong password: tinyproxy answers 407, to the token endpoint's
+	// CONNECT and to STS's plain http alike. Exit 2 at once, the hint naming
+	// the variable, and nothing more reaches fwdproxy.
+	wrong := "http://" + user + ":wrong" + randomHex(t, 6) + "@127.0.0.1:" + port
+	for _, c := range []struct {
+		name string
+		env  []string
+	}{
+		{name: "token endpoint", env: proxyEnv(p.githubEnv(t, p.GitHubTokenURL), wrong, "HTTPS_PROXY", "HTTP_PROXY")},
+		{name: "STS", env: proxyEnv(JobEnv(t.TempDir(), b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})), wrong, "HTTPS_PROXY", "HTTP_PROXY")},
+	} {
+		before := len(p.entries(t))
+		role := b.Roles.GitHub
+		if c.name == "STS" {
+			role = b.Roles.Deploy
+		}
+		r := b.Tool(t, leaks, t.TempDir(), c.env, "assume", "--role-arn", role, "--sts-endpoint", p.STS, "--ca-bundle", p.CAFile, "-o", "dotenv")
+		if r.ExitCode != 2 || !strings.Contains(r.Stderr, "hint: the proxy named by $HTTP") {
+			t.Errorf("%s behind tinyproxy with a wrong password: exit %d, want 2 and the proxy hint\n%s", c.name, r.ExitCode, leaks.Redact(r.Stderr))
+		}
+		if n := len(p.entries(t)) - before; n != 0 {
+			t.Errorf("%s: %d requests got past tinyproxy with a wrong password", c.name, n)
+		}
+	}
 }
 
 // testDoctorProxy: doctor's role check goes through the proxy like assume;

@@ -40,8 +40,12 @@ func newRefusingProxy(t *testing.T, status int, body string, tlsProxy bool) *ref
 		p.seen++
 		p.paths = append(p.paths, r.Method+" "+r.RequestURI)
 		p.mu.Unlock()
-		if status == http.StatusProxyAuthRequired {
+		switch status {
+		case http.StatusProxyAuthRequired:
 			w.Header().Set("Proxy-Authenticate", `Basic realm="corp"`)
+		case http.StatusUnauthorized:
+			// What tinyproxy answers a plain http request without its password.
+			w.Header().Set("WWW-Authenticate", `Basic realm="Tinyproxy"`)
 		}
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
@@ -109,6 +113,7 @@ func TestProxyRefuses(t *testing.T) {
 		{name: "connect_407", status: http.StatusProxyAuthRequired, variable: "HTTPS_PROXY", endpoint: "https://sts.proxy.invalid"},
 		{name: "connect_403_access_violation", status: http.StatusForbidden, body: "<html><h1>Access violation</h1></html>", variable: "https_proxy", endpoint: "https://sts.proxy.invalid"},
 		{name: "connect_401", status: http.StatusUnauthorized, variable: "HTTPS_PROXY", endpoint: "https://sts.proxy.invalid"},
+		{name: "plain_http_401_tinyproxy", status: http.StatusUnauthorized, variable: "HTTP_PROXY", endpoint: "http://sts.proxy.invalid:8080"},
 		{name: "plain_http_407", status: http.StatusProxyAuthRequired, variable: "HTTP_PROXY", endpoint: "http://sts.proxy.invalid:8080"},
 		{name: "github_token_connect_407", status: http.StatusProxyAuthRequired, variable: "HTTPS_PROXY", github: true},
 	} {

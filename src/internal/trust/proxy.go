@@ -310,11 +310,25 @@ func (p proxied) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	if resp.StatusCode == http.StatusProxyAuthRequired && req.URL.Scheme != "https" {
+	if req.URL.Scheme != "https" && proxyAuthRefused(resp) {
 		resp.Body.Close()
 		return nil, &ProxyError{Problem: ProxyRefused, Var: name, Proxy: proxy.Redacted(), Status: resp.Status, Target: req.URL.Host}
 	}
 	return resp, nil
+}
+
+// proxyAuthRefused reports whether an answer to a request sent through a
+// proxy in plain http is the proxy asking for its password: 407, or 401
+// with a Basic challenge, which tinyproxy sends instead. AWS and the
+// STS-compatible servers sign with SigV4 and never ask for Basic.
+func proxyAuthRefused(resp *http.Response) bool {
+	switch resp.StatusCode {
+	case http.StatusProxyAuthRequired:
+		return true
+	case http.StatusUnauthorized:
+		return strings.HasPrefix(strings.ToLower(strings.TrimSpace(resp.Header.Get("WWW-Authenticate"))), "basic")
+	}
+	return false
 }
 
 // untrusted reports whether err is a certificate that did not verify.

@@ -184,8 +184,10 @@ func TestProxyRefuses(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{http.StatusProxyAuthRequired, http.StatusForbidden, http.StatusUnauthorized} {
 		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodConnect || status == http.StatusProxyAuthRequired {
+			if r.Method == http.MethodConnect || status != http.StatusForbidden {
+				// tinyproxy asks with 401 and a Basic challenge in plain http.
 				w.Header().Set("Proxy-Authenticate", `Basic realm="x"`)
+				w.Header().Set("WWW-Authenticate", `Basic realm="Tinyproxy"`)
 				w.WriteHeader(status)
 				return
 			}
@@ -206,7 +208,7 @@ func TestProxyRefuses(t *testing.T) {
 			t.Errorf("the password is in %q", err)
 		}
 		resp, err := ClientFor(env, nil).Get("http://sts.proxy.invalid/")
-		if status == http.StatusProxyAuthRequired {
+		if status == http.StatusProxyAuthRequired || status == http.StatusUnauthorized {
 			if !errors.As(err, &pe) || pe.Var != "HTTP_PROXY" {
 				t.Errorf("plain http answered 407: %v", err)
 			}
