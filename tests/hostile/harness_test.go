@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -194,6 +195,41 @@ func assertNoSecret(t *testing.T, where map[string]string, secrets map[string]st
 	}
 }
 
+// assertNoPiece fails when any text holds a piece of 20 characters of any
+// secret, after undoing what servers do to echoed text: percent escapes in
+// either case, JSON's \/, '+' as a space, case; or such a piece of its
+// hex or base64 (at any alignment). It never prints a secret.
+func assertNoPiece(t *testing.T, where map[string]string, secrets map[string]string) {
+	t.Helper()
+	const n = 20
+	for label, secret := range secrets {
+		forms := []string{secret, hex.EncodeToString([]byte(secret))}
+		for _, pre := range []string{"", "x", "xy"} {
+			e := base64.StdEncoding.EncodeToString([]byte(pre + secret))
+			forms = append(forms, e[len(pre)+1:len(e)-4])
+		}
+		for name, text := range where {
+			views := []string{text}
+			if d, err := url.PathUnescape(text); err == nil {
+				views = append(views, d)
+			}
+			views = append(views, strings.ReplaceAll(text, `\/`, "/"))
+		scan:
+			for _, form := range forms {
+				form = strings.ToLower(strings.ReplaceAll(form, "+", " "))
+				for i := 0; i+n <= len(form); i += 3 {
+					for _, v := range views {
+						if strings.Contains(strings.ToLower(strings.ReplaceAll(v, "+", " ")), form[i:i+n]) {
+							t.Errorf("a piece of %s leaked in %s", label, name)
+							break scan
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // ourMarkers are the collapsible-section lines the tool writes itself.
 var ourMarkers = regexp.MustCompile(`\x1b\[0Ksection_(start|end):[0-9]+:aws_oidc_token(\[collapsed=true\])?\r\x1b\[0K`)
 
@@ -233,5 +269,8 @@ func redact(text string, secrets map[string]string) string {
 			text = strings.ReplaceAll(text, v, "[SECRET]")
 		}
 	}
-	return text
+	// Pieces and encodings of secrets too (a failing run may print them).
+	return longRun.ReplaceAllString(text, "[LONG]")
 }
+
+var longRun = regexp.MustCompile(`[A-Za-z0-9+/=_%\\-]{20,}`)

@@ -16,6 +16,21 @@ import (
 // it forges may reach the log.
 func TestServerEchoesEverySecret(t *testing.T) {
 	t.Parallel()
+	runEchoCases(t, Echo, EchoInFields, assertNoSecret)
+}
+
+// TestServerEchoesPiecesOfSecrets: the same runs against an STS that
+// echoes pieces of every secret rather than whole copies (the ID token
+// minus its last character, halves in two fields, prefixes) and forms
+// that differ by case or escaping (lower-case percent escapes, JSON's \/,
+// '+' turned into a space, upper case, hex, base64 of a larger text).
+// No piece of 20 characters of any secret may be printed in any form.
+func TestServerEchoesPiecesOfSecrets(t *testing.T) {
+	t.Parallel()
+	runEchoCases(t, EchoPieces, PiecesInFields, assertNoPiece)
+}
+
+func runEchoCases(t *testing.T, Echo, EchoInFields Behaviour, assertNoSecret func(*testing.T, map[string]string, map[string]string)) {
 	type tc struct {
 		name string
 		plan map[string]Behaviour

@@ -9,10 +9,12 @@ package hostile
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +44,11 @@ const (
 	Huge
 	// OtherAccount answers GetCallerIdentity with another account.
 	OtherAccount
+	// EchoPieces is Echo with pieces and re-encodings of each secret
+	// (see pieces) rather than whole copies.
+	EchoPieces
+	// PiecesInFields is EchoInFields with pieces of each secret.
+	PiecesInFields
 )
 
 // forged is what a hostile server puts in text to forge CI log lines.
@@ -126,6 +133,22 @@ func (s *STS) echo() string {
 	return strings.Join(parts, " | ")
 }
 
+// pieces is every secret known cut and re-encoded the ways servers have
+// been seen to: without its last or first character, its halves apart,
+// with lower-case percent escapes, JSON's \/, '+' as a space, upper-cased,
+// in upper-case hex, and base64 of a larger text holding it.
+func (s *STS) pieces() string {
+	lowerEscapes := regexp.MustCompile(`%[0-9A-F]{2}`)
+	var parts []string
+	for _, v := range s.secrets {
+		parts = append(parts, v[:len(v)-1], v[1:], v[:len(v)/2]+" SPLIT "+v[len(v)/2:],
+			lowerEscapes.ReplaceAllStringFunc(url.QueryEscape(v), strings.ToLower),
+			strings.ReplaceAll(v, "/", `\/`), strings.ReplaceAll(v, "+", " "), strings.ToUpper(v),
+			strings.ToUpper(hex.EncodeToString([]byte(v))), base64.StdEncoding.EncodeToString([]byte("secret="+v+"&")))
+	}
+	return strings.Join(parts, " | ")
+}
+
 func (s *STS) serve(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
@@ -143,12 +166,15 @@ func (s *STS) serve(w http.ResponseWriter, r *http.Request) {
 	key := fmt.Sprintf("HOSTILE%02dSECRETKEYwJalrXUtnFEMI/K7MDENG+bPxRfi", n)
 	token := fmt.Sprintf("HOSTILE%02dSESSIONTOKENIQoJb3JpZ2luX2VjEXAMPLE/dGhpcyBpcyBub3QgYSByZWFsIHRva2Vu+%s==", n, strings.Repeat("x", 64))
 	behaviour := s.Plan[op]
-	if behaviour != Echo {
+	if behaviour != Echo && behaviour != EchoPieces {
 		// What it hands out joins what it can echo later.
 		s.sessions[token] = key
 		s.learn(key, token)
 	}
 	echo := s.echo()
+	if behaviour == EchoPieces || behaviour == PiecesInFields {
+		echo = s.pieces()
+	}
 	s.mu.Unlock()
 
 	w.Header().Set("Content-Type", "text/xml")
@@ -156,12 +182,12 @@ func (s *STS) serve(w http.ResponseWriter, r *http.Request) {
 	arn := "arn:aws:sts::123456789012:assumed-role/deploy/" + r.PostForm.Get("RoleSessionName")
 	subject, audience, provider := "project_path:mygroup/myproject:ref_type:branch:ref:main", "https://gitlab.example.com", "gitlab.example.com"
 	switch behaviour {
-	case Echo:
+	case Echo, EchoPieces:
 		w.WriteHeader(http.StatusForbidden)
 		fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied%s</Code><Message>not authorized: %s%s</Message></Error><RequestId>1</RequestId></ErrorResponse>`,
 			esc(forged), esc(echo), esc(forged))
 		return
-	case EchoInFields:
+	case EchoInFields, PiecesInFields:
 		arn, subject, audience, provider = arn+"/"+echo, echo, echo, echo
 	case Expired:
 		exp = time.Now().Add(-time.Hour)

@@ -245,8 +245,10 @@ func scrubError(err error, secrets *logging.Secrets) error {
 	if !ok {
 		return err
 	}
-	e.Code = logging.Line(secrets.Scrub(e.Code))
-	e.Message = logging.Line(secrets.Scrub(e.Message))
+	// Both come from the server: beyond the run's own secrets, no long
+	// value of its may be printed either (logging.ServerText).
+	e.Code = logging.Line(logging.ServerText(secrets.Scrub(e.Code)))
+	e.Message = logging.Line(logging.ServerText(secrets.Scrub(e.Message)))
 	if e.err != nil {
 		e.err = scrubbed{err: e.err, secrets: secrets}
 	}
@@ -432,7 +434,9 @@ type scrubbed struct {
 	secrets *logging.Secrets
 }
 
-func (s scrubbed) Error() string { return s.secrets.Scrub(Scrub(s.err.Error(), s.token)) }
+func (s scrubbed) Error() string {
+	return logging.ServerText(s.secrets.Scrub(Scrub(s.err.Error(), s.token)))
+}
 func (s scrubbed) Unwrap() error { return s.err }
 
 func result(out *sts.AssumeRoleWithWebIdentityOutput, now time.Time, secrets *logging.Secrets) (Result, error) {

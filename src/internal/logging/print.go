@@ -1,105 +1,18 @@
 package logging
 
 import (
-	"encoding/base64"
 	"io"
-	"net/url"
-	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
-// Secrets is every secret value one run has learnt so far: the ID token and
-// each of its three parts, and the secret key and session token of every
-// role session. Servers have been seen echoing parts of a request or of an
-// earlier session in their messages, so whatever is printed is scrubbed of
-// all of them, not only of the value the current call sent. It is safe for
-// concurrent use (several roles are assumed at once).
-type Secrets struct {
-	mu sync.RWMutex
-	// forms are the secrets in every form they are scrubbed in, longest
-	// first so that a value containing another is replaced whole.
-	forms []string
-}
-
-// minSecret keeps short values from being scrubbed: they would match by
-// chance and make messages unreadable. Every real secret is far longer.
-const minSecret = 8
-
-// Redacted replaces a secret in printed text.
-const Redacted = "[REDACTED]"
-
-// NewSecrets returns an empty set.
-func NewSecrets() *Secrets { return &Secrets{} }
-
-// Add registers values that must never be printed. A nil set ignores them.
-func (s *Secrets) Add(values ...string) {
-	if s == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, v := range values {
-		if len(v) < minSecret {
-			continue
-		}
-		for _, f := range encodings(v) {
-			if len(f) >= minSecret && !slices.Contains(s.forms, f) {
-				s.forms = append(s.forms, f)
-			}
-		}
-	}
-	slices.SortFunc(s.forms, func(a, b string) int { return len(b) - len(a) })
-}
-
-// AddToken registers a web identity token and each of its dot-separated
-// parts: the payload or the signature alone is as much a secret as the
-// whole (the signature makes a forged payload pass).
-func (s *Secrets) AddToken(token string) {
-	token = strings.TrimSpace(token)
-	s.Add(token)
-	s.Add(strings.Split(token, ".")...)
-}
-
-// encodings are the forms a careless program or server prints a secret in:
-// as is, URL-escaped (an echoed form body), and base64 in each alphabet.
-func encodings(v string) []string {
-	return []string{
-		v,
-		url.QueryEscape(v),
-		url.PathEscape(v),
-		base64.StdEncoding.EncodeToString([]byte(v)),
-		base64.RawStdEncoding.EncodeToString([]byte(v)),
-		base64.URLEncoding.EncodeToString([]byte(v)),
-		base64.RawURLEncoding.EncodeToString([]byte(v)),
-	}
-}
-
-// Scrub replaces every known secret in text with [REDACTED].
-func (s *Secrets) Scrub(text string) string {
-	if s == nil {
-		return text
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, f := range s.forms {
-		if strings.Contains(text, f) {
-			text = strings.ReplaceAll(text, f, Redacted)
-		}
-	}
-	return text
-}
-
-// Holds reports whether text contains a known secret, in any form.
-func (s *Secrets) Holds(text string) bool {
-	return s.Scrub(text) != text
-}
-
 // Line makes s safe to print as part of one line: every control character
 // (C0 including newline and tab, DEL, C1), the Unicode line and paragraph
-// separators and every invalid UTF-8 byte become Go-style escapes (\n,
-// \x1b, \u2028), so that a value from a token, a server or a flag can
+// separators, every format character (Unicode category Cf: the bidi
+// overrides such as U+202E, zero-width spaces and joiners) and every
+// invalid UTF-8 byte become Go-style escapes (\n, \x1b, \u2028, \u202e), so that a value from a token, a server or a flag can
 // neither start a new log line nor carry a terminal or CI control sequence.
 func Line(s string) string { return escape(s, false) }
 
@@ -127,8 +40,10 @@ func escape(s string, keepNewlines bool) string {
 			b.WriteString(`\t`)
 		case r < 0x20 || r == 0x7f:
 			b.WriteString(hexByte(byte(r)))
-		case r >= 0x80 && r <= 0x9f, r == '\u2028', r == '\u2029', r == '\u0085':
+		case r >= 0x80 && r <= 0x9f, r == '\u2028', r == '\u2029', r == '\u0085', unicode.Is(unicode.Cf, r) && r <= 0xffff:
 			b.WriteString(`\u` + hex4(r))
+		case unicode.Is(unicode.Cf, r):
+			b.WriteString(`\U000` + string(hexDigits[r>>16&0xf]) + hex4(r))
 		default:
 			b.WriteString(s[i : i+size])
 		}
@@ -146,6 +61,8 @@ func needsEscape(s string, keepNewlines bool) bool {
 			return true
 		case keepNewlines && (r == '\n' || r == '\t'):
 		case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == '\u2028' || r == '\u2029':
+			return true
+		case r >= 0xad && unicode.Is(unicode.Cf, r):
 			return true
 		}
 	}
