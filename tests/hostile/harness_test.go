@@ -217,6 +217,7 @@ func assertNoPiece(t *testing.T, where map[string]string, secrets map[string]str
 		scan:
 			for _, form := range forms {
 				form = strings.ToLower(strings.ReplaceAll(form, "+", " "))
+				n := min(n, len(form))
 				for i := 0; i+n <= len(form); i += 3 {
 					for _, v := range views {
 						if strings.Contains(strings.ToLower(strings.ReplaceAll(v, "+", " ")), form[i:i+n]) {

@@ -7,14 +7,17 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/sethvargo/go-githubactions"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
 // Source returns the raw token. It does not parse it: Parse does, so that
@@ -108,20 +111,77 @@ type GitHubSource struct {
 	// Audience is the "aud" to request; empty lets GitHub choose its
 	// default, which is not what STS expects.
 	Audience string
+	// getenv reads ACTIONS_ID_TOKEN_REQUEST_URL to check it first; nil
+	// skips the check.
+	getenv func(string) string
 }
 
 // NewGitHubSource returns a GitHubSource whose action reads the environment
 // through getenv, sends its request with client (nil: the library's default,
 // with a 10 s timeout) and never writes workflow commands anywhere.
 func NewGitHubSource(getenv func(string) string, client *http.Client, audience string) GitHubSource {
+	c := &http.Client{Timeout: 10 * time.Second}
+	if client != nil {
+		copied := *client
+		c = &copied
+	}
+	// The request carries the job's request token: a redirect may not take
+	// it (nor the redirect's URL, which may echo it) anywhere else.
+	c.CheckRedirect = sameOrigin
 	opts := []githubactions.Option{
 		githubactions.WithGetenv(getenv),
 		githubactions.WithWriter(io.Discard),
+		githubactions.WithHTTPClient(c),
 	}
-	if client != nil {
-		opts = append(opts, githubactions.WithHTTPClient(client))
+	return GitHubSource{Action: githubactions.New(opts...), Audience: audience, getenv: getenv}
+}
+
+// errOtherOrigin refuses a redirect of the token request to another host.
+var errOtherOrigin = errors.New("the endpoint redirected the request to another host or scheme")
+
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	switch {
+	case len(via) >= 10:
+		return errors.New("the endpoint redirected the request 10 times")
+	case req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host:
+		return errOtherOrigin
 	}
-	return GitHubSource{Action: githubactions.New(opts...), Audience: audience}
+	return nil
+}
+
+// GitHubRequestSecrets are the values of the job's environment that let
+// anyone holding them mint ID tokens for the job: the request token, and
+// the request URL's password and query values. They must never be printed.
+func GitHubRequestSecrets(getenv func(string) string) []string {
+	out := []string{getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")}
+	raw := getenv("ACTIONS_ID_TOKEN_REQUEST_URL")
+	if u, err := url.Parse(raw); err == nil {
+		for _, vs := range u.Query() {
+			out = append(out, vs...)
+		}
+		if u.User != nil {
+			pw, _ := u.User.Password()
+			out = append(out, u.User.Username(), pw)
+		}
+	}
+	if at := strings.LastIndexByte(raw, '@'); at >= 0 {
+		// Whatever a malformed URL holds before an @ may be a password.
+		out = append(out, raw[:at])
+	}
+	return out
+}
+
+// checkRequestURL refuses a request URL that is not http(s) or carries a
+// user name or password, never quoting it: it may hold a password.
+func checkRequestURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return errors.New("ACTIONS_ID_TOKEN_REQUEST_URL is not an http(s) URL")
+	case u.User != nil || strings.Contains(u.Host, "@"):
+		return errors.New("ACTIONS_ID_TOKEN_REQUEST_URL holds a user name or password")
+	}
+	return nil
 }
 
 // maxBodyInError keeps an endpoint's error answer short in messages.
@@ -134,16 +194,30 @@ func (s GitHubSource) Token(ctx context.Context) (string, error) {
 	if s.Action == nil {
 		return "", errors.New("github token source has no action")
 	}
+	if s.getenv != nil {
+		if raw := s.getenv("ACTIONS_ID_TOKEN_REQUEST_URL"); raw != "" {
+			if err := checkRequestURL(raw); err != nil {
+				return "", err
+			}
+		}
+	}
 	value, err := s.Action.GetIDToken(ctx, s.Audience)
 	var missing *githubactions.EnvMissingError
 	var failed *githubactions.RequestFailedError
+	var request *url.Error
 	switch {
 	case errors.As(err, &missing):
 		return "", &MissingError{Names: []string{missing.Name}, GitHub: true}
 	case errors.As(err, &failed):
 		// The library puts the whole answer in its message; keep only the
 		// start of it, on one line.
-		return "", &RequestError{StatusCode: failed.StatusCode, Body: oneLine(jwtLike.ReplaceAllString(failed.Body, "[redacted]"), maxBodyInError)}
+		// The body is the server's text: it may echo the request token,
+		// which the caller scrubs, or another long value.
+		body := logging.ServerText(jwtLike.ReplaceAllString(failed.Body, "[redacted]"))
+		return "", &RequestError{StatusCode: failed.StatusCode, Body: oneLine(body, maxBodyInError)}
+	case errors.As(err, &request):
+		// Never the URL: a redirect's may echo the request token.
+		return "", fmt.Errorf("failed to request github actions id token: %w", request.Err)
 	case err != nil:
 		return "", fmt.Errorf("failed to request github actions id token: %w", err)
 	case value == "":
