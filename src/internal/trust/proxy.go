@@ -142,8 +142,8 @@ func CheckProxy(getenv func(string) string) error {
 
 // ProxySecrets are the forms a proxy's password can be echoed in by a
 // server or a proxy: the password as given and decoded, the user:password
-// pair (whose base64 is a Proxy-Authorization header's), and the whole
-// variable. A value that does not parse is a secret whole.
+// pair (whose base64 is a Proxy-Authorization header's) and the userinfo
+// as written. A value that does not parse is a secret whole.
 func ProxySecrets(getenv func(string) string) []string {
 	v := readProxyVars(getenv)
 	var out []string
@@ -161,7 +161,9 @@ func ProxySecrets(getenv func(string) string) []string {
 			continue
 		}
 		pair := u.User.Username() + ":" + pw
-		out = append(out, value, pw, pair, u.User.String(), "Basic "+base64.StdEncoding.EncodeToString([]byte(pair)))
+		// Not the whole value: every piece of a secret is scrubbed, and the
+		// proxy's host is not one.
+		out = append(out, pw, pair, u.User.String(), "Basic "+base64.StdEncoding.EncodeToString([]byte(pair)))
 		// And as written in the variable, %-escapes and all.
 		rest := value
 		if _, after, ok := strings.Cut(value, "://"); ok {
