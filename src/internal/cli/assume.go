@@ -546,6 +546,11 @@ func (r *assumeRun) preflight() (created []string, err error) {
 	if err := check(tokenFile, formatTokenFile); err != nil {
 		return created, err
 	}
+	if tokenFile != "" {
+		if err := checkTokenOutputFile(tokenFile); err != nil {
+			return created, err
+		}
+	}
 	for _, p := range profiles {
 		if err := check(p, "profile"); err != nil {
 			return created, err
@@ -786,6 +791,9 @@ const maxTokenOutputBytes = 64 << 10
 // prepareTokenFile checks the token output file's path and keeps its
 // current content for Undo.
 func prepareTokenFile(path, tok string) (*atomicfile.Replacement, error) {
+	if err := checkTokenOutputFile(path); err != nil {
+		return nil, err
+	}
 	old, existed, err := atomicfile.ReadExisting(path, maxTokenOutputBytes)
 	if err != nil {
 		return nil, err

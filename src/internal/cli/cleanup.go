@@ -19,7 +19,6 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
 
 // cleanupFlags are assume's flags that say where a run writes: the same
@@ -180,12 +179,12 @@ func (e *CleanupError) Hint() string {
 	case errors.As(e.Err, &de):
 		return "the file is not a dotenv report aws-oidc would write, so it was left as it was: check --dotenv-file ($AWS_OIDC_DOTENV_FILE)"
 	case errors.Is(e.Err, errNotToken):
-		return "the file does not hold a token, so it was left as it was: check --token-output-file ($AWS_OIDC_TOKEN_OUTPUT_FILE)"
+		return "the file is not one aws-oidc wrote, so it was left as it was: check --token-output-file ($AWS_OIDC_TOKEN_OUTPUT_FILE)"
 	}
 	return Hint(e.Err)
 }
 
-var errNotToken = errors.New("it does not hold a JWT")
+var errNotToken = errNotOurTokenFile
 
 func runCleanup(ctx context.Context, cfg *cleanupConfig, env Env) error {
 	log := logging.New(env.Stderr, cfg.debug)
@@ -247,14 +246,15 @@ func removeDotenv(ctx context.Context, path string, keys []string) (int, bool, e
 	return output.RemoveDotenv(path, keys)
 }
 
-// removeTokenFile deletes the token file when it holds a token: a file of
-// anything else at that path was not written by assume.
+// removeTokenFile deletes the token file when assume wrote it (see
+// ourTokenFile): anything else at that path, a token another tool left
+// there included, is not ours to delete.
 func removeTokenFile(path string) (bool, error) {
-	data, ok, err := atomicfile.ReadExisting(path, 64<<10)
-	if err != nil || !ok {
+	exists, ours, err := ourTokenFile(path)
+	if err != nil || !exists {
 		return false, err
 	}
-	if _, err := token.Parse(strings.TrimSpace(string(data))); err != nil {
+	if !ours {
 		return false, errNotToken
 	}
 	if err := os.Remove(path); err != nil {

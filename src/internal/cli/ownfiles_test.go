@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
+)
+
+// writeMode writes a file of someone else's, with its own mode.
+func writeMode(t *testing.T, path, content string, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTokenFileOfSomeoneElse: assume does not overwrite, and cleanup does
+// not delete, a file at --token-output-file that aws-oidc did not write:
+// notes, or a token another tool left there readable by others. Both exit
+// 2 naming the flag, and the file stays byte for byte.
+func TestTokenFileOfSomeoneElse(t *testing.T) {
+	t.Parallel()
+	env := gitlabEnv(t, nil)
+	for _, tc := range []struct {
+		name, content string
+		mode          os.FileMode
+	}{
+		{name: "notes", content: "my important notes\n", mode: 0o600},
+		{name: "empty", content: "", mode: 0o600},
+		{name: "jwt_readable_by_others", content: env["GITLAB_OIDC_TOKEN"], mode: 0o644},
+		{name: "jwt_and_more", content: env["GITLAB_OIDC_TOKEN"] + "\nsecond line\n", mode: 0o600},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := ststest.New(t)
+			f := newFiles(t)
+			important := filepath.Join(f.dir, "important.txt")
+			writeMode(t, important, tc.content, tc.mode)
+			r := run(t, env, "assume", "--role-arn", roleARN, "--sts-endpoint", srv.URL, "-o", "token-file", "--token-output-file", important)
+			if r.code != ExitConfig || !strings.Contains(r.stderr, "--token-output-file") {
+				t.Errorf("assume: exit %d, want %d naming --token-output-file", r.code, ExitConfig)
+			}
+			if len(srv.Requests()) != 0 {
+				t.Error("STS was called before the output was found unusable")
+			}
+			c := run(t, env, "cleanup", "-o", "token-file", "--token-output-file", important)
+			if c.code != ExitConfig {
+				t.Errorf("cleanup: exit %d, want %d", c.code, ExitConfig)
+			}
+			if got, _ := os.ReadFile(important); string(got) != tc.content {
+				t.Errorf("the file now holds %q, want it as it was", got)
+			}
+			if fi, err := os.Stat(important); err != nil || fi.Mode().Perm() != tc.mode {
+				t.Errorf("the file's mode changed: %v %v", fi.Mode(), err)
+			}
+		})
+	}
+}
+
+// TestTokenFileOfOurs: a token file assume wrote is replaced by the next
+// assume and removed by cleanup.
+func TestTokenFileOfOurs(t *testing.T) {
+	t.Parallel()
+	srv := ststest.New(t)
+	f := newFiles(t)
+	env := gitlabEnv(t, nil)
+	for range 2 {
+		if r := run(t, env, "assume", "--role-arn", roleARN, "--sts-endpoint", srv.URL, "-o", "token-file", "--token-output-file", f.token); r.code != 0 {
+			t.Fatalf("assume exited %d", r.code)
+		}
+	}
+	if c := run(t, env, "cleanup", "-o", "token-file", "--token-output-file", f.token); c.code != 0 || !strings.Contains(c.stderr, "deleted the token file") {
+		t.Errorf("cleanup: exit %d", c.code)
+	}
+}
