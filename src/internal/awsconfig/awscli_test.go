@@ -85,7 +85,7 @@ func TestAWSCLIReadsTheSameProfilesAfterward(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			files := writeFiles(t, tc.config, tc.creds)
+			files := writeFiles(t, markSections(kindConfig, tc.config, "ours"), markSections(kindCredentials, tc.creds, "ours"))
 			before := readCLIView(t, files)
 			if err := Write(files, []Profile{{Name: "ours", Region: "eu-west-1", Credentials: creds("ASIAOURS")}}); err != nil {
 				t.Fatal(err)

@@ -133,11 +133,11 @@ func Prepare(files Files, profiles []Profile) (*Pending, error) {
 			}
 		}
 		order = append(order, p.Name)
-		creds[p.Name] = "[" + p.Name + "]\n" +
+		creds[p.Name] = "[" + p.Name + "]\n" + Marker + "\n" +
 			"aws_access_key_id = " + c.AccessKeyID + "\n" +
 			"aws_secret_access_key = " + c.SecretAccessKey + "\n" +
 			"aws_session_token = " + c.SessionToken + "\n"
-		section := "[" + sectionFor(p.Name, true) + "]\n"
+		section := "[" + sectionFor(p.Name, true) + "]\n" + Marker + "\n"
 		if p.Region != "" {
 			section += "region = " + p.Region + "\n"
 		}
@@ -255,7 +255,14 @@ func read(path string) ([]byte, bool, error) {
 func merge(kind fileKind, path string, existing []byte, order []string, sections map[string]string) ([]byte, []string, error) {
 	lines := splitLines(string(existing))
 	blocks := scan(lines)
-	for _, b := range blocks[1:] {
+	for i, b := range blocks {
+		if b.preamble {
+			continue
+		}
+		next := len(lines)
+		if i+1 < len(blocks) {
+			next = blocks[i+1].start
+		}
 		strict, loose := profileName(kind, b.header), looseProfileName(kind, b.header)
 		_, ours := sections[strict]
 		_, looksOurs := sections[loose]
@@ -266,6 +273,8 @@ func merge(kind fileKind, path string, existing []byte, order []string, sections
 		case ours && b.headerLikeValue:
 			return nil, nil, &AmbiguousError{Path: path, config: kind == kindConfig, Line: b.start + 1, Header: b.header, Profile: strict,
 				Reason: "holds an indented line that looks like a section header: the AWS CLI reads it as part of a value, some SDKs as a section"}
+		case ours && !marked(lines[b.start+1:next]):
+			return nil, nil, &ForeignError{Path: path, config: kind == kindConfig, Line: b.start + 1, Profile: strict}
 		}
 	}
 
@@ -299,8 +308,13 @@ func merge(kind fileKind, path string, existing []byte, order []string, sections
 			}
 			out.WriteString(indentBody(sections[name], indent))
 		}
-		// The blank and comment lines after the section stay.
-		emit(b.end+1, next)
+		// The blank and comment lines after the section stay, but for our
+		// mark (after a section of a header alone, it follows the end).
+		for _, l := range lines[b.end+1 : next] {
+			if !isMarker(l.text) {
+				out.WriteString(l.raw)
+			}
+		}
 	}
 	for _, name := range order {
 		if slices.Contains(found, name) || sections[name] == "" {
@@ -316,6 +330,46 @@ func merge(kind fileKind, path string, existing []byte, order []string, sections
 		return nil, nil, err
 	}
 	return result, found, nil
+}
+
+// Marker is the comment line under the header of every section aws-oidc
+// writes: the AWS CLI and the SDKs skip it, and it is how a later run tells
+// a section it may replace or remove from one of the user's (static keys a
+// person put in [default], a profile of another tool), which it leaves
+// alone.
+const Marker = "# aws-oidc: written by aws-oidc assume; aws-oidc cleanup removes this section"
+
+// markerPrefix is what makes a line our mark, whatever follows.
+const markerPrefix = "# aws-oidc:"
+
+func isMarker(text string) bool {
+	return strings.HasPrefix(strings.TrimLeft(text, " \t"), markerPrefix)
+}
+
+// marked reports whether a section's lines (after its header, up to the
+// next header) hold our mark.
+func marked(lines []lineInfo) bool {
+	return slices.ContainsFunc(lines, func(l lineInfo) bool { return isMarker(l.text) })
+}
+
+// ForeignError is a section of a profile the run would replace or remove
+// that aws-oidc did not write: it has no Marker line. Nothing is written.
+type ForeignError struct {
+	Path    string
+	config  bool
+	Line    int
+	Profile string
+}
+
+func (e *ForeignError) Error() string {
+	return fmt.Sprintf("%s line %d: the section [%s] was not written by aws-oidc (it has no %q line); refusing to replace or remove it",
+		e.Path, e.Line, sectionFor(e.Profile, e.config), markerPrefix)
+}
+
+// Hint says how to go on without losing what the section holds.
+func (e *ForeignError) Hint() string {
+	return fmt.Sprintf("profile %q holds settings or keys of someone else's: name another profile with --profile or the roles file's profile:, "+
+		"or, if aws-oidc may take it over, move what it holds elsewhere and delete the section from %s", e.Profile, e.Path)
 }
 
 // indentOf counts the characters before the first non-blank one, as

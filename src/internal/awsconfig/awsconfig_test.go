@@ -62,8 +62,8 @@ func TestWrite(t *testing.T) {
 			dir := t.TempDir()
 			files := Files{Config: filepath.Join(dir, "config"), Credentials: filepath.Join(dir, "credentials")}
 			if tc.existingConfig != "" {
-				os.WriteFile(files.Config, []byte(tc.existingConfig), 0o600)
-				os.WriteFile(files.Credentials, []byte(tc.existingCreds), 0o600)
+				os.WriteFile(files.Config, []byte(markSections(kindConfig, tc.existingConfig, "prod")), 0o600)
+				os.WriteFile(files.Credentials, []byte(markSections(kindCredentials, tc.existingCreds, "prod")), 0o600)
 			}
 			if err := Write(files, tc.profiles); err != nil {
 				t.Fatal(err)

@@ -18,6 +18,8 @@ func FuzzMerge(f *testing.F) {
 	} {
 		f.Add(seed, true)
 		f.Add(seed, false)
+		f.Add(markSections(kindConfig, seed, "ours"), true)
+		f.Add(markSections(kindCredentials, seed, "ours"), false)
 	}
 	f.Fuzz(func(t *testing.T, existing string, config bool) {
 		kind := kindCredentials
@@ -26,8 +28,11 @@ func FuzzMerge(f *testing.F) {
 			kind, rendered = kindConfig, "[profile ours]\nregion = r\n"
 		}
 		out, _, err := merge(kind, "f", []byte(existing), []string{"ours"}, map[string]string{"ours": rendered})
-		var ae *AmbiguousError
-		if errors.As(err, &ae) {
+		var (
+			ae *AmbiguousError
+			fe *ForeignError
+		)
+		if errors.As(err, &ae) || errors.As(err, &fe) {
 			return
 		}
 		if err != nil {

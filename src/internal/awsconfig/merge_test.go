@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -15,8 +17,8 @@ import (
 // exact bytes expected, so nothing outside our own section may change.
 func TestMergeKeepsEveryOtherByte(t *testing.T) {
 	t.Parallel()
-	ours := "[ours]\naws_access_key_id = A\naws_secret_access_key = secret-A\naws_session_token = token-A\n"
-	oursConfig := "[profile ours]\nregion = eu-west-1\n"
+	ours := "[ours]\n" + Marker + "\naws_access_key_id = A\naws_secret_access_key = secret-A\naws_session_token = token-A\n"
+	oursConfig := "[profile ours]\n" + Marker + "\nregion = eu-west-1\n"
 	cases := []struct {
 		name                 string
 		config, creds        string
@@ -37,16 +39,16 @@ func TestMergeKeepsEveryOtherByte(t *testing.T) {
 			creds:  "[ours]\n\taws_access_key_id = OLD\n\t[prod];x\naws_access_key_id = AKIAPROD\n",
 			// Our settings are indented as deep as the header after them,
 			// or the AWS CLI would read that header as part of our value.
-			wantConfig: "[profile ours]\n   region = eu-west-1\n   [profile prod] ; keep\nregion = us-west-2\n",
-			wantCred: "[ours]\n aws_access_key_id = A\n aws_secret_access_key = secret-A\n aws_session_token = token-A\n" +
+			wantConfig: "[profile ours]\n   " + Marker + "\n   region = eu-west-1\n   [profile prod] ; keep\nregion = us-west-2\n",
+			wantCred: "[ours]\n " + Marker + "\n aws_access_key_id = A\n aws_secret_access_key = secret-A\n aws_session_token = token-A\n" +
 				"\t[prod];x\naws_access_key_id = AKIAPROD\n",
 		},
 		{
 			name:       "indented_header_right_after_our_header",
 			config:     "[profile ours]\n  [profile prod]\n  region = b\n",
 			creds:      "[ours]\n\n\t\t[prod]\naws_access_key_id = P\n",
-			wantConfig: "[profile ours]\n  region = eu-west-1\n  [profile prod]\n  region = b\n",
-			wantCred: "[ours]\n  aws_access_key_id = A\n  aws_secret_access_key = secret-A\n  aws_session_token = token-A\n" +
+			wantConfig: "[profile ours]\n  " + Marker + "\n  region = eu-west-1\n  [profile prod]\n  region = b\n",
+			wantCred: "[ours]\n  " + Marker + "\n  aws_access_key_id = A\n  aws_secret_access_key = secret-A\n  aws_session_token = token-A\n" +
 				"\n\t\t[prod]\naws_access_key_id = P\n",
 		},
 		{
@@ -119,7 +121,7 @@ func TestMergeKeepsEveryOtherByte(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			files := writeFiles(t, tc.config, tc.creds)
+			files := writeFiles(t, markSections(kindConfig, tc.config, "ours"), markSections(kindCredentials, tc.creds, "ours"))
 			if err := Write(files, []Profile{{Name: "ours", Region: "eu-west-1", Credentials: creds("A")}}); err != nil {
 				t.Fatal(err)
 			}
@@ -135,11 +137,12 @@ func TestMergeKeepsEveryOtherByte(t *testing.T) {
 
 func TestDefaultProfileForms(t *testing.T) {
 	t.Parallel()
-	files := writeFiles(t, "[profile x]\nregion = a\n[profile default]\nregion = old\n[default]\noutput = json\n", "[default]\naws_access_key_id = OLD\n")
+	files := writeFiles(t, markSections(kindConfig, "[profile x]\nregion = a\n[profile default]\nregion = old\n[default]\noutput = json\n", "default"),
+		markSections(kindCredentials, "[default]\naws_access_key_id = OLD\n", "default"))
 	if err := Write(files, []Profile{{Name: "default", Region: "eu-west-1", Credentials: creds("A")}}); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff("[profile x]\nregion = a\n[default]\nregion = eu-west-1\n", readString(t, files.Config)); diff != "" {
+	if diff := cmp.Diff("[profile x]\nregion = a\n[default]\n"+Marker+"\nregion = eu-west-1\n", readString(t, files.Config)); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
 }
@@ -179,7 +182,7 @@ func TestRemove(t *testing.T) {
 	t.Parallel()
 	config := "# top\n[profile a]\nregion = x\n\n# b below\n[profile b] # keep\nregion = y\n[default]\nregion = z\n"
 	creds := "[a]\naws_access_key_id = A\n[b]\naws_access_key_id = B\n[c]\naws_access_key_id = C\n"
-	files := writeFiles(t, config, creds)
+	files := writeFiles(t, markSections(kindConfig, config, "a", "c"), markSections(kindCredentials, creds, "a", "c"))
 	found, err := Remove(context.Background(), files, []string{"a", "c", "missing"})
 	if err != nil {
 		t.Fatal(err)
@@ -210,12 +213,12 @@ func TestRemove(t *testing.T) {
 // indented header after it would become part of the value before it.
 func TestRemoveRefusesToJoinAnIndentedHeader(t *testing.T) {
 	t.Parallel()
-	config := "[profile a]\nx = 1\n[profile ours]\n  [profile prod]\n  region = y\n"
+	config := "[profile a]\nx = 1\n[profile ours]\n" + Marker + "\n  [profile prod]\n  region = y\n"
 	files := writeFiles(t, config, "")
 	_, err := Remove(context.Background(), files, []string{"ours"})
 	var ae *AmbiguousError
-	if !errors.As(err, &ae) || ae.Line != 4 {
-		t.Fatalf("err = %v, want an AmbiguousError on line 4", err)
+	if !errors.As(err, &ae) || ae.Line != 5 {
+		t.Fatalf("err = %v, want an AmbiguousError on line 5", err)
 	}
 	if got := readString(t, files.Config); got != config {
 		t.Errorf("config changed to %q", got)
@@ -270,4 +273,88 @@ func readString(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// markSections is text with our Marker under the header of each section of
+// the profiles names: the files as an earlier run of aws-oidc left them.
+func markSections(kind fileKind, text string, names ...string) string {
+	lines := splitLines(text)
+	blocks := scan(lines)
+	heads := map[int]bool{}
+	for _, b := range blocks {
+		if !b.preamble && slices.Contains(names, profileName(kind, b.header)) {
+			heads[b.start] = true
+		}
+	}
+	var out strings.Builder
+	for i, l := range lines {
+		out.WriteString(l.raw)
+		if heads[i] {
+			end := strings.TrimPrefix(l.raw, l.text)
+			if end == "" {
+				end = "\n"
+				out.WriteString(end)
+			}
+			out.WriteString(Marker + end)
+		}
+	}
+	return out.String()
+}
+
+// TestForeignSectionsStay: a section of a profile aws-oidc did not write
+// (static keys a person put in [prod] or [default], a profile of another
+// tool) is neither replaced nor removed: nothing is written, and the error
+// names the file, the line and the section.
+func TestForeignSectionsStay(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, config, creds, profile, line string }{
+		{name: "static_keys_in_credentials", creds: "[prod]\naws_access_key_id = AKIAUSERSOWNKEY\naws_secret_access_key = s\n", profile: "prod", line: "credentials line 1: the section [prod]"},
+		{name: "config_profile", config: "[profile prod]\nregion = eu-west-1\nrole_arn = arn:aws:iam::1:role/x\n", profile: "prod", line: "config line 1: the section [profile prod]"},
+		{name: "default_of_the_runner_user", config: "[default]\nregion = eu-west-1\n", creds: "# mine\n[default]\naws_access_key_id = AKIAUSERSOWNKEY\n", profile: "default", line: "credentials line 2: the section [default]"},
+		{name: "marker_in_another_section_only", creds: "[x]\n" + Marker + "\n[prod]\naws_access_key_id = AKIAUSERSOWNKEY\n", profile: "prod", line: "credentials line 3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			files := writeFiles(t, tc.config, tc.creds)
+			for _, op := range []string{"write", "remove"} {
+				var err error
+				if op == "write" {
+					err = Write(files, []Profile{{Name: tc.profile, Region: "us-east-1", Credentials: creds("ASIAOURS")}})
+				} else {
+					_, err = Remove(context.Background(), files, []string{tc.profile})
+				}
+				var fe *ForeignError
+				if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.line) {
+					t.Errorf("%s: err = %v, want a ForeignError at %q", op, err, tc.line)
+				}
+				if got := readString(t, files.Config); got != tc.config {
+					t.Errorf("%s: config changed to %q", op, got)
+				}
+				if got := readString(t, files.Credentials); got != tc.creds {
+					t.Errorf("%s: credentials changed to %q", op, got)
+				}
+			}
+		})
+	}
+}
+
+// TestMarkerOnce: a config section of a header alone (no region) keeps
+// one mark however often it is written, and goes whole when removed.
+func TestMarkerOnce(t *testing.T) {
+	t.Parallel()
+	files := writeFiles(t, "[profile other]\nregion = x\n", "")
+	for range 3 {
+		if err := Write(files, []Profile{{Name: "ci", Credentials: creds("A")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := readString(t, files.Config), "[profile other]\nregion = x\n[profile ci]\n"+Marker+"\n"; got != want {
+		t.Errorf("config = %q, want %q", got, want)
+	}
+	if _, err := Remove(context.Background(), files, []string{"ci"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readString(t, files.Config); got != "[profile other]\nregion = x\n" {
+		t.Errorf("after removal config = %q", got)
+	}
 }

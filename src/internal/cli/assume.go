@@ -506,6 +506,20 @@ func (r *assumeRun) filePaths() (dotenv, tokenFile string, profiles []string) {
 	return dotenv, tokenFile, profiles
 }
 
+// profileNames are the profiles the run writes.
+func (r *assumeRun) profileNames() []string {
+	if len(r.cfg.Roles) == 0 {
+		return []string{r.cfg.Profile}
+	}
+	var names []string
+	for _, ro := range r.cfg.Roles {
+		if ro.Profile != "" {
+			names = append(names, ro.Profile)
+		}
+	}
+	return names
+}
+
 // hasProfiles reports whether any role goes to a profile.
 func (r *assumeRun) hasProfiles() bool {
 	if len(r.cfg.Roles) == 0 {
@@ -554,6 +568,13 @@ func (r *assumeRun) preflight() (created []string, err error) {
 	for _, p := range profiles {
 		if err := check(p, "profile"); err != nil {
 			return created, err
+		}
+	}
+	if len(profiles) > 0 {
+		// A profile's section that aws-oidc did not write (a person's
+		// static keys) is refused now, before STS, not after.
+		if _, err := awsconfig.PrepareRemove(r.cfg.AWSFiles, r.profileNames()); err != nil {
+			return created, &OutputError{Format: "profile", Err: err}
 		}
 	}
 	if r.has(formatGitHub) {

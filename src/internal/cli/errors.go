@@ -83,6 +83,7 @@ func ExitCode(err error) int {
 		varErr   *output.VarError
 		refused  *atomicfile.RefusedError
 		ambig    *awsconfig.AmbiguousError
+		foreign  *awsconfig.ForeignError
 		proxyErr *trust.ProxyError
 	)
 	switch {
@@ -111,7 +112,7 @@ func ExitCode(err error) int {
 			return ExitConfig
 		}
 		return ExitRefused
-	case errors.As(err, &dotenv), errors.As(err, &varErr), errors.As(err, &refused), errors.As(err, &ambig), errors.Is(err, fs.ErrPermission):
+	case errors.As(err, &dotenv), errors.As(err, &varErr), errors.As(err, &refused), errors.As(err, &ambig), errors.As(err, &foreign), errors.Is(err, fs.ErrPermission):
 		// The output cannot be written where or as configured.
 		return ExitConfig
 	default:

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
 )
 
@@ -77,5 +79,54 @@ func TestTokenFileOfOurs(t *testing.T) {
 	}
 	if c := run(t, env, "cleanup", "-o", "token-file", "--token-output-file", f.token); c.code != 0 || !strings.Contains(c.stderr, "deleted the token file") {
 		t.Errorf("cleanup: exit %d", c.code)
+	}
+}
+
+// TestProfileOfSomeoneElse: a profile section aws-oidc did not write (the
+// runner user's static keys in [default] or [prod]) is neither replaced by
+// assume nor removed by cleanup: exit 2 naming the section, before STS,
+// both files byte for byte.
+func TestProfileOfSomeoneElse(t *testing.T) {
+	t.Parallel()
+	const staticKeys = "[prod]\naws_access_key_id = AKIAUSERSOWNKEY12345\naws_secret_access_key = usersownsecret\n"
+	for _, tc := range []struct {
+		name, profile, config, creds string
+		env                          map[string]string
+	}{
+		{name: "credentials_section", profile: "prod", creds: staticKeys},
+		{name: "config_section", profile: "prod", config: "[profile prod]\nregion = eu-west-1\n"},
+		{name: "default_from_variable", config: "[default]\nregion = eu-west-1\n", creds: strings.ReplaceAll(staticKeys, "prod", "default"),
+			env: map[string]string{"AWS_OIDC_PROFILE": "default"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := ststest.New(t)
+			f := newFiles(t)
+			writeUserFile(t, f.config, tc.config)
+			writeUserFile(t, f.credentials, tc.creds)
+			before := fileState(t, f.dir)
+			env := gitlabEnv(t, nil)
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			var flag []string
+			if tc.profile != "" {
+				flag = []string{"--profile", tc.profile}
+			}
+			r := run(t, env, append(append([]string{"assume", "--role-arn", roleARN, "--sts-endpoint", srv.URL}, f.args()...), flag...)...)
+			if r.code != ExitConfig || !strings.Contains(r.stderr, "was not written by aws-oidc") || !strings.Contains(r.stderr, "hint: profile ") {
+				t.Errorf("assume: exit %d, want %d and the section named", r.code, ExitConfig)
+			}
+			if len(srv.Requests()) != 0 {
+				t.Error("STS was called before the profile was found to be someone else's")
+			}
+			c := run(t, env, append(append([]string{"cleanup"}, f.args()...), flag...)...)
+			if c.code != ExitConfig || !strings.Contains(c.stderr, "was not written by aws-oidc") {
+				t.Errorf("cleanup: exit %d, want %d", c.code, ExitConfig)
+			}
+			if diff := cmp.Diff(before, fileState(t, f.dir)); diff != "" {
+				t.Errorf("files changed (-before +after):\n%s", diff)
+			}
+		})
 	}
 }
