@@ -38,6 +38,12 @@ func Lock(ctx context.Context, paths ...string) (func(), error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to resolve the directory of %q: %w", p, err)
 		}
+		// One folder reached through a symbolic link is locked once: a
+		// second flock on another descriptor of it would wait for the
+		// first, held by this very process, until the deadline.
+		if real, err := filepath.EvalSymlinks(d); err == nil {
+			d = real
+		}
 		if !slices.Contains(dirs, d) {
 			dirs = append(dirs, d)
 		}
@@ -51,6 +57,12 @@ func Lock(ctx context.Context, paths ...string) (func(), error) {
 		held = nil
 	}
 	for _, d := range dirs {
+		if info, err := os.Stat(d); err == nil && slices.ContainsFunc(held, func(h *os.File) bool {
+			hi, err := h.Stat()
+			return err == nil && os.SameFile(hi, info)
+		}) {
+			continue // the same folder by another path (a bind mount)
+		}
 		f, err := lockDir(ctx, d)
 		if err != nil {
 			unlock()

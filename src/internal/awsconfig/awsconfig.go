@@ -48,15 +48,30 @@ type Profile struct {
 // The length is checked apart: a bounded repeat compiles a state per step.
 var profileNameRE = regexp.MustCompile(`^[A-Za-z0-9_.+@-]+$`)
 
+// ReservedName is the one section name Python's configparser (and so the
+// AWS CLI, which reads both files with it) treats specially: its
+// DEFAULTSECT. A [DEFAULT] section's keys are defaults for every other
+// section, so credentials written under it would become every profile's.
+// Only this exact spelling is special; "default" is the ordinary default
+// profile.
+const ReservedName = "DEFAULT"
+
 // ValidateName checks a profile name. The AWS CLI accepts more, but a name
 // that is also safe in a shell, a file name and a Terraform string avoids
-// surprises.
+// surprises. ReservedName is refused.
 func ValidateName(name string) error {
 	if len(name) > 64 || !profileNameRE.MatchString(name) {
 		return &role.FieldError{Field: "profile", Msg: fmt.Sprintf("%q must be 1 to 64 letters, digits and _.+@- (for example prod)", name)}
 	}
+	if name == ReservedName {
+		return &role.FieldError{Field: "profile", Msg: reservedMsg}
+	}
 	return nil
 }
+
+// reservedMsg explains the refusal of ReservedName.
+const reservedMsg = `"DEFAULT" is reserved: the AWS CLI reads a [DEFAULT] section as defaults for every profile, ` +
+	`so its credentials would become every other profile's; use "default" for the default profile, or another name`
 
 // Write merges profiles into files. Nothing is written when any profile or
 // either existing file is invalid.

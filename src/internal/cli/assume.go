@@ -540,6 +540,9 @@ func (r *assumeRun) preflight() (created []string, err error) {
 		}
 	}()
 	dotenv, tokenFile, profiles := r.filePaths()
+	if err := r.checkDistinct(dotenv, tokenFile, profiles); err != nil {
+		return nil, err
+	}
 	check := func(path, format string) error {
 		if path == "" {
 			return nil
@@ -584,6 +587,29 @@ func (r *assumeRun) preflight() (created []string, err error) {
 		}
 	}
 	return created, nil
+}
+
+// checkDistinct refuses two file outputs that are one file (issue 14
+// review: --aws-config-file f --aws-credentials-file ./f lost one with
+// exit 0).
+func (r *assumeRun) checkDistinct(dotenv, tokenFile string, profiles []string) error {
+	files := []atomicfile.Named{{By: "--dotenv-file", Path: dotenv}, {By: "--token-output-file", Path: tokenFile}}
+	if len(profiles) > 0 {
+		files = append(files, atomicfile.Named{By: "--aws-config-file", Path: r.cfg.AWSFiles.Config},
+			atomicfile.Named{By: "--aws-credentials-file", Path: r.cfg.AWSFiles.Credentials})
+	}
+	if r.has(formatGitHub) {
+		if r.hasVars() {
+			files = append(files, atomicfile.Named{By: "GITHUB_ENV", Path: r.env.Getenv("GITHUB_ENV")})
+		}
+		if len(r.cfg.Roles) == 0 && r.cfg.Profile == "" && !r.has(formatTokenFile) {
+			files = append(files, atomicfile.Named{By: "GITHUB_OUTPUT", Path: r.env.Getenv("GITHUB_OUTPUT")})
+		}
+	}
+	if err := atomicfile.CheckDistinct(files...); err != nil {
+		return &OutputError{Format: "file", Err: err}
+	}
+	return nil
 }
 
 // hasVars reports whether any role hands its credentials on as variables.

@@ -200,6 +200,10 @@ func validate(e entry, d Defaults) (Role, error) {
 		if len(r.Profile) > 64 || !profileRE.MatchString(r.Profile) {
 			return Role{}, fmt.Errorf("profile %q must be 1 to 64 letters, digits and _.+@-", r.Profile)
 		}
+		if r.Profile == "DEFAULT" {
+			// configparser's DEFAULTSECT: see awsconfig.ReservedName.
+			return Role{}, fmt.Errorf(`profile "DEFAULT" is reserved: the AWS CLI reads a [DEFAULT] section as defaults for every profile; use "default" or another name`)
+		}
 	case r.Prefix != "":
 		if !prefixRE.MatchString(r.Prefix) {
 			return Role{}, fmt.Errorf("prefix %q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", r.Prefix)
