@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
 )
 
 // awsCLI is the Debian AWS CLI v2 that `make deps` installs.
@@ -25,8 +27,9 @@ func TestProfileRunKeepsProfilesItDoesNotOwn(t *testing.T) {
 	config, creds := filepath.Join(j.dir, "aws", "config"), filepath.Join(j.dir, "aws", "credentials")
 	prodConfig := "[profile prod] # keep\nregion = us-west-2\n"
 	prodCreds := "[prod] # keep\naws_access_key_id = AKIAPRODKEPT\naws_secret_access_key = kept\n"
-	write(t, config, "[profile ours]\nregion = old\n"+prodConfig)
-	write(t, creds, "[ours]\naws_access_key_id = OLD\n"+prodCreds)
+	// Ours as an earlier run wrote it: with aws-oidc's mark.
+	write(t, config, "[profile ours]\n"+awsconfig.Marker+"\nregion = old\n"+prodConfig)
+	write(t, creds, "[ours]\n"+awsconfig.Marker+"\naws_access_key_id = OLD\n"+prodCreds)
 
 	r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1",
 		"--profile", "ours", "--aws-config-file", config, "--aws-credentials-file", creds)
