@@ -245,6 +245,9 @@ func assertNoForgedLine(t *testing.T, name, text string, secrets map[string]stri
 		if strings.ContainsFunc(line, func(r rune) bool { return r != '\t' && unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }) {
 			t.Errorf("%s line %d holds a raw control character: %q", name, i+1, redact(line, secrets))
 		}
+		if strings.ContainsFunc(line, func(r rune) bool { return unicode.Is(unicode.Cf, r) }) {
+			t.Errorf("%s line %d holds a raw format character (bidi override, zero-width): %q", name, i+1, redact(line, secrets))
+		}
 		rest := strings.TrimLeft(line, " \t")
 		if (strings.HasPrefix(rest, "::") && rest != "::endgroup::" && !strings.HasPrefix(rest, "::group::aws-oidc")) || strings.HasPrefix(rest, "##[") {
 			t.Errorf("%s line %d reads as a CI command: %q", name, i+1, redact(line, secrets))

@@ -293,3 +293,55 @@ func TestTrustPolicyInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestExecChildGetsNoMeansToMint: the command exec runs gets neither
+// GitHub's means to request ID tokens (ACTIONS_ID_TOKEN_REQUEST_TOKEN and
+// _URL) nor any variable holding the job's token inside another value
+// (a Bearer header, a quoted copy, the payload or the signature alone, the
+// request token under another name); other variables reach it unchanged.
+// A missing command is named as a command, not as a flag.
+func TestExecChildGetsNoMeansToMint(t *testing.T) {
+	t.Parallel()
+	sts := NewSTS(t, nil)
+	dir := t.TempDir()
+	token := mint(t, fakegitlab.Options{})
+	parts := strings.Split(token, ".")
+	const requestToken = "ghs_R3qu3stT0kenSECRET123abcXYZ"
+	env := job(dir, token)
+	for k, v := range map[string]string{
+		"BEARER":                         "Bearer " + token,
+		"QUOTED":                         `"` + token + `"`,
+		"PAYLOAD_ONLY":                   parts[1],
+		"SIGNATURE_ONLY":                 parts[2],
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": requestToken,
+		"ACTIONS_ID_TOKEN_REQUEST_URL":   "https://127.0.0.1:9/token?api-version=2.0",
+		"GH_AUTH":                        "Authorization: Bearer " + requestToken,
+		"KEEP_ME":                        "an ordinary value",
+	} {
+		env[k] = v
+	}
+	r := run(t, dir, env, 0, "exec", "--role-arn", roleARN, "--sts-endpoint", sts.URL, "--", "sh", "-c", "env > child.env")
+	secrets := map[string]string{"the ID token": token, "the request token": requestToken}
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s", r.code, redacted(r, secrets))
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "child.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := "\n" + string(b)
+	for _, name := range []string{"BEARER", "QUOTED", "PAYLOAD_ONLY", "SIGNATURE_ONLY", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL", "GH_AUTH"} {
+		if strings.Contains(child, "\n"+name+"=") {
+			t.Errorf("the command got %s", name)
+		}
+	}
+	if !strings.Contains(child, "\nKEEP_ME=an ordinary value\n") {
+		t.Error("an ordinary variable did not reach the command")
+	}
+	assertNoPiece(t, map[string]string{"the command's environment": child}, secrets)
+
+	r = run(t, dir, job(dir, token), 0, "exec", "--role-arn", roleARN, "--sts-endpoint", sts.URL, "--", "no-such-command-aws-oidc")
+	if r.code != exitConfig || strings.Contains(r.stderr, "invalid --exec") || !strings.Contains(r.stderr, `command "no-such-command-aws-oidc"`) {
+		t.Errorf("a missing command is not named as one: exit %d\n%s", r.code, redacted(r, secrets))
+	}
+}

@@ -2,6 +2,7 @@ package hostile
 
 import (
 	"os"
+	"strings"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -163,6 +164,42 @@ func TestForgedClaims(t *testing.T) {
 			assertNoSecret(t, texts(t, dir, r, false), secrets)
 			assertNoForgedLine(t, "stderr", r.stderr, secrets)
 			assertNoForgedLine(t, "stdout", r.stdout, secrets)
+		})
+	}
+}
+
+// TestFormatCharactersInClaims: claims with bidi overrides and zero-width
+// characters (Unicode category Cf), which make a log line read otherwise
+// than it is, are printed escaped by claims, assume's log and doctor.
+func TestFormatCharactersInClaims(t *testing.T) {
+	t.Parallel()
+	token := mint(t, fakegitlab.Options{Ref: "main\u202e\u2066niam\u200b\ufeff", Environment: "prod\u200d\u00ad"})
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{name: "assume", args: []string{"assume", "--role-arn", roleARN, "--region", "eu-west-1", "--output", "json"}},
+		{name: "claims", args: []string{"claims"}},
+		{name: "claims_json", args: []string{"claims", "--format", "json"}},
+		{name: "doctor", args: []string{"doctor", "--role-arn", roleARN}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			sts := NewSTS(t, nil)
+			dir := t.TempDir()
+			args := c.args
+			if c.name == "assume" || c.name == "doctor" {
+				args = append(args, "--sts-endpoint", sts.URL)
+			}
+			r := run(t, dir, job(dir, token), 0, args...)
+			secrets := map[string]string{"the ID token": token}
+			if !strings.Contains(r.stdout+r.stderr, `\u202e`) {
+				t.Errorf("the override is not shown escaped\n%s", redacted(r, secrets))
+			}
+			assertNoForgedLine(t, "stderr", r.stderr, secrets)
+			if c.name != "assume" {
+				assertNoForgedLine(t, "stdout", r.stdout, secrets)
+			}
 		})
 	}
 }

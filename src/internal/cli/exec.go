@@ -14,8 +14,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 )
 
 // execFlags are assume's, without the outputs: exec hands the credentials
@@ -77,7 +77,7 @@ func runExec(ctx context.Context, cfg *AssumeConfig, env Env, argv, environ []st
 	// Before STS: a command that cannot run must not cost a session.
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
-		return &role.FieldError{Field: "exec", Msg: fmt.Sprintf("cannot run %q: %v", argv[0], errors.Unwrap(err))}
+		return &CommandError{Command: argv[0], Err: errors.Unwrap(err)}
 	}
 	r := newAssumeRun(cfg, env)
 	actx, cancel := context.WithTimeout(ctx, cfg.Timeout)
@@ -90,7 +90,7 @@ func runExec(ctx context.Context, cfg *AssumeConfig, env Env, argv, environ []st
 
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
-	cmd.Env = childEnvironment(environ, output.Variables("", a.creds, a.session), tokenVarsOf(cfg, r.tok.Value()))
+	cmd.Env = childEnvironment(environ, output.Variables("", a.creds, a.session), tokenVarsOf(cfg, r.tok.Value(), env.Getenv))
 	// The command's own output is its business: it goes out unscrubbed.
 	stderr := env.childStderr
 	if stderr == nil {
@@ -101,7 +101,7 @@ func runExec(ctx context.Context, cfg *AssumeConfig, env Env, argv, environ []st
 		orDefault(a.session.AssumedRoleARN, a.session.RoleARN), a.session.AccountID,
 		a.creds.Expiration.UTC().Format(time.RFC3339), argv[0]))
 	if err := cmd.Start(); err != nil {
-		return &role.FieldError{Field: "exec", Msg: fmt.Sprintf("cannot run %q: %v", argv[0], err)}
+		return &CommandError{Command: argv[0], Err: err}
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -118,17 +118,45 @@ func runExec(ctx context.Context, cfg *AssumeConfig, env Env, argv, environ []st
 	}
 }
 
-// tokenVars names what would hand the ID token to the command: the
-// variables it can be read from, and the value itself, whatever variable
-// holds it.
-type tokenVars struct {
-	names []string
-	value string
+// CommandError is a command exec cannot run (not found, not executable).
+type CommandError struct {
+	Command string
+	Err     error
 }
 
-func tokenVarsOf(cfg *AssumeConfig, value string) tokenVars {
-	names := slices.Concat(defaultTokenEnvs, cfg.TokenEnvs, []string{"AWS_OIDC_TOKEN_FILE"})
-	return tokenVars{names: names, value: strings.TrimSpace(value)}
+func (e *CommandError) Error() string {
+	return fmt.Sprintf("cannot run the command %q: %v", e.Command, e.Err)
+}
+func (e *CommandError) Unwrap() error { return e.Err }
+func (e *CommandError) ExitCode() int { return ExitConfig }
+func (e *CommandError) Hint() string {
+	return "name a command on $PATH, or give its path, after `--`: aws-oidc exec [flags] -- COMMAND [ARGS...]"
+}
+
+// tokenVars names what would hand the ID token to the command, or let it
+// mint one: the variables it can be read from (GitHub's request token and
+// URL included), and the values themselves, whatever variable holds them,
+// whole or in part (BEARER="Bearer $TOKEN", the signature alone).
+type tokenVars struct {
+	names  []string
+	values *logging.Secrets
+}
+
+// mintVars are GitHub's: with them any step can request an ID token.
+var mintVars = []string{"ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"}
+
+func tokenVarsOf(cfg *AssumeConfig, value string, getenv func(string) string) tokenVars {
+	names := slices.Concat(defaultTokenEnvs, cfg.TokenEnvs, []string{"AWS_OIDC_TOKEN_FILE"}, mintVars)
+	values := logging.NewSecrets()
+	// The payload and the signature, not the header: it is the same for
+	// every token of the issuer and tells nothing.
+	if parts := strings.Split(strings.TrimSpace(value), "."); len(parts) == 3 {
+		values.Add(parts[1], parts[2])
+	} else {
+		values.Add(strings.TrimSpace(value))
+	}
+	values.Add(getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
+	return tokenVars{names: names, values: values}
 }
 
 // childEnvironment is environ without the variables exec sets and without
@@ -138,8 +166,7 @@ func childEnvironment(environ []string, vars []output.Var, token tokenVars) []st
 	out := make([]string, 0, len(environ)+len(vars))
 	for _, kv := range environ {
 		name, value, _ := strings.Cut(kv, "=")
-		if slices.Contains(childVars, name) || slices.Contains(token.names, name) ||
-			(token.value != "" && strings.TrimSpace(value) == token.value) {
+		if slices.Contains(childVars, name) || slices.Contains(token.names, name) || token.values.Holds(value) {
 			continue
 		}
 		out = append(out, kv)

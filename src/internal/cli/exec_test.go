@@ -53,7 +53,7 @@ func TestExec(t *testing.T) {
 			wantStdout: "region=eu-west-1", wantErr: `command "sh" exited with code 7`},
 		{name: "child_killed_by_signal", args: []string{"--", "sh", "-c", "kill -KILL $$"}, wantCode: 137, wantCalls: 1, wantErr: "ended by signal killed"},
 		{name: "no_command", wantCode: ExitConfig, wantCalls: 0, wantErr: "exec needs a command"},
-		{name: "unknown_command", args: []string{"--", "no-such-command-aws-oidc"}, wantCode: ExitConfig, wantErr: `cannot run "no-such-command-aws-oidc"`},
+		{name: "unknown_command", args: []string{"--", "no-such-command-aws-oidc"}, wantCode: ExitConfig, wantErr: `cannot run the command "no-such-command-aws-oidc"`},
 		{name: "output_flags_refused", args: []string{"--output", "dotenv", "--", "true"}, wantCode: ExitConfig, wantErr: "flag provided but not defined: -output"},
 		{name: "sts_refusal_runs_nothing", args: []string{"--", "sh", "-c", "echo ran"}, wantCode: ExitRefused, wantCalls: 1,
 			script: []ststest.Answer{ststest.Fail(403, "AccessDenied", "Not authorized")}, wantErr: "AccessDenied"},
