@@ -2,9 +2,9 @@ package hostile
 
 import (
 	"os"
-	"strings"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
