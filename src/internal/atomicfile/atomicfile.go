@@ -35,6 +35,9 @@ const (
 	ReasonEmpty Reason = "empty"
 	// ReasonNotWritable: the directory cannot be written or created.
 	ReasonNotWritable Reason = "not_writable"
+	// ReasonReadOnly: the file exists and this user may not write it
+	// (mode 0444, or another user's file in a shared folder).
+	ReasonReadOnly Reason = "read_only"
 )
 
 // emptyPath refuses an empty path, which would otherwise resolve to the
@@ -157,6 +160,19 @@ func checkTarget(path string, info fs.FileInfo) error {
 	return nil
 }
 
+// checkReplaceable refuses an existing file this process may not write,
+// as the shell would refuse `> file`: replacing it by a rename would
+// succeed wherever the folder is writable, and silently change a file its
+// owner made read-only, or take over another user's file.
+func checkReplaceable(path string) error {
+	if canWrite(path) {
+		return nil
+	}
+	return &RefusedError{Path: path, Reason: ReasonReadOnly,
+		Detail: "the file exists and this user may not write it (read-only, or another user's)",
+		Fix:    fmt.Sprintf("make it writable (chmod u+w %q) if it is meant to be replaced, or give another path", path)}
+}
+
 // fileSystem holds the operations Write needs, so that tests can make each
 // step fail without depending on file system quirks or on not being root.
 type fileSystem struct {
@@ -195,6 +211,9 @@ func (fsys fileSystem) write(path string, data []byte, perm os.FileMode) (retErr
 	switch {
 	case err == nil:
 		if err := checkTarget(path, info); err != nil {
+			return err
+		}
+		if err := checkReplaceable(path); err != nil {
 			return err
 		}
 	case errors.Is(err, fs.ErrNotExist):

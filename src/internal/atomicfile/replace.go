@@ -23,10 +23,15 @@ type Replacement struct {
 	Existed bool
 
 	written bool
+	saved   *Saved
 }
 
-// Commit replaces the file with Data (see Write).
+// Commit replaces the file with Data (see Write), with mode Perm whatever
+// mode the file had: it holds credentials. Undo gives the old mode back.
 func (r *Replacement) Commit() error {
+	if r.Existed {
+		r.saved = Save(r.Path)
+	}
 	if err := Write(r.Path, r.Data, r.Perm); err != nil {
 		return err
 	}
@@ -34,7 +39,8 @@ func (r *Replacement) Commit() error {
 	return nil
 }
 
-// Undo puts the file back as it was before Commit; it does nothing when
+// Undo puts the file back as it was before Commit, content, mode and
+// owner (where this process may give a file away); it does nothing when
 // Commit did not succeed. It is best effort: the error is returned for the
 // log, the caller's first error stays the one to report.
 func (r *Replacement) Undo() error {
@@ -43,7 +49,10 @@ func (r *Replacement) Undo() error {
 	}
 	r.written = false
 	if r.Existed {
-		return Write(r.Path, r.Old, r.Perm)
+		if r.saved == nil {
+			return Write(r.Path, r.Old, r.Perm)
+		}
+		return r.saved.Restore(r.Path, r.Old)
 	}
 	if err := os.Remove(r.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
@@ -67,6 +76,9 @@ func CheckWritable(path string) error {
 	switch {
 	case err == nil:
 		if err := checkTarget(path, info); err != nil {
+			return err
+		}
+		if err := checkReplaceable(path); err != nil {
 			return err
 		}
 	case errors.Is(err, fs.ErrNotExist):

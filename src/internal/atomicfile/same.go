@@ -16,6 +16,9 @@ type Named struct {
 	// By is the flag or variable, for the error: --dotenv-file, GITHUB_ENV.
 	By   string
 	Path string
+	// Append: the output appends lines (GITHUB_ENV, GITHUB_OUTPUT); two
+	// such outputs may share a file, as they lose nothing.
+	Append bool
 }
 
 // CheckDistinct refuses outputs of which two are one file, however they
@@ -41,6 +44,9 @@ func CheckDistinct(files ...Named) error {
 		info, _ := os.Stat(resolved)
 		s := seen{Named: f, resolved: resolved, info: info}
 		for _, o := range all {
+			if o.Append && s.Append {
+				continue
+			}
 			if o.resolved == s.resolved || (o.info != nil && s.info != nil && os.SameFile(o.info, s.info)) {
 				return &RefusedError{Path: f.Path, Reason: ReasonSameFile,
 					Detail: fmt.Sprintf("%s names the same file as %s %q, and each would overwrite the other", f.By, o.By, o.Path),

@@ -122,6 +122,8 @@ type pendingFile struct {
 	changed bool
 	// written is set once data is in place, for Undo.
 	written bool
+	// saved is the old file's mode and owner, for Undo.
+	saved *atomicfile.Saved
 }
 
 // Prepare renders and checks both files without writing either, so a
@@ -224,6 +226,9 @@ func (p *Pending) Write() error {
 		if !f.changed {
 			continue
 		}
+		if f.existed {
+			f.saved = atomicfile.Save(f.path)
+		}
 		if err := atomicfile.Write(f.path, f.data, fileMode); err != nil {
 			p.Undo()
 			return fmt.Errorf("failed to write the AWS %s file: %w", f.kind, err)
@@ -233,7 +238,8 @@ func (p *Pending) Write() error {
 	return nil
 }
 
-// Undo puts back every file Write replaced, as Prepare found it. It is for
+// Undo puts back every file Write replaced, as Prepare found it: content,
+// mode and owner where this process may. It is for
 // a caller whose later output failed after Write succeeded.
 func (p *Pending) Undo() {
 	for i := len(p.files) - 1; i >= 0; i-- {
@@ -242,7 +248,11 @@ func (p *Pending) Undo() {
 			continue
 		}
 		if f.existed {
-			_ = atomicfile.Write(f.path, f.old, fileMode)
+			if f.saved != nil {
+				_ = f.saved.Restore(f.path, f.old)
+			} else {
+				_ = atomicfile.Write(f.path, f.old, fileMode)
+			}
 		} else {
 			_ = os.Remove(f.path)
 		}

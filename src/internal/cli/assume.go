@@ -600,10 +600,10 @@ func (r *assumeRun) checkDistinct(dotenv, tokenFile string, profiles []string) e
 	}
 	if r.has(formatGitHub) {
 		if r.hasVars() {
-			files = append(files, atomicfile.Named{By: "GITHUB_ENV", Path: r.env.Getenv("GITHUB_ENV")})
+			files = append(files, atomicfile.Named{By: "GITHUB_ENV", Path: r.env.Getenv("GITHUB_ENV"), Append: true})
 		}
 		if len(r.cfg.Roles) == 0 && r.cfg.Profile == "" && !r.has(formatTokenFile) {
-			files = append(files, atomicfile.Named{By: "GITHUB_OUTPUT", Path: r.env.Getenv("GITHUB_OUTPUT")})
+			files = append(files, atomicfile.Named{By: "GITHUB_OUTPUT", Path: r.env.Getenv("GITHUB_OUTPUT"), Append: true})
 		}
 	}
 	if err := atomicfile.CheckDistinct(files...); err != nil {

@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
@@ -57,6 +58,10 @@ type job struct {
 	dir string
 	env map[string]string
 	sts *ststest.Server
+	// as, when set, runs the process as another user (root only).
+	as *syscall.Credential
+	// bin is the binary to run; "" for the one under test.
+	bin string
 }
 
 func newJob(t *testing.T, script ...ststest.Answer) *job {
@@ -92,9 +97,16 @@ func (j *job) run(t *testing.T, stdout *os.File, args ...string) result {
 // runWrapped runs aws-oidc under wrapper (prlimit, for example).
 func (j *job) runWrapped(t *testing.T, stdout *os.File, wrapper []string, args ...string) result {
 	t.Helper()
-	argv := append(append(append([]string{}, wrapper...), bin), args...)
+	b := bin
+	if j.bin != "" {
+		b = j.bin
+	}
+	argv := append(append(append([]string{}, wrapper...), b), args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = j.dir
+	if j.as != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: j.as}
+	}
 	for k, v := range j.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -149,4 +150,154 @@ func TestSymlinkedFolderAliasDoesNotDeadlock(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(j.dir, "d", "credentials")); !strings.Contains(string(b), "[ci]") {
 		t.Errorf("no [ci] in the credentials file:\n%s", b)
 	}
+}
+
+// TestRollbackRestoresModes: a run whose stdout is broken puts back every
+// file it wrote, and their modes too (a rolled-back run turned a 0644
+// aws.env into 0600). The config, credentials and dotenv files are 0644
+// before; the snapshot compares mode and content.
+func TestRollbackRestoresModes(t *testing.T) {
+	t.Parallel()
+	j := newJob(t)
+	write(t, filepath.Join(j.dir, "roles.yml"), mixedRoles)
+	files := map[string]string{
+		"aws.env":         "EARLIER=1\n",
+		"aws/config":      "[profile other]\nregion = us-east-1\n",
+		"aws/credentials": "[other]\naws_access_key_id = AKIAOTHER\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(j.dir, name)
+		write(t, p, content)
+		if err := os.Chmod(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := snapshot(t, j.dir)
+	r := j.run(t, closedPipe(t), "assume", "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--roles", "roles.yml",
+		"--output", "dotenv,shell", "--aws-config-file", "aws/config", "--aws-credentials-file", "aws/credentials")
+	if r.code == 0 {
+		t.Fatal("exit 0 with a closed stdout")
+	}
+	assertUnchanged(t, before, snapshot(t, j.dir))
+}
+
+// TestSuccessWritesMode0600: a file that held 0644 before holds
+// credentials now, readable by the job's user only (README: "Files").
+func TestSuccessWritesMode0600(t *testing.T) {
+	t.Parallel()
+	j := newJob(t)
+	p := filepath.Join(j.dir, "aws.env")
+	write(t, p, "EARLIER=1\n")
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1"); r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	if info, err := os.Stat(p); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("aws.env mode %v (%v), want 0600", info.Mode(), err)
+	}
+}
+
+// nobodyJob is a job run as user nobody in a folder everyone may write
+// (without the sticky bit), with a copy of the binary nobody may run.
+func nobodyJob(t *testing.T) *job {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run as nobody")
+	}
+	base, err := os.MkdirTemp("", "aws-oidc-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := newJob(t)
+	j.bin = filepath.Join(base, "aws-oidc")
+	j.dir = filepath.Join(base, "job")
+	j.env["HOME"] = j.dir
+	j.as = &syscall.Credential{Uid: 65534, Gid: 65534}
+	if err := os.WriteFile(j.bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(j.dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{base, j.dir} {
+		if err := os.Chmod(d, map[bool]os.FileMode{true: 0o755, false: 0o777}[d == base]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return j
+}
+
+// TestReadOnlyFilesAreNotReplaced: a file the user may not write (0444, or
+// another user's 0644 file in a folder everyone may write) is refused with
+// exit 2 before STS, as the shell would refuse `> file`, instead of being
+// replaced through a rename.
+func TestReadOnlyFilesAreNotReplaced(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		file  string
+		mode  os.FileMode
+		owner int // 0 root, else nobody
+		args  []string
+	}{
+		{"own_dotenv_0444", "aws.env", 0o444, 65534, nil},
+		{"roots_dotenv_0644", "aws.env", 0o644, 0, nil},
+		{"own_config_0444", "config", 0o444, 65534, []string{"--profile", "ci", "--aws-config-file", "config", "--aws-credentials-file", "credentials"}},
+		{"own_token_file_0444", "token", 0o444, 65534, []string{"--output", "token-file", "--token-output-file", "token"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			j := nobodyJob(t)
+			p := filepath.Join(j.dir, tc.file)
+			if err := os.WriteFile(p, []byte("KEEP=1\n"), tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(p, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(p, tc.owner, tc.owner); err != nil {
+				t.Fatal(err)
+			}
+			refusedBeforeSTS(t, j, "may not write", []string{j.dir}, tc.args...)
+		})
+	}
+}
+
+// TestGitHubEnvWithoutLastLineBreak: a GITHUB_ENV whose last line has no
+// line break gets one before our lines, instead of EXISTING=1AWS_...
+func TestGitHubEnvWithoutLastLineBreak(t *testing.T) {
+	t.Parallel()
+	j := newJob(t)
+	envFile, outFile := filepath.Join(j.dir, "env"), filepath.Join(j.dir, "out")
+	write(t, envFile, "EXISTING=1")
+	write(t, outFile, "earlier=1")
+	j.env["GITHUB_ACTIONS"] = "true"
+	j.env["GITHUB_ENV"], j.env["GITHUB_OUTPUT"] = envFile, outFile
+	if r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--output", "github"); r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	for path, first := range map[string]string{envFile: "EXISTING=1\n", outFile: "earlier=1\n"} {
+		b, _ := os.ReadFile(path)
+		if !strings.HasPrefix(string(b), first) {
+			t.Errorf("%s starts %q, want %q", filepath.Base(path), b[:min(len(b), 30)], first)
+		}
+	}
+	// And rolled back: the break goes again with the rest.
+	j2 := newJob(t)
+	write(t, filepath.Join(j2.dir, "env"), "EXISTING=1")
+	j2.env["GITHUB_ACTIONS"] = "true"
+	j2.env["GITHUB_ENV"], j2.env["GITHUB_OUTPUT"] = filepath.Join(j2.dir, "env"), filepath.Join(j2.dir, "out")
+	before := snapshot(t, j2.dir)
+	if r := j2.run(t, closedPipe(t), "assume", "--role-arn", roleARN, "--sts-endpoint", j2.sts.URL, "--region", "eu-west-1", "--output", "github"); r.code == 0 {
+		t.Fatal("exit 0 with a closed stdout")
+	}
+	assertUnchanged(t, before, snapshot(t, j2.dir))
 }

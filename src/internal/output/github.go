@@ -205,6 +205,15 @@ func (p *GitHubPending) Masks() ([]byte, error) {
 // the panic is recovered and returned as an error without any secret in
 // it, and whatever was appended is cut off again (Undo).
 func (p *GitHubPending) Commit() error {
+	// A file whose last line has no line break (a step's own printf
+	// without \n) would glue our first line onto it: EXISTING=1AWS_...
+	// The break is added first; Undo cuts it off again with the rest.
+	for _, f := range p.files {
+		if err := endLine(f); err != nil {
+			p.Undo()
+			return err
+		}
+	}
 	a := githubactions.New(githubactions.WithWriter(io.Discard), githubactions.WithGetenv(p.getenv))
 	err := recoverPanic(p.hidden, func() {
 		for _, v := range p.vars {
@@ -218,6 +227,29 @@ func (p *GitHubPending) Commit() error {
 		p.Undo()
 	}
 	return err
+}
+
+// endLine appends a line break to f when its last byte is not one.
+func endLine(f commandFile) error {
+	if !f.existed || f.size == 0 {
+		return nil
+	}
+	h, err := os.OpenFile(f.path, os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		return fmt.Errorf("failed to open %q: %w", f.path, err)
+	}
+	defer h.Close()
+	last := make([]byte, 1)
+	if _, err := h.ReadAt(last, f.size-1); err != nil {
+		return fmt.Errorf("failed to read %q: %w", f.path, err)
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	if _, err := h.Write([]byte("\n")); err != nil {
+		return fmt.Errorf("failed to write %q: %w", f.path, err)
+	}
+	return nil
 }
 
 // Undo cuts GITHUB_ENV and GITHUB_OUTPUT back to the size PrepareGitHub
