@@ -124,6 +124,8 @@ type pendingFile struct {
 	written bool
 	// saved is the old file's mode and owner, for Undo.
 	saved *atomicfile.Saved
+	// perm is the mode written: fileMode, or the file's own on removal.
+	perm os.FileMode
 }
 
 // Prepare renders and checks both files without writing either, so a
@@ -175,7 +177,22 @@ func PrepareRemove(files Files, names []string) (*Pending, error) {
 	for _, n := range names {
 		none[n] = ""
 	}
-	return prepare(files, slices.Clone(names), none, none)
+	p, err := prepare(files, slices.Clone(names), none, none)
+	if err != nil {
+		return nil, err
+	}
+	// Taking our sections out leaves the rest as the user had it, its
+	// mode included (a 0644 config file of theirs stays 0644).
+	for i := range p.files {
+		f := &p.files[i]
+		if !f.existed {
+			continue
+		}
+		if info, err := os.Stat(f.path); err == nil {
+			f.perm = info.Mode().Perm()
+		}
+	}
+	return p, nil
 }
 
 // prepare reads both files and replaces the sections of the profiles in
@@ -200,7 +217,7 @@ func prepare(files Files, order []string, creds, config map[string]string) (*Pen
 			found[n] = true
 		}
 		p.files[i] = pendingFile{kind: f.kind, path: f.path, old: old, existed: existed, data: data,
-			changed: !existed || string(data) != string(old)}
+			changed: !existed || string(data) != string(old), perm: fileMode}
 		if !existed && len(data) == 0 {
 			// Nothing to remove from a file that is not there.
 			p.files[i].changed = false
@@ -229,7 +246,7 @@ func (p *Pending) Write() error {
 		if f.existed {
 			f.saved = atomicfile.Save(f.path)
 		}
-		if err := atomicfile.Write(f.path, f.data, fileMode); err != nil {
+		if err := atomicfile.Write(f.path, f.data, f.perm); err != nil {
 			p.Undo()
 			return fmt.Errorf("failed to write the AWS %s file: %w", f.kind, err)
 		}

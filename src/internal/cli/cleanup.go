@@ -142,16 +142,19 @@ func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupConfig, error
 	return cfg, nil
 }
 
-// dotenvKeys are the variables assume writes for each prefix.
-func (c *cleanupConfig) dotenvKeys() []string {
-	var keys []string
+// dotenvSets are the variables assume writes for each prefix; each set's
+// credential variables tell a run's from someone else's.
+func (c *cleanupConfig) dotenvSets() []output.VarSet {
+	var sets []output.VarSet
 	for _, p := range c.prefixes {
-		for _, k := range []string{output.KeyAccessKeyID, output.KeySecretAccessKey, output.KeySessionToken,
-			output.KeyRegion, output.KeyDefaultRegion, output.KeyCredentialExpiration} {
-			keys = append(keys, p+k)
-		}
+		sets = append(sets, output.VarSet{
+			Name: p,
+			Keys: []string{p + output.KeyAccessKeyID, p + output.KeySecretAccessKey, p + output.KeySessionToken,
+				p + output.KeyRegion, p + output.KeyDefaultRegion, p + output.KeyCredentialExpiration},
+			Credentials: []string{p + output.KeyAccessKeyID, p + output.KeySecretAccessKey, p + output.KeySessionToken},
+		})
 	}
-	return keys
+	return sets
 }
 
 // CleanupError is a file cleanup could not, or would not, change.
@@ -190,18 +193,25 @@ func runCleanup(ctx context.Context, cfg *cleanupConfig, env Env) error {
 	log := logging.New(env.Stderr, cfg.debug)
 	var did []string
 	var errs []error
+	// emptied are the files deleted: only their default folder may go.
+	var emptied []string
 
 	// Each part is independent: one that fails does not keep the others
 	// from being removed, and the error names every failure.
 	if cfg.has(formatDotenv) && len(cfg.prefixes) > 0 {
-		n, deleted, err := removeDotenv(ctx, cfg.dotenv, cfg.dotenvKeys())
+		done, err := removeDotenv(ctx, cfg.dotenv, cfg.dotenvSets())
+		for _, p := range done.Kept {
+			log.Info(fmt.Sprintf("left the %sAWS_* variables in %s as they were: without %s, %s and %s they are not aws-oidc's",
+				p, cfg.dotenv, p+output.KeyAccessKeyID, p+output.KeySecretAccessKey, p+output.KeySessionToken))
+		}
 		switch {
 		case err != nil:
 			errs = append(errs, &CleanupError{What: "the dotenv file " + cfg.dotenv, Err: err})
-		case deleted:
-			did = append(did, fmt.Sprintf("deleted %s (its %d variables were aws-oidc's)", cfg.dotenv, n))
-		case n > 0:
-			did = append(did, fmt.Sprintf("removed %d variables from %s", n, cfg.dotenv))
+		case done.Deleted:
+			did = append(did, fmt.Sprintf("deleted %s (its %d variables were aws-oidc's)", cfg.dotenv, done.Removed))
+			emptied = append(emptied, cfg.dotenv)
+		case done.Removed > 0:
+			did = append(did, fmt.Sprintf("removed %d variables from %s", done.Removed, cfg.dotenv))
 		}
 	}
 	if cfg.has(formatTokenFile) {
@@ -211,10 +221,12 @@ func runCleanup(ctx context.Context, cfg *cleanupConfig, env Env) error {
 			errs = append(errs, &CleanupError{What: "the token file " + cfg.tokenOut, Err: err})
 		case removed:
 			did = append(did, "deleted the token file "+cfg.tokenOut)
+			emptied = append(emptied, cfg.tokenOut)
 		}
 	}
 	if len(cfg.profiles) > 0 {
-		found, err := removeProfiles(ctx, cfg.files, cfg.profiles)
+		found, deletedFiles, err := removeProfiles(ctx, cfg.files, cfg.profiles)
+		emptied = append(emptied, deletedFiles...)
 		switch {
 		case err != nil:
 			errs = append(errs, &CleanupError{What: "profiles " + strings.Join(cfg.profiles, ", "), Err: err})
@@ -222,8 +234,10 @@ func runCleanup(ctx context.Context, cfg *cleanupConfig, env Env) error {
 			did = append(did, fmt.Sprintf("removed profiles %s from %s and %s", strings.Join(found, ", "), cfg.files.Config, cfg.files.Credentials))
 		}
 	}
-	// The folder assume made for its defaults goes when it is empty.
-	for _, p := range []string{cfg.tokenOut, cfg.files.Config, cfg.files.Credentials} {
+	// The folder assume made for its defaults goes when this cleanup
+	// deleted a file of it and left it empty: an empty folder of the same
+	// name that no run of aws-oidc wrote into stays.
+	for _, p := range emptied {
 		if p == defaultTokenOutputFile || p == defaultAWSConfigFile || p == defaultAWSCredentialsFile {
 			_ = os.Remove(filepath.Dir(p)) // fails, as it should, while anything is in it
 		}
@@ -237,13 +251,13 @@ func runCleanup(ctx context.Context, cfg *cleanupConfig, env Env) error {
 	return errors.Join(errs...)
 }
 
-func removeDotenv(ctx context.Context, path string, keys []string) (int, bool, error) {
+func removeDotenv(ctx context.Context, path string, sets []output.VarSet) (output.DotenvRemoval, error) {
 	unlock, err := atomicfile.Lock(ctx, path)
 	if err != nil {
-		return 0, false, err
+		return output.DotenvRemoval{}, err
 	}
 	defer unlock()
-	return output.RemoveDotenv(path, keys)
+	return output.RemoveDotenv(path, sets)
 }
 
 // removeTokenFile deletes the token file when assume wrote it (see
@@ -265,23 +279,24 @@ func removeTokenFile(path string) (bool, error) {
 
 // removeProfiles takes the profiles out of both files, then deletes a file
 // that held nothing else.
-func removeProfiles(ctx context.Context, files awsconfig.Files, names []string) ([]string, error) {
+func removeProfiles(ctx context.Context, files awsconfig.Files, names []string) (found, deleted []string, err error) {
 	before := map[string]int64{}
 	for _, p := range files.Paths() {
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
 			before[p] = fi.Size()
 		}
 	}
-	found, err := awsconfig.Remove(ctx, files, names)
+	found, err = awsconfig.Remove(ctx, files, names)
 	if err != nil || len(found) == 0 {
-		return found, err
+		return found, nil, err
 	}
 	for _, p := range files.Paths() {
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 && before[p] > 0 {
 			if err := os.Remove(p); err != nil {
-				return found, err
+				return found, deleted, err
 			}
+			deleted = append(deleted, p)
 		}
 	}
-	return found, nil
+	return found, deleted, nil
 }

@@ -10,33 +10,77 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 )
 
-// RemoveDotenv takes the variables named keys out of the dotenv file at
-// path, for `aws-oidc cleanup`: the lines of every other variable stay
-// byte for byte and in order, and a file left with none is deleted. It
-// reports how many variables it removed and whether it deleted the file. A
+// VarSet is the variables one role of a run wrote to a dotenv file.
+// Credentials are those of them no one else writes (the key id, secret key
+// and session token): the set is aws-oidc's only when all of them are in
+// the file, since an AWS_REGION alone, or a person's own keys without a
+// session token, are someone else's.
+type VarSet struct {
+	Name        string
+	Keys        []string
+	Credentials []string
+}
+
+// DotenvRemoval is what RemoveDotenv did.
+type DotenvRemoval struct {
+	// Removed counts the variables taken out; Deleted is set when the
+	// file held nothing else and was deleted.
+	Removed int
+	Deleted bool
+	// Kept names the sets some of whose variables are in the file without
+	// all of their credentials: left as they were.
+	Kept []string
+}
+
+// RemoveDotenv takes the variables of each set out of the dotenv file at
+// path, for `aws-oidc cleanup`, when the set's credentials are all there
+// (see VarSet): the lines of every other variable stay byte for byte and in
+// order, the file keeps its mode, and a file left with none is deleted. A
 // missing file is nothing to remove. A file that is not a dotenv file by
 // GitLab's rules (which every file aws-oidc writes or merges into is) is
 // refused and left alone: it is not ours to edit.
-func RemoveDotenv(path string, keys []string) (removed int, deleted bool, err error) {
+func RemoveDotenv(path string, sets []VarSet) (DotenvRemoval, error) {
+	var done DotenvRemoval
 	existing, ok, err := atomicfile.ReadExisting(path, 1<<20)
 	if err != nil {
 		var refused *atomicfile.RefusedError
 		if errors.As(err, &refused) {
-			return 0, false, err
+			return done, err
 		}
-		return 0, false, fmt.Errorf("failed to read the dotenv file: %w", err)
+		return done, fmt.Errorf("failed to read the dotenv file: %w", err)
 	}
 	if !ok {
-		return 0, false, nil
+		return done, nil
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return done, fmt.Errorf("failed to inspect the dotenv file: %w", err)
 	}
 	vars, err := ParseDotenv(existing)
 	if err != nil {
-		return 0, false, withPath(err, path)
+		return done, withPath(err, path)
+	}
+	present := map[string]bool{}
+	for _, v := range vars {
+		present[v.Key] = true
+	}
+	var keys []string
+	for _, set := range sets {
+		ours := len(set.Credentials) > 0
+		for _, k := range set.Credentials {
+			ours = ours && present[k]
+		}
+		switch {
+		case ours:
+			keys = append(keys, set.Keys...)
+		case slices.ContainsFunc(set.Keys, func(k string) bool { return present[k] }):
+			done.Kept = append(done.Kept, set.Name)
+		}
 	}
 	var b bytes.Buffer
 	for _, v := range vars {
 		if slices.Contains(keys, v.Key) {
-			removed++
+			done.Removed++
 			continue
 		}
 		// ParseDotenv accepts only lines that read back as written.
@@ -46,13 +90,17 @@ func RemoveDotenv(path string, keys []string) (removed int, deleted bool, err er
 		b.WriteByte('\n')
 	}
 	switch {
-	case removed == 0:
-		return 0, false, nil
+	case done.Removed == 0:
+		return done, nil
 	case b.Len() == 0:
 		if err := os.Remove(path); err != nil {
-			return 0, false, fmt.Errorf("failed to delete the dotenv file: %w", err)
+			return DotenvRemoval{Kept: done.Kept}, fmt.Errorf("failed to delete the dotenv file: %w", err)
 		}
-		return removed, true, nil
+		done.Deleted = true
+		return done, nil
 	}
-	return removed, false, atomicfile.Write(path, b.Bytes(), dotenvMode)
+	if err := atomicfile.Write(path, b.Bytes(), info.Mode().Perm()); err != nil {
+		return DotenvRemoval{Kept: done.Kept}, err
+	}
+	return done, nil
 }

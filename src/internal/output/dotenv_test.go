@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -632,4 +633,52 @@ func snapshot(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestRemoveDotenvOnlyRunsVariables: a prefix's variables go only when its
+// credentials (key id, secret key, session token) are all there; the file
+// keeps its mode.
+func TestRemoveDotenvOnlyRunsVariables(t *testing.T) {
+	t.Parallel()
+	set := func(p string) VarSet {
+		return VarSet{Name: p, Keys: []string{p + KeyAccessKeyID, p + KeySecretAccessKey, p + KeySessionToken, p + KeyRegion},
+			Credentials: []string{p + KeyAccessKeyID, p + KeySecretAccessKey, p + KeySessionToken}}
+	}
+	run := "AWS_ACCESS_KEY_ID=ASIAX\nAWS_SECRET_ACCESS_KEY=s\nAWS_SESSION_TOKEN=t\nAWS_REGION=us-east-1\n"
+	for _, tc := range []struct {
+		name, content, want string
+		mode                os.FileMode
+		kept                []string
+	}{
+		{name: "hand_written_region", content: "AWS_REGION=eu-west-1\n", want: "AWS_REGION=eu-west-1\n", mode: 0o644, kept: []string{""}},
+		{name: "static_keys_without_token", content: "AWS_ACCESS_KEY_ID=AKIAX\nAWS_SECRET_ACCESS_KEY=s\nOTHER=1\n",
+			want: "AWS_ACCESS_KEY_ID=AKIAX\nAWS_SECRET_ACCESS_KEY=s\nOTHER=1\n", mode: 0o600, kept: []string{""}},
+		{name: "runs_among_others_keeps_mode", content: "OTHER=1\n" + run, want: "OTHER=1\n", mode: 0o664},
+		{name: "other_prefix_incomplete", content: run + "PROD_AWS_REGION=x\n", want: "PROD_AWS_REGION=x\n", mode: 0o640, kept: []string{"PROD_"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "aws.env")
+			if err := os.WriteFile(path, []byte(tc.content), tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			done, err := RemoveDotenv(path, []VarSet{set(""), set("PROD_")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := os.ReadFile(path)
+			if string(got) != tc.want {
+				t.Errorf("file = %q, want %q", got, tc.want)
+			}
+			if fi, _ := os.Stat(path); fi.Mode().Perm() != tc.mode {
+				t.Errorf("mode = %v, want %v", fi.Mode().Perm(), tc.mode)
+			}
+			if !slices.Equal(done.Kept, tc.kept) {
+				t.Errorf("kept = %q, want %q", done.Kept, tc.kept)
+			}
+		})
+	}
 }

@@ -1,0 +1,78 @@
+package hostile
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+)
+
+// marker is the comment line under the header of every profile section
+// aws-oidc writes, as the README documents it.
+const marker = "# aws-oidc: written by aws-oidc assume; aws-oidc cleanup removes this section"
+
+// TestCleanupLeavesWhatItDidNotWrite runs cleanup, as a job's after_script
+// would, in folders holding things aws-oidc did not write: an empty
+// .aws-oidc/ folder of the user's, a hand-written aws.env, files whose mode
+// the user chose. Each stays as it was.
+func TestCleanupLeavesWhatItDidNotWrite(t *testing.T) {
+	t.Parallel()
+	t.Run("empty_folder_of_the_users", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		if err := os.Mkdir(filepath.Join(dir, ".aws-oidc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		r := run(t, dir, job(dir, mint(t, fakegitlab.Options{})), 0, "cleanup", "--output", "shell")
+		if r.code != exitOK {
+			t.Errorf("exit %d\n%s", r.code, redacted(r, nil))
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".aws-oidc")); err != nil {
+			t.Errorf("the user's empty .aws-oidc folder is gone: %v", err)
+		}
+	})
+	t.Run("hand_written_dotenv", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		const env = "AWS_REGION=eu-west-1\n"
+		writeFile(t, filepath.Join(dir, "aws.env"), env)
+		r := run(t, dir, job(dir, mint(t, fakegitlab.Options{})), 0, "cleanup")
+		if r.code != exitOK || !strings.Contains(r.stderr, "they are not aws-oidc's") {
+			t.Errorf("exit %d, want 0 and a note\n%s", r.code, redacted(r, nil))
+		}
+		if got, _ := os.ReadFile(filepath.Join(dir, "aws.env")); string(got) != env {
+			t.Errorf("aws.env is now %q", got)
+		}
+	})
+	t.Run("modes_kept", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		files := map[string]string{
+			"aws.env": "OTHER=1\nAWS_ACCESS_KEY_ID=ASIAX\nAWS_SECRET_ACCESS_KEY=s\nAWS_SESSION_TOKEN=t\nAWS_REGION=us-east-1\n",
+			"config":  "[profile other]\nregion = x\n[profile ci]\n" + marker + "\nregion = us-east-1\n",
+		}
+		for name, content := range files {
+			writeFile(t, filepath.Join(dir, name), content)
+			if err := os.Chmod(filepath.Join(dir, name), 0o664); err != nil {
+				t.Fatal(err)
+			}
+		}
+		env := job(dir, mint(t, fakegitlab.Options{}))
+		for _, args := range [][]string{{"cleanup"}, {"cleanup", "--profile", "ci", "--aws-config-file", "config", "--aws-credentials-file", "credentials"}} {
+			if r := run(t, dir, env, 0, args...); r.code != exitOK {
+				t.Errorf("%s: exit %d\n%s", args, r.code, redacted(r, nil))
+			}
+		}
+		for name, want := range map[string]string{"aws.env": "OTHER=1\n", "config": "[profile other]\nregion = x\n"} {
+			got, _ := os.ReadFile(filepath.Join(dir, name))
+			if string(got) != want {
+				t.Errorf("%s = %q, want %q", name, got, want)
+			}
+			if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Mode().Perm() != 0o664 {
+				t.Errorf("%s: mode %v, want 0664 as the user had it", name, fi.Mode().Perm())
+			}
+		}
+	})
+}
