@@ -62,7 +62,13 @@ func readToken(c *cli.Context, l lookup, env Env, region string) (*token.Token, 
 				return nil, cfg, err
 			}
 		}
-		env.HTTPClient = trust.ClientFor(env.Getenv, nil)
+		// The system's roots by our bounded reader (SSL_CERT_FILE may
+		// name a pipe), not crypto/x509's at the first handshake.
+		roots, err := trust.Roots(c.Context, env.Getenv, "")
+		if err != nil {
+			return nil, cfg, err
+		}
+		env.HTTPClient = trust.ClientFor(env.Getenv, roots)
 	}
 	tok, err := loadToken(c.Context, cfg, env)
 	return tok, cfg, err

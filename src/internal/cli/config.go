@@ -285,6 +285,10 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 	readCtx, cancel := inputContext(l)
 	defer cancel()
 	if cfg.HTTPClient, err = trust.Client(readCtx, env.Getenv, bundle); err != nil {
+		var be *trust.BundleError
+		if errors.As(err, &be) && be.Var != "" {
+			return nil, err // names its variable; exit 2 (see ExitCode)
+		}
 		return nil, &role.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
 	}
 	if err := parseChain(l, cfg); err != nil {
@@ -398,7 +402,12 @@ func inputContext(l lookup) (context.Context, context.CancelFunc) {
 	if err != nil {
 		d = time.Minute
 	}
-	return context.WithTimeout(context.Background(), d)
+	parent := context.Background()
+	if l.c != nil && l.c.Context != nil {
+		// SIGTERM and SIGINT end a read that waits, as they end the run.
+		parent = l.c.Context
+	}
+	return context.WithTimeout(parent, d)
 }
 
 // readPolicy reads an @file policy: a regular file of at most

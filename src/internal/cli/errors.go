@@ -85,6 +85,7 @@ func ExitCode(err error) int {
 		ambig    *awsconfig.AmbiguousError
 		foreign  *awsconfig.ForeignError
 		proxyErr *trust.ProxyError
+		bundle   *trust.BundleError
 	)
 	switch {
 	case err == nil:
@@ -98,7 +99,7 @@ func ExitCode(err error) int {
 		// The proxy setting, or the proxy's password, policy or
 		// certificate: the same on every attempt, whatever was called.
 		return ExitConfig
-	case errors.As(err, &usage), errors.As(err, &field):
+	case errors.As(err, &usage), errors.As(err, &field), errors.As(err, &bundle):
 		return ExitConfig
 	case errors.As(err, &tokenErr):
 		return ExitToken

@@ -111,3 +111,61 @@ func runLimited(t *testing.T, j *job, args ...string) (int, string) {
 	}
 	return cmd.ProcessState.ExitCode(), stderr.String()
 }
+
+// TestSystemCertificateVariablesAreBounded points SSL_CERT_FILE and
+// SSL_CERT_DIR at /dev/zero, a sparse file of 4 GiB and a named pipe, with
+// an https STS: crypto/x509's own loader waited on the pipe forever (through
+// SIGTERM) and read /dev/zero until memory ran out. Each is refused with
+// exit 2 naming the variable, before STS, in bounded memory.
+func TestSystemCertificateVariablesAreBounded(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("no prlimit (util-linux)")
+	}
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge")
+	if err := os.WriteFile(huge, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, 4<<30); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fifoDir := filepath.Join(dir, "certs")
+	if err := os.Mkdir(fifoDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(fifoDir, "ca.pem"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ name, variable, value string }{
+		{"file_dev_zero", "SSL_CERT_FILE", "/dev/zero"},
+		{"file_huge", "SSL_CERT_FILE", huge},
+		{"file_fifo", "SSL_CERT_FILE", fifo},
+		{"dir_with_fifo", "SSL_CERT_DIR", fifoDir},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			j := newJob(t)
+			sts := newTLSSTS(t)
+			j.env[tc.variable] = tc.value
+			code, stderr := runLimited(t, j, "assume", "--role-arn", roleARN, "--sts-endpoint", sts.URL, "--region", "eu-west-1", "--timeout", "10s")
+			if strings.Contains(stderr, "fatal error") || strings.Contains(stderr, "out of memory") {
+				t.Fatalf("the process ran out of memory")
+			}
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if !strings.Contains(stderr, tc.variable) {
+				t.Errorf("stderr does not name %s", tc.variable)
+			}
+			if n := len(sts.Requests()); n > 0 {
+				t.Errorf("STS was called %d times", n)
+			}
+		})
+	}
+}

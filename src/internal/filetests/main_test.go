@@ -217,3 +217,10 @@ func closedPipe(t *testing.T) *os.File {
 	t.Cleanup(func() { w.Close() })
 	return w
 }
+
+// newTLSSTS is a fake STS over https, for runs that must load the system's
+// certificates.
+func newTLSSTS(t *testing.T) *ststest.Server {
+	t.Helper()
+	return ststest.NewTLS(t)
+}

@@ -85,16 +85,3 @@ func TestRootsBadBundle(t *testing.T) {
 		}
 	}
 }
-
-func TestRootsHonourGoVariables(t *testing.T) {
-	t.Parallel()
-	env := func(k string) string {
-		if k == "SSL_CERT_DIR" {
-			return "/somewhere"
-		}
-		return ""
-	}
-	if pool, err := Roots(context.Background(), env, ""); pool != nil || err != nil {
-		t.Errorf("with SSL_CERT_DIR set, Roots = %v, %v; want Go's default (nil)", pool, err)
-	}
-}
