@@ -345,3 +345,68 @@ func TestExecChildGetsNoMeansToMint(t *testing.T) {
 		t.Errorf("a missing command is not named as one: exit %d\n%s", r.code, redacted(r, secrets))
 	}
 }
+
+// TestPasswordsInMalformedURLs: an endpoint value holding "user:password@"
+// that does not parse as a URL the usual way (one slash after the scheme,
+// the password after the host, a space in the host, a bad escape) is
+// refused (exit 2) without printing the user name or the password, from
+// every flag and variable that takes an endpoint, in every command.
+func TestPasswordsInMalformedURLs(t *testing.T) {
+	t.Parallel()
+	const user, password = "deployer7", "Hunter7Hunter7pw"
+	values := map[string]string{
+		"one_slash":          "http:/" + user + ":" + password + "@127.0.0.1:1",
+		"password_after":     "127.0.0.1:1@" + user + ":" + password,
+		"space_in_host":      "http://" + user + ":" + password + "@exa mple:3128",
+		"bad_escape":         "https://" + user + ":" + password + "@127.0.0.1:1/x%zz",
+		"scheme_twice":       "http://http://" + user + ":" + password + "@127.0.0.1:1",
+		"password_in_path":   "https://127.0.0.1:1/" + user + ":" + password + "@x",
+		"no_scheme_userinfo": user + ":" + password + "@127.0.0.1:1",
+	}
+	sources := map[string]func(v string) ([]string, map[string]string){
+		"sts_flag":   func(v string) ([]string, map[string]string) { return []string{"--sts-endpoint", v}, nil },
+		"sts_env":    func(v string) ([]string, map[string]string) { return nil, map[string]string{"AWS_ENDPOINT_URL_STS": v} },
+		"shared_env": func(v string) ([]string, map[string]string) { return nil, map[string]string{"AWS_ENDPOINT_URL": v} },
+		"s3_flag": func(v string) ([]string, map[string]string) {
+			return []string{"--check-s3", "s3://b", "--s3-endpoint", v}, nil
+		},
+		"s3_env": func(v string) ([]string, map[string]string) {
+			return []string{"--check-s3", "s3://b"}, map[string]string{"AWS_ENDPOINT_URL_S3": v}
+		},
+		"token_file_": func(v string) ([]string, map[string]string) {
+			return []string{"--output", "token-file", "--sts-endpoint", v}, nil
+		},
+	}
+	for vname, value := range values {
+		for sname, source := range sources {
+			for _, cmd := range []string{"assume", "exec", "doctor"} {
+				if sname == "token_file_" && cmd != "assume" {
+					continue
+				}
+				t.Run(vname+"/"+sname+"/"+cmd, func(t *testing.T) {
+					t.Parallel()
+					dir := t.TempDir()
+					args, extra := source(value)
+					env := job(dir, mint(t, fakegitlab.Options{}))
+					for k, v := range extra {
+						env[k] = v
+					}
+					argv := append([]string{cmd, "--role-arn", roleARN, "--region", "eu-west-1", "--debug"}, args...)
+					if cmd == "exec" {
+						argv = append(argv, "--", "true")
+					}
+					r := run(t, dir, env, 0, argv...)
+					secrets := map[string]string{"the password": password, "the user": user}
+					if r.code != exitConfig {
+						t.Errorf("exit %d, want %d\n%s", r.code, exitConfig, redacted(r, secrets))
+					}
+					for name, text := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
+						if strings.Contains(text, password) || strings.Contains(text, user) {
+							t.Errorf("%s shows the user name or the password: %s", name, strings.NewReplacer(password, "[PASSWORD]", user, "[USER]").Replace(text))
+						}
+					}
+				})
+			}
+		}
+	}
+}

@@ -5,27 +5,12 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
-// withoutUserinfo is an endpoint URL as it may be printed: whatever stands
-// between "//" and the last "@" of the authority (user and password) is
-// cut, even from a value that does not parse.
-func withoutUserinfo(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "//")
-	if !ok {
-		scheme, rest = "", raw
-	} else {
-		scheme += "//"
-	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-		rest = "…@" + rest[at+1:]
-	}
-	return scheme + rest
-}
+// withoutUserinfo is an endpoint URL as it may be printed (logging.URL).
+func withoutUserinfo(raw string) string { return logging.URL(raw) }
 
 // plainRemote reports whether endpoint is plain http to a host that is not
 // this machine: credentials then cross the network unencrypted.

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
 // Spec says which jobs a generated trust policy lets in.
@@ -192,20 +194,7 @@ var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]
 func notPrintableASCII(r rune) bool { return r <= ' ' || r >= 0x7f }
 
 // redactUserinfo cuts a user name and password out of a URL for messages.
-func redactUserinfo(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "//")
-	if !ok {
-		return raw
-	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-		rest = "…@" + rest[at+1:]
-	}
-	return scheme + "//" + rest
-}
+func redactUserinfo(raw string) string { return logging.URL(raw) }
 
 // Generate builds the trust policy: StringEquals on aud, and on sub either
 // StringEquals (all values exact) or StringLike (any value with a wildcard;

@@ -20,6 +20,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
 // AWSLimit is how long STS waits for an issuer's discovery document and
@@ -147,13 +149,15 @@ type FetchError struct {
 }
 
 func (e *FetchError) Error() string {
+	// The URL may come from the issuer (jwks_uri): never its userinfo.
+	u := logging.URL(e.URL)
 	switch {
 	case e.Timeout:
-		return fmt.Sprintf("%s did not answer within %s", e.URL, e.Limit)
+		return fmt.Sprintf("%s did not answer within %s", u, e.Limit)
 	case e.Status != 0:
-		return fmt.Sprintf("%s answered HTTP %d", e.URL, e.Status)
+		return fmt.Sprintf("%s answered HTTP %d", u, e.Status)
 	}
-	return fmt.Sprintf("failed to fetch %s: %v", e.URL, e.Err)
+	return fmt.Sprintf("failed to fetch %s: %v", u, e.Err)
 }
 
 func (e *FetchError) Unwrap() error { return e.Err }
@@ -166,7 +170,7 @@ func (d *Doctor) get(ctx context.Context, u string) (fetched, error) {
 	start := time.Now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return fetched{}, &FetchError{URL: u, Err: err}
+		return fetched{}, &FetchError{URL: u, Err: unwrapURL(err)}
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "aws-oidc-doctor")
@@ -256,7 +260,7 @@ func (d *Doctor) Issuer(ctx context.Context, iss string) (Check, *Discovery) {
 		problems = append(problems, "it has no jwks_uri")
 		c.Fix = "the discovery document must name the keys' URL in jwks_uri"
 	} else if !strings.HasPrefix(doc.JWKSURI, "https://") {
-		problems = append(problems, fmt.Sprintf("its jwks_uri %q is not https", doc.JWKSURI))
+		problems = append(problems, fmt.Sprintf("its jwks_uri %q is not https", logging.URL(doc.JWKSURI)))
 		c.Fix = "AWS fetches keys over https only: serve jwks_uri over https"
 	}
 	if !strings.HasPrefix(iss, "https://") {
@@ -272,7 +276,7 @@ func (d *Doctor) Issuer(ctx context.Context, iss string) (Check, *Discovery) {
 		c.Summary += fmt.Sprintf(", more than half of the %s limit", d.o.Limit)
 		c.Fix = "STS gives up after 5s and retries only a few times: make the issuer answer faster"
 	default:
-		c.Summary += "; issuer matches, jwks_uri " + doc.JWKSURI
+		c.Summary += "; issuer matches, jwks_uri " + logging.URL(doc.JWKSURI)
 	}
 	return c, &doc
 }

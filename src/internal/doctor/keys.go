@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
 
@@ -28,7 +29,7 @@ func (d *Doctor) Keys(ctx context.Context, jwksURI string, tok *token.Token) Che
 	f, err := d.get(ctx, jwksURI)
 	if err != nil {
 		c.Status, c.Summary = Fail, err.Error()
-		c.Fix = fmt.Sprintf("jwks_uri %s must answer within %s from the internet (AWS's limit is 5s): \"Couldn't retrieve verification key from your identity provider\"", jwksURI, d.o.Limit)
+		c.Fix = fmt.Sprintf("jwks_uri %s must answer within %s from the internet (AWS's limit is 5s): \"Couldn't retrieve verification key from your identity provider\"", logging.URL(jwksURI), d.o.Limit)
 		var fe *FetchError
 		if errors.As(err, &fe) && fe.Status == http.StatusTooManyRequests {
 			c.Fix = rateLimitFix
@@ -71,7 +72,7 @@ func (d *Doctor) Keys(ctx context.Context, jwksURI string, tok *token.Token) Che
 	}
 	if verified == nil {
 		c.Status = Fail
-		c.Summary = fmt.Sprintf("the token's signature does not verify with key %q from %s", kid, jwksURI)
+		c.Summary = fmt.Sprintf("the token's signature does not verify with key %q from %s", kid, logging.URL(jwksURI))
 		c.Fix = "the token was changed after signing, or signed by another key under the same kid: take the token exactly as the job received it"
 		return c
 	}

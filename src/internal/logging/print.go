@@ -103,7 +103,7 @@ func NewWriter(w io.Writer, secrets *Secrets) *Writer {
 func (w *Writer) Write(p []byte) (int, error) {
 	text := string(p)
 	nl := strings.HasSuffix(text, "\n")
-	text = Line(w.secrets.Scrub(strings.TrimSuffix(text, "\n")))
+	text = Line(cutUserinfo(w.secrets.Scrub(strings.TrimSuffix(text, "\n"))))
 	text = defuse(text)
 	if nl {
 		text += "\n"
@@ -156,7 +156,7 @@ func Raw(w io.Writer) io.Writer {
 type rawWriter struct{ g *Writer }
 
 func (r rawWriter) Write(p []byte) (int, error) {
-	text := r.g.secrets.Scrub(string(p))
+	text := cutUserinfo(r.g.secrets.Scrub(string(p)))
 	r.g.mu.Lock()
 	defer r.g.mu.Unlock()
 	if _, err := io.WriteString(r.g.w, text); err != nil {

@@ -98,3 +98,29 @@ func BenchmarkScrub(b *testing.B) {
 		s.Scrub(msg)
 	}
 }
+
+func TestURL(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://sts.us-east-1.amazonaws.com":  "https://sts.us-east-1.amazonaws.com",
+		"http://usr:PW@127.0.0.1:1/x":          "http://…@127.0.0.1:1/x",
+		"http:/usr:PW@127.0.0.1:1":             HiddenURL,
+		"127.0.0.1:1@usr:PW":                   HiddenURL,
+		"http://usr:PW@exa mple:3128":          HiddenURL,
+		"https://127.0.0.1:1/usr:PW@x":         HiddenURL,
+		"https://gitlab.example.com/-/jwks?x=": "https://gitlab.example.com/-/jwks?x=",
+	} {
+		if got := URL(in); got != want {
+			t.Errorf("URL(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"through proxy http://http://usr:PW@exa mple:3128": "through proxy http://http://…@exa mple:3128",
+		"jwks_uri https://u:PW@gitlab.example.com/jwks":    "jwks_uri https://…@gitlab.example.com/jwks",
+		"mail git@gitlab.com stays":                        "mail git@gitlab.com stays",
+	} {
+		if got := cutUserinfo(in); got != want {
+			t.Errorf("cutUserinfo(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
