@@ -37,5 +37,11 @@ func cutUserinfo(text string) string {
 	if !strings.Contains(text, "@") {
 		return text
 	}
-	return userinfo.ReplaceAllString(text, "${1}…@")
+	return userinfo.ReplaceAllStringFunc(text, func(m string) string {
+		if strings.HasSuffix(m, ":xxxxx@") {
+			// Already masked, as url.URL.Redacted does.
+			return m
+		}
+		return userinfo.ReplaceAllString(m, "${1}…@")
+	})
 }
