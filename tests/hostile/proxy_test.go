@@ -126,7 +126,7 @@ func TestProxyRefuses(t *testing.T) {
 			if c.github {
 				env = githubEnv(dir, "https://token.proxy.invalid/token?x=1")
 				sts := NewSTS(t, nil)
-				args = []string{"assume", "--role-arn", roleARN, "--sts-endpoint", sts.URL, "--output", "json"}
+				args = []string{"assume", "--role-arn", roleARN, "--sts-endpoint", sts.URL, "--output", "json", "--debug"}
 			}
 			env[c.variable] = p.withPassword()
 			r := run(t, dir, env, 0, args...)
@@ -138,6 +138,9 @@ func TestProxyRefuses(t *testing.T) {
 			}
 			if !strings.Contains(r.stderr, "hint: the proxy named by $"+c.variable) || !strings.Contains(r.stderr, "password") {
 				t.Errorf("the hint does not name $%s and its password:\n%s", c.variable, redacted(r, proxySecrets()))
+			}
+			if c.github && !strings.Contains(r.stderr, "debug: GitHub's token endpoint token.proxy.invalid: through proxy http://puser:xxxxx@") {
+				t.Errorf("--debug does not say which proxy the token endpoint goes through:\n%s", redacted(r, proxySecrets()))
 			}
 			assertNoSecret(t, texts(t, dir, r, false), proxySecrets())
 		})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -245,6 +246,12 @@ func (r *assumeRun) assumeMany(ctx context.Context) ([]assumed, error) {
 }
 
 func (r *assumeRun) token(ctx context.Context) (*token.Token, error) {
+	if r.cfg.GitHubToken {
+		if u, err := url.Parse(r.env.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL")); err == nil && u.Host != "" {
+			// The host alone: the rest of the URL is GitHub's business.
+			r.log.Debug(fmt.Sprintf("GitHub's token endpoint %s: %s", u.Host, trust.Describe(r.env.Getenv, u.Scheme+"://"+u.Host)))
+		}
+	}
 	tok, err := loadToken(ctx, r.cfg, r.env)
 	if err != nil {
 		return nil, err
@@ -506,6 +513,34 @@ func (r *assumeRun) filePaths() (dotenv, tokenFile string, profiles []string) {
 	return dotenv, tokenFile, profiles
 }
 
+// foreignDotenvKeys are the variables of vars already in the dotenv file
+// existing whose prefix's credentials (key id, secret key, session token)
+// are not all there: someone else set them (a hand-written AWS_REGION).
+func foreignDotenvKeys(existing []byte, vars []output.Var) []string {
+	old, err := output.ParseDotenv(existing)
+	if err != nil || len(old) == 0 {
+		return nil
+	}
+	there := map[string]bool{}
+	for _, v := range old {
+		there[v.Key] = true
+	}
+	var foreign []string
+	for _, v := range vars {
+		p, ok := strings.CutSuffix(v.Key, output.KeyAccessKeyID)
+		if !ok || there[p+output.KeyAccessKeyID] && there[p+output.KeySecretAccessKey] && there[p+output.KeySessionToken] {
+			continue
+		}
+		for _, k := range []string{output.KeyAccessKeyID, output.KeySecretAccessKey, output.KeySessionToken,
+			output.KeyRegion, output.KeyDefaultRegion, output.KeyCredentialExpiration} {
+			if there[p+k] {
+				foreign = append(foreign, p+k)
+			}
+		}
+	}
+	return foreign
+}
+
 // profileNames are the profiles the run writes.
 func (r *assumeRun) profileNames() []string {
 	if len(r.cfg.Roles) == 0 {
@@ -650,6 +685,10 @@ func (r *assumeRun) write(ctx context.Context, sessions []assumed) (err error) {
 		p, err := output.PrepareDotenv(r.cfg.DotenvFile, vars, limits)
 		if err != nil {
 			return &OutputError{Format: formatDotenv, Err: err}
+		}
+		if foreign := foreignDotenvKeys(p.Old, vars); len(foreign) > 0 {
+			r.log.Warn(fmt.Sprintf("%s held %s, which aws-oidc did not write (no credentials of a run beside them): they are replaced, and `aws-oidc cleanup` will remove them with the run's variables",
+				r.cfg.DotenvFile, strings.Join(foreign, ", ")))
 		}
 		steps = append(steps, commitStep{format: formatDotenv, commit: p.Commit, undo: func() { _ = p.Undo() },
 			done: fmt.Sprintf("wrote %d variables to %s", len(vars), r.cfg.DotenvFile)})

@@ -130,3 +130,22 @@ func TestProfileOfSomeoneElse(t *testing.T) {
 		})
 	}
 }
+
+// TestDotenvVariablesOfSomeoneElse: assume says when it replaces variables
+// of the dotenv file that no run wrote (a hand-written AWS_REGION), and
+// not when it replaces its own.
+func TestDotenvVariablesOfSomeoneElse(t *testing.T) {
+	t.Parallel()
+	srv := ststest.New(t)
+	f := newFiles(t)
+	writeUserFile(t, f.dotenv, "AWS_REGION=eu-west-1\nOTHER=1\n")
+	env := gitlabEnv(t, nil)
+	args := append([]string{"assume", "--role-arn", roleARN, "--sts-endpoint", srv.URL}, f.args()...)
+	r := run(t, env, args...)
+	if r.code != 0 || !strings.Contains(r.stderr, "held AWS_REGION, which aws-oidc did not write") {
+		t.Errorf("first run: exit %d, want 0 and a warning naming AWS_REGION", r.code)
+	}
+	if r := run(t, env, args...); r.code != 0 || strings.Contains(r.stderr, "did not write") {
+		t.Errorf("second run: exit %d, and a warning about its own variables", r.code)
+	}
+}
