@@ -275,14 +275,15 @@ func proxyHint(e *trust.ProxyError) string {
 	switch e.Problem {
 	case trust.ProxyRefused:
 		return fmt.Sprintf("the proxy named by $%s answered but would not forward the request: check the user and password in $%s "+
-			"(http://user:password@host:port, the password percent-encoded) and that the proxy's policy allows %s; "+
+			"(user:password@ before the host, percent-encoded) and that the proxy's policy allows %s; "+
 			"or list the host in $NO_PROXY to go direct", e.Var, e.Var, e.Target)
 	case trust.ProxyUntrusted:
 		return fmt.Sprintf("give the CA of the proxy named by $%s as a PEM file with --ca-bundle or $AWS_CA_BUNDLE, or name it with http:// if it takes plain connections", e.Var)
 	case trust.ProxyCGI:
 		return "REQUEST_METHOD marks a CGI program, and a job is not one: unset REQUEST_METHOD in the job, or name the proxy in $http_proxy (lower case), which no request header can set"
 	}
-	return fmt.Sprintf("set $%s to http://user:password@host:port, with every : @ / ? # %% and space in the user and password percent-encoded (%%40 for @, %%23 for #, %%2F for /)", e.Var)
+	return fmt.Sprintf("set $%s to a URL such as http://proxy.example:3128, with the user and password before the host as user:password@ "+
+		"and every : @ / ? # %% and space in them percent-encoded (%%40 for @, %%23 for #, %%2F for /)", e.Var)
 }
 
 func quoteEach(values []string) []string {
