@@ -14,6 +14,7 @@ package awsconfig
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -162,7 +163,41 @@ func Prepare(files Files, profiles []Profile) (*Pending, error) {
 		}
 		config[p.Name] = section
 	}
-	return prepare(files, order, creds, config)
+	p, err := prepare(files, order, creds, config)
+	if err != nil {
+		return nil, err
+	}
+	// What assume writes, cleanup must be able to take out again: a file
+	// whose removal would be refused is refused now, before anything is
+	// written (an indented header after our section stays a header only
+	// while our section has settings).
+	none := map[string]string{}
+	for _, n := range order {
+		none[n] = ""
+	}
+	for _, f := range p.files {
+		if _, _, err := merge(f.kind, f.path, f.data, order, none); err != nil {
+			var amb *AmbiguousError
+			if errors.As(err, &amb) {
+				amb.Line = lineOf(f.old, amb.Header, amb.Line)
+				amb.Reason = "is indented: once the profile written before it is removed again (aws-oidc cleanup), " +
+					"the AWS CLI would read it as part of the value above it"
+			}
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// lineOf is the line number of the header in data, or def when it is not
+// found.
+func lineOf(data []byte, header string, def int) int {
+	for i, b := range scan(splitLines(string(data))) {
+		if i > 0 && b.header == header {
+			return b.start + 1
+		}
+	}
+	return def
 }
 
 // PrepareRemove checks both files and renders them without the sections of

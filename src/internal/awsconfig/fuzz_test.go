@@ -2,8 +2,12 @@ package awsconfig
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 )
 
 // FuzzMerge writes profile "ours" over arbitrary files. Whatever the input:
@@ -84,4 +88,64 @@ func normalise(s string) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// FuzzWriteThenRemove is the promise between assume and cleanup: for any
+// pair of files Prepare accepts, removing the profile again is accepted
+// too, and when the profile was not there before, the removal gives back
+// the original bytes (with a line break added at the end of a last line
+// that had none, which the write needed).
+func FuzzWriteThenRemove(f *testing.F) {
+	for _, seed := range []string{
+		"", "[profile w]\nregion = w\n[profile ci]\n  [profile z]\nregion=q\n",
+		"[profile w]\nregion = w\n  [profile z]\nregion=q\n", "[profile a]\nx = 1\n\n# c\n  [profile b]\n",
+		"[profile a]\r\nx = 1\r\n[profile b] # k\n", "[profile a]\nx = 1",
+	} {
+		f.Add(seed, "")
+		f.Add(seed, seed)
+		f.Add(markSections(kindConfig, seed, "ci"), markSections(kindCredentials, seed, "ci"))
+	}
+	f.Fuzz(func(t *testing.T, config, creds string) {
+		dir := t.TempDir()
+		files := Files{Config: filepath.Join(dir, "config"), Credentials: filepath.Join(dir, "credentials")}
+		for path, data := range map[string]string{files.Config: config, files.Credentials: creds} {
+			if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p, err := Prepare(files, []Profile{{Name: "ci", Region: "eu-west-1",
+			Credentials: credentials.Credentials{AccessKeyID: "AKIA", SecretAccessKey: "s", SessionToken: "t"}}})
+		if err != nil {
+			return
+		}
+		if err := p.Write(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := PrepareRemove(files, []string{"ci"})
+		if err != nil {
+			t.Fatalf("assume wrote what cleanup refuses to remove: %v", err)
+		}
+		if err := r.Write(); err != nil {
+			t.Fatal(err)
+		}
+		for path, before := range map[string]string{files.Config: config, files.Credentials: creds} {
+			if hadProfile(before) {
+				continue
+			}
+			want := before
+			if want != "" && !strings.HasSuffix(want, "\n") && !strings.HasSuffix(want, "\r") {
+				want += "\n"
+			}
+			got, _ := os.ReadFile(path)
+			if string(got) != want && !(before == "" && len(got) == 0) {
+				t.Fatalf("%s after assume and cleanup:\n%q\nwant\n%q", filepath.Base(path), got, want)
+			}
+		}
+	})
+}
+
+// hadProfile is a rough test for a "ci" section in data: the round trip
+// promise is only for files without one.
+func hadProfile(data string) bool {
+	return strings.Contains(data, "ci")
 }

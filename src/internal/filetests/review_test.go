@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
 )
 
 // refusedBeforeSTS runs aws-oidc with args after the STS endpoint and
@@ -300,4 +302,32 @@ func TestGitHubEnvWithoutLastLineBreak(t *testing.T) {
 		t.Fatal("exit 0 with a closed stdout")
 	}
 	assertUnchanged(t, before, snapshot(t, j2.dir))
+}
+
+// TestAssumeWritesOnlyWhatCleanupCanRemove: a profile ci written by an
+// earlier run, followed by an indented header that is a header only while
+// ci has settings. assume used to write it (exit 0) and cleanup then
+// refused to remove it (exit 2); now assume refuses first, before STS, and
+// names the header to fix.
+func TestAssumeWritesOnlyWhatCleanupCanRemove(t *testing.T) {
+	t.Parallel()
+	j := newJob(t)
+	config := "[profile w]\nregion = w\n[profile ci]\n" + awsconfig.Marker + "\n  region = old\n  [profile z]\nregion=q\n"
+	write(t, filepath.Join(j.dir, "config"), config)
+	args := []string{"--profile", "ci", "--aws-config-file", "config", "--aws-credentials-file", "credentials"}
+	r := j.run(t, nil, append([]string{"assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1"}, args...)...)
+	if r.code == 0 {
+		// Whatever assume writes, cleanup must take out again.
+		c := j.run(t, nil, append([]string{"cleanup"}, args...)...)
+		if c.code != 0 {
+			t.Fatalf("assume exited 0, then cleanup exited %d", c.code)
+		}
+		return
+	}
+	if r.code != 2 || !strings.Contains(r.stderr, "[profile z]") || len(j.sts.Requests()) > 0 {
+		t.Errorf("exit %d, %d STS calls; want 2 naming [profile z] before STS", r.code, len(j.sts.Requests()))
+	}
+	if b, _ := os.ReadFile(filepath.Join(j.dir, "config")); string(b) != config {
+		t.Errorf("the config file changed:\n%s", b)
+	}
 }
