@@ -121,3 +121,30 @@ func TestHugeAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestProfileWithOutputs: --profile writes the profile, and every output
+// --output asks for besides (the README: "No other output is written unless
+// --output asks for one"); none was silently dropped.
+func TestProfileWithOutputs(t *testing.T) {
+	t.Parallel()
+	sts := NewSTS(t, nil)
+	dir := t.TempDir()
+	token := mint(t, fakegitlab.Options{})
+	r := run(t, dir, job(dir, token), 0, "assume", "--role-arn", roleARN, "--sts-endpoint", sts.URL, "--profile", "p", "-o", "shell", "-o", "dotenv")
+	secrets := map[string]string{"the ID token": token}
+	for i, s := range sts.Secrets() {
+		secrets["server secret "+string(rune('A'+i))] = s
+	}
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s", r.code, redacted(r, secrets))
+	}
+	if !strings.Contains(r.stdout, "export AWS_ACCESS_KEY_ID=") {
+		t.Error("--output shell printed no exports")
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "aws.env")); err != nil || !strings.Contains(string(b), "AWS_SESSION_TOKEN=") {
+		t.Errorf("--output dotenv wrote no aws.env with the credentials (%v)", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, ".aws-oidc", "credentials")); err != nil || !strings.Contains(string(b), "[p]") {
+		t.Errorf("--profile p wrote no profile (%v)", err)
+	}
+}

@@ -616,7 +616,7 @@ func (r *assumeRun) preflight() (created []string, err error) {
 		}
 	}
 	if r.has(formatGitHub) {
-		single := len(r.cfg.Roles) == 0 && r.cfg.Profile == ""
+		single := len(r.cfg.Roles) == 0 && r.hasVars()
 		if err := output.CheckGitHubFiles(r.env.Getenv, r.hasVars(), single && !r.has(formatTokenFile)); err != nil {
 			return created, &OutputError{Format: formatGitHub, Err: err}
 		}
@@ -637,7 +637,7 @@ func (r *assumeRun) checkDistinct(dotenv, tokenFile string, profiles []string) e
 		if r.hasVars() {
 			files = append(files, atomicfile.Named{By: "GITHUB_ENV", Path: r.env.Getenv("GITHUB_ENV"), Append: true})
 		}
-		if len(r.cfg.Roles) == 0 && r.cfg.Profile == "" && !r.has(formatTokenFile) {
+		if len(r.cfg.Roles) == 0 && r.hasVars() && !r.has(formatTokenFile) {
 			files = append(files, atomicfile.Named{By: "GITHUB_OUTPUT", Path: r.env.Getenv("GITHUB_OUTPUT"), Append: true})
 		}
 	}
@@ -647,10 +647,16 @@ func (r *assumeRun) checkDistinct(dotenv, tokenFile string, profiles []string) e
 	return nil
 }
 
+// profileAndVars reports whether the one role goes to its --profile and,
+// because --output asks for them, to the outputs too.
+func (r *assumeRun) profileAndVars() bool {
+	return len(r.cfg.Roles) == 0 && r.cfg.Profile != "" && len(r.cfg.Outputs) > 0
+}
+
 // hasVars reports whether any role hands its credentials on as variables.
 func (r *assumeRun) hasVars() bool {
 	if len(r.cfg.Roles) == 0 {
-		return r.cfg.Profile == ""
+		return r.cfg.Profile == "" || r.profileAndVars()
 	}
 	return slices.ContainsFunc(r.cfg.Roles, func(ro roles.Role) bool { return ro.Profile == "" })
 }
@@ -817,6 +823,9 @@ func (r *assumeRun) collect(sessions []assumed) ([]output.Var, []awsconfig.Profi
 		switch {
 		case a.target.profile != "":
 			profiles = append(profiles, awsconfig.Profile{Name: a.target.profile, Region: a.target.region, Credentials: a.creds})
+			if r.profileAndVars() {
+				vars = append(vars, output.Variables(a.target.prefix, a.creds, a.session)...)
+			}
 		case r.has(formatTokenFile):
 			vars = append(vars, r.tokenFileVars(a)...)
 		default:
