@@ -148,3 +148,30 @@ func TestProfileWithOutputs(t *testing.T) {
 		t.Errorf("--profile p wrote no profile (%v)", err)
 	}
 }
+
+// TestRolesFailureSummaryLines: the --roles failure summary prints each
+// failed role on a line of its own (our line breaks are lines, not a
+// literal \n), while a server's line breaks inside a role's error stay
+// escaped.
+func TestRolesFailureSummaryLines(t *testing.T) {
+	t.Parallel()
+	sts := NewSTS(t, map[string]Behaviour{"AssumeRoleWithWebIdentity": Echo})
+	dir := t.TempDir()
+	token := mint(t, fakegitlab.Options{})
+	writeFile(t, filepath.Join(dir, "roles.yml"), "- name: prod\n  role_arn: arn:aws:iam::111111111111:role/deploy\n"+
+		"- name: staging\n  role_arn: arn:aws:iam::222222222222:role/deploy\n")
+	r := run(t, dir, job(dir, token), 0, "assume", "--roles", "roles.yml", "--sts-endpoint", sts.URL)
+	secrets := map[string]string{"the ID token": token}
+	if r.code != exitRefused {
+		t.Errorf("exit %d, want %d\n%s", r.code, exitRefused, redacted(r, secrets))
+	}
+	for _, name := range []string{"prod", "staging"} {
+		if !strings.Contains(r.stderr, "\n  role \""+name+"\" (") {
+			t.Errorf("role %q's failure is not on a line of its own:\n%s", name, redacted(r, secrets))
+		}
+	}
+	if strings.Contains(r.stderr, `\n  role`) {
+		t.Errorf("the summary's own line breaks print as \\n:\n%s", redacted(r, secrets))
+	}
+	assertNoForgedLine(t, "stderr", r.stderr, secrets)
+}

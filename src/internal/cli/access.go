@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/bucket"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
 )
 
@@ -71,13 +72,17 @@ type RolesError struct {
 	Total  int
 }
 
-func (e *RolesError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d roles failed, so nothing was written", len(e.Failed), e.Total)
+func (e *RolesError) Error() string { return strings.Join(e.Lines(), "\n") }
+
+// Lines are the summary and one line per failed role, each printed as a
+// line of its own: the line breaks are ours, while anything inside a
+// role's error is escaped within its line.
+func (e *RolesError) Lines() []string {
+	lines := []string{fmt.Sprintf("%d of %d roles failed, so nothing was written", len(e.Failed), e.Total)}
 	for _, f := range e.Failed {
-		fmt.Fprintf(&b, "\n  role %q (%s): %v", f.Name, f.RoleARN, f.Err)
+		lines = append(lines, fmt.Sprintf("  role %q (%s): %s", f.Name, f.RoleARN, logging.Line(f.Err.Error())))
 	}
-	return b.String()
+	return lines
 }
 
 // Unwrap gives the first failure, for errors.As.

@@ -127,7 +127,18 @@ func ExitCode(err error) int {
 // printed escaped and cannot start a line of its own. The hints of several
 // lines (an id_tokens: example) hold no value from outside.
 func printError(w io.Writer, err error) {
-	fmt.Fprintf(w, "error: %v\n", err)
+	if multi, ok := err.(interface{ Lines() []string }); ok {
+		// Several lines of our own: each one a record of its own, so that
+		// the writer escapes only what is inside a line.
+		for i, line := range multi.Lines() {
+			if i == 0 {
+				line = "error: " + line
+			}
+			fmt.Fprintf(w, "%s\n", line)
+		}
+	} else {
+		fmt.Fprintf(w, "error: %v\n", err)
+	}
 	h := Hint(err)
 	for i, line := range strings.Split(h, "\n") {
 		if h == "" {
