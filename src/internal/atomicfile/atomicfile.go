@@ -224,7 +224,7 @@ func (fsys fileSystem) write(path string, data []byte, perm os.FileMode) (retErr
 
 	// The leading dot keeps the temporary file out of globs such as *.env
 	// that a job might use to collect its outputs.
-	tmp, err := fsys.createTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := fsys.createTemp(dir, tempPattern(path))
 	if err != nil {
 		return fmt.Errorf("failed to create a temporary file in %q: %w", dir, err)
 	}

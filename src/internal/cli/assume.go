@@ -683,6 +683,11 @@ func (r *assumeRun) write(ctx context.Context, sessions []assumed) (err error) {
 		return &OutputError{Format: "file", Err: fmt.Errorf("failed to lock the output files: %w", err)}
 	}
 	defer unlock()
+	for _, p := range append([]string{dotenvPath, tokenPath}, profilePaths...) {
+		for _, stale := range atomicfile.RemoveStale(p) {
+			r.log.Info(fmt.Sprintf("removed %s, a temporary file a killed run left behind", stale))
+		}
+	}
 
 	var steps []commitStep
 	if r.has(formatDotenv) && len(vars) > 0 {

@@ -196,6 +196,16 @@ func runCleanup(ctx context.Context, cfg *cleanupConfig, env Env) error {
 	// emptied are the files deleted: only their default folder may go.
 	var emptied []string
 
+	// Temporary files of a run killed while it wrote (they hold its
+	// credentials) go first, under the folders' locks.
+	if stale, err := removeStale(ctx, cfg); err != nil {
+		errs = append(errs, &CleanupError{What: "temporary files", Err: err})
+	} else {
+		for _, s := range stale {
+			did = append(did, fmt.Sprintf("removed %s, a temporary file a killed run left behind", s))
+		}
+	}
+
 	// Each part is independent: one that fails does not keep the others
 	// from being removed, and the error names every failure.
 	if cfg.has(formatDotenv) && len(cfg.prefixes) > 0 {
@@ -239,7 +249,11 @@ func runCleanup(ctx context.Context, cfg *cleanupConfig, env Env) error {
 	// name that no run of aws-oidc wrote into stays.
 	for _, p := range emptied {
 		if p == defaultTokenOutputFile || p == defaultAWSConfigFile || p == defaultAWSCredentialsFile {
-			_ = os.Remove(filepath.Dir(p)) // fails, as it should, while anything is in it
+			// A link the user made in its place is theirs: os.Remove
+			// would delete the link itself.
+			if info, err := os.Lstat(filepath.Dir(p)); err == nil && info.IsDir() {
+				_ = os.Remove(filepath.Dir(p)) // fails, as it should, while anything is in it
+			}
 		}
 	}
 	for _, d := range did {
@@ -249,6 +263,34 @@ func runCleanup(ctx context.Context, cfg *cleanupConfig, env Env) error {
 		log.Info("nothing to remove")
 	}
 	return errors.Join(errs...)
+}
+
+// removeStale deletes the temporary files killed runs left beside the
+// files this cleanup is about (see atomicfile.RemoveStale).
+func removeStale(ctx context.Context, cfg *cleanupConfig) ([]string, error) {
+	var paths []string
+	if cfg.has(formatDotenv) && len(cfg.prefixes) > 0 {
+		paths = append(paths, cfg.dotenv)
+	}
+	if cfg.has(formatTokenFile) {
+		paths = append(paths, cfg.tokenOut)
+	}
+	if len(cfg.profiles) > 0 {
+		paths = append(paths, cfg.files.Paths()...)
+	}
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	unlock, err := atomicfile.Lock(ctx, paths...)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var removed []string
+	for _, p := range paths {
+		removed = append(removed, atomicfile.RemoveStale(p)...)
+	}
+	return removed, nil
 }
 
 func removeDotenv(ctx context.Context, path string, sets []output.VarSet) (output.DotenvRemoval, error) {

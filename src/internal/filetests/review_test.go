@@ -331,3 +331,59 @@ func TestAssumeWritesOnlyWhatCleanupCanRemove(t *testing.T) {
 		t.Errorf("the config file changed:\n%s", b)
 	}
 }
+
+// TestStaleTemporaryFilesAreRemoved: a run killed between creating its
+// temporary file and renaming it leaves the file, with live credentials,
+// beside the output. The next assume and cleanup remove such files of
+// theirs (named as atomicfile names them), under the folder's lock; other
+// files stay.
+func TestStaleTemporaryFilesAreRemoved(t *testing.T) {
+	t.Parallel()
+	j := newJob(t)
+	staleEnv := filepath.Join(j.dir, ".aws.env.tmp-1234567")
+	staleCreds := filepath.Join(j.dir, "aws", ".credentials.tmp-7654321")
+	other := filepath.Join(j.dir, ".aws.env.keep")
+	write(t, staleEnv, "AWS_SECRET_ACCESS_KEY=stale\n")
+	write(t, staleCreds, "[ci]\naws_secret_access_key = stale\n")
+	write(t, other, "mine\n")
+	r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1")
+	if r.code != 0 {
+		t.Fatalf("assume: exit %d", r.code)
+	}
+	if _, err := os.Lstat(staleEnv); err == nil {
+		t.Errorf("assume left %s", filepath.Base(staleEnv))
+	}
+	c := j.run(t, nil, "cleanup", "--profile", "ci", "--aws-config-file", "aws/config", "--aws-credentials-file", "aws/credentials")
+	if c.code != 0 {
+		t.Fatalf("cleanup: exit %d", c.code)
+	}
+	if _, err := os.Lstat(staleCreds); err == nil {
+		t.Errorf("cleanup left %s", filepath.Base(staleCreds))
+	}
+	if _, err := os.Lstat(other); err != nil {
+		t.Errorf("a file not ours went: %v", err)
+	}
+}
+
+// TestCleanupKeepsALinkedDefaultFolder: .aws-oidc as a symbolic link the
+// user made to a folder of theirs stays after cleanup deleted the files in
+// it (os.Remove deleted the link).
+func TestCleanupKeepsALinkedDefaultFolder(t *testing.T) {
+	t.Parallel()
+	j := newJob(t)
+	if err := os.Mkdir(filepath.Join(j.dir, "real"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real", filepath.Join(j.dir, ".aws-oidc")); err != nil {
+		t.Fatal(err)
+	}
+	if r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--profile", "ci"); r.code != 0 {
+		t.Fatalf("assume: exit %d", r.code)
+	}
+	if c := j.run(t, nil, "cleanup", "--profile", "ci"); c.code != 0 {
+		t.Fatalf("cleanup: exit %d", c.code)
+	}
+	if info, err := os.Lstat(filepath.Join(j.dir, ".aws-oidc")); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link .aws-oidc is gone or changed: %v", err)
+	}
+}
