@@ -274,6 +274,10 @@ func TestTrustPolicyInputs(t *testing.T) {
 		{name: "audience_newline", args: []string{"--issuer", "https://gitlab.example.com", "--audience", "aud\n# injected"}},
 		{name: "role_name_newline", args: []string{"--issuer", "https://gitlab.example.com", "--role-name", "x\"\n  evil = true"}},
 		{name: "branch_control", args: []string{"--issuer", "https://gitlab.example.com", "--branch", "main\r\u009b"}},
+		{name: "issuer_escaped_dot_dot", args: []string{"--issuer", "https://gitlab.example.com/%2e%2e"}},
+		{name: "issuer_dot_dot", args: []string{"--issuer", "https://gitlab.example.com/a/../b"}},
+		{name: "issuer_port_too_large", args: []string{"--issuer", "https://gitlab.example.com:99999"}},
+		{name: "issuer_port_zero", args: []string{"--issuer", "https://gitlab.example.com:0"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -185,8 +186,20 @@ func issuerProblem(issuer string) string {
 		return "must not end in a slash"
 	case !hostRE.MatchString(u.Host):
 		return "names no valid host"
+	case u.Port() != "" && !validPort(u.Port()):
+		return "names a port outside 1..65535"
+	case strings.Contains(issuer, "%"):
+		// %2e%2e would be printed as the ".." it stands for.
+		return "holds percent escapes; an issuer URL is written out plainly"
+	case slices.ContainsFunc(strings.Split(u.Path, "/"), func(seg string) bool { return seg == "." || seg == ".." }):
+		return "holds a . or .. path segment"
 	}
 	return ""
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$`)
