@@ -175,3 +175,24 @@ func TestRolesFailureSummaryLines(t *testing.T) {
 	}
 	assertNoForgedLine(t, "stderr", r.stderr, secrets)
 }
+
+// TestChainDebugWithoutPackedPolicySize: an AssumeRole answer without
+// PackedPolicySize (STS sends it only with session policies or tags) shows
+// no made-up "packed policy -1%" in --debug.
+func TestChainDebugWithoutPackedPolicySize(t *testing.T) {
+	t.Parallel()
+	sts := NewSTS(t, nil)
+	dir := t.TempDir()
+	token := mint(t, fakegitlab.Options{})
+	r := run(t, dir, job(dir, token), 0, "assume", "--role-arn", roleARN, "--chain-role-arn", chainARN, "--sts-endpoint", sts.URL, "--output", "json", "--debug")
+	secrets := map[string]string{"the ID token": token}
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s", r.code, redacted(r, secrets))
+	}
+	if !strings.Contains(r.stderr, "chained hop 1: ") {
+		t.Errorf("--debug does not show the chained hop:\n%s", redacted(r, secrets))
+	}
+	if strings.Contains(r.stderr, "-1%") {
+		t.Errorf("--debug shows a packed policy size STS never sent:\n%s", redacted(r, secrets))
+	}
+}

@@ -103,7 +103,12 @@ func Run(ctx context.Context, newClient NewClient, first exchange.Result, req Re
 			return exchange.Result{}, &HopError{Hop: i + 1, RoleARN: arn.String(), From: prev.AssumedRoleARN, Tags: hop.Tags, ExternalID: hop.ExternalID != "",
 				SourceIdentity: hop.SourceIdentity != "", Err: err}
 		}
-		log.Debug(fmt.Sprintf("chained hop %d: %s (packed policy %d%%)", i+1, res.AssumedRoleARN, res.PackedPolicySize))
+		packed := ""
+		if res.PackedPolicySize >= 0 {
+			// Only when STS said: it sends it only with session policies or tags.
+			packed = fmt.Sprintf(" (packed policy %d%%)", res.PackedPolicySize)
+		}
+		log.Debug(fmt.Sprintf("chained hop %d: %s%s", i+1, res.AssumedRoleARN, packed))
 		prev = res
 	}
 	return prev, nil
