@@ -96,7 +96,8 @@ component-deps:
 
 # The built binary against a lying STS on loopback (issue 14): secrets
 # echoed in every field, forged log lines, expired and oversized answers.
-# Needs neither root nor peers; prlimit (util-linux) caps memory.
+# Needs neither root nor peers (the DNS test, which mounts its own
+# resolv.conf in a mount namespace, runs only as root); prlimit caps memory.
 .PHONY: hostile
 hostile:
 	$(GO) test -count=1 -timeout 10m ./tests/hostile/...

@@ -75,4 +75,39 @@ func TestCleanupLeavesWhatItDidNotWrite(t *testing.T) {
 			}
 		}
 	})
+	t.Run("static_keys_and_a_file_of_notes", func(t *testing.T) {
+		t.Parallel()
+		sts := NewSTS(t, nil)
+		dir := t.TempDir()
+		files := map[string]string{
+			"credentials":   "[default]\naws_access_key_id = AKIAUSERSOWNKEY12345\naws_secret_access_key = usersownsecretkey\n",
+			"config":        "[default]\nregion = eu-west-1\n",
+			"important.txt": "my notes\n",
+		}
+		for name, content := range files {
+			writeFile(t, filepath.Join(dir, name), content)
+		}
+		env := job(dir, mint(t, fakegitlab.Options{}))
+		env["AWS_OIDC_PROFILE"] = "default"
+		env["AWS_CONFIG_FILE"], env["AWS_SHARED_CREDENTIALS_FILE"] = filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
+		for _, args := range [][]string{
+			{"assume", "--role-arn", roleARN, "--sts-endpoint", sts.URL},
+			{"cleanup"},
+			{"assume", "--role-arn", roleARN, "--sts-endpoint", sts.URL, "-o", "token-file", "--token-output-file", "important.txt", "--profile", ""},
+			{"cleanup", "-o", "token-file", "--token-output-file", "important.txt", "--profile", ""},
+		} {
+			r := run(t, dir, env, 0, args...)
+			if r.code != exitConfig {
+				t.Errorf("%s: exit %d, want %d\n%s", args, r.code, exitConfig, redacted(r, nil))
+			}
+		}
+		if sts.Total() != 0 {
+			t.Error("STS was called although the outputs were someone else's")
+		}
+		for name, want := range files {
+			if got, _ := os.ReadFile(filepath.Join(dir, name)); string(got) != want {
+				t.Errorf("%s = %q, want it as it was", name, got)
+			}
+		}
+	})
 }
