@@ -47,6 +47,9 @@ func newRefusingProxy(t *testing.T, status int, body string, tlsProxy bool) *ref
 			// What tinyproxy answers a plain http request without its password.
 			w.Header().Set("WWW-Authenticate", `Basic realm="Tinyproxy"`)
 		}
+		if strings.Contains(body, "Access violation") {
+			w.Header().Set("Server", "tinyproxy/1.11.1")
+		}
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, body)
@@ -113,6 +116,7 @@ func TestProxyRefuses(t *testing.T) {
 		{name: "connect_407", status: http.StatusProxyAuthRequired, variable: "HTTPS_PROXY", endpoint: "https://sts.proxy.invalid"},
 		{name: "connect_403_access_violation", status: http.StatusForbidden, body: "<html><h1>Access violation</h1></html>", variable: "https_proxy", endpoint: "https://sts.proxy.invalid"},
 		{name: "connect_401", status: http.StatusUnauthorized, variable: "HTTPS_PROXY", endpoint: "https://sts.proxy.invalid"},
+		{name: "plain_http_403_access_violation", status: http.StatusForbidden, body: "<html><h1>Access violation</h1></html>", variable: "HTTP_PROXY", endpoint: "http://sts.proxy.invalid:8080"},
 		{name: "plain_http_401_tinyproxy", status: http.StatusUnauthorized, variable: "HTTP_PROXY", endpoint: "http://sts.proxy.invalid:8080"},
 		{name: "plain_http_407", status: http.StatusProxyAuthRequired, variable: "HTTP_PROXY", endpoint: "http://sts.proxy.invalid:8080"},
 		{name: "github_token_connect_407", status: http.StatusProxyAuthRequired, variable: "HTTPS_PROXY", github: true},

@@ -320,17 +320,22 @@ func (p proxied) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // proxyAuthRefused reports whether an answer to a request sent through a
-// proxy in plain http is the proxy asking for its password: 407, or 401
-// with a Basic challenge, which tinyproxy sends instead. AWS and the
-// STS-compatible servers sign with SigV4 and never ask for Basic.
+// proxy in plain http is the proxy refusing it: 407, or 401 with a Basic
+// challenge, which tinyproxy sends instead (AWS and the STS-compatible
+// servers sign with SigV4 and never ask for Basic), or a 4xx the proxy says
+// is its own: a Proxy-Status header (RFC 9209), Squid's X-Squid-Error, or
+// tinyproxy's error page ("Access violation").
 func proxyAuthRefused(resp *http.Response) bool {
-	switch resp.StatusCode {
-	case http.StatusProxyAuthRequired:
+	switch {
+	case resp.StatusCode == http.StatusProxyAuthRequired:
 		return true
-	case http.StatusUnauthorized:
-		return strings.HasPrefix(strings.ToLower(strings.TrimSpace(resp.Header.Get("WWW-Authenticate"))), "basic")
+	case resp.StatusCode == http.StatusUnauthorized && strings.HasPrefix(strings.ToLower(strings.TrimSpace(resp.Header.Get("WWW-Authenticate"))), "basic"):
+		return true
+	case resp.StatusCode < 400 || resp.StatusCode >= 500:
+		return false
 	}
-	return false
+	return resp.Header.Get("Proxy-Status") != "" || resp.Header.Get("X-Squid-Error") != "" ||
+		strings.HasPrefix(strings.ToLower(resp.Header.Get("Server")), "tinyproxy")
 }
 
 // untrusted reports whether err is a certificate that did not verify.

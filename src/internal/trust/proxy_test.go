@@ -258,3 +258,41 @@ func TestProxySecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyOwnRefusalInPlainHTTP: a proxy's own 4xx page to a plain http
+// request (tinyproxy's "Access violation", Squid's, RFC 9209's
+// Proxy-Status) is the proxy refusing; the same status without those marks
+// is the server's answer, left to the caller.
+func TestProxyOwnRefusalInPlainHTTP(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, header, value string
+		proxy               bool
+	}{
+		{name: "tinyproxy", header: "Server", value: "tinyproxy/1.11.1", proxy: true},
+		{name: "squid", header: "X-Squid-Error", value: "ERR_ACCESS_DENIED 0", proxy: true},
+		{name: "proxy_status", header: "Proxy-Status", value: "corp; error=destination_ip_prohibited", proxy: true},
+		{name: "origin", header: "Server", value: "AmazonS3", proxy: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set(tc.header, tc.value)
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = io.WriteString(w, "<html>Access violation</html>")
+			}))
+			t.Cleanup(proxy.Close)
+			resp, err := ClientFor(envOf(map[string]string{"HTTP_PROXY": proxy.URL}), nil).Get("http://sts.proxy.invalid/")
+			var pe *ProxyError
+			switch {
+			case tc.proxy && (!errors.As(err, &pe) || pe.Problem != ProxyRefused || !strings.Contains(pe.Status, "403")):
+				t.Errorf("got %v, want the proxy's refusal", err)
+			case !tc.proxy && err != nil:
+				t.Errorf("the origin's 403 became %v", err)
+			}
+			if resp != nil {
+				resp.Body.Close()
+			}
+		})
+	}
+}
