@@ -120,11 +120,26 @@ func waitLock(ctx context.Context, f *os.File) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("another process holds the lock: %w", context.Cause(ctx))
+			return &LockError{Err: context.Cause(ctx)}
 		case <-t.C:
 		}
 		pause = min(2*pause, 100*time.Millisecond)
 	}
+}
+
+// LockError is a lock another process held until the deadline.
+type LockError struct{ Err error }
+
+func (e *LockError) Error() string {
+	return fmt.Sprintf("another process holds the lock: %v", e.Err)
+}
+func (e *LockError) Unwrap() error { return e.Err }
+
+// Hint says what to do about the wait.
+func (e *LockError) Hint() string {
+	return "another aws-oidc run (or a cleanup) writing files in the same folder held its lock until --timeout: " +
+		"runs sharing a file take turns; raise --timeout, or give each run its own files " +
+		"(--dotenv-file, --aws-config-file, --aws-credentials-file). A process that is stuck holds the lock until it ends"
 }
 
 // errLocked: another process holds the lock.

@@ -42,6 +42,11 @@ func ReadInput(ctx context.Context, path string, maxBytes int64) ([]byte, error)
 func readInput(path string, maxBytes int64) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
 	if err != nil {
+		// A socket cannot be opened at all (ENXIO, "no such device or
+		// address"): say what it is instead.
+		if info, serr := os.Stat(path); serr == nil && !info.Mode().IsRegular() && !info.IsDir() {
+			return nil, notRegular(path, info.Mode())
+		}
 		return nil, err
 	}
 	defer f.Close()
@@ -54,9 +59,7 @@ func readInput(path string, maxBytes int64) ([]byte, error) {
 	case mode.IsDir():
 		return nil, &RefusedError{Path: path, Reason: ReasonDirectory, Detail: "it is a directory", Fix: "give the path of a regular file"}
 	case !mode.IsRegular():
-		return nil, &RefusedError{Path: path, Reason: ReasonNotRegular,
-			Detail: fmt.Sprintf("it is not a regular file (mode %s); pipes and devices are not read", mode.Type()),
-			Fix:    "give the path of a regular file"}
+		return nil, notRegular(path, mode)
 	case info.Size() > maxBytes:
 		return nil, tooLarge(path, maxBytes)
 	}
@@ -68,6 +71,12 @@ func readInput(path string, maxBytes int64) ([]byte, error) {
 		return nil, tooLarge(path, maxBytes)
 	}
 	return data, nil
+}
+
+func notRegular(path string, mode os.FileMode) error {
+	return &RefusedError{Path: path, Reason: ReasonNotRegular,
+		Detail: fmt.Sprintf("it is not a regular file (mode %s); pipes, sockets and devices are not read", mode.Type()),
+		Fix:    "give the path of a regular file"}
 }
 
 func tooLarge(path string, maxBytes int64) error {

@@ -122,6 +122,9 @@ func runAssume(ctx context.Context, cfg *AssumeConfig, env Env) (err error) {
 	if err := r.guardInherited(); err != nil {
 		return err
 	}
+	if err := r.checkStdout(); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	// Every file output's folder exists and takes a file before the token
@@ -300,7 +303,7 @@ func loadToken(ctx context.Context, cfg *AssumeConfig, env Env) (*token.Token, e
 func tokenSource(cfg *AssumeConfig, env Env) token.Source {
 	switch {
 	case cfg.TokenFile != "":
-		return token.FileSource{Path: cfg.TokenFile}
+		return token.FileSource{Path: cfg.TokenFile, From: cfg.TokenFileFrom}
 	case cfg.GitHubToken:
 		return token.NewGitHubSource(env.Getenv, env.HTTPClient, cfg.Audience)
 	default:
@@ -595,6 +598,15 @@ func (r *assumeRun) preflight() (created []string, err error) {
 	if err := check(dotenv, formatDotenv); err != nil {
 		return created, err
 	}
+	if dotenv != "" {
+		// An existing file too large or not a GitLab dotenv report is
+		// refused now, not after STS minted credentials for nothing.
+		limits := output.DefaultDotenvLimits()
+		limits.MaxVars = r.cfg.DotenvMaxVariables
+		if _, err := output.PrepareDotenv(dotenv, nil, limits); err != nil {
+			return created, &OutputError{Format: formatDotenv, Err: err}
+		}
+	}
 	if err := check(tokenFile, formatTokenFile); err != nil {
 		return created, err
 	}
@@ -790,9 +802,16 @@ type commitStep struct {
 
 // StdoutError is a stdout that could not take the output (a closed pipe,
 // a full disk behind a redirection).
-type StdoutError struct{ Err error }
+type StdoutError struct {
+	Err error
+	// before: found before anything was done.
+	before bool
+}
 
 func (e *StdoutError) Error() string {
+	if e.before {
+		return fmt.Sprintf("%v; nothing was done", e.Err)
+	}
 	return fmt.Sprintf("failed to write to stdout: %v; every other output was put back as it was", e.Err)
 }
 func (e *StdoutError) Unwrap() error { return e.Err }
@@ -800,6 +819,22 @@ func (e *StdoutError) Unwrap() error { return e.Err }
 // Hint implements the hinter of Hint.
 func (e *StdoutError) Hint() string {
 	return "keep stdout open until aws-oidc exits (eval \"$(aws-oidc ...)\" does), or write files only with --output dotenv or --profile"
+}
+
+// checkStdout refuses a closed stdout (`>&-`) before anything happens when
+// an output goes there: the writes would fail only at the end, and a file
+// opened meanwhile could take descriptor 1 and receive the exports.
+func (r *assumeRun) checkStdout() error {
+	f, ok := r.env.Stdout.(*os.File)
+	if !ok || !slices.ContainsFunc(r.cfg.Outputs, func(o string) bool {
+		return o == formatShell || o == formatJSON || o == formatPowerShell || o == formatGitHub || o == formatTokenFile
+	}) {
+		return nil
+	}
+	if closedAtStart(f) {
+		return &StdoutError{Err: errors.New("stdout is closed (>&-), and the output would be lost"), before: true}
+	}
+	return nil
 }
 
 // writeStdout writes data in one call. SIGPIPE is caught meanwhile: a

@@ -104,10 +104,12 @@ type AssumeConfig struct {
 
 	// TokenEnvs are the variables to read the token from, in order;
 	// TokenFile wins when set; GitHubToken requests one from GitHub.
-	TokenEnvs   []string
-	TokenFile   string
-	GitHubToken bool
-	Audience    string
+	TokenEnvs []string
+	TokenFile string
+	// TokenFileFrom is the flag or variable that named TokenFile.
+	TokenFileFrom string
+	GitHubToken   bool
+	Audience      string
 	// IgnoredTokenFile is an $AWS_WEB_IDENTITY_TOKEN_FILE left unused in a
 	// CI job, for the hint when the job's token is missing.
 	IgnoredTokenFile string
@@ -311,6 +313,7 @@ func parseToken(l lookup, cfg *AssumeConfig, env Env) error {
 	tokenEnv, _ := l.String("token-env")
 	tokenFile, fileFrom := l.String("token-file")
 	ambient := fileFrom == "$AWS_WEB_IDENTITY_TOKEN_FILE"
+	cfg.TokenFileFrom = fileFrom
 	switch {
 	case fileFrom == "--token-file":
 		cfg.TokenFile = tokenFile

@@ -1,7 +1,9 @@
 package filetests
 
 import (
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -385,5 +387,110 @@ func TestCleanupKeepsALinkedDefaultFolder(t *testing.T) {
 	}
 	if info, err := os.Lstat(filepath.Join(j.dir, ".aws-oidc")); err != nil || info.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("the link .aws-oidc is gone or changed: %v", err)
+	}
+}
+
+// TestExistingDotenvCheckedBeforeSTS: an existing dotenv file that is too
+// large or not a GitLab dotenv report is refused before STS is called, not
+// after credentials were minted for nothing.
+func TestExistingDotenvCheckedBeforeSTS(t *testing.T) {
+	t.Parallel()
+	for name, content := range map[string]string{
+		"too_large": strings.Repeat("A=1234567890\n", 500),
+		"malformed": "export A=1\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			j := newJob(t)
+			write(t, filepath.Join(j.dir, "aws.env"), content)
+			refusedBeforeSTS(t, j, "aws.env", []string{j.dir})
+		})
+	}
+}
+
+// TestTokenFileErrorsNameTheirSource: a token file that is a socket is
+// "not a regular file" (not "no such device or address"), and the error
+// says which flag or variable named it.
+func TestTokenFileErrorsNameTheirSource(t *testing.T) {
+	t.Parallel()
+	dir, err := os.MkdirTemp("", "sock") // a short path: sockets' are limited to 108 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "s")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	cases := []struct {
+		name, from string
+		set        func(j *job) []string
+	}{
+		{"flag", "--token-file", func(j *job) []string { return []string{"--token-file", sock} }},
+		{"variable", "AWS_OIDC_TOKEN_FILE", func(j *job) []string { j.env["AWS_OIDC_TOKEN_FILE"] = sock; return nil }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			j := newJob(t)
+			r := j.run(t, nil, append([]string{"assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1"}, tc.set(j)...)...)
+			if r.code != 3 {
+				t.Errorf("exit %d, want 3", r.code)
+			}
+			for _, want := range []string{"not a regular file", tc.from} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr does not say %q", want)
+				}
+			}
+		})
+	}
+}
+
+// TestClosedStdoutIsRefusedAtStart: with stdout closed (`>&-`) the Go
+// runtime puts /dev/null in its place, and the shell exports went there
+// with exit 0. An output to stdout now fails before STS (exit 1); a
+// redirection to /dev/null stays allowed.
+func TestClosedStdoutIsRefusedAtStart(t *testing.T) {
+	t.Parallel()
+	j := newJob(t)
+	args := []string{"assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--output", "shell"}
+	run := func(redirect string) (int, string) {
+		cmd := exec.Command("/bin/sh", append([]string{"-c", `exec "$0" "$@" ` + redirect, bin}, args...)...)
+		cmd.Dir = j.dir
+		for k, v := range j.env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		_ = cmd.Run()
+		t.Logf("%s: exit %d\n%s", redirect, cmd.ProcessState.ExitCode(), stderr.String())
+		return cmd.ProcessState.ExitCode(), stderr.String()
+	}
+	if code, stderr := run(">&-"); code == 0 || !strings.Contains(stderr, "stdout is closed") || len(j.sts.Requests()) > 0 {
+		t.Errorf("closed stdout: exit %d, %d STS calls; want a failure before STS", code, len(j.sts.Requests()))
+	}
+	if code, _ := run(">/dev/null"); code != 0 {
+		t.Errorf("stdout to /dev/null: exit %d, want 0", code)
+	}
+}
+
+// TestLockTimeoutHasAHint: a folder locked by another process until the
+// deadline ends the run with a hint saying what holds it and what to do.
+func TestLockTimeoutHasAHint(t *testing.T) {
+	t.Parallel()
+	j := newJob(t)
+	d, err := os.Open(j.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := syscall.Flock(int(d.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--timeout", "2s")
+	if r.code == 0 || !strings.Contains(r.stderr, "hint: another aws-oidc run") {
+		t.Errorf("exit %d; want a failure with a hint about the lock", r.code)
 	}
 }

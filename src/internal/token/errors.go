@@ -92,6 +92,8 @@ type MissingError struct {
 	Names []string
 	// Path is the token file that was tried.
 	Path string
+	// From names the flag or variable that gave Path.
+	From string
 	// Empty is true when the file exists but holds nothing.
 	Empty bool
 	// GitHub is true when the GitHub Actions token endpoint is not
@@ -99,14 +101,22 @@ type MissingError struct {
 	GitHub bool
 }
 
+// from is " (from --token-file)" for a file's source, "" when unknown.
+func from(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " (from " + name + ")"
+}
+
 func (e *MissingError) Error() string {
 	switch {
 	case e.GitHub:
 		return fmt.Sprintf("github actions id token request is not available (%s not set)", strings.Join(e.Names, ", "))
 	case e.Path != "" && e.Empty:
-		return fmt.Sprintf("token file %q is empty", e.Path)
+		return fmt.Sprintf("token file %q%s is empty", e.Path, from(e.From))
 	case e.Path != "":
-		return fmt.Sprintf("token file %q does not exist", e.Path)
+		return fmt.Sprintf("token file %q%s does not exist", e.Path, from(e.From))
 	case len(e.Names) == 1:
 		return fmt.Sprintf("token variable %s is not set", e.Names[0])
 	case len(e.Names) > 1:

@@ -67,6 +67,17 @@ const maxFileRead = MaxSize + 2
 // that a sidecar refreshes always gives the current token.
 type FileSource struct {
 	Path string
+	// From names the flag or variable that gave Path (--token-file,
+	// $AWS_OIDC_TOKEN_FILE, $AWS_WEB_IDENTITY_TOKEN_FILE), for errors.
+	From string
+}
+
+// name is the file as errors show it: its path and where it came from.
+func (s FileSource) name() string {
+	if s.From == "" {
+		return fmt.Sprintf("token file %q", s.Path)
+	}
+	return fmt.Sprintf("token file %q (from %s)", s.Path, s.From)
 }
 
 // Token implements Source. It fails with *MissingError when the file does not
@@ -82,16 +93,16 @@ func (s FileSource) Token(ctx context.Context) (string, error) {
 	var refused *atomicfile.RefusedError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return "", &MissingError{Path: s.Path}
+		return "", &MissingError{Path: s.Path, From: s.From}
 	case errors.As(err, &refused) && refused.Reason == atomicfile.ReasonTooLarge:
-		return "", &MalformedError{Reason: fmt.Sprintf("token file %q is larger than %d bytes, more than a token STS accepts", s.Path, maxFileRead)}
+		return "", &MalformedError{Reason: fmt.Sprintf("%s is larger than %d bytes, more than a token STS accepts", s.name(), maxFileRead)}
 	case errors.As(err, &refused):
-		return "", fmt.Errorf("token file %q: %s; %s", s.Path, refused.Detail, refused.Fix)
+		return "", fmt.Errorf("%s: %s; %s", s.name(), refused.Detail, refused.Fix)
 	case err != nil:
-		return "", fmt.Errorf("failed to read token file %q: %w", s.Path, err)
+		return "", fmt.Errorf("failed to read %s: %w", s.name(), err)
 	}
 	if len(b) == 0 {
-		return "", &MissingError{Path: s.Path, Empty: true}
+		return "", &MissingError{Path: s.Path, From: s.From, Empty: true}
 	}
 	return string(b), nil
 }

@@ -1,0 +1,11 @@
+//go:build !unix
+
+package cli
+
+import "os"
+
+// closedAtStart reports whether f cannot be used.
+func closedAtStart(f *os.File) bool {
+	_, err := f.Stat()
+	return err != nil
+}
