@@ -8,13 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
@@ -71,14 +70,16 @@ type ClientOptions struct {
 	UserAgent string
 }
 
-// NewClient builds the S3 client of the check. A few SDK retries are
-// enough: the check proves access, it does not need to outlast an outage.
+// NewClient builds the S3 client of the check. The SDK's own retryer is
+// off: Check retries with the exchange's rule (exchange.Retry), so a busy S3
+// (503 SlowDown) is waited out within the run's one deadline like a busy
+// STS, and every attempt is classified and logged the same way.
 func NewClient(o ClientOptions) *s3.Client {
 	opts := s3.Options{
 		Region:      o.Region,
 		Credentials: o.Credentials,
 		AppID:       "aws-oidc",
-		Retryer:     retry.AddWithMaxAttempts(retry.NewStandard(), 3),
+		Retryer:     aws.NopRetryer{},
 	}
 	if o.Endpoint != "" {
 		opts.BaseEndpoint = aws.String(o.Endpoint)
@@ -97,22 +98,25 @@ func NewClient(o ClientOptions) *s3.Client {
 }
 
 // Check runs HeadBucket, then ListObjectsV2 for one key under the prefix,
-// each within timeout. It reports how many keys the listing saw (0 or 1).
-func Check(ctx context.Context, client API, loc Location, partition string, timeout time.Duration) (int, error) {
-	hctx, cancel := context.WithTimeout(ctx, timeout)
-	_, err := client.HeadBucket(hctx, &s3.HeadBucketInput{Bucket: aws.String(loc.Bucket)})
-	cancel()
-	if err != nil {
+// each with the exchange's retry rule (attempt timeout, busy backoff, the
+// deadline of ctx). It reports how many keys the listing saw (0 or 1).
+func Check(ctx context.Context, client API, loc Location, partition string, rule exchange.Retry, log *slog.Logger) (int, error) {
+	if _, err := rule.Run(ctx, log, "S3 HeadBucket", func(ctx context.Context) error {
+		_, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(loc.Bucket)})
+		return err
+	}); err != nil {
 		return 0, newError(loc, partition, "HeadBucket", err)
 	}
-	lctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), MaxKeys: aws.Int32(1)}
 	if loc.Prefix != "" {
 		in.Prefix = aws.String(loc.Prefix)
 	}
-	out, err := client.ListObjectsV2(lctx, in)
-	if err != nil {
+	var out *s3.ListObjectsV2Output
+	if _, err := rule.Run(ctx, log, "S3 ListObjectsV2", func(ctx context.Context) error {
+		var err error
+		out, err = client.ListObjectsV2(ctx, in)
+		return err
+	}); err != nil {
 		return 0, newError(loc, partition, "ListObjectsV2", err)
 	}
 	return len(out.Contents), nil
@@ -127,8 +131,12 @@ type Error struct {
 	// Code is S3's error code, or the HTTP status as "http-403".
 	Code   string
 	Status int
-	class  exchange.Class
-	err    error
+	// Attempts, DeadlineHit and Busy are the retries' (see exchange.Error).
+	Attempts    int
+	DeadlineHit bool
+	Busy        bool
+	class       exchange.Class
+	err         error
 }
 
 func newError(loc Location, partition, op string, err error) *Error {
@@ -138,6 +146,11 @@ func newError(loc Location, partition, op string, err error) *Error {
 		e.Status = re.HTTPStatusCode()
 	}
 	e.Code, e.class = exchange.Classify(err)
+	var xerr *exchange.Error
+	if errors.As(err, &xerr) {
+		// The retries' verdict: a deadline or the attempts ran out.
+		e.class, e.Attempts, e.DeadlineHit, e.Busy = xerr.Class, xerr.Attempts, xerr.DeadlineHit, xerr.Busy
+	}
 	var api smithy.APIError
 	if errors.As(err, &api) && e.Status != 0 && (api.ErrorCode() == "" || api.ErrorCode() == "Forbidden" || api.ErrorCode() == "NotFound") {
 		// HEAD answers carry no body, so the SDK only knows the status.
@@ -181,6 +194,8 @@ func (e *Error) Hint() string {
 		return fmt.Sprintf("the bucket %q does not exist in this partition (%s); check the name in --check-s3", e.Location.Bucket, partition)
 	case e.Status == http.StatusMovedPermanently || e.Code == "PermanentRedirect" || e.Code == "AuthorizationHeaderMalformed":
 		return "the bucket lives in another region: set --region to the bucket's region"
+	case e.Transient() && e.Busy:
+		return "S3 was busy (SlowDown, 503) until the deadline: raise --timeout, or start fewer of these jobs at once"
 	case e.Transient():
 		return "S3 did not answer; check the network path to S3 (or --s3-endpoint) and retry"
 	}

@@ -3,6 +3,7 @@ package bucket
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,13 @@ func TestParseURL(t *testing.T) {
 	}
 }
 
+// testRetry is the exchange's rule without real waits.
+func testRetry() exchange.Retry {
+	r := exchange.DefaultRetry()
+	r.Sleep = func(context.Context, time.Duration) error { return nil }
+	return r
+}
+
 func TestCheck(t *testing.T) {
 	t.Parallel()
 	srv := s3test.New(t, map[string]s3test.Bucket{
@@ -57,6 +65,7 @@ func TestCheck(t *testing.T) {
 		"no-head":   {DenyHead: true},
 		"no-list":   {DenyList: true},
 		"empty-one": {},
+		"busy":      {SlowDown: 4, Keys: []string{"k"}},
 	})
 	cases := []struct {
 		name      string
@@ -73,6 +82,9 @@ func TestCheck(t *testing.T) {
 			wantHint: "missing s3:ListBucket on arn:aws:s3:::no-head"},
 		{name: "list_denied", url: "s3://no-list/app/", wantOps: []string{"HeadBucket", "ListObjectsV2"}, wantCode: "AccessDenied",
 			wantHint: `an s3:prefix condition must allow "app/"`},
+		// S3 under load answers 503 SlowDown: waited out like a busy STS.
+		{name: "slow_down_retried", url: "s3://busy", wantKeys: 1,
+			wantOps: []string{"HeadBucket", "HeadBucket", "HeadBucket", "HeadBucket", "HeadBucket", "ListObjectsV2"}},
 		{name: "missing", url: "s3://nope", wantOps: []string{"HeadBucket"}, wantCode: "Not Found", wantHint: `the bucket "nope" does not exist`},
 	}
 	for _, tc := range cases {
@@ -84,7 +96,7 @@ func TestCheck(t *testing.T) {
 			}
 			client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: exchange.StaticCredentials(credentials.Credentials{
 				AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "session", Expiration: time.Now().Add(time.Hour)})})
-			n, err := Check(context.Background(), client, loc, "aws", 5*time.Second)
+			n, err := Check(context.Background(), client, loc, "aws", testRetry(), slog.New(slog.DiscardHandler))
 			var ops []string
 			for _, r := range srv.Requests() {
 				if r.Bucket == loc.Bucket {

@@ -405,6 +405,7 @@ func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (
 		Policy:      r.cfg.Policy,
 		PolicyARNs:  r.cfg.PolicyARNs,
 		Secrets:     r.env.secrets,
+		TokenExpiry: r.tok.Claims.ExpiresAt,
 	}
 	if len(r.cfg.Chain) > 0 {
 		// The first session only signs the next hop; the session policies
@@ -472,7 +473,7 @@ func (r *assumeRun) explain(err error, arn role.ARN) error {
 }
 
 func (r *assumeRun) verify(ctx context.Context, t target, c credentials.Credentials, s *credentials.Session, log *slog.Logger) error {
-	id, err := exchange.Verify(ctx, r.stsClient(t, &c), r.cfg.AttemptTimeout, r.env.secrets)
+	id, err := exchange.Verify(ctx, r.stsClient(t, &c), r.retry(), log, r.env.secrets)
 	if err != nil {
 		return &VerifyError{Err: err}
 	}
@@ -489,7 +490,7 @@ func (r *assumeRun) verify(ctx context.Context, t target, c credentials.Credenti
 func (r *assumeRun) checkS3(ctx context.Context, t target, c credentials.Credentials, partition string, log *slog.Logger) error {
 	client := bucket.NewClient(bucket.ClientOptions{Region: t.region, Endpoint: r.cfg.S3Endpoint, HTTPClient: r.env.HTTPClient,
 		Credentials: exchange.StaticCredentials(c), UserAgent: r.cfg.UserAgent})
-	n, err := bucket.Check(ctx, client, *r.cfg.CheckS3, partition, r.cfg.AttemptTimeout)
+	n, err := bucket.Check(ctx, client, *r.cfg.CheckS3, partition, r.retry(), log)
 	if err != nil {
 		var be *bucket.Error
 		if errors.As(err, &be) {

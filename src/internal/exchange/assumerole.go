@@ -71,7 +71,7 @@ func AssumeRole(ctx context.Context, client RoleClient, req RoleRequest, retry R
 	}
 
 	var out *sts.AssumeRoleOutput
-	attempts, err := withRetries(ctx, retry, log, opAssumeRole, "", func(ctx context.Context) error {
+	attempts, err := withRetries(ctx, retry, log, opAssumeRole, "", time.Time{}, func(ctx context.Context) error {
 		var err error
 		out, err = client.AssumeRole(ctx, in)
 		return err

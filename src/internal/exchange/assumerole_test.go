@@ -25,6 +25,11 @@ func TestAssumeRole(t *testing.T) {
 	}{
 		{name: "success", wantCalls: 1},
 		{name: "throttled_then_success", script: []ststest.Answer{ststest.Fail(400, "Throttling", "Rate exceeded")}, wantCalls: 2},
+		// Chained hops share the busy policy: throttling never counts
+		// against MaxAttempts (5), nor does a 503.
+		{name: "throttled_past_max_attempts", script: []ststest.Answer{ststest.Fail(400, "Throttling", "Rate exceeded"),
+			ststest.Fail(400, "RequestThrottled", "x"), ststest.Fail(400, "Throttling", "x"), {Status: 503, Raw: "busy"},
+			ststest.Fail(503, "ServiceUnavailable", "x"), ststest.Fail(400, "Throttling", "x")}, wantCalls: 7},
 		{name: "access_denied_not_retried", script: []ststest.Answer{denied}, wantCode: "AccessDenied", wantCalls: 1},
 		{name: "packed_policy_too_large", script: []ststest.Answer{ststest.Fail(400, "PackedPolicyTooLarge", "Serialized token too large for session")},
 			wantCode: "PackedPolicyTooLarge", wantCalls: 1},

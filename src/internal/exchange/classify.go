@@ -7,9 +7,11 @@ import (
 	"encoding/xml"
 	"errors"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 
@@ -117,6 +119,9 @@ func Classify(err error) (code string, class Class) {
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		code = api.ErrorCode()
+		if throttleCode(code) {
+			return code, Transient
+		}
 		if c, ok := codeClass[code]; ok {
 			if c == KeyPropagation && settled(api.ErrorMessage()) {
 				return code, Permanent
@@ -140,6 +145,13 @@ func Classify(err error) (code string, class Class) {
 		code = "http-" + strconv.Itoa(status)
 		if status >= 500 || status == 429 {
 			return code, Transient
+		}
+		var de *smithy.DeserializationError
+		if (status == http.StatusBadRequest || status == http.StatusRequestTimeout) && errors.As(err, &de) {
+			// STS sends its refusals as 400 with an error document; a 400
+			// without one (empty, HTML, JSON) is not STS refusing but a
+			// front or a proxy answering for it, typically under load.
+			return CodeBadResponse, Transient
 		}
 		return code, Permanent
 	}
@@ -193,7 +205,9 @@ func Classify(err error) (code string, class Class) {
 }
 
 // Busy reports whether a failure is STS saying it is overloaded, not that
-// something is wrong: throttling (any code for it, or HTTP 429), and AWS
+// something is wrong: throttling (any code the AWS SDK counts as one, HTTP
+// 429, and 503, which AWS answers under load: ServiceUnavailable, S3's
+// SlowDown), and AWS
 // failing to fetch the issuer's keys in time (IDPCommunicationError, and
 // InvalidIdentityToken "Couldn't retrieve verification key"), which come in
 // bursts when many jobs start at once. Every job of an account and region
@@ -206,15 +220,27 @@ func Busy(err error) bool {
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
+		if throttleCode(api.ErrorCode()) {
+			return true
+		}
 		switch api.ErrorCode() {
-		case "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
-			"IDPCommunicationError", "IDPCommunicationErrorException":
+		case "IDPCommunicationError", "IDPCommunicationErrorException":
 			return true
 		case "InvalidIdentityToken", "InvalidIdentityTokenException":
 			return keysUnreachable(api.ErrorMessage())
 		}
 	}
-	return httpStatus(err) == 429
+	status := httpStatus(err)
+	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
+}
+
+// throttleCode reports whether code is one the AWS SDK's own retryer counts
+// as throttling (retry.DefaultThrottleErrorCodes: Throttling, SlowDown,
+// RequestLimitExceeded, PriorRequestNotComplete, ...), so that every code
+// AWS services use for it is retried, not only those STS is known to send.
+func throttleCode(code string) bool {
+	_, ok := retry.DefaultThrottleErrorCodes[code]
+	return ok
 }
 
 // keysUnreachable reports whether an InvalidIdentityToken message says AWS

@@ -32,6 +32,13 @@ func TestClassifySDKAnswers(t *testing.T) {
 		{"text_500", 500, "Internal Server Error\n", "http-500", Transient},
 		{"html_502", 502, "<html><body>Bad Gateway</body></html>", "http-502", Transient},
 		{"text_429", 429, "slow down", "http-429", Transient},
+		// A 400 whose body is not an STS error document is a garbled
+		// answer (an overloaded front, a proxy's page): transient, not a
+		// refusal, since STS said nothing about the request.
+		{"html_400", 400, "<html><body>Bad Request</body></html>", "bad-response", Transient},
+		{"empty_400", 400, "", "bad-response", Transient},
+		{"json_400", 400, `{"message":"busy"}`, "bad-response", Transient},
+		{"sts_validation_400", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>no</Message></Error></ErrorResponse>`, "ValidationError", Permanent},
 		{"html_403", 403, "<html><body>Forbidden</body></html>", "http-403", Permanent},
 		{"sts_throttling", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>`, "Throttling", Transient},
 	}

@@ -81,8 +81,11 @@ func TestBusy(t *testing.T) {
 		{"no_provider", apiErr(400, "InvalidIdentityToken", "No OpenIDConnect provider found in your account for https://x"), false},
 		{"other_invalid_token", apiErr(400, "InvalidIdentityToken", "The ID token could not be validated"), false},
 		{"server_error", apiErr(500, "InternalFailure", ""), false},
+		// AWS answers 503 under load (ServiceUnavailable, SlowDown).
 		{"http_503", &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
-			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 503}}, Err: errors.New("x")}}, false},
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 503}}, Err: errors.New("x")}}, true},
+		{"http_502", &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 502}}, Err: errors.New("x")}}, false},
 		{"access_denied", apiErr(403, "AccessDenied", "Not authorized"), false},
 		{"connection", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, false},
 		{"canceled", fmt.Errorf("attempt: %w", context.Canceled), false},

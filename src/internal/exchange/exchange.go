@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
@@ -39,18 +42,35 @@ type Request struct {
 	// as STS answers, and every error is scrubbed of all of them. Nil
 	// scrubs the token alone.
 	Secrets *logging.Secrets
+	// TokenExpiry is the token's "exp" (zero: unknown). Retries stop
+	// TokenMargin before it: STS refuses an expired token, so waiting on a
+	// busy STS past it cannot succeed.
+	TokenExpiry time.Time
 }
+
+// TokenMargin is how long before the token's expiry the retries stop: an
+// attempt takes a moment, and STS's clock may be a little ahead of ours.
+const TokenMargin = 5 * time.Second
+
+// lastAttemptRoom is at most how much of the deadline the last attempt is
+// given when a wait is cut short to fit one more attempt in (less when the
+// attempt timeout is shorter). A busy STS answers in milliseconds.
+const lastAttemptRoom = time.Second
 
 // Retry shapes the attempts. The zero value is not useful: start from
 // DefaultRetry.
 //
 // Two kinds of failure are retried, each with its own backoff. An answer
-// that says STS is busy (see Busy) is retried until ctx's deadline, with
-// decorrelated jitter between BusyBaseDelay and BusyMaxDelay: a pipeline
-// starts many jobs at once, each its own process, and they share one STS
-// request rate without knowing of each other. Any other transient failure
-// (5xx, timeouts, connection failures) counts against MaxAttempts and waits a
-// capped exponential backoff with full jitter between BaseDelay and MaxDelay.
+// that says STS is busy (see Busy: throttling, 429, 503) is retried until
+// ctx's deadline, with decorrelated jitter between BusyBaseDelay and
+// BusyMaxDelay: a pipeline starts many jobs at once, each its own process,
+// and they share one STS request rate without knowing of each other. Any
+// other transient failure (500, 502, 504, garbled answers, timeouts,
+// connection failures) counts against MaxAttempts and waits a capped
+// exponential backoff with full jitter between BaseDelay and MaxDelay. A
+// Retry-After header is a floor of either wait, up to MaxRetryAfter. When a
+// wait would pass the deadline it is cut short so that one last attempt
+// still fits before it.
 type Retry struct {
 	// MaxAttempts caps the attempts that fail for another reason than a
 	// busy STS, at least 1. Busy answers do not count against it.
@@ -66,6 +86,15 @@ type Retry struct {
 	// callers share a rate, the ones still waiting must spread out over
 	// many seconds, or their retries alone keep the rate exhausted.
 	BusyBaseDelay, BusyMaxDelay time.Duration
+	// BusyFirstDelay is the least wait after the first busy answer: the
+	// first wait is uniform between it and three times it, the later ones
+	// decorrelated jitter from BusyBaseDelay. A short first wait lets a
+	// small batch of jobs, a burst just past the rate, finish in about the
+	// time the rate allows; the crowd of a big batch spreads out from the
+	// second wait on. Zero means BusyBaseDelay.
+	BusyFirstDelay time.Duration
+	// MaxRetryAfter caps what a server's Retry-After header can ask for.
+	MaxRetryAfter time.Duration
 	// KeyPropagationAttempts caps attempts on an InvalidIdentityToken that
 	// is neither settled nor about fetching keys.
 	KeyPropagationAttempts int
@@ -99,8 +128,10 @@ func DefaultRetry() Retry {
 		AttemptTimeout:         10 * time.Second,
 		BaseDelay:              500 * time.Millisecond,
 		MaxDelay:               8 * time.Second,
+		BusyFirstDelay:         500 * time.Millisecond,
 		BusyBaseDelay:          2 * time.Second,
 		BusyMaxDelay:           10 * time.Second,
+		MaxRetryAfter:          20 * time.Second,
 		KeyPropagationAttempts: 2,
 		LogEvery:               10 * time.Second,
 		Sleep:                  sleep,
@@ -155,6 +186,9 @@ type Error struct {
 	DeadlineHit bool
 	// Busy is set when the last answer said STS was busy (see Busy).
 	Busy bool
+	// TokenExpired is set when the token's expiry (Request.TokenExpiry)
+	// ended the retries before the deadline did.
+	TokenExpired bool
 	// Expiration, LocalTime and ServerTime (the answer's Date header, zero
 	// when it had none) explain CodeExpiredCredentials.
 	Expiration, LocalTime, ServerTime time.Time
@@ -171,7 +205,10 @@ func (e *Error) Error() string {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
 	}
-	if e.DeadlineHit {
+	switch {
+	case e.TokenExpired:
+		b.WriteString(" (the ID token expires before another attempt)")
+	case e.DeadlineHit:
 		b.WriteString(" (overall deadline reached)")
 	}
 	fmt.Fprintf(&b, ": %s", e.Code)
@@ -213,7 +250,7 @@ func Exchange(ctx context.Context, client Client, req Request, retry Retry, log 
 	}
 	secrets.AddToken(req.Token)
 	var out *sts.AssumeRoleWithWebIdentityOutput
-	attempts, err := withRetries(ctx, retry, log, opWebIdentity, req.Token, func(ctx context.Context) error {
+	attempts, err := withRetries(ctx, retry, log, opWebIdentity, req.Token, req.TokenExpiry, func(ctx context.Context) error {
 		var err error
 		out, err = client.AssumeRoleWithWebIdentity(ctx, in)
 		return err
@@ -261,11 +298,19 @@ const (
 	opAssumeRole  = "AssumeRole"
 )
 
+// Run calls call with the retry rule of every STS operation (see
+// withRetries) and returns the number of attempts made. op names the
+// operation in errors and log lines. A failure is an *Error.
+func (r Retry) Run(ctx context.Context, log *slog.Logger, op string, call func(context.Context) error) (int, error) {
+	return withRetries(ctx, r, log, op, "", time.Time{}, call)
+}
+
 // withRetries runs call until it succeeds, a permanent error comes back, the
 // attempts run out or ctx ends, and returns the number of attempts made.
 // Every STS operation of the tool shares this one rule. secret is scrubbed
-// from every error.
-func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret string, call func(context.Context) error) (int, error) {
+// from every error. tokenEnd (zero: none) is the expiry of the token the
+// call sends: no attempt is made within TokenMargin of it.
+func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret string, tokenEnd time.Time, call func(context.Context) error) (int, error) {
 	if retry.MaxAttempts < 1 {
 		retry.MaxAttempts = 1
 	}
@@ -314,11 +359,34 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 		default:
 			return fail(err, code, class, attempt, false)
 		}
+		now := retry.Now()
+		if after := retryAfter(err, now); after > delay {
+			// The server said when to come back: sooner only asks to be
+			// turned away again.
+			delay = min(after, max(retry.MaxRetryAfter, delay))
+		}
+		// The retries end at the deadline, or before the token expires
+		// when that comes first: STS refuses an expired token.
+		end, hasEnd := ctx.Deadline()
+		byToken := false
+		if !tokenEnd.IsZero() {
+			if t := tokenEnd.Add(-TokenMargin); !hasEnd || t.Before(end) {
+				end, hasEnd, byToken = t, true, true
+			}
+		}
 		left := time.Duration(-1)
-		if dl, ok := ctx.Deadline(); ok {
-			if left = dl.Sub(retry.Now()); delay > left {
-				// Sleeping would pass the deadline: fail now with what we know.
-				return fail(err, code, class, attempt, true)
+		if hasEnd {
+			left = end.Sub(now)
+			if room := min(lastAttemptRoom, max(retry.AttemptTimeout, time.Millisecond)); delay > left-room {
+				if left <= room {
+					// No room for another attempt: fail with what we know.
+					attempts, e := fail(err, code, class, attempt, !byToken)
+					e.(*Error).TokenExpired = byToken
+					return attempts, e
+				}
+				// Waiting the whole backoff would pass the end: wait less,
+				// so that one last attempt still fits before it.
+				delay = left - room
 			}
 		}
 		lines.log(log, retry, attempt, code, busy, counted, delay, left)
@@ -335,6 +403,26 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 	}
 }
 
+// retryAfter is the wait a Retry-After header of err's answer asks for, in
+// seconds or as an HTTP date; zero when there is none.
+func retryAfter(err error, now time.Time) time.Duration {
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &re) || re.Response == nil || re.Response.Response == nil {
+		return 0
+	}
+	v := strings.TrimSpace(re.Response.Header.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return time.Duration(max(n, 0)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
+}
+
 // busyBackoff is the wait after a busy answer, given the last one (zero at
 // first): decorrelated jitter, uniform between BusyBaseDelay and three times
 // the last wait, capped at BusyMaxDelay. Unlike a schedule fixed by the
@@ -342,6 +430,10 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 // so callers that were throttled together do not come back together.
 // (AWS Architecture Blog, "Exponential Backoff And Jitter".)
 func (r Retry) busyBackoff(last time.Duration) time.Duration {
+	if last == 0 && r.BusyFirstDelay > 0 {
+		first := min(r.BusyFirstDelay, r.BusyMaxDelay)
+		return min(first+r.Jitter(2*first), r.BusyMaxDelay)
+	}
 	base := max(r.BusyBaseDelay, time.Millisecond)
 	ceiling := max(r.BusyMaxDelay, base)
 	upper := min(max(last, base)*3, ceiling)
@@ -367,14 +459,20 @@ func (l *retryLog) log(log *slog.Logger, retry Retry, attempt int, code string, 
 		}
 		b.WriteString(")")
 	} else {
-		fmt.Fprintf(&b, "attempt %d of %d failed: %s; retrying in %s", attempt, attempt-counted+retry.MaxAttempts, code, delay.Round(time.Millisecond))
+		// Only these failures count against MaxAttempts; the busy ones
+		// in between do not, so the attempt number is no guide.
+		fmt.Fprintf(&b, "attempt %d failed: %s; retrying in %s (failure %d of at most %d that are not STS being busy)",
+			attempt, code, delay.Round(time.Millisecond), counted, retry.MaxAttempts)
 	}
 	if l.warned && code == l.code && now.Sub(l.at) < retry.LogEvery {
 		l.hidden++
 		log.Debug(b.String())
 		return
 	}
-	if l.hidden > 0 {
+	switch {
+	case l.hidden == 1:
+		b.WriteString("; 1 more failed attempt since the last warning")
+	case l.hidden > 1:
 		fmt.Fprintf(&b, "; %d more failed attempts since the last warning", l.hidden)
 	}
 	log.Warn(b.String())

@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/google/go-cmp/cmp"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
@@ -46,6 +48,7 @@ func testRetry(clock *fakeClock) Retry {
 	r.Sleep = clock.Sleep
 	r.Now = clock.Now
 	r.Jitter = func(d time.Duration) time.Duration { return d } // the ceiling, so sleeps are predictable
+	r.BusyFirstDelay = 0                                        // TestBusyBackoff checks the short first wait
 	return r
 }
 
@@ -80,7 +83,16 @@ func TestExchange(t *testing.T) {
 			wantSleeps: []time.Duration{6 * time.Second, 10 * time.Second}},
 		{name: "server_error_then_success", script: []ststest.Answer{ststest.Fail(500, "InternalFailure", "oops")}, wantCalls: 2,
 			wantSleeps: []time.Duration{500 * time.Millisecond}},
-		{name: "unknown_code_503_is_transient", script: []ststest.Answer{ststest.Fail(503, "SlowDown", "busy")}, wantCalls: 2,
+		// 503 is AWS's answer under load (ServiceUnavailable, SlowDown):
+		// busy, like throttling.
+		{name: "unknown_code_503_is_busy", script: []ststest.Answer{ststest.Fail(503, "SomethingNew", "busy")}, wantCalls: 2,
+			wantSleeps: []time.Duration{6 * time.Second}},
+		{name: "503_does_not_count_against_max_attempts", script: []ststest.Answer{{Status: 503, Raw: " "}, {Status: 503, Raw: " "},
+			{Status: 503, Raw: " "}, {Status: 503, Raw: " "}, {Status: 503, Raw: " "}, {Status: 503, Raw: " "}}, wantCalls: 7,
+			wantSleeps: []time.Duration{6 * time.Second, 10 * time.Second, 10 * time.Second, 10 * time.Second, 10 * time.Second, 10 * time.Second}},
+		// A 400 that is not an STS error document is garbled, not a
+		// refusal: it counts against MaxAttempts like a 500.
+		{name: "html_400_is_transient", script: []ststest.Answer{{Status: 400, Raw: "<html>Bad Request</html>"}}, wantCalls: 2,
 			wantSleeps: []time.Duration{500 * time.Millisecond}},
 		{name: "idp_communication_then_success", script: []ststest.Answer{ststest.Fail(400, "IDPCommunicationError", "timeout")}, wantCalls: 2,
 			wantSleeps: []time.Duration{6 * time.Second}},
@@ -204,23 +216,136 @@ func TestExchangeDeadline(t *testing.T) {
 	}
 }
 
-func TestExchangeNoSleepPastDeadline(t *testing.T) {
+// TestExchangeLastAttemptBeforeDeadline: a wait that would pass the
+// deadline is cut short so that one last attempt still fits, and only then
+// does the exchange report the deadline.
+func TestExchangeLastAttemptBeforeDeadline(t *testing.T) {
 	t.Parallel()
 	throttle := ststest.Fail(400, "Throttling", "Rate exceeded")
-	srv := ststest.New(t, throttle, throttle, throttle)
+	for _, tc := range []struct {
+		name       string
+		script     []ststest.Answer
+		wantErr    bool
+		wantSleeps []time.Duration
+	}{
+		{name: "last_attempt_succeeds", script: []ststest.Answer{throttle}, wantSleeps: []time.Duration{29 * time.Second}},
+		{name: "last_attempt_throttled", script: []ststest.Answer{throttle, throttle, throttle}, wantErr: true, wantSleeps: []time.Duration{29 * time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := ststest.New(t, tc.script...)
+			clock := &fakeClock{now: time.Now()}
+			r := testRetry(clock)
+			r.BusyBaseDelay = time.Minute
+			r.BusyMaxDelay = time.Minute
+			ctx, cancel := context.WithDeadline(context.Background(), clock.now.Add(30*time.Second))
+			defer cancel()
+			_, err := Exchange(ctx, newTestClient(srv), request(), r, slog.New(slog.DiscardHandler))
+			if diff := cmp.Diff(tc.wantSleeps, clock.sleeps); diff != "" {
+				t.Errorf("sleeps (-want +got):\n%s", diff)
+			}
+			if got := len(srv.Requests()); got != 2 {
+				t.Errorf("%d attempts, want 2: the last one shortly before the deadline", got)
+			}
+			if !tc.wantErr {
+				if err != nil {
+					t.Fatalf("Exchange: %v", err)
+				}
+				return
+			}
+			var xerr *Error
+			if !errors.As(err, &xerr) || !xerr.DeadlineHit || xerr.Attempts != 2 || !strings.Contains(err.Error(), "overall deadline reached") {
+				t.Fatalf("err = %v, want the deadline reached after 2 attempts", err)
+			}
+		})
+	}
+}
+
+// TestExchangeTokenExpiry: retries stop TokenMargin before the token
+// expires, however long the deadline, and say that the token ran out.
+func TestExchangeTokenExpiry(t *testing.T) {
+	t.Parallel()
+	throttle := ststest.Fail(400, "Throttling", "Rate exceeded")
+	var script []ststest.Answer
+	for range 50 {
+		script = append(script, throttle)
+	}
+	srv := ststest.New(t, script...)
 	clock := &fakeClock{now: time.Now()}
 	r := testRetry(clock)
-	r.BusyBaseDelay = time.Minute
-	r.BusyMaxDelay = time.Minute
-	ctx, cancel := context.WithDeadline(context.Background(), clock.now.Add(30*time.Second))
+	ctx, cancel := context.WithDeadline(context.Background(), clock.now.Add(2*time.Minute))
 	defer cancel()
-	_, err := Exchange(ctx, newTestClient(srv), request(), r, slog.New(slog.DiscardHandler))
+	req := request()
+	req.TokenExpiry = clock.now.Add(12 * time.Second)
+	start := clock.now
+	_, err := Exchange(ctx, newTestClient(srv), req, r, slog.New(slog.DiscardHandler))
 	var xerr *Error
-	if !errors.As(err, &xerr) || !xerr.DeadlineHit || xerr.Attempts != 1 {
-		t.Fatalf("err = %#v, want deadline hit after 1 attempt", err)
+	if !errors.As(err, &xerr) || !xerr.TokenExpired || xerr.DeadlineHit || xerr.Class != Transient {
+		t.Fatalf("err = %#v, want TokenExpired", err)
 	}
-	if len(clock.sleeps) != 0 {
-		t.Errorf("slept %v although the wait would pass the deadline", clock.sleeps)
+	if !strings.Contains(err.Error(), "ID token expires") {
+		t.Errorf("err = %v, want it to name the token's expiry", err)
+	}
+	// 12s less the 5s margin: one 6s wait, then a second left, no room
+	// for another attempt.
+	if diff := cmp.Diff([]time.Duration{6 * time.Second}, clock.sleeps); diff != "" {
+		t.Errorf("sleeps (-want +got):\n%s", diff)
+	}
+	if xerr.Attempts != 2 || clock.now.Sub(start) > 7*time.Second {
+		t.Errorf("%d attempts until %s after the start, want 2 within the token's lifetime less the margin", xerr.Attempts, clock.now.Sub(start))
+	}
+}
+
+// TestExchangeRetryAfter: a Retry-After header is a floor of the wait, up
+// to MaxRetryAfter, as seconds or as an HTTP date.
+func TestExchangeRetryAfter(t *testing.T) {
+	t.Parallel()
+	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		answer ststest.Answer
+		want   time.Duration
+	}{
+		{name: "seconds_above_the_backoff", answer: ststest.Answer{Status: 503, Raw: "busy", RetryAfter: "3"}, want: 3 * time.Second},
+		{name: "capped", answer: ststest.Answer{Status: 503, Raw: "busy", RetryAfter: "3600"}, want: 20 * time.Second},
+		{name: "below_the_backoff", answer: ststest.Answer{Status: 503, Raw: "busy", RetryAfter: "1"}, want: 2 * time.Second},
+		{name: "http_date", answer: ststest.Answer{Status: 429, Raw: "busy", RetryAfter: epoch.Add(4 * time.Second).Format(http.TimeFormat)}, want: 4 * time.Second},
+		{name: "on_a_server_error", answer: ststest.Answer{Status: 500, Code: "InternalFailure", RetryAfter: "5"}, want: 5 * time.Second},
+		{name: "garbage", answer: ststest.Answer{Status: 503, Raw: "busy", RetryAfter: "soon"}, want: 2 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := ststest.New(t, tc.answer)
+			clock := &fakeClock{now: epoch}
+			r := testRetry(clock)
+			r.Jitter = func(time.Duration) time.Duration { return 0 } // the backoff's floor: 2s busy, 0 otherwise
+			if _, err := Exchange(context.Background(), newTestClient(srv), request(), r, slog.New(slog.DiscardHandler)); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]time.Duration{tc.want}, clock.sleeps); diff != "" {
+				t.Errorf("sleeps (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestThrottleCodes: every code the AWS SDK counts as throttling is STS
+// being busy, at HTTP 400 as STS sends them: retried, not a refusal.
+func TestThrottleCodes(t *testing.T) {
+	t.Parallel()
+	for code := range retry.DefaultThrottleErrorCodes {
+		t.Run(code, func(t *testing.T) {
+			t.Parallel()
+			srv := ststest.New(t, ststest.Fail(400, code, "slow down"), ststest.Fail(400, code, "slow down"))
+			clock := &fakeClock{now: time.Unix(0, 0)}
+			res, err := Exchange(context.Background(), newTestClient(srv), request(), testRetry(clock), slog.New(slog.DiscardHandler))
+			if err != nil || res.Attempts != 3 {
+				t.Fatalf("Exchange = %d attempts, %v; want credentials at the third", res.Attempts, err)
+			}
+			if diff := cmp.Diff([]time.Duration{6 * time.Second, 10 * time.Second}, clock.sleeps); diff != "" {
+				t.Errorf("not the busy backoff (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -268,7 +393,7 @@ func TestRetryLog(t *testing.T) {
 			"warning: attempt 1 failed: Throttling; retrying in 1s (STS is busy: retrying until the deadline)",
 			"warning: attempt 11 failed: Throttling; retrying in 1s (STS is busy: retrying until the deadline); 9 more failed attempts since the last warning",
 			"warning: attempt 21 failed: Throttling; retrying in 1s (STS is busy: retrying until the deadline); 9 more failed attempts since the last warning",
-			"warning: attempt 26 of 30 failed: InternalFailure; retrying in 500ms; 4 more failed attempts since the last warning",
+			"warning: attempt 26 failed: InternalFailure; retrying in 500ms (failure 1 of at most 5 that are not STS being busy); 4 more failed attempts since the last warning",
 		}
 		if diff := cmp.Diff(want, warnings); diff != "" {
 			t.Errorf("debug %v: warnings (-want +got):\n%s", debug, diff)
@@ -290,7 +415,11 @@ func TestBusyBackoff(t *testing.T) {
 	r := DefaultRetry()
 	seen := map[time.Duration]bool{}
 	for range 200 {
-		last := time.Duration(0)
+		first := r.busyBackoff(0)
+		if first < r.BusyFirstDelay || first >= 3*r.BusyFirstDelay {
+			t.Fatalf("first busy wait %s, want within [%s, %s)", first, r.BusyFirstDelay, 3*r.BusyFirstDelay)
+		}
+		last := first
 		for range 10 {
 			d := r.busyBackoff(last)
 			if d < r.BusyBaseDelay || d > r.BusyMaxDelay {

@@ -3,8 +3,8 @@ package exchange
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,18 +40,22 @@ func StaticCredentials(c credentials.Credentials) aws.CredentialsProvider {
 	})
 }
 
-// Verify calls GetCallerIdentity once, within timeout. A failure is an
-// *Error like the exchange's, scrubbed of every secret of the run (a server
-// may echo the credentials it was called with), so it exits the same way:
-// 4 refused, 5 transient. An answer whose fields hold a control character
-// or a secret is refused as CodeBadResponse.
-func Verify(ctx context.Context, client IdentityClient, timeout time.Duration, secrets *logging.Secrets) (Identity, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+// Verify calls GetCallerIdentity with the retry rule of Exchange: the same
+// jobs that made STS busy for the exchange ask it right after, within the
+// same overall deadline (ctx's). A failure is an *Error like the
+// exchange's, scrubbed of every secret of the run (a server may echo the
+// credentials it was called with), so it exits the same way: 4 refused, 5
+// transient. An answer whose fields hold a control character or a secret
+// is refused as CodeBadResponse.
+func Verify(ctx context.Context, client IdentityClient, retry Retry, log *slog.Logger, secrets *logging.Secrets) (Identity, error) {
+	var out *sts.GetCallerIdentityOutput
+	attempts, err := retry.Run(ctx, log, opCallerIdentity, func(ctx context.Context) error {
+		var err error
+		out, err = client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		return err
+	})
 	if err != nil {
-		code, class := Classify(err)
-		return Identity{}, scrubError(newError(err, code, class, 1, "", false), secrets).(*Error).withOp(opCallerIdentity)
+		return Identity{}, scrubError(err, secrets)
 	}
 	id := Identity{ARN: aws.ToString(out.Arn), Account: aws.ToString(out.Account), UserID: aws.ToString(out.UserId)}
 	for _, f := range [][2]string{{"Arn", id.ARN}, {"Account", id.Account}, {"UserId", id.UserID}} {
@@ -63,15 +67,10 @@ func Verify(ctx context.Context, client IdentityClient, timeout time.Duration, s
 			bad = "holds a secret of this run (a token or a credential): the server echoes what it should keep"
 		}
 		if bad != "" {
-			return Identity{}, &Error{Op: opCallerIdentity, Code: CodeBadResponse, Message: fmt.Sprintf("the answer's %s %s", f[0], bad), Class: Permanent, Attempts: 1}
+			return Identity{}, &Error{Op: opCallerIdentity, Code: CodeBadResponse, Message: fmt.Sprintf("the answer's %s %s", f[0], bad), Class: Permanent, Attempts: attempts}
 		}
 	}
 	return id, nil
 }
 
 const opCallerIdentity = "GetCallerIdentity"
-
-func (e *Error) withOp(op string) *Error {
-	e.Op = op
-	return e
-}

@@ -20,6 +20,9 @@ type Bucket struct {
 	// DenyHead and DenyList answer 403 AccessDenied to HeadBucket and
 	// ListObjectsV2.
 	DenyHead, DenyList bool
+	// SlowDown answers the first SlowDown requests to the bucket with S3's
+	// 503 SlowDown, as S3 does under load.
+	SlowDown int
 }
 
 // Request is one call the server saw.
@@ -69,6 +72,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	b, ok := s.buckets[name]
+	slow := ok && b.SlowDown > 0
+	if slow {
+		b.SlowDown--
+		s.buckets[name] = b
+	}
 	s.mu.Unlock()
 
 	w.Header().Set("Content-Type", "application/xml")
@@ -76,6 +84,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !req.Signed:
 		fail(w, r, http.StatusForbidden, "AccessDenied", "Anonymous access is forbidden")
+	case slow:
+		fail(w, r, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")
 	case !ok:
 		fail(w, r, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist")
 	case req.Op == "HeadBucket" && b.DenyHead, req.Op == "ListObjectsV2" && b.DenyList:

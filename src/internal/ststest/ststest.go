@@ -39,6 +39,8 @@ type Answer struct {
 	Delay time.Duration
 	// Hijack closes the connection without any reply.
 	Hijack bool
+	// RetryAfter, when set, is sent as the Retry-After header.
+	RetryAfter string
 }
 
 // OK is the successful answer.
@@ -179,6 +181,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("X-Amzn-Requestid", "00000000-0000-0000-0000-000000000000")
+	if a.RetryAfter != "" {
+		w.Header().Set("Retry-After", a.RetryAfter)
+	}
 	switch {
 	case a.Raw != "":
 		w.WriteHeader(statusOr(a.Status, http.StatusOK))
