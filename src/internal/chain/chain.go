@@ -146,7 +146,9 @@ func (e *HopError) Hint() string {
 	}
 	switch {
 	case x.Transient():
-		return fmt.Sprintf("STS kept failing with %s; retry the job, or raise --max-attempts and --timeout", x.Code)
+		// The cli's hint for every STS call that retries could not get
+		// through (busy until the deadline, attempts used up) says it.
+		return ""
 	case x.Code == "PackedPolicyTooLarge":
 		return PackedPolicyHint(e.Tags)
 	case x.Code == "AccessDenied":

@@ -240,7 +240,8 @@ func TestAssumeFailures(t *testing.T) {
 		// it comes from load too; the first wait (2s or more) does not fit
 		// in a 1s --timeout, so it ends at the first answer, with the hint
 		// for an issuer AWS cannot reach.
-		{name: "keys_unreachable_until_deadline", wantCode: ExitRefused, wantCalls: 1, args: []string{"--timeout", "1s"},
+		// The wait is cut to fit one last attempt before the deadline.
+		{name: "keys_unreachable_until_deadline", wantCode: ExitRefused, wantCalls: 2, args: []string{"--timeout", "1s"},
 			script: []ststest.Answer{
 				ststest.Fail(400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider"),
 				ststest.Fail(400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider"),
@@ -254,7 +255,7 @@ func TestAssumeFailures(t *testing.T) {
 			wantErr: "after 2 attempts: InternalFailure", wantHint: "retry the job"},
 		// Throttling does not count against --max-attempts: the deadline
 		// ends it, and the hint says that the rate is shared.
-		{name: "throttled_until_deadline", wantCode: ExitTransient, args: []string{"--max-attempts", "1", "--timeout", "1s"}, wantCalls: 1,
+		{name: "throttled_until_deadline", wantCode: ExitTransient, args: []string{"--max-attempts", "1", "--timeout", "1s"}, wantCalls: 2,
 			script: []ststest.Answer{throttle, throttle}, wantErr: "(overall deadline reached): Throttling", wantHint: "shares one STS request rate"},
 	}
 	for _, tc := range cases {

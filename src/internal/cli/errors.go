@@ -106,6 +106,10 @@ func ExitCode(err error) int {
 		return ExitToken
 	case errors.As(err, &xerr):
 		switch {
+		case xerr.TokenExpired:
+			// The job's token ran out while STS was busy: a token
+			// problem, which no retry of this job can change.
+			return ExitToken
 		case xerr.Transient():
 			return ExitTransient
 		case xerr.Code == "tls", xerr.Code == "dns":
@@ -161,6 +165,7 @@ func Hint(err error) string {
 		field    *role.FieldError
 		tokenErr *TokenError
 		stsErr   *STSError
+		xerr     *exchange.Error
 		hinter   interface{ Hint() string }
 		proxyErr *trust.ProxyError
 	)
@@ -187,6 +192,9 @@ func Hint(err error) string {
 		return h
 	case errors.As(err, &stsErr):
 		return stsHint(stsErr)
+	case errors.As(err, &xerr) && xerr.Transient():
+		// A chained hop's, as the web identity exchange's.
+		return transientHint(xerr)
 	case errors.As(err, &hinter):
 		return hinter.Hint()
 	case errors.Is(err, fs.ErrPermission):
@@ -254,18 +262,7 @@ func stsHint(e *STSError) string {
 		return ""
 	}
 	if xerr.Transient() {
-		if xerr.DeadlineHit && xerr.Busy {
-			return fmt.Sprintf("STS was busy (%s) until the deadline: every job of the AWS account and region shares one STS request rate. "+
-				"Raise --timeout, or start fewer of these jobs at once (a parallel: limit, or fewer roles per pipeline)", xerr.Code)
-		}
-		if xerr.DeadlineHit {
-			return "STS did not answer in time. Check the network path to STS (proxy, firewall, --sts-endpoint), or raise --timeout"
-		}
-		if strings.Contains(xerr.Message, "proxyconnect") {
-			return "the proxy named by $HTTPS_PROXY or $HTTP_PROXY could not be reached: check that it runs and that the variable names it, " +
-				"or list the STS host in $NO_PROXY to go direct"
-		}
-		return fmt.Sprintf("STS kept failing with %s after %d attempts; this is usually passing: retry the job, or raise --max-attempts and --timeout", xerr.Code, xerr.Attempts)
+		return transientHint(xerr)
 	}
 	switch xerr.Code {
 	case "tls":
@@ -279,6 +276,46 @@ func stsHint(e *STSError) string {
 		f.Issuer, f.Subject, f.Audience, f.GitHub = e.Claims.Issuer, e.Claims.Subject, e.Claims.Audience, e.Claims.IsGitHub()
 	}
 	return diagnose.Refusal(xerr.Code, xerr.Message, f).Fix
+}
+
+// transientHint explains an STS call that retries could not get through:
+// busy until the deadline or until the token ran out, no answer in time, or
+// other failures that used up --max-attempts. Every STS call of a run
+// (the exchange, a chained hop, --verify's GetCallerIdentity) has it.
+func transientHint(xerr *exchange.Error) string {
+	issuerKeys := strings.HasPrefix(xerr.Code, "IDPCommunicationError") || strings.HasPrefix(xerr.Code, "InvalidIdentityToken")
+	switch {
+	case xerr.TokenExpired:
+		return fmt.Sprintf("STS was busy (%s) until the job's ID token was about to expire, so no later attempt could succeed: "+
+			"a GitLab ID token lives as long as the job's timeout, and this job's ran out while waiting for STS. "+
+			"Start fewer of these jobs at once (a parallel: limit, or fewer roles per pipeline), run aws-oidc at the start of the job, "+
+			"or give the job a longer timeout", xerr.Code)
+	case xerr.DeadlineHit && xerr.Busy && issuerKeys:
+		return fmt.Sprintf("AWS could not fetch the issuer's signing keys in time (%s) until the deadline: STS fetches them from the issuer "+
+			"(GitLab's /oauth/discovery/keys) to check the token, and the issuer answered AWS slowly or not at all. Check that the issuer's "+
+			"keys are reachable from the internet and answer quickly; if it only happens when many jobs start at once, raise --timeout "+
+			"or start fewer of these jobs at once", xerr.Code)
+	case xerr.DeadlineHit && xerr.Busy:
+		return fmt.Sprintf("STS was busy (%s) until the deadline: every job of the AWS account and region shares one STS request rate. "+
+			"Raise --timeout, or start fewer of these jobs at once (a parallel: limit, or fewer roles per pipeline)", xerr.Code)
+	case xerr.DeadlineHit:
+		return "STS did not answer in time. Check the network path to STS (proxy, firewall, --sts-endpoint), or raise --timeout"
+	case strings.Contains(xerr.Message, "proxyconnect"):
+		return "the proxy named by $HTTPS_PROXY or $HTTP_PROXY could not be reached: check that it runs and that the variable names it, " +
+			"or list the STS host in $NO_PROXY to go direct"
+	case xerr.Code == exchange.CodeBadResponse:
+		return fmt.Sprintf("STS's answer was not one STS sends (an empty, HTML or cut-short page: a load balancer or a proxy answering for it) %s; "+
+			"this usually passes: retry the job, or raise --max-attempts", timesText(xerr.Attempts))
+	}
+	return fmt.Sprintf("STS kept failing with %s %s; this is usually passing: retry the job, or raise --max-attempts and --timeout", xerr.Code, timesText(xerr.Attempts))
+}
+
+// timesText is "at the only attempt" or "after 3 attempts".
+func timesText(attempts int) string {
+	if attempts <= 1 {
+		return "at the only attempt"
+	}
+	return fmt.Sprintf("after %d attempts", attempts)
 }
 
 // proxyHint names the proxy's variable and what to change in it or in the
@@ -367,7 +404,7 @@ func (e *VerifyError) Hint() string {
 	case answerHint(e.Err) != "":
 		return answerHint(e.Err)
 	case errors.As(e.Err, &xerr) && xerr.Transient():
-		return "GetCallerIdentity did not answer in time; retry the job, or raise --attempt-timeout"
+		return transientHint(xerr)
 	}
 	return "STS refused GetCallerIdentity with the new credentials: some STS-compatible servers do not implement it (drop --verify and use --allowed-account), " +
 		"or the session was revoked at once"

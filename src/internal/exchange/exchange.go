@@ -324,6 +324,7 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 		counted     int           // failed attempts that count against MaxAttempts
 		keyAttempts int           // of those, InvalidIdentityToken answers
 		busyDelay   time.Duration // the last wait after a busy answer
+		lastChance  bool          // the next attempt is the last before the end
 		lines       retryLog
 	)
 	for attempt := 1; ; attempt++ {
@@ -377,16 +378,19 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 		left := time.Duration(-1)
 		if hasEnd {
 			left = end.Sub(now)
-			if room := min(lastAttemptRoom, max(retry.AttemptTimeout, time.Millisecond)); delay > left-room {
-				if left <= room {
-					// No room for another attempt: fail with what we know.
+			// The last attempt gets a second, or less when the attempt
+			// timeout or the time left is short.
+			room := min(lastAttemptRoom, max(retry.AttemptTimeout, time.Millisecond), left/2)
+			if delay > left-room {
+				if lastChance || left <= 0 {
+					// The last attempt that fitted failed too.
 					attempts, e := fail(err, code, class, attempt, !byToken)
 					e.(*Error).TokenExpired = byToken
 					return attempts, e
 				}
 				// Waiting the whole backoff would pass the end: wait less,
 				// so that one last attempt still fits before it.
-				delay = left - room
+				delay, lastChance = left-room, true
 			}
 		}
 		lines.log(log, retry, attempt, code, busy, counted, delay, left)

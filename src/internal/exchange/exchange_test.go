@@ -286,13 +286,13 @@ func TestExchangeTokenExpiry(t *testing.T) {
 	if !strings.Contains(err.Error(), "ID token expires") {
 		t.Errorf("err = %v, want it to name the token's expiry", err)
 	}
-	// 12s less the 5s margin: one 6s wait, then a second left, no room
-	// for another attempt.
-	if diff := cmp.Diff([]time.Duration{6 * time.Second}, clock.sleeps); diff != "" {
+	// 12s less the 5s margin: one 6s wait, then, a second left, a wait
+	// cut to half of it for one last attempt.
+	if diff := cmp.Diff([]time.Duration{6 * time.Second, 500 * time.Millisecond}, clock.sleeps); diff != "" {
 		t.Errorf("sleeps (-want +got):\n%s", diff)
 	}
-	if xerr.Attempts != 2 || clock.now.Sub(start) > 7*time.Second {
-		t.Errorf("%d attempts until %s after the start, want 2 within the token's lifetime less the margin", xerr.Attempts, clock.now.Sub(start))
+	if xerr.Attempts != 3 || clock.now.Sub(start) > 7*time.Second {
+		t.Errorf("%d attempts until %s after the start, want 3 within the token's lifetime less the margin", xerr.Attempts, clock.now.Sub(start))
 	}
 }
 

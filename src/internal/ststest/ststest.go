@@ -90,6 +90,18 @@ type Server struct {
 	requests   []Request
 	userAgents []string
 	byRole     map[string]Answer
+	byAction   map[string]Answer
+}
+
+// FailAction answers every request of action (GetCallerIdentity,
+// AssumeRole, ...) with a, whatever the script says.
+func (s *Server) FailAction(action string, a Answer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byAction == nil {
+		s.byAction = map[string]Answer{}
+	}
+	s.byAction[action] = a
 }
 
 // AnswerRole answers every request for roleARN with a, whatever the script
@@ -143,6 +155,9 @@ func (s *Server) next(r Request) Answer {
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r)
 	if a, ok := s.byRole[r.RoleARN]; ok {
+		return a
+	}
+	if a, ok := s.byAction[r.Action]; ok {
 		return a
 	}
 	if len(s.script) == 0 {
