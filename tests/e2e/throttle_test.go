@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,22 +26,44 @@ const throttledJobs = 40
 // BENCHMARKS.md.
 func TestManyJobsThrottled(t *testing.T) {
 	t.Parallel()
+	manyJobsThrottled(t, 23, throttledJobs, nil)
+}
+
+// TestManyJobsThrottledVerify is TestManyJobsThrottled with --verify: the
+// GetCallerIdentity of each job meets the same busy front right after the
+// exchange, and must be waited out like it, not fail the job after its
+// credentials were issued (as 24 of 40 did before).
+func TestManyJobsThrottledVerify(t *testing.T) {
+	t.Parallel()
+	manyJobsThrottled(t, 24, 25, nil, "--verify")
+}
+
+// TestManyJobsBusy503 is TestManyJobsThrottled with a front that answers
+// 503 ServiceUnavailable with Retry-After, as AWS does under load: before
+// issue 13's second round most jobs used up --max-attempts in seconds.
+func TestManyJobsBusy503(t *testing.T) {
+	t.Parallel()
+	manyJobsThrottled(t, 25, 25, []string{"-busy", "503", "-retry-after", "1"})
+}
+
+// manyJobsThrottled runs the test on bed n (its network namespace).
+func manyJobsThrottled(t *testing.T, n, jobs int, frontArgs []string, extra ...string) {
 	leaks := NewLeaks(t, nil)
-	b := StartSeaweedFS(t, leaks, bin, 23)
-	front := StartThrottleFront(t, leaks, b, 5, 2)
+	b := StartSeaweedFS(t, leaks, bin, n)
+	front := StartThrottleFront(t, leaks, b, 5, 2, frontArgs...)
 	var cmds []Command
 	var dirs []string
-	for i := range throttledJobs {
+	for i := range jobs {
 		dir := t.TempDir()
 		dirs = append(dirs, dir)
 		token := b.Mint(t, leaks, fakegitlab.Options{})
 		env := Env(JobEnv(t.TempDir(), token), "CI_JOB_ID", fmt.Sprint(3000+i))
 		cmds = append(cmds, Command{Name: fmt.Sprintf("aws-oidc job %d", i), Path: b.Bin.AWSOIDC, NetNS: b.NetNS, Dir: dir, Env: env,
-			Args: []string{"assume", "--role-arn", b.Roles.Deploy, "--sts-endpoint", front.URL}})
+			Args: append([]string{"assume", "--role-arn", b.Roles.Deploy, "--sts-endpoint", front.URL}, extra...)})
 	}
 	g := RunTogether(t, leaks, cmds, 3*time.Minute)
 	counts := front.Stop(t, leaks)
-	t.Logf("%d jobs, last done after %s; front: %s", throttledJobs, g.Last().Round(time.Millisecond), counts)
+	t.Logf("%d jobs, last done after %s; front: %s", jobs, g.Last().Round(time.Millisecond), counts)
 
 	for i, r := range g.Results {
 		if r.ExitCode != 0 {
@@ -59,13 +82,20 @@ func TestManyJobsThrottled(t *testing.T) {
 		}
 	}
 	web := counts["AssumeRoleWithWebIdentity"]
-	if web.Forwarded != throttledJobs {
-		t.Errorf("the peer got %d AssumeRoleWithWebIdentity requests, want one per job (%d)", web.Forwarded, throttledJobs)
+	if web.Forwarded != jobs {
+		t.Errorf("the peer got %d AssumeRoleWithWebIdentity requests, want one per job (%d)", web.Forwarded, jobs)
 	}
 	if web.Throttled == 0 {
 		t.Errorf("the front throttled nothing: the jobs did not contend, so the test proved nothing")
 	}
-	if len(counts) != 1 {
-		t.Errorf("the front saw other requests than AssumeRoleWithWebIdentity: %s", counts)
+	want := 1
+	if slices.Contains(extra, "--verify") {
+		want = 2
+		if id := counts["GetCallerIdentity"]; id.Forwarded != jobs {
+			t.Errorf("the peer got %d GetCallerIdentity requests, want one per job (%d)", id.Forwarded, jobs)
+		}
+	}
+	if len(counts) != want {
+		t.Errorf("the front saw other requests than the run's: %s", counts)
 	}
 }

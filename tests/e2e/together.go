@@ -31,15 +31,16 @@ type ThrottleFront struct {
 }
 
 // StartThrottleFront puts a front before the bed's STS that holds every
-// caller to rate requests per second with the given burst.
-func StartThrottleFront(t testing.TB, leaks *Leaks, b *Bed, rate float64, burst int) *ThrottleFront {
+// caller to rate requests per second with the given burst. extra are more
+// of the front's flags (-busy 503, -retry-after 3).
+func StartThrottleFront(t testing.TB, leaks *Leaks, b *Bed, rate float64, burst int, extra ...string) *ThrottleFront {
 	t.Helper()
 	dir := t.TempDir()
 	f := &ThrottleFront{counts: filepath.Join(dir, "counts.json"), secrets: filepath.Join(dir, "secrets")}
 	addrFile := filepath.Join(dir, "addr")
 	f.server = Start(t, leaks, Command{Name: "throttle-front", Path: throttleFrontBinary(t, b.Bin), NetNS: b.NetNS, Env: BaseEnv(dir), Dir: dir,
-		Args: []string{"-upstream", b.STS, "-rate", fmt.Sprint(rate), "-burst", fmt.Sprint(burst),
-			"-addr-file", addrFile, "-counts-file", f.counts, "-secrets-file", f.secrets}})
+		Args: append([]string{"-upstream", b.STS, "-rate", fmt.Sprint(rate), "-burst", fmt.Sprint(burst),
+			"-addr-file", addrFile, "-counts-file", f.counts, "-secrets-file", f.secrets}, extra...)})
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if addr, err := os.ReadFile(addrFile); err == nil {
 			f.URL = "http://" + string(addr)

@@ -116,6 +116,12 @@ type Config struct {
 	Secrets io.Writer
 	// Log receives one line per request: never a body.
 	Log io.Writer
+	// Busy is how a request over the rate is answered: "throttling" (the
+	// default) is STS's 400 Throttling; "503" is 503 ServiceUnavailable,
+	// what AWS answers under load, with RetryAfter seconds as Retry-After
+	// when set.
+	Busy       string
+	RetryAfter int
 }
 
 // Front serves one Config.
@@ -133,6 +139,11 @@ type Front struct {
 func New(cfg Config) (*Front, error) {
 	if cfg.Upstream == nil {
 		return nil, fmt.Errorf("no upstream")
+	}
+	switch cfg.Busy {
+	case "", "throttling", "503":
+	default:
+		return nil, fmt.Errorf("busy answer %q: want throttling or 503", cfg.Busy)
 	}
 	if cfg.Rate <= 0 || cfg.Burst < 1 {
 		return nil, fmt.Errorf("rate %g and burst %d: want a positive rate and a burst of at least 1", cfg.Rate, cfg.Burst)
@@ -182,7 +193,11 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(f.cfg.Log, "request %d: %s %s, %s\n", n, r.Method, orNone(action), map[bool]string{true: "forwarded", false: "throttled"}[ok])
 	f.mu.Unlock()
 	if !ok {
-		throttled(w)
+		if f.cfg.Busy == "503" {
+			unavailable(w, f.cfg.RetryAfter)
+		} else {
+			throttled(w)
+		}
 		return
 	}
 	status, header, answer, err := f.forward(r, body)
@@ -227,6 +242,24 @@ func throttled(w http.ResponseWriter) {
 `)
 }
 
+// unavailable answers as AWS does when a service is overloaded.
+func unavailable(w http.ResponseWriter, retryAfter int) {
+	w.Header().Set("Content-Type", "text/xml")
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(retryAfter))
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	fmt.Fprint(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error>
+    <Type>Receiver</Type>
+    <Code>ServiceUnavailable</Code>
+    <Message>Service is unable to handle request.</Message>
+  </Error>
+  <RequestId>5d1f4c36-0000-4000-8000-throttlefront</RequestId>
+</ErrorResponse>
+`)
+}
+
 // forward sends the request to the upstream and reads the whole answer.
 func (f *Front) forward(r *http.Request, body []byte) (int, http.Header, []byte, error) {
 	target := *f.cfg.Upstream
@@ -239,6 +272,9 @@ func (f *Front) forward(r *http.Request, body []byte) (int, http.Header, []byte,
 	for k, vs := range r.Header {
 		out.Header[k] = vs
 	}
+	// The Host the client signed (SigV4 signs it): a signed call such as
+	// GetCallerIdentity fails the peer's check under the upstream's.
+	out.Host = r.Host
 	res, err := f.client.Do(out)
 	if err != nil {
 		return 0, nil, nil, err

@@ -42,6 +42,8 @@ func run() error {
 		burst       = flag.Int("burst", 2, "requests the bucket holds after a quiet spell")
 		countsFile  = flag.String("counts-file", "", "write the counts by action here (JSON) when stopped")
 		secretsFile = flag.String("secrets-file", "", "append every credential secret forwarded to this file")
+		busy        = flag.String("busy", "throttling", "answer to a request over the rate: throttling (STS's 400 Throttling) or 503 (ServiceUnavailable)")
+		retryAfter  = flag.Int("retry-after", 0, "with -busy 503, send Retry-After: this many seconds")
 	)
 	flag.Parse()
 
@@ -49,7 +51,7 @@ func run() error {
 	if err != nil || up.Scheme == "" || up.Host == "" {
 		return fmt.Errorf("-upstream %q is not an absolute URL", *upstream)
 	}
-	cfg := throttle.Config{Upstream: up, Rate: *rate, Burst: *burst, Log: os.Stderr}
+	cfg := throttle.Config{Upstream: up, Rate: *rate, Burst: *burst, Log: os.Stderr, Busy: *busy, RetryAfter: *retryAfter}
 	if *secretsFile != "" {
 		sf, err := os.OpenFile(*secretsFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		if err != nil {
