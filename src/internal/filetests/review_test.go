@@ -494,3 +494,29 @@ func TestLockTimeoutHasAHint(t *testing.T) {
 		t.Errorf("exit %d; want a failure with a hint about the lock", r.code)
 	}
 }
+
+// TestRollbackRestoresOwner: run as root, a rolled-back run gives a
+// replaced file back to its owner (here nobody), not only its content and
+// mode.
+func TestRollbackRestoresOwner(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a file away")
+	}
+	j := newJob(t)
+	p := filepath.Join(j.dir, "aws.env")
+	write(t, p, "EARLIER=1\n")
+	if err := os.Chown(p, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if r := j.run(t, closedPipe(t), "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--output", "dotenv,shell"); r.code == 0 {
+		t.Fatal("exit 0 with a closed stdout")
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := info.Sys().(*syscall.Stat_t); st.Uid != 65534 || st.Gid != 65534 {
+		t.Errorf("aws.env belongs to %d:%d after the rollback, want 65534:65534", st.Uid, st.Gid)
+	}
+}
