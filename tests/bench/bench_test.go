@@ -126,9 +126,9 @@ func TestBench(t *testing.T) {
 		named{"guide snippet (aws CLI)", []string{"/bin/sh", snippetHTTPS}},
 		named{"curl POST (floor)", curlHTTPS},
 		// aws-oidc reads the system's one CA bundle (package trust); with
-		// SSL_CERT_DIR set it leaves the loading to crypto/x509, which on
-		// Linux also parses every file of that folder: the cost avoided.
-		named{"aws-oidc assume (make build, Go's own CA loading: SSL_CERT_DIR=/etc/ssl/certs, via env)", append([]string{"/usr/bin/env", "SSL_CERT_DIR=/etc/ssl/certs"},
+		// SSL_CERT_DIR set it also parses every file of that folder, as
+		// crypto/x509 does on Linux: the cost avoided.
+		named{"aws-oidc assume (make build, every file of the CA folder: SSL_CERT_DIR=/etc/ssl/certs, via env)", append([]string{"/usr/bin/env", "SSL_CERT_DIR=/etc/ssl/certs"},
 			append(append([]string{}, ours[:4]...), "--sts-endpoint", front, "--dotenv-file", dotenv)...)})
 
 	// Many roles from one token, written as profiles (50 roles' variables

@@ -99,7 +99,7 @@ func (r *report) table() string {
 	for _, s := range r.HTTPS {
 		fmt.Fprintf(&b, "| %s | %s | %s … %s | %s ± %s | %s … %s |\n", s.Name, ms(s.Median), ms(s.Q1), ms(s.Q3), ms(s.Mean), ms(s.Stddev), ms(s.Min), ms(s.Max))
 	}
-	fmt.Fprintf(&b, "\naws-oidc / snippet = %.4f (1/%.0f); aws-oidc / curl = %.2f; with Go's own CA loading: / curl = %.2f\n",
+	fmt.Fprintf(&b, "\naws-oidc / snippet = %.4f (1/%.0f); aws-oidc / curl = %.2f; with SSL_CERT_DIR (every file of the CA folder) / curl = %.2f\n",
 		ratio(r.HTTPS[0].Median, r.HTTPS[1].Median), ratio(r.HTTPS[1].Median, r.HTTPS[0].Median), ratio(r.HTTPS[0].Median, r.HTTPS[2].Median),
 		ratio(r.HTTPS[3].Median, r.HTTPS[2].Median))
 
@@ -234,7 +234,7 @@ run on one machine, side by side, against the same local STS peer; rerun it to g
 - Over https, every client loads CA certificates before its handshake. aws-oidc reads the system's one
   bundle, as curl does; left to itself, crypto/x509 on Linux would also parse every file in
   ` + "`/etc/ssl/certs`" + `, a few hundred on Debian, for the same certificates. The row with
-  ` + "`SSL_CERT_DIR`" + ` set (which hands the loading back to crypto/x509; run through ` + "`env`" + `, one exec more)
+  ` + "`SSL_CERT_DIR`" + ` set (which makes aws-oidc parse every file of that folder too, as crypto/x509 would; run through ` + "`env`" + `, one exec more)
   shows what that would cost.
 - Start-up: what ` + "`aws-oidc version`" + ` costs beyond the hello world is loading a much larger static binary
   (page faults: mostly system time) and package initialisation before main, listed per package; a
