@@ -8,8 +8,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
 )
 
 // refusedBeforeSTS runs aws-oidc with args after the STS endpoint and
@@ -519,4 +521,42 @@ func TestRollbackRestoresOwner(t *testing.T) {
 	if st := info.Sys().(*syscall.Stat_t); st.Uid != 65534 || st.Gid != 65534 {
 		t.Errorf("aws.env belongs to %d:%d after the rollback, want 65534:65534", st.Uid, st.Gid)
 	}
+}
+
+// TestSIGTERMEndsAWaitingRun: SIGTERM while the run waits (here on an STS
+// that holds its answer back for a minute, with a --timeout of ten) ends
+// it with exit 1 and nothing written, without waiting for the answer.
+func TestSIGTERMEndsAWaitingRun(t *testing.T) {
+	t.Parallel()
+	j := newJob(t, ststest.Answer{Delay: time.Minute})
+	before := snapshot(t, j.dir)
+	cmd := exec.Command(bin, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--timeout", "10m")
+	cmd.Dir = j.dir
+	for k, v := range j.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the request is at STS, then stop the run.
+	for len(j.sts.Requests()) == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the run did not end within 30s of SIGTERM")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit %d after SIGTERM, want 1\n%s", code, stderr.String())
+	}
+	assertUnchanged(t, before, snapshot(t, j.dir))
 }
