@@ -30,10 +30,20 @@ func TestMain(m *testing.M) {
 	os.Exit(buildAndRun(m))
 }
 
+// runAll makes the shared copy of the binary, then runs the tests.
+func runAll(m *testing.M) int {
+	if err := copySharedBin(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(filepath.Dir(sharedBin))
+	return m.Run()
+}
+
 func buildAndRun(m *testing.M) int {
 	if b := os.Getenv("AWS_OIDC_BIN"); b != "" {
 		bin = b
-		return m.Run()
+		return runAll(m)
 	}
 	dir, err := os.MkdirTemp("", "aws-oidc-filetests-")
 	if err != nil {
@@ -48,7 +58,28 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "failed to build aws-oidc: %v\n%s", err, out)
 		return 1
 	}
-	return m.Run()
+	return runAll(m)
+}
+
+// sharedBin is a copy of bin that every user may run (bin's folder is
+// root's alone), made before any test starts: writing an executable while
+// parallel tests fork makes its exec fail with ETXTBSY (golang/go#22315).
+var sharedBin string
+
+func copySharedBin() error {
+	dir, err := os.MkdirTemp("", "aws-oidc-shared-")
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		return err
+	}
+	sharedBin = filepath.Join(dir, "aws-oidc")
+	return os.WriteFile(sharedBin, b, 0o755)
 }
 
 const roleARN = "arn:aws:iam::123456789012:role/deploy"

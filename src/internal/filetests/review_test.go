@@ -217,18 +217,11 @@ func nobodyJob(t *testing.T) *job {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(base) })
-	b, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	j := newJob(t)
-	j.bin = filepath.Join(base, "aws-oidc")
+	j.bin = sharedBin
 	j.dir = filepath.Join(base, "job")
 	j.env["HOME"] = j.dir
 	j.as = &syscall.Credential{Uid: 65534, Gid: 65534}
-	if err := os.WriteFile(j.bin, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.Mkdir(j.dir, 0o777); err != nil {
 		t.Fatal(err)
 	}
