@@ -10,7 +10,9 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
 )
 
-// TestBadAnswers: credentials that are expired, that hold a line break, or
+// TestBadAnswers: credentials that are expired, that expire long after the
+// session asked for could last (a server clock a century ahead), that hold
+// a line break, or
 // an assumed-role ARN that forges log lines, from whichever call of the run
 // (web identity, a chained hop, one role of several), are refused with exit
 // 4 whatever the output format, and nothing is written.
@@ -34,7 +36,7 @@ func TestBadAnswers(t *testing.T) {
 		name string
 		b    Behaviour
 		hint string
-	}{{"expired", Expired, "clock"}, {"multi_line", MultiLine, "not usable credentials"}, {"forged_arn", ForgedARN, "not usable credentials"}} {
+	}{{"expired", Expired, "clock"}, {"far_future", FarFuture, "clock is probably ahead"}, {"multi_line", MultiLine, "not usable credentials"}, {"forged_arn", ForgedARN, "not usable credentials"}} {
 		for name, args := range outputs {
 			cases = append(cases, tc{name: b.name + "_" + name, plan: map[string]Behaviour{"AssumeRoleWithWebIdentity": b.b}, args: args, wantHint: b.hint})
 		}

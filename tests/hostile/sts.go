@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -49,6 +50,8 @@ const (
 	EchoPieces
 	// PiecesInFields is EchoInFields with pieces of each secret.
 	PiecesInFields
+	// FarFuture grants credentials that expire in a hundred years.
+	FarFuture
 )
 
 // forged is what a hostile server puts in text to forge CI log lines.
@@ -178,7 +181,11 @@ func (s *STS) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	w.Header().Set("Content-Type", "text/xml")
+	// As STS does: the session's DurationSeconds from now, an hour without.
 	exp := time.Now().Add(time.Hour)
+	if d, err := strconv.Atoi(r.PostForm.Get("DurationSeconds")); err == nil && d > 0 {
+		exp = time.Now().Add(time.Duration(d) * time.Second)
+	}
 	arn := "arn:aws:sts::123456789012:assumed-role/deploy/" + r.PostForm.Get("RoleSessionName")
 	subject, audience, provider := "project_path:mygroup/myproject:ref_type:branch:ref:main", "https://gitlab.example.com", "gitlab.example.com"
 	switch behaviour {
@@ -191,6 +198,8 @@ func (s *STS) serve(w http.ResponseWriter, r *http.Request) {
 		arn, subject, audience, provider = arn+"/"+echo, echo, echo, echo
 	case Expired:
 		exp = time.Now().Add(-time.Hour)
+	case FarFuture:
+		exp = time.Now().AddDate(100, 0, 0)
 	case MultiLine:
 		token = token[:20] + "\n" + token[20:]
 	case ForgedARN:

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -76,8 +77,26 @@ func assertNoSecrets(t *testing.T, text string, env map[string]string) {
 	}
 }
 
+// stableTimes replaces every timestamp of the next 13 hours (the
+// credentials' expiry, the session's duration after the fake STS answered) with one fixed
+// value, so that golden files and wanted lines do not change with the clock.
+func stableTimes(s string) string {
+	now := time.Now()
+	return timestamp.ReplaceAllStringFunc(s, func(m string) string {
+		if ts, err := time.Parse(time.RFC3339, m); err == nil && ts.After(now.Add(-10*time.Minute)) && ts.Before(now.Add(13*time.Hour)) {
+			return stableTime
+		}
+		return m
+	})
+}
+
+const stableTime = "2030-01-02T03:04:05Z"
+
+var timestamp = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
+
 func golden(t *testing.T, name, got string) {
 	t.Helper()
+	got = stableTimes(got)
 	path := filepath.Join("testdata", name)
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {

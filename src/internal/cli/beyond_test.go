@@ -150,7 +150,7 @@ func TestOutputPowerShell(t *testing.T) {
 			if !strings.Contains(r.stderr, tc.wantErr) {
 				t.Errorf("stderr lacks %q", tc.wantErr)
 			}
-			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			lines := strings.Split(strings.TrimSuffix(stableTimes(r.stdout), "\n"), "\n")
 			if tc.want == nil {
 				if r.stdout != "" {
 					t.Errorf("stdout holds %d bytes after a refusal", len(r.stdout))

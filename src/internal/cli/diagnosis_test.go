@@ -287,6 +287,8 @@ func TestDoctor(t *testing.T) {
 			args := append([]string{"doctor", "--ca-bundle", writeFile(t, "ca.pem", string(srv.PKI.RootPEM()))}, tt.args...)
 			if tt.sts != nil {
 				sts := ststest.New(t, tt.sts...)
+				// doctor asks for 15 minutes, on this test's clock.
+				sts.Expiration = fixedNow.Add(15 * time.Minute)
 				args = append(args, "--role-arn", roleARN, "--sts-endpoint", sts.URL)
 			}
 			if tt.policy != "" {

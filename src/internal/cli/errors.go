@@ -358,6 +358,10 @@ func answerHint(err error) string {
 	case exchange.CodeExpiredCredentials:
 		return fmt.Sprintf("STS handed out credentials that expire within %s, so nothing was written. The STS server's clock is probably wrong "+
 			"(the error shows the date it put on its answer): fix its time (NTP). If the server's date is right, this runner's clock is wrong: sync it", exchange.MinValidity)
+	case exchange.CodeLateExpiry:
+		return fmt.Sprintf("STS handed out credentials that expire later than the session asked for could last (more than %s late), so nothing was written. "+
+			"The STS server's clock is probably ahead (the error shows the date it put on its answer): fix its time (NTP). If the server's date is right, "+
+			"this runner's clock is behind: sync it", exchange.MaxClockSkew)
 	case exchange.CodeBadResponse:
 		return "the STS server answered with something that is not usable credentials, so nothing was written: check --sts-endpoint " +
 			"(is it STS or an STS-compatible server you trust?), and the server's logs"

@@ -68,7 +68,7 @@ func TestExec(t *testing.T) {
 			if r.code != tc.wantCode {
 				t.Errorf("exit = %d, want %d", r.code, tc.wantCode)
 			}
-			if !strings.Contains(r.stdout, tc.wantStdout) || (tc.wantStdout == "" && r.stdout != "") {
+			if !strings.Contains(stableTimes(r.stdout), tc.wantStdout) || (tc.wantStdout == "" && r.stdout != "") {
 				t.Errorf("stdout = %q, want %q", r.stdout, tc.wantStdout)
 			}
 			if tc.wantErr != "" && !strings.Contains(r.stderr, tc.wantErr) {

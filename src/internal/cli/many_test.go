@@ -98,7 +98,7 @@ func TestAssumeRolesFile(t *testing.T) {
 		"wrote 12 variables to " + f.dotenv,
 		"wrote profiles audit to " + f.config,
 	} {
-		if !strings.Contains(r.stderr, want) {
+		if !strings.Contains(stableTimes(r.stderr), want) {
 			t.Errorf("stderr lacks %q", want)
 		}
 	}

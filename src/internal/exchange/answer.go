@@ -34,7 +34,18 @@ const (
 	CodeExpiredCredentials = "expired-credentials"
 	// CodeResponseTooLarge is an answer longer than MaxResponseBytes.
 	CodeResponseTooLarge = "response-too-large"
+	// CodeLateExpiry is credentials that expire later than the session
+	// asked for could last (MaxClockSkew aside).
+	CodeLateExpiry = "late-expiry"
 )
+
+// MaxClockSkew is how far the STS server's clock may run ahead of this
+// machine's before credentials that expire after the session asked for are
+// refused: AWS's own limit for a signed request's time.
+const MaxClockSkew = 15 * time.Minute
+
+// DefaultDuration is what STS grants when no duration is asked for.
+const DefaultDuration = time.Hour
 
 // answer is what the checks need from one STS answer.
 type answer struct {
@@ -44,6 +55,8 @@ type answer struct {
 	// by name (AssumedRoleUser.Arn, ...).
 	fields   [][2]string
 	metadata middleware.Metadata
+	// duration is the session asked for (0: STS's default, an hour).
+	duration time.Duration
 }
 
 // check turns an STS answer into credentials, or refuses it. The new
@@ -85,6 +98,20 @@ func (a answer) check(now time.Time, secrets *logging.Secrets) (credentials.Cred
 		e := &Error{Op: a.op, Code: CodeExpiredCredentials, Class: Permanent, Attempts: 1, Expiration: c.Expiration, LocalTime: now}
 		e.ServerTime, _ = awsmiddleware.GetServerTime(a.metadata)
 		e.Message = e.expiredMessage()
+		return credentials.Credentials{}, e
+	}
+	asked := a.duration
+	if asked <= 0 {
+		asked = DefaultDuration
+	}
+	if left := c.Expiration.Sub(now); left > asked+MaxClockSkew {
+		e := &Error{Op: a.op, Code: CodeLateExpiry, Class: Permanent, Attempts: 1, Expiration: c.Expiration, LocalTime: now}
+		e.ServerTime, _ = awsmiddleware.GetServerTime(a.metadata)
+		e.Message = fmt.Sprintf("the credentials expire at %s, in %s by this machine's clock (%s): later than the %s session asked for could last",
+			c.Expiration.UTC().Format(time.RFC3339), left.Round(time.Second), now.UTC().Format(time.RFC3339), asked)
+		if !e.ServerTime.IsZero() {
+			e.Message += fmt.Sprintf("; the server dated its answer %s", e.ServerTime.UTC().Format(time.RFC3339))
+		}
 		return credentials.Credentials{}, e
 	}
 	return c, nil

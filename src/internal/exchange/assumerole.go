@@ -82,7 +82,7 @@ func AssumeRole(ctx context.Context, client RoleClient, req RoleRequest, retry R
 	if out == nil {
 		out = &sts.AssumeRoleOutput{}
 	}
-	a := answer{op: opAssumeRole, creds: out.Credentials, metadata: out.ResultMetadata}
+	a := answer{op: opAssumeRole, creds: out.Credentials, metadata: out.ResultMetadata, duration: req.Duration}
 	if out.AssumedRoleUser != nil {
 		a.fields = append(a.fields, [2]string{"AssumedRoleUser.Arn", aws.ToString(out.AssumedRoleUser.Arn)},
 			[2]string{"AssumedRoleUser.AssumedRoleId", aws.ToString(out.AssumedRoleUser.AssumedRoleId)})

@@ -261,7 +261,7 @@ func Exchange(ctx context.Context, client Client, req Request, retry Retry, log 
 	if err != nil {
 		return Result{}, scrubError(err, secrets)
 	}
-	res, err := result(out, now(retry), secrets)
+	res, err := result(out, now(retry), req.Duration, secrets)
 	if err != nil {
 		err.(*Error).Attempts = attempts
 		return Result{}, scrubError(err, secrets)
@@ -544,11 +544,11 @@ func (s scrubbed) Error() string {
 }
 func (s scrubbed) Unwrap() error { return s.err }
 
-func result(out *sts.AssumeRoleWithWebIdentityOutput, now time.Time, secrets *logging.Secrets) (Result, error) {
+func result(out *sts.AssumeRoleWithWebIdentityOutput, now time.Time, duration time.Duration, secrets *logging.Secrets) (Result, error) {
 	if out == nil {
 		out = &sts.AssumeRoleWithWebIdentityOutput{}
 	}
-	a := answer{op: opWebIdentity, creds: out.Credentials, metadata: out.ResultMetadata, fields: [][2]string{
+	a := answer{op: opWebIdentity, creds: out.Credentials, metadata: out.ResultMetadata, duration: duration, fields: [][2]string{
 		{"SubjectFromWebIdentityToken", aws.ToString(out.SubjectFromWebIdentityToken)},
 		{"Audience", aws.ToString(out.Audience)},
 		{"Provider", aws.ToString(out.Provider)},

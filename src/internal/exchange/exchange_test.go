@@ -129,7 +129,7 @@ func TestExchange(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := ststest.New(t, tc.script...)
-			clock := &fakeClock{now: time.Unix(0, 0)}
+			clock := &fakeClock{now: time.Now()}
 			var logs bytes.Buffer
 			// At debug level every attempt has its line (see TestRetryLog).
 			res, err := Exchange(context.Background(), newTestClient(srv), request(), testRetry(clock),
@@ -173,7 +173,7 @@ func TestExchangeRequest(t *testing.T) {
 	req := request()
 	req.Policy = `{"Version":"2012-10-17","Statement":[]}`
 	req.PolicyARNs = []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}
-	clock := &fakeClock{}
+	clock := &fakeClock{now: time.Now()}
 	if _, err := Exchange(context.Background(), newTestClient(srv), req, testRetry(clock), slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +374,7 @@ func TestRetryLog(t *testing.T) {
 	script = append(script, ststest.Fail(500, "InternalFailure", "oops"))
 	for _, debug := range []bool{false, true} {
 		srv := ststest.New(t, script...)
-		clock := &fakeClock{now: time.Unix(0, 0)}
+		clock := &fakeClock{now: time.Now()}
 		r := testRetry(clock)
 		r.BusyBaseDelay, r.BusyMaxDelay = time.Second, time.Second
 		var logs bytes.Buffer

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -75,7 +76,8 @@ type Request struct {
 // Server is a scripted STS.
 type Server struct {
 	*httptest.Server
-	// Expiration is the expiry of the credentials handed out.
+	// Expiration is the expiry of the credentials handed out; zero means
+	// the session's duration from now, as STS does.
 	Expiration time.Time
 	// CallerARN is what GetCallerIdentity answers; set it before the first
 	// request. Empty means the deploy role's session in 123456789012.
@@ -130,7 +132,7 @@ func NewTLS(t testing.TB, script ...Answer) *Server {
 }
 
 func start(t testing.TB, serve func(http.Handler) *httptest.Server, script []Answer) *Server {
-	s := &Server{script: script, Expiration: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	s := &Server{script: script}
 	s.Server = serve(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -294,10 +296,24 @@ func (s *Server) sessionXML(r Request, roleID string) string {
     <Credentials>
       <SessionToken>` + esc(SessionToken) + `</SessionToken>
       <SecretAccessKey>` + esc(SecretAccessKey) + `</SecretAccessKey>
-      <Expiration>` + s.Expiration.UTC().Format(time.RFC3339) + `</Expiration>
+      <Expiration>` + s.expiration(r).UTC().Format(time.RFC3339) + `</Expiration>
       <AccessKeyId>` + AccessKeyID + `</AccessKeyId>
     </Credentials>
 `
+}
+
+// expiration is Expiration when set, else what STS answers: the session's
+// DurationSeconds from now, an hour without it (the exchange refuses
+// credentials that outlive the session asked for).
+func (s *Server) expiration(r Request) time.Time {
+	if !s.Expiration.IsZero() {
+		return s.Expiration
+	}
+	d := time.Hour
+	if n, err := strconv.Atoi(r.DurationSeconds); err == nil && n > 0 {
+		d = time.Duration(n) * time.Second
+	}
+	return time.Now().Add(d).UTC().Truncate(time.Second)
 }
 
 // assumedRoleARN derives the assumed-role ARN from the role ARN, as STS
