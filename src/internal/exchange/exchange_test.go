@@ -317,6 +317,7 @@ func TestExchangeRetryAfter(t *testing.T) {
 			t.Parallel()
 			srv := ststest.New(t, tc.answer)
 			clock := &fakeClock{now: epoch}
+			srv.Expiration = epoch.Add(time.Hour) // on this test's clock
 			r := testRetry(clock)
 			r.Jitter = func(time.Duration) time.Duration { return 0 } // the backoff's floor: 2s busy, 0 otherwise
 			if _, err := Exchange(context.Background(), newTestClient(srv), request(), r, slog.New(slog.DiscardHandler)); err != nil {
@@ -337,7 +338,7 @@ func TestThrottleCodes(t *testing.T) {
 		t.Run(code, func(t *testing.T) {
 			t.Parallel()
 			srv := ststest.New(t, ststest.Fail(400, code, "slow down"), ststest.Fail(400, code, "slow down"))
-			clock := &fakeClock{now: time.Unix(0, 0)}
+			clock := &fakeClock{now: time.Now()}
 			res, err := Exchange(context.Background(), newTestClient(srv), request(), testRetry(clock), slog.New(slog.DiscardHandler))
 			if err != nil || res.Attempts != 3 {
 				t.Fatalf("Exchange = %d attempts, %v; want credentials at the third", res.Attempts, err)
