@@ -19,7 +19,10 @@ import (
 // limit a normal run fits in.
 func TestHostileS3(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{"echo", "huge"} {
+	// unknown is a long value the run does not know (another session's
+	// token, say): a server's text loses it all the same.
+	const unknown = "UNKNOWNa1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0"
+	for _, mode := range []string{"echo", "pieces", "huge"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
@@ -34,6 +37,16 @@ func TestHostileS3(t *testing.T) {
 					return
 				}
 				w.Header().Set("Content-Type", "application/xml")
+				if mode == "pieces" {
+					// Each token cut by one character, upper-cased, in the code.
+					var cut []string
+					for _, v := range strings.Fields(echo) {
+						cut = append(cut, strings.ToUpper(v[:len(v)-1]))
+					}
+					w.WriteHeader(http.StatusForbidden)
+					fmt.Fprintf(w, "<Error><Code>AccessDenied %s %s</Code><Message>denied</Message></Error>", esc(strings.Join(cut, " ")), unknown)
+					return
+				}
 				if mode == "echo" {
 					w.WriteHeader(http.StatusForbidden)
 					fmt.Fprintf(w, "<Error><Code>AccessDenied%s</Code><Message>denied for %s%s</Message></Error>", esc(forged+echo), esc(echo), esc(forged))
@@ -71,6 +84,10 @@ func TestHostileS3(t *testing.T) {
 				t.Fatalf("S3 was never called: the case tests nothing\n%s", redacted(r, secrets))
 			}
 			assertNoSecret(t, texts(t, dir, r, false), secrets)
+			assertNoPiece(t, texts(t, dir, r, false), secrets)
+			if strings.Contains(r.stderr, unknown[:20]) {
+				t.Error("a long value of the server's was printed")
+			}
 			assertNoForgedLine(t, "stderr", r.stderr, secrets)
 			if _, err := os.Stat(filepath.Join(dir, "aws.env")); err == nil {
 				t.Error("a refused run wrote aws.env")

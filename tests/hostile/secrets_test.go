@@ -100,6 +100,9 @@ func runEchoCases(t *testing.T, Echo, EchoInFields Behaviour, assertNoSecret fun
 			}
 			r := run(t, dir, env, 0, append(args, c.args...)...)
 			secrets := map[string]string{"the ID token": token}
+			if Echo == EchoPieces {
+				secrets["a long value the run does not know"] = Unknown
+			}
 			for i, s := range sts.Secrets() {
 				secrets["server secret "+string(rune('A'+i))] = s
 			}

@@ -124,6 +124,10 @@ func contains(list []string, v string) bool {
 	return false
 }
 
+// Unknown stands for a secret the run cannot know (another job's session
+// token): a server's message must not show it either.
+const Unknown = "UNKNOWNa1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y5z6"
+
 // echo is every secret known, in the forms a server echoes them in.
 func (s *STS) echo() string {
 	var parts []string
@@ -139,10 +143,11 @@ func (s *STS) echo() string {
 // pieces is every secret known cut and re-encoded the ways servers have
 // been seen to: without its last or first character, its halves apart,
 // with lower-case percent escapes, JSON's \/, '+' as a space, upper-cased,
-// in upper-case hex, and base64 of a larger text holding it.
+// in upper-case hex, and base64 of a larger text holding it; and Unknown,
+// a long value the run cannot know.
 func (s *STS) pieces() string {
 	lowerEscapes := regexp.MustCompile(`%[0-9A-F]{2}`)
-	var parts []string
+	parts := []string{Unknown}
 	for _, v := range s.secrets {
 		parts = append(parts, v[:len(v)-1], v[1:], v[:len(v)/2]+" SPLIT "+v[len(v)/2:],
 			lowerEscapes.ReplaceAllStringFunc(url.QueryEscape(v), strings.ToLower),

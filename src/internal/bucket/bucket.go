@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 )
 
@@ -160,7 +161,8 @@ func newError(loc Location, partition, op string, err error) *Error {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("failed to check %s: s3 %s failed: %s", e.Location, e.Op, e.Code)
+	// The code is S3's text: printed on one line, without a long value.
+	return fmt.Sprintf("failed to check %s: s3 %s failed: %s", e.Location, e.Op, logging.Line(logging.ServerText(e.Code)))
 }
 
 func (e *Error) Unwrap() error { return e.err }
