@@ -234,18 +234,23 @@ func endLine(f commandFile) error {
 	if !f.existed || f.size == 0 {
 		return nil
 	}
-	h, err := os.OpenFile(f.path, os.O_RDWR|os.O_APPEND, 0)
+	r, err := os.Open(f.path)
+	if err != nil {
+		// A file this step may append to but not read: it cannot be
+		// checked, and is appended to as before.
+		return nil
+	}
+	last := make([]byte, 1)
+	_, err = r.ReadAt(last, f.size-1)
+	_ = r.Close()
+	if err != nil || last[0] == '\n' {
+		return nil
+	}
+	h, err := os.OpenFile(f.path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return fmt.Errorf("failed to open %q: %w", f.path, err)
 	}
 	defer h.Close()
-	last := make([]byte, 1)
-	if _, err := h.ReadAt(last, f.size-1); err != nil {
-		return fmt.Errorf("failed to read %q: %w", f.path, err)
-	}
-	if last[0] == '\n' {
-		return nil
-	}
 	if _, err := h.Write([]byte("\n")); err != nil {
 		return fmt.Errorf("failed to write %q: %w", f.path, err)
 	}
