@@ -163,6 +163,10 @@ func (c *doctorConfig) tokenRegion() string {
 func loadCABundle(ctx context.Context, getenv func(string) string, path, from string) (*x509.CertPool, error) {
 	pool, err := trust.Roots(ctx, getenv, path)
 	if err != nil {
+		var be *trust.BundleError
+		if errors.As(err, &be) && be.Var != "" {
+			return nil, err // names SSL_CERT_FILE or SSL_CERT_DIR; exit 2
+		}
 		return nil, &role.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
 	}
 	return pool, nil
