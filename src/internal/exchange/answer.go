@@ -35,7 +35,7 @@ const (
 	// CodeResponseTooLarge is an answer longer than MaxResponseBytes.
 	CodeResponseTooLarge = "response-too-large"
 	// CodeLateExpiry is credentials that expire later than the session
-	// asked for could last (MaxClockSkew aside).
+	// asked for could last (an hour at least; MaxClockSkew aside).
 	CodeLateExpiry = "late-expiry"
 )
 
@@ -100,10 +100,9 @@ func (a answer) check(now time.Time, secrets *logging.Secrets) (credentials.Cred
 		e.Message = e.expiredMessage()
 		return credentials.Credentials{}, e
 	}
-	asked := a.duration
-	if asked <= 0 {
-		asked = DefaultDuration
-	}
+	// A shorter session than STS's default may come back with the default:
+	// some STS-compatible servers ignore DurationSeconds.
+	asked := max(a.duration, DefaultDuration)
 	if left := c.Expiration.Sub(now); left > asked+MaxClockSkew {
 		e := &Error{Op: a.op, Code: CodeLateExpiry, Class: Permanent, Attempts: 1, Expiration: c.Expiration, LocalTime: now}
 		e.ServerTime, _ = awsmiddleware.GetServerTime(a.metadata)
