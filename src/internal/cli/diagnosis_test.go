@@ -259,6 +259,10 @@ func TestDoctor(t *testing.T) {
 			want: []string{"fail  issuer", "did not answer within 200ms", "skip  keys"}},
 		{name: "unreachable_jwks_uri", issuer: issuertest.Options{JWKSURI: "CLOSED"}, code: ExitFailure,
 			want: []string{"fail  keys", "connection refused", "Couldn't retrieve verification key"}},
+		// An issuer serving a jwks_uri with a user name and password: the
+		// keys check fails on it, and neither is printed (issue 14 review).
+		{name: "jwks_uri_with_password", issuer: issuertest.Options{JWKSURI: "CLOSED_WITH_PASSWORD"}, code: ExitFailure,
+			want: []string{"fail  keys", "https://…@127.0.0.1:"}},
 		{name: "expired_token", tokOpts: []tokentest.Option{tokentest.WithNow(fixedNow.Add(-2 * time.Hour))}, code: ExitToken,
 			want: []string{"fail  token", "token expired at", "job's timeout", "ok    keys"}},
 		{name: "token_about_to_expire", tokOpts: []tokentest.Option{tokentest.WithLifetime(90 * time.Second)},
@@ -276,8 +280,11 @@ func TestDoctor(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			opts := tt.issuer
-			if opts.JWKSURI == "CLOSED" {
+			switch opts.JWKSURI {
+			case "CLOSED":
 				opts.JWKSURI = issuertest.ClosedURL(t)
+			case "CLOSED_WITH_PASSWORD":
+				opts.JWKSURI = strings.Replace(issuertest.ClosedURL(t), "https://", "https://jwksuser:JwksPassw0rd@", 1)
 			}
 			srv := issuertest.New(t, opts)
 			env := map[string]string{}
@@ -304,6 +311,9 @@ func TestDoctor(t *testing.T) {
 			}
 			wantText(t, r.stdout+r.stderr, tt.want...)
 			assertNoSecrets(t, r.stdout+r.stderr, env)
+			if strings.Contains(r.stdout+r.stderr, "JwksPassw0rd") || strings.Contains(r.stdout+r.stderr, "jwksuser") {
+				t.Error("doctor printed the jwks_uri's user name or password")
+			}
 			for _, s := range []string{ststest.SecretAccessKey, ststest.SessionToken, ststest.AccessKeyID} {
 				if strings.Contains(r.stdout+r.stderr, s) {
 					t.Errorf("doctor printed a credential")
