@@ -414,3 +414,24 @@ func TestPasswordsInMalformedURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestStrayArgumentWithPassword: a value meant for a flag that takes none
+// (doctor --issuer-proxy is a switch) becomes a stray argument; when it
+// holds an "@" it may be a URL with a password, and is not quoted back.
+func TestStrayArgumentWithPassword(t *testing.T) {
+	t.Parallel()
+	const password = "StrayPassw0rdSecret"
+	for _, cmd := range []string{"assume", "doctor", "claims", "cleanup", "trust-policy"} {
+		t.Run(cmd, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			r := run(t, dir, job(dir, mint(t, fakegitlab.Options{})), 0, cmd, "usr:"+password+"@127.0.0.1:3128")
+			if r.code != exitConfig {
+				t.Errorf("exit %d, want %d", r.code, exitConfig)
+			}
+			if strings.Contains(r.stdout+r.stderr, password) {
+				t.Errorf("the stray argument's password was printed: %s", strings.ReplaceAll(r.stderr, password, "[PASSWORD]"))
+			}
+		})
+	}
+}

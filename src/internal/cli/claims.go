@@ -94,7 +94,7 @@ func claimsCommand(env Env) *cli.Command {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &FlagError{Command: "claims", Msg: err.Error()} },
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return &FlagError{Command: "claims", Msg: fmt.Sprintf("unexpected argument %q: claims takes flags only", c.Args().First())}
+				return &FlagError{Command: "claims", Msg: fmt.Sprintf("unexpected argument %q: claims takes flags only", logging.URL(c.Args().First()))}
 			}
 			l := newLookup(c, env.Getenv, claimsFlags)
 			format, from := l.String("format")

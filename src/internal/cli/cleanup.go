@@ -50,7 +50,7 @@ func cleanupCommand(env Env) *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usageErr("unexpected argument %q: cleanup takes flags only", c.Args().First())
+				return usageErr("unexpected argument %q: cleanup takes flags only", logging.URL(c.Args().First()))
 			}
 			ctx, cancel := context.WithTimeout(c.Context, cleanupTimeout)
 			defer cancel()

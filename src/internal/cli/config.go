@@ -21,6 +21,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
@@ -179,7 +180,7 @@ var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // network or the disk.
 func parseAssume(c *cli.Context, env Env) (*AssumeConfig, error) {
 	if c.NArg() > 0 {
-		return nil, usageErr("unexpected argument %q: assume takes flags only", c.Args().First())
+		return nil, usageErr("unexpected argument %q: assume takes flags only", logging.URL(c.Args().First()))
 	}
 	l := newLookup(c, env.Getenv, assumeFlags)
 	rolesFile, _ := l.String("roles")

@@ -53,7 +53,7 @@ func doctorCommand(env Env) *cli.Command {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &FlagError{Command: "doctor", Msg: err.Error()} },
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return &FlagError{Command: "doctor", Msg: fmt.Sprintf("unexpected argument %q: doctor takes flags only", c.Args().First())}
+				return &FlagError{Command: "doctor", Msg: fmt.Sprintf("unexpected argument %q: doctor takes flags only", logging.URL(c.Args().First()))}
 			}
 			cfg, err := parseDoctor(c, env)
 			if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
@@ -50,7 +51,7 @@ func trustPolicyCommand(env Env) *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return &FlagError{Command: "trust-policy", Msg: fmt.Sprintf("unexpected argument %q: trust-policy takes flags only", c.Args().First())}
+				return &FlagError{Command: "trust-policy", Msg: fmt.Sprintf("unexpected argument %q: trust-policy takes flags only", logging.URL(c.Args().First()))}
 			}
 			l := newLookup(c, env.Getenv, trustPolicyFlags)
 			if path, _ := l.String("check"); path != "" {
