@@ -30,6 +30,7 @@ test: lint unit fuzz-smoke schema-test hostile e2e component-test image
 FUZZ_TARGETS := \
 	./src/internal/token:FuzzParse \
 	./src/internal/awsconfig:FuzzMerge \
+	./src/internal/logging:FuzzScrub \
 	./src/internal/output:FuzzParseDotenv \
 	./src/internal/output:FuzzWriteDotenv \
 	./src/internal/output:FuzzWriteShell \

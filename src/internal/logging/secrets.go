@@ -216,7 +216,7 @@ type view struct {
 
 func identity(text string) view {
 	v := view{text: text, from: make([]int, len(text)), to: make([]int, len(text))}
-	for i := range text {
+	for i := 0; i < len(text); i++ { // bytes, not runes
 		v.from[i], v.to[i] = i, i+1
 	}
 	return v

@@ -124,3 +124,23 @@ func TestURL(t *testing.T) {
 		}
 	}
 }
+
+// FuzzScrub: whatever the text (escapes cut in the middle, invalid UTF-8),
+// Scrub never panics, and a secret placed in it whole is gone.
+func FuzzScrub(f *testing.F) {
+	f.Add("token %2F%2f \\/ \\u002f &#x2F; &#47; + end", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzEXAMPLEKEY")
+	f.Add("%", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln")
+	f.Add("\\u00", "0123456789abcdef")
+	f.Add("&#x", "&#x2F;&#x2F;&#x2F;&#x2F;")
+	f.Fuzz(func(t *testing.T, text, secret string) {
+		s := NewSecrets()
+		s.AddToken(secret)
+		got := s.Scrub(text + secret + text)
+		if len(strings.TrimSpace(secret)) >= minSecret && strings.Contains(got, strings.TrimSpace(secret)) {
+			t.Errorf("Scrub left the secret in %q", got)
+		}
+		_ = ServerText(text)
+		_ = URL(text)
+		_ = cutUserinfo(text)
+	})
+}
