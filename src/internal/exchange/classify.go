@@ -95,6 +95,9 @@ var codeClass = map[string]Class{
 // changes (see trust.ProxyError): the run exits 2, a configuration error.
 const CodeProxy = "proxy"
 
+// codeTimeout is an attempt that got no answer in time.
+const codeTimeout = "timeout"
+
 // Classify names the failure and says whether it is worth another attempt.
 // The code is STS's error code when there is one, else a short word for the
 // kind of failure ("timeout", "connection", "http-503", "bad-response").
@@ -166,11 +169,11 @@ func Classify(err error) (code string, class Class) {
 		return "bad-response", Transient
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return "timeout", Transient
+		return codeTimeout, Transient
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return "timeout", Transient
+		return codeTimeout, Transient
 	}
 	if status > 0 {
 		// A success status whose answer could not be used.

@@ -329,6 +329,12 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 		busyDelay   time.Duration // the last wait after a busy answer
 		lastChance  bool          // the next attempt is the last before the end
 		lines       retryLog
+		// last is the failure of the last attempt that was retried.
+		last struct {
+			err   error
+			code  string
+			class Class
+		}
 	)
 	for attempt := 1; ; attempt++ {
 		err := once(ctx, retry.AttemptTimeout, call)
@@ -336,15 +342,25 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 			return attempt, nil
 		}
 		code, class := Classify(err)
-		if ctx.Err() != nil {
-			// The overall deadline or a signal ended the attempt: that is
-			// what the user must hear about, not the attempt's own error.
-			class = Transient
-			if errors.Is(ctx.Err(), context.Canceled) {
-				class = Permanent
-			}
-			return fail(err, code, class, attempt, errors.Is(ctx.Err(), context.DeadlineExceeded))
+		switch {
+		case errors.Is(ctx.Err(), context.Canceled):
+			// A signal ended the attempt: that is what the user must hear
+			// about, not the attempt's own error.
+			return fail(err, code, Permanent, attempt, false)
+		case ctx.Err() != nil && code == codeTimeout && last.err != nil:
+			// The overall deadline cut the attempt short: it got no answer,
+			// so the answers before it say what went wrong. Which attempt
+			// the deadline falls in is the machine's timing, not STS's: an
+			// issuer AWS cannot reach is a refusal (exit 4) whether the
+			// deadline ends a wait or an attempt.
+			return fail(last.err, last.code, last.class, attempt, true)
+		case ctx.Err() != nil && code == codeTimeout:
+			// The deadline ended the first attempt: no answer at all.
+			return fail(err, code, Transient, attempt, true)
 		}
+		// An answer that came as the deadline passed is still an answer:
+		// the rules below end the run with it, a busy or transient one with
+		// the deadline (no time is left to wait).
 		busy := class != Permanent && Busy(err)
 		var delay time.Duration
 		switch {
@@ -397,6 +413,7 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 			}
 		}
 		lines.log(log, retry, attempt, code, busy, counted, delay, left)
+		last.err, last.code, last.class = err, code, class
 		if serr := retry.Sleep(ctx, delay); serr != nil {
 			if errors.Is(serr, context.Canceled) {
 				// Stopped while waiting to retry: the same failure as being
