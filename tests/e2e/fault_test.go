@@ -287,7 +287,7 @@ func testSIGTERM(t *testing.T, b *Bed, fault faultproxy.Fault) {
 	if res.ExitCode != 1 {
 		t.Errorf("exit code after SIGTERM = %d, want 1", res.ExitCode)
 	}
-	if !strings.Contains(res.Stderr, "error: ") || !strings.Contains(res.Stderr, "hint: stopped by a signal") {
+	if !strings.Contains(res.Stderr, "error: ") || !strings.Contains(res.Stderr, signalHint) {
 		t.Errorf("stderr after SIGTERM does not say error: ... and that a signal stopped it")
 	}
 	t.Logf("after SIGTERM: exit %d, %q", res.ExitCode, lastLines(res.Stderr, 2))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -45,19 +46,41 @@ func NewNetNS(t testing.TB, n int) string {
 	return name
 }
 
-// deleteNetNS kills whatever still runs inside the namespace, by PID, then
-// deletes it.
+// deleteNetNS kills whatever still runs inside the namespace, then deletes
+// it.
 func deleteNetNS(t testing.TB, name string) {
-	out, _ := exec.Command("/usr/sbin/ip", "netns", "pids", name).Output()
-	for _, f := range strings.Fields(string(out)) {
-		if pid, err := strconv.Atoi(f); err == nil {
-			t.Logf("killing pid %d left in namespace %s", pid, name)
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+	var ns syscall.Stat_t
+	if err := syscall.Stat(filepath.Join("/run/netns", name), &ns); err == nil {
+		out, _ := exec.Command("/usr/sbin/ip", "netns", "pids", name).Output()
+		for _, f := range strings.Fields(string(out)) {
+			if pid, err := strconv.Atoi(f); err == nil && killInNetNS(pid, ns) {
+				t.Logf("killed pid %d left in namespace %s", pid, name)
+			}
 		}
 	}
 	if out, err := exec.Command("/usr/sbin/ip", "netns", "del", name).CombinedOutput(); err != nil {
 		t.Errorf("failed to delete namespace %s: %v\n%s", name, err, out)
 	}
+}
+
+// killInNetNS kills pid if it is still a process inside the namespace ns
+// (the stat of its /run/netns file). The list of PIDs is old by the time
+// it is used, and on a busy machine a PID is soon reused (pid_max is often
+// 32768): a process of another test, or of no test at all, may hold it. So
+// the process is pinned first (os.FindProcess holds a pidfd on Linux) and
+// only then checked: a process that left meanwhile makes the check fail, or
+// the kill find nobody.
+func killInNetNS(pid int, ns syscall.Stat_t) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	defer p.Release()
+	var st syscall.Stat_t
+	if err := syscall.Stat(fmt.Sprintf("/proc/%d/ns/net", pid), &st); err != nil || st.Dev != ns.Dev || st.Ino != ns.Ino {
+		return false
+	}
+	return p.Kill() == nil
 }
 
 // removeStaleNetNS deletes namespaces that an earlier run, killed before its

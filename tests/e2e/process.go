@@ -72,22 +72,35 @@ func Run(t testing.TB, leaks *Leaks, c Command) Result {
 	case err != nil:
 		t.Fatalf("failed to run %s: %v", c.Name, err)
 	}
+	if strings.Contains(r.Stderr, signalHint) {
+		// Run signals nothing but a run past its two minutes (SIGKILL),
+		// and the tests that signal aws-oidc start it with startKillable.
+		t.Errorf("%s (pid %d) was stopped by a SIGTERM or SIGINT that no test sent it: another process on this machine signalled its PID",
+			c.Name, cmd.Process.Pid)
+	}
 	if !c.StdoutHoldsSecrets {
 		leaks.Output(c.Name+" stdout", r.Stdout)
 	}
 	leaks.Output(c.Name+" stderr", r.Stderr)
+	ended := fmt.Sprintf("exited %d", r.ExitCode)
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		ended = "was killed by " + ws.Signal().String()
+	}
 	t.Cleanup(func() {
 		if t.Failed() || verbose {
 			stdout := r.Stdout
 			if c.StdoutHoldsSecrets {
 				stdout = "(holds credentials by design; not shown)\n"
 			}
-			t.Logf("%s exited %d after %s\n--- stdout:\n%s--- stderr:\n%s", c.Name, r.ExitCode,
+			t.Logf("%s (pid %d) %s after %s\n--- stdout:\n%s--- stderr:\n%s", c.Name, cmd.Process.Pid, ended,
 				r.Duration.Round(time.Millisecond), leaks.Redact(stdout), leaks.Redact(r.Stderr))
 		}
 	})
 	return r
 }
+
+// signalHint is how aws-oidc ends when SIGTERM or SIGINT stops it.
+const signalHint = "hint: stopped by a signal"
 
 // verbose logs every process's output (redacted), not only on failure:
 // AWS_OIDC_E2E_VERBOSE=1 go test -v ./tests/e2e/...
