@@ -40,6 +40,9 @@ type faultCase struct {
 	name  string
 	fault faultproxy.Fault
 	count int
+	// then is the fault of every request after the first count (none:
+	// they pass through to the peer).
+	then  faultproxy.Fault
 	delay time.Duration
 	// args are added to the run's (to shape attempts and deadlines).
 	args []string
@@ -85,6 +88,15 @@ func faultCases() []faultCase {
 		{name: "invalid_identity_token_once", fault: faultproxy.InvalidIdentityToken, count: 1, wantCode: "InvalidIdentityToken", wantRetries: 1},
 		{name: "invalid_identity_token_always", fault: faultproxy.InvalidIdentityToken, count: -1, timeout: 12 * time.Second, wantExit: exitRefused,
 			wantCode: "InvalidIdentityToken", wantRetries: -1, wantInError: []string{"overall deadline reached", "hint: ", "reachable"}},
+		// The same answer, then an attempt that the deadline cuts short
+		// (the wait after the answer is at most 6s, the next answer takes
+		// a minute): the run ends with the answer it got, as when the
+		// deadline ends a wait. Where the deadline falls is the
+		// machine's timing, not STS's.
+		{name: "invalid_identity_token_then_deadline_mid_attempt", fault: faultproxy.InvalidIdentityToken, count: 1,
+			then: faultproxy.Slow, delay: time.Minute, timeout: 12 * time.Second, args: []string{"--attempt-timeout", "30s"},
+			wantExit: exitRefused, wantCode: "InvalidIdentityToken", wantRetries: 1,
+			wantInError: []string{"overall deadline reached", "hint: ", "reachable"}},
 
 		// The limits: attempts run out (server errors), or the overall
 		// deadline ends them (throttling, which --max-attempts does not cap).
@@ -132,7 +144,11 @@ func runFaults(t *testing.T, b *Bed) {
 
 func testFault(t *testing.T, b *Bed, fc faultCase) {
 	leaks := NewLeaks(t, b.Leaks)
-	p := startFaultProxy(t, leaks, b, fc.fault, fc.count, fc.delay)
+	var extra []string
+	if fc.then != "" {
+		extra = []string{"-then", string(fc.then)}
+	}
+	p := startFaultProxy(t, leaks, b, fc.fault, fc.count, fc.delay, extra...)
 	dir := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{})
 	timeout := fc.timeout

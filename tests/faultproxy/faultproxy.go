@@ -4,7 +4,8 @@
 // a reset connection, a cut or garbled body, an answer slower than the
 // client's patience, or a failed TLS handshake. Everything after the first N
 // is passed through untouched, so a client that retries well gets real
-// credentials from the real peer.
+// credentials from the real peer, unless Config.Then names a second fault
+// for the requests after them.
 package faultproxy
 
 import (
@@ -84,6 +85,9 @@ type Config struct {
 	// Count is how many requests (connections, for the TLS faults) get the
 	// fault; a negative count spoils every one.
 	Count int
+	// Then is the fault of every request after the first Count (None, the
+	// default, passes them through): one request-level fault, not Chaos.
+	Then Fault
 	// Delay is how long a Slow answer waits before it is forwarded.
 	Delay time.Duration
 	// Seed makes Chaos's picks repeatable.
@@ -123,6 +127,15 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	if _, err := ParseFault(string(cfg.Fault)); err != nil {
 		return nil, err
+	}
+	if cfg.Then == "" {
+		cfg.Then = None
+	}
+	if _, err := ParseFault(string(cfg.Then)); err != nil {
+		return nil, err
+	}
+	if cfg.Then != None && (cfg.Then.needsTLS() || cfg.Then == Chaos || cfg.Fault.needsTLS()) {
+		return nil, fmt.Errorf("then %q: a second fault follows a request-level fault and is one itself", cfg.Then)
 	}
 	if cfg.Fault.needsTLS() && cfg.Certificate == nil {
 		return nil, fmt.Errorf("fault %q needs the proxy to serve https (a certificate)", cfg.Fault)
@@ -218,13 +231,17 @@ func (l *cutListener) Accept() (net.Conn, error) {
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := p.requests.Add(1)
 	fault := None
-	if !p.cfg.Fault.needsTLS() && p.take(n) {
+	switch {
+	case p.cfg.Fault.needsTLS():
+	case p.take(n):
 		fault = p.cfg.Fault
 		if fault == Chaos {
 			p.mu.Lock()
 			fault = ChaosFaults[p.chaos.IntN(len(ChaosFaults))]
 			p.mu.Unlock()
 		}
+	default:
+		fault = p.cfg.Then
 	}
 	p.logf("request %d: %s %s, fault %s", n, r.Method, r.URL.Path, fault)
 

@@ -76,6 +76,35 @@ func TestProxy(t *testing.T) {
 	}
 }
 
+// TestProxyThen checks that the requests after the first Count get the
+// second fault, every one of them, and that a second fault must be one of
+// a single request.
+func TestProxyThen(t *testing.T) {
+	t.Parallel()
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, answer)
+	}))
+	t.Cleanup(upstream.Close)
+	url := serve(t, Config{Upstream: mustURL(t, upstream.URL), Fault: AccessDenied, Count: 1, Then: Throttling}, nil)
+	want := []outcome{
+		{Status: 403, Code: "AccessDenied", BodyOK: true},
+		{Status: 400, Code: "Throttling", BodyOK: true},
+		{Status: 400, Code: "Throttling", BodyOK: true},
+	}
+	var got []outcome
+	for range want {
+		got = append(got, get(http.DefaultClient, url))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+	for _, then := range []Fault{Chaos, TLSCut, "no-such-fault"} {
+		if _, err := New(Config{Upstream: mustURL(t, upstream.URL), Fault: Throttling, Count: 1, Then: then}); err == nil {
+			t.Errorf("then %q accepted", then)
+		}
+	}
+}
+
 func TestProxySlow(t *testing.T) {
 	t.Parallel()
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@
 // put it in the network namespace of the peer it fronts:
 //
 //	faultproxy -upstream http://127.0.0.1:8333 -fault throttling -count 2 -addr-file D/addr
+//	faultproxy ... -fault invalid-identity-token -count 1 -then slow -delay 1m
 //	faultproxy ... -fault tls-cut -tls-cert tls.crt -tls-key tls.key
 //	faultproxy ... -fault tls-untrusted -tls-cert ... -untrusted-cert u.crt -untrusted-key u.key
 //
@@ -45,6 +46,7 @@ func run() error {
 		upstream      = flag.String("upstream", "", "the real peer's URL")
 		fault         = flag.String("fault", "none", "fault: "+strings.Join(names, ", "))
 		count         = flag.Int("count", 1, "how many requests (connections for tls-*) get the fault; -1 for all")
+		then          = flag.String("then", "none", "the fault of every request after the first -count (none passes them through)")
 		delay         = flag.Duration("delay", 5*time.Second, "how long a slow answer is held back")
 		seed          = flag.Uint64("seed", 1, "seed of the chaos fault's picks")
 		certFile      = flag.String("tls-cert", "", "serve https with this certificate chain (PEM)")
@@ -59,11 +61,15 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	thenFault, err := faultproxy.ParseFault(*then)
+	if err != nil {
+		return err
+	}
 	up, err := url.Parse(*upstream)
 	if err != nil || up.Scheme == "" || up.Host == "" {
 		return fmt.Errorf("-upstream %q is not an absolute URL", *upstream)
 	}
-	cfg := faultproxy.Config{Upstream: up, Fault: f, Count: *count, Delay: *delay, Seed: *seed, Log: os.Stderr}
+	cfg := faultproxy.Config{Upstream: up, Fault: f, Count: *count, Then: thenFault, Delay: *delay, Seed: *seed, Log: os.Stderr}
 	if *certFile != "" {
 		if cfg.Certificate, err = loadPair(*certFile, *keyFile); err != nil {
 			return err
@@ -101,8 +107,8 @@ func run() error {
 			return err
 		}
 	}
-	fmt.Fprintf(os.Stderr, "faultproxy: %s on %s -> %s (fault %s, count %d)\n",
-		map[bool]string{true: "https", false: "http"}[cfg.Certificate != nil], l.Addr(), up, f, *count)
+	fmt.Fprintf(os.Stderr, "faultproxy: %s on %s -> %s (fault %s, count %d, then %s)\n",
+		map[bool]string{true: "https", false: "http"}[cfg.Certificate != nil], l.Addr(), up, f, *count, thenFault)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
