@@ -89,10 +89,10 @@ func faultCases() []faultCase {
 		{name: "invalid_identity_token_always", fault: faultproxy.InvalidIdentityToken, count: -1, timeout: 12 * time.Second, wantExit: exitRefused,
 			wantCode: "InvalidIdentityToken", wantRetries: -1, wantInError: []string{"overall deadline reached", "hint: ", "reachable"}},
 		// The same answer, then an attempt that the deadline cuts short
-		// (the wait after the answer is at most 6s, the next answer takes
-		// a minute): the run ends with the answer it got, as when the
-		// deadline ends a wait. Where the deadline falls is the
-		// machine's timing, not STS's.
+		// (the wait after the answer is a few seconds, the next answer
+		// takes a minute): the run ends with the answer it got, as when
+		// the deadline falls between attempts. Where the deadline falls is
+		// the machine's timing, not STS's.
 		{name: "invalid_identity_token_then_deadline_mid_attempt", fault: faultproxy.InvalidIdentityToken, count: 1,
 			then: faultproxy.Slow, delay: time.Minute, timeout: 12 * time.Second, args: []string{"--attempt-timeout", "30s"},
 			wantExit: exitRefused, wantCode: "InvalidIdentityToken", wantRetries: 1,

@@ -73,7 +73,8 @@ func TestDeadlineReportsLastAnswer(t *testing.T) {
 	denied := apiErr(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
 	fast := 10 * time.Millisecond
 	// With the jitter at its ceiling the busy waits are 6s, then 10s; a
-	// server error's first wait is 500ms.
+	// server error's first wait is 500ms. A wait that would leave the last
+	// attempt less than its room (a second, or half the time left) is cut.
 	cases := []struct {
 		name      string
 		deadline  time.Duration
@@ -85,12 +86,13 @@ func TestDeadlineReportsLastAnswer(t *testing.T) {
 		wantDeadline bool
 		wantCalls    int
 	}{
-		// The deadline ends the wait after the second answer (10s would
-		// pass it): the refusal, exit 4.
-		{name: "keys_unreachable_deadline_in_wait", deadline: 12 * time.Second,
+		// The deadline falls between attempts: after the second answer
+		// the wait is cut so that a last attempt fits, and after its
+		// answer no time is left. The refusal, exit 4.
+		{name: "keys_unreachable_deadline_between_attempts", deadline: 12 * time.Second,
 			steps:    []step{{takes: fast, err: keys}},
-			wantCode: "InvalidIdentityToken", wantClass: KeyPropagation, wantBusy: true, wantDeadline: true, wantCalls: 2},
-		// The deadline comes 30ms into the second attempt: the same.
+			wantCode: "InvalidIdentityToken", wantClass: KeyPropagation, wantBusy: true, wantDeadline: true, wantCalls: 3},
+		// The deadline comes during the last attempt: the same.
 		{name: "keys_unreachable_deadline_mid_attempt", deadline: 6*time.Second + 40*time.Millisecond,
 			steps:    []step{{takes: fast, err: keys}, {takes: time.Second, err: keys}},
 			wantCode: "InvalidIdentityToken", wantClass: KeyPropagation, wantBusy: true, wantDeadline: true, wantCalls: 2},
