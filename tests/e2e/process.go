@@ -50,7 +50,9 @@ func (c Command) cmd(ctx context.Context) *exec.Cmd {
 type Result struct {
 	Stdout, Stderr string
 	ExitCode       int
-	Duration       time.Duration
+	// Start is when the process was started; Duration how long it ran.
+	Start    time.Time
+	Duration time.Duration
 }
 
 // Run runs c to completion (at most two minutes), records its output for the
@@ -64,7 +66,7 @@ func Run(t testing.TB, leaks *Leaks, c Command) Result {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	err := cmd.Run()
-	r := Result{Stdout: stdout.String(), Stderr: stderr.String(), Duration: time.Since(start)}
+	r := Result{Stdout: stdout.String(), Stderr: stderr.String(), Start: start, Duration: time.Since(start)}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -69,7 +70,7 @@ func run() error {
 	if err != nil || up.Scheme == "" || up.Host == "" {
 		return fmt.Errorf("-upstream %q is not an absolute URL", *upstream)
 	}
-	cfg := faultproxy.Config{Upstream: up, Fault: f, Count: *count, Then: thenFault, Delay: *delay, Seed: *seed, Log: os.Stderr}
+	cfg := faultproxy.Config{Upstream: up, Fault: f, Count: *count, Then: thenFault, Delay: *delay, Seed: *seed, Log: stamped{os.Stderr}}
 	if *certFile != "" {
 		if cfg.Certificate, err = loadPair(*certFile, *keyFile); err != nil {
 			return err
@@ -121,6 +122,18 @@ func run() error {
 	}
 	fmt.Fprintf(os.Stderr, "faultproxy: stopped after spoiling %d\n", p.Spoiled())
 	return nil
+}
+
+// stamped ends each line of the request log with the time it was written
+// (" at <RFC 3339>"), so that a test can tell when the first request came.
+type stamped struct{ w io.Writer }
+
+func (s stamped) Write(p []byte) (int, error) {
+	line := strings.TrimSuffix(string(p), "\n")
+	if _, err := fmt.Fprintf(s.w, "%s at %s\n", line, time.Now().Format(time.RFC3339Nano)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func loadPair(cert, key string) (*tls.Certificate, error) {
