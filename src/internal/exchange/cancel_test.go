@@ -23,10 +23,24 @@ func (c blockingClient) AssumeRoleWithWebIdentity(ctx context.Context, _ *sts.As
 	return nil, ctx.Err()
 }
 
+// answerClient stands for an answer that comes back just as the signal
+// arrives: the run's context is canceled while the answer is on its way.
+type answerClient struct {
+	cancel context.CancelFunc
+	err    error
+}
+
+func (c answerClient) AssumeRoleWithWebIdentity(context.Context, *sts.AssumeRoleWithWebIdentityInput, ...func(*sts.Options)) (*sts.AssumeRoleWithWebIdentityOutput, error) {
+	c.cancel()
+	return nil, c.err
+}
+
 // TestCanceled checks that a run stopped by a signal (its context
-// canceled) fails the same way wherever it was stopped: mid-attempt or
-// while waiting to retry. The fault suite in tests/e2e found the two told
-// apart (a canceled wait reported as one more transient Throttling).
+// canceled) fails the same way wherever it was stopped: mid-attempt,
+// while waiting to retry, or as an answer came back. The fault suite in
+// tests/e2e found them told apart: a canceled wait reported as one more
+// transient Throttling, and a Throttling answer that met SIGTERM reported
+// as STS refusing (exit 4).
 func TestCanceled(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -35,6 +49,8 @@ func TestCanceled(t *testing.T) {
 	}{
 		{name: "mid_attempt", client: blockingClient{}},
 		{name: "waiting_to_retry", client: blockingClient{err: apiErr(400, "Throttling", "Rate exceeded")}},
+		{name: "throttling_answer_as_signal_arrives"},
+		{name: "refusal_as_signal_arrives"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,8 +64,13 @@ func TestCanceled(t *testing.T) {
 				cancel()
 				return sleep(ctx, d)
 			}
-			if tc.name == "mid_attempt" {
+			switch tc.name {
+			case "mid_attempt":
 				time.AfterFunc(10*time.Millisecond, cancel)
+			case "throttling_answer_as_signal_arrives":
+				tc.client = answerClient{cancel: cancel, err: apiErr(400, "Throttling", "Rate exceeded")}
+			case "refusal_as_signal_arrives":
+				tc.client = answerClient{cancel: cancel, err: apiErr(403, "AccessDenied", "Not authorized")}
 			}
 			_, err := Exchange(ctx, tc.client, request(), retry, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			var xerr *Error

@@ -344,9 +344,9 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 		code, class := Classify(err)
 		switch {
 		case errors.Is(ctx.Err(), context.Canceled):
-			// A signal ended the attempt: that is what the user must hear
-			// about, not the attempt's own error.
-			return fail(err, code, Permanent, attempt, false)
+			// A signal ended the attempt, or came as its answer did: that
+			// is what the user must hear about (exit 1), not the answer.
+			return fail(ctx.Err(), "canceled", Permanent, attempt, false)
 		case ctx.Err() != nil && code == codeTimeout && last.err != nil:
 			// The overall deadline cut the attempt short: it got no answer,
 			// so the answers before it say what went wrong. Which attempt
