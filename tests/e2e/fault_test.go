@@ -32,8 +32,11 @@ const (
 	// the first request the proxy saw (the run's deadline started before
 	// it, so the time a loaded machine takes to start the process is not
 	// the deadline's): the last attempt's cancellation, writing the error
-	// and the process's exit.
-	deadlineMargin = 3 * time.Second
+	// and the process's exit. 3s was too tight on a loaded 2-core machine
+	// (runs ended 3.1 to 3.6s late while every process stalled); 5s still
+	// catches a wait or an attempt that ignores the deadline (busy waits
+	// of up to 10s, attempt timeouts of 30s here).
+	deadlineMargin = 5 * time.Second
 	// busyTimeout holds two busy waits (each at most 10s).
 	busyTimeout = 30 * time.Second
 )
