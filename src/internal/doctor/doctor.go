@@ -184,6 +184,11 @@ func (d *Doctor) get(ctx context.Context, u string) (fetched, error) {
 	if err != nil {
 		return fetched{}, d.fetchErr(ctx, u, start, err)
 	}
+	if elapsed > d.o.Limit {
+		// The answer came as the limit ran out (the timer and the last
+		// read race on a busy machine): past the limit, STS had given up.
+		return fetched{}, &FetchError{URL: u, Elapsed: elapsed, Limit: d.o.Limit, Timeout: true, Err: context.DeadlineExceeded}
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fetched{}, &FetchError{URL: u, Elapsed: elapsed, Limit: d.o.Limit, Status: resp.StatusCode}
 	}
