@@ -128,3 +128,19 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckBusyLog: S3's SlowDown is waited out, and the log says S3 was
+// busy, not STS.
+func TestCheckBusyLog(t *testing.T) {
+	t.Parallel()
+	srv := s3test.New(t, map[string]s3test.Bucket{"busy": {SlowDown: 1}})
+	client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: exchange.StaticCredentials(credentials.Credentials{
+		AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "session", Expiration: time.Now().Add(time.Hour)})})
+	var logs strings.Builder
+	if _, err := Check(context.Background(), client, Location{Bucket: "busy"}, "aws", testRetry(), slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "attempt 1 failed: ServiceUnavailable") || !strings.Contains(logs.String(), "S3 is busy") {
+		t.Errorf("log = %q, want the 503 to HeadBucket (no body: no SlowDown code) named as S3 being busy", logs.String())
+	}
+}

@@ -328,7 +328,7 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 		keyAttempts int           // of those, InvalidIdentityToken answers
 		busyDelay   time.Duration // the last wait after a busy answer
 		lastChance  bool          // the next attempt is the last before the end
-		lines       retryLog
+		lines       = retryLog{service: service(op)}
 		// last is the failure of the last attempt that was retried.
 		last struct {
 			err   error
@@ -464,20 +464,30 @@ func (r Retry) busyBackoff(last time.Duration) time.Duration {
 	return min(base+r.Jitter(upper-base), ceiling)
 }
 
+// service names the AWS service of an operation: S3 for Retry.Run's
+// "S3 HeadBucket" and such, STS for every other.
+func service(op string) string {
+	if strings.HasPrefix(op, "S3 ") {
+		return "S3"
+	}
+	return "STS"
+}
+
 // retryLog writes one warning line per round of retries and a debug line
 // for every other failed attempt (see Retry.LogEvery).
 type retryLog struct {
-	warned bool
-	at     time.Time // of the last warning
-	code   string    // of the last warning
-	hidden int       // debug-only attempts since the last warning
+	service string // STS or S3, whose busy answers these are
+	warned  bool
+	at      time.Time // of the last warning
+	code    string    // of the last warning
+	hidden  int       // debug-only attempts since the last warning
 }
 
 func (l *retryLog) log(log *slog.Logger, retry Retry, attempt int, code string, busy bool, counted int, delay, left time.Duration) {
 	now := retry.Now()
 	var b strings.Builder
 	if busy {
-		fmt.Fprintf(&b, "attempt %d failed: %s; retrying in %s (STS is busy: retrying until the deadline", attempt, code, delay.Round(time.Millisecond))
+		fmt.Fprintf(&b, "attempt %d failed: %s; retrying in %s (%s is busy: retrying until the deadline", attempt, code, delay.Round(time.Millisecond), l.service)
 		if left >= 0 {
 			fmt.Fprintf(&b, ", %s left", left.Round(time.Second))
 		}
@@ -485,8 +495,8 @@ func (l *retryLog) log(log *slog.Logger, retry Retry, attempt int, code string, 
 	} else {
 		// Only these failures count against MaxAttempts; the busy ones
 		// in between do not, so the attempt number is no guide.
-		fmt.Fprintf(&b, "attempt %d failed: %s; retrying in %s (failure %d of at most %d that are not STS being busy)",
-			attempt, code, delay.Round(time.Millisecond), counted, retry.MaxAttempts)
+		fmt.Fprintf(&b, "attempt %d failed: %s; retrying in %s (failure %d of at most %d that are not %s being busy)",
+			attempt, code, delay.Round(time.Millisecond), counted, retry.MaxAttempts, l.service)
 	}
 	if l.warned && code == l.code && now.Sub(l.at) < retry.LogEvery {
 		l.hidden++
