@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/chain"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/tokentest"
@@ -103,5 +104,20 @@ func TestBusyHints(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBusyHopHint: a chained hop that STS kept busy until the deadline gets
+// the busy hint, not "raise --max-attempts", which busy answers ignore.
+func TestBusyHopHint(t *testing.T) {
+	t.Parallel()
+	err := &chain.HopError{Hop: 1, RoleARN: "arn:aws:iam::210987654321:role/target",
+		Err: &exchange.Error{Op: "AssumeRole", Code: "Throttling", Class: exchange.Transient, Attempts: 9, DeadlineHit: true, Busy: true}}
+	h := Hint(err)
+	if !strings.Contains(h, "STS was busy (Throttling) until the deadline") || strings.Contains(h, "--max-attempts") {
+		t.Errorf("hint = %q", h)
+	}
+	if code := ExitCode(err); code != ExitTransient {
+		t.Errorf("exit %d, want %d", code, ExitTransient)
 	}
 }
