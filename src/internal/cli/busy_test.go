@@ -21,12 +21,12 @@ func throttledForever(code string) []ststest.Answer {
 }
 
 // TestBusyTokenExpires: with STS throttling and a token about to expire,
-// the run stops before the token does, exits 3 (a token problem), and the
+// the run stops before the token does (a few seconds of real waits), exits 3 (a token problem), and the
 // hint says the job's token lifetime ran out, not to raise --timeout.
 func TestBusyTokenExpires(t *testing.T) {
 	t.Parallel()
 	srv := ststest.New(t, throttledForever("Throttling")...)
-	env := gitlabEnv(t, nil, tokentest.WithLifetime(exchange.TokenMargin+1500*time.Millisecond))
+	env := gitlabEnv(t, nil, tokentest.WithLifetime(exchange.TokenMargin+3*time.Second))
 	env["AWS_ENDPOINT_URL_STS"] = srv.URL
 	r := run(t, env, "assume", "--role-arn", roleARN, "--region", "us-east-1", "--timeout", "2m")
 	if r.code != ExitToken {
