@@ -199,27 +199,9 @@ var osFS = fileSystem{
 }
 
 func (fsys fileSystem) write(path string, data []byte, perm os.FileMode) (retErr error) {
-	if path == "" {
-		return emptyPath()
-	}
-	dir := filepath.Dir(path)
-	if err := checkParent(path, dir); err != nil {
+	dir, err := checkDestination(path)
+	if err != nil {
 		return err
-	}
-
-	info, err := os.Lstat(path)
-	switch {
-	case err == nil:
-		if err := checkTarget(path, info); err != nil {
-			return err
-		}
-		if err := checkReplaceable(path); err != nil {
-			return err
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		// A new file.
-	default:
-		return fmt.Errorf("failed to inspect %q: %w", path, err)
 	}
 
 	// The leading dot keeps the temporary file out of globs such as *.env
@@ -291,4 +273,32 @@ func checkParent(path, dir string) error {
 		}
 	}
 	return nil
+}
+
+// checkDestination checks that a file may be written at path: its folder
+// is a real directory, and the path is absent or a regular file this user
+// may replace. It returns the folder.
+func checkDestination(path string) (string, error) {
+	if path == "" {
+		return "", emptyPath()
+	}
+	dir := filepath.Dir(path)
+	if err := checkParent(path, dir); err != nil {
+		return "", err
+	}
+	info, err := os.Lstat(path)
+	switch {
+	case err == nil:
+		if err := checkTarget(path, info); err != nil {
+			return "", err
+		}
+		if err := checkReplaceable(path); err != nil {
+			return "", err
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		// A new file.
+	default:
+		return "", fmt.Errorf("failed to inspect %q: %w", path, err)
+	}
+	return dir, nil
 }

@@ -65,25 +65,9 @@ func (r *Replacement) Undo() error {
 // its directory exists and a file can be created in it (a probe file is
 // created and removed at once). It writes nothing else.
 func CheckWritable(path string) error {
-	if path == "" {
-		return emptyPath()
-	}
-	dir := filepath.Dir(path)
-	if err := checkParent(path, dir); err != nil {
+	dir, err := checkDestination(path)
+	if err != nil {
 		return err
-	}
-	info, err := os.Lstat(path)
-	switch {
-	case err == nil:
-		if err := checkTarget(path, info); err != nil {
-			return err
-		}
-		if err := checkReplaceable(path); err != nil {
-			return err
-		}
-	case errors.Is(err, fs.ErrNotExist):
-	default:
-		return fmt.Errorf("failed to inspect %q: %w", path, err)
 	}
 	probe, err := os.CreateTemp(dir, "."+filepath.Base(path)+".probe-*")
 	if err != nil {

@@ -2,8 +2,6 @@ package exchange
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/xml"
 	"errors"
 	"net"
@@ -190,7 +188,7 @@ func Classify(err error) (code string, class Class) {
 		return "dns", Transient
 	}
 	msg := err.Error()
-	if certificateError(err) || strings.Contains(msg, "x509:") {
+	if trust.Untrusted(err) || strings.Contains(msg, "x509:") {
 		// A certificate the system does not trust will not start to be
 		// trusted on the next attempt.
 		return "tls", Permanent
@@ -260,18 +258,6 @@ func keysUnreachable(message string) bool {
 func settled(message string) bool {
 	m := strings.ToLower(message)
 	return strings.Contains(m, "no openidconnect provider") || strings.Contains(m, "incorrect token audience")
-}
-
-// certificateError reports whether err is a certificate that did not
-// verify, however deep in the dial's errors.
-func certificateError(err error) bool {
-	var (
-		unknown  x509.UnknownAuthorityError
-		hostname x509.HostnameError
-		invalid  x509.CertificateInvalidError
-		verify   *tls.CertificateVerificationError
-	)
-	return errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify)
 }
 
 func httpStatus(err error) int {

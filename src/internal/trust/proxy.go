@@ -307,7 +307,7 @@ func (p proxied) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := p.t.RoundTrip(req)
 	if err != nil {
 		var oe *net.OpError
-		if errors.As(err, &oe) && oe.Op == "proxyconnect" && untrusted(oe.Err) {
+		if errors.As(err, &oe) && oe.Op == "proxyconnect" && Untrusted(oe.Err) {
 			return nil, &ProxyError{Problem: ProxyUntrusted, Var: name, Proxy: proxy.Redacted(), Target: req.URL.Host, Err: oe.Err}
 		}
 		return nil, err
@@ -338,8 +338,9 @@ func proxyAuthRefused(resp *http.Response) bool {
 		strings.HasPrefix(strings.ToLower(resp.Header.Get("Server")), "tinyproxy")
 }
 
-// untrusted reports whether err is a certificate that did not verify.
-func untrusted(err error) bool {
+// Untrusted reports whether err is, however deep in a dial's errors, a
+// certificate that did not verify: a CA bundle is missing, not a retry.
+func Untrusted(err error) bool {
 	var (
 		unknown  x509.UnknownAuthorityError
 		hostname x509.HostnameError
