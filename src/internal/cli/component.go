@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
@@ -57,7 +58,9 @@ func inComponentErr(err error, getenv func(string) string) error {
 // flagWords matches, for every flag an input sets, "invalid --flag",
 // "another --flag", "--flag or $VAR", "--flag/$VAR", "--flag" and "$VAR",
 // longest first, so that --policy-arn is never read as --policy.
-var flagWords, flagInputs = func() (*regexp.Regexp, map[string]string) {
+// Built on first use, not at start-up: only a failing run in the component
+// reads them.
+var flagWords = sync.OnceValues(func() (*regexp.Regexp, map[string]string) {
 	inputs := map[string]string{}
 	var alts []string
 	for _, s := range assumeFlags {
@@ -71,12 +74,12 @@ var flagWords, flagInputs = func() (*regexp.Regexp, map[string]string) {
 	slices.SortFunc(alts, func(a, b string) int { return len(b) - len(a) })
 	alt := strings.Join(alts, "|")
 	return regexp.MustCompile(`(invalid |another )?(` + alt + `)(?:(?: or |/)(` + alt + `))?\b`), inputs
-}()
+})
 
 // tuningWords matches the flags that keep working in the component through
 // their variable (componentTuning), "--flag or $VAR" and "--flag", for
 // their variable's name: the component's job has no command line.
-var tuningWords, tuningEnvs = func() (*regexp.Regexp, map[string][]string) {
+var tuningWords = sync.OnceValues(func() (*regexp.Regexp, map[string][]string) {
 	envs := map[string][]string{}
 	var alts []string
 	for _, s := range assumeFlags {
@@ -87,7 +90,7 @@ var tuningWords, tuningEnvs = func() (*regexp.Regexp, map[string][]string) {
 	}
 	slices.SortFunc(alts, func(a, b string) int { return len(b) - len(a) })
 	return regexp.MustCompile(`(invalid )?(` + strings.Join(alts, "|") + `)(?: or \$[A-Z_]+)?\b`), envs
-}()
+})
 
 // inputWords rewrites flag and variable names into input names:
 // "invalid --duration: ..." becomes "invalid duration input: ...", "set
@@ -100,8 +103,9 @@ func inputWords(s string) string { return inputWordsIn(s, nil) }
 // job set (AWS_ENDPOINT_URL rather than AWS_ENDPOINT_URL_STS) when getenv
 // is given.
 func inputWordsIn(s string, getenv func(string) string) string {
-	s = flagWords.ReplaceAllStringFunc(s, func(m string) string {
-		sub := flagWords.FindStringSubmatch(m)
+	flagRE, flagInputs := flagWords()
+	s = flagRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := flagRE.FindStringSubmatch(m)
 		input := flagInputs[sub[2]]
 		switch sub[1] {
 		case "invalid ":
@@ -111,8 +115,9 @@ func inputWordsIn(s string, getenv func(string) string) string {
 		}
 		return inputName(input)
 	})
-	s = tuningWords.ReplaceAllStringFunc(s, func(m string) string {
-		sub := tuningWords.FindStringSubmatch(m)
+	tuningRE, tuningEnvs := tuningWords()
+	s = tuningRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := tuningRE.FindStringSubmatch(m)
 		envs := tuningEnvs[sub[2]]
 		name := envs[0]
 		for _, e := range envs {
