@@ -445,12 +445,12 @@ func parseEndpoint(value, from string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(value))
 	switch {
 	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-		return "", &role.FieldError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) is not an http(s) URL such as https://sts.us-east-1.amazonaws.com", withoutUserinfo(value), from)}
+		return "", &role.FieldError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) is not an http(s) URL such as https://sts.us-east-1.amazonaws.com", logging.URL(value), from)}
 	case u.User != nil || strings.Contains(value, "@"):
 		// A password in a URL ends up in logs, process lists and outputs
 		// (AWS_ENDPOINT_URL_STS of --output token-file); AWS endpoints take
 		// none, and no "@" anywhere else either. Never print it.
-		return "", &role.FieldError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) holds a user name or password before the host; endpoints take none: remove it (credentials for a proxy go in HTTPS_PROXY)", withoutUserinfo(value), from)}
+		return "", &role.FieldError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) holds a user name or password before the host; endpoints take none: remove it (credentials for a proxy go in HTTPS_PROXY)", logging.URL(value), from)}
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }

@@ -5,12 +5,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
-
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
-
-// withoutUserinfo is an endpoint URL as it may be printed (logging.URL).
-func withoutUserinfo(raw string) string { return logging.URL(raw) }
 
 // plainRemote reports whether endpoint is plain http to a host that is not
 // this machine: credentials then cross the network unencrypted.
