@@ -73,16 +73,7 @@ func TestBadAnswers(t *testing.T) {
 			}
 			assertNoSecret(t, texts(t, dir, r, false, "roles.yml"), secrets)
 			assertNoForgedLine(t, "stderr", r.stderr, secrets)
-			for _, f := range []string{"aws.env", ".aws-oidc/credentials", ".aws-oidc/config"} {
-				if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-					t.Errorf("a refused run wrote %s", f)
-				}
-			}
-			for _, f := range []string{"github_env", "github_output"} {
-				if b, _ := os.ReadFile(filepath.Join(dir, f)); len(b) > 0 {
-					t.Errorf("a refused run wrote to %s", f)
-				}
-			}
+			assertNothingWritten(t, dir)
 		})
 	}
 }

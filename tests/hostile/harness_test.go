@@ -278,3 +278,19 @@ func redact(text string, secrets map[string]string) string {
 }
 
 var longRun = regexp.MustCompile(`[A-Za-z0-9+/=_%\\-]{20,}`)
+
+// assertNothingWritten checks that a refused run left no credentials file
+// in dir and wrote nothing to the GitHub command files.
+func assertNothingWritten(t *testing.T, dir string) {
+	t.Helper()
+	for _, f := range []string{"aws.env", ".aws-oidc/credentials", ".aws-oidc/config"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("a refused run wrote %s", f)
+		}
+	}
+	for _, f := range []string{"github_env", "github_output"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, f)); len(b) > 0 {
+			t.Errorf("a refused run wrote to %s", f)
+		}
+	}
+}
