@@ -236,7 +236,7 @@ func TestComponentRefusesCIVariables(t *testing.T) {
 				}
 			}
 			if r.stdout != "" {
-				t.Errorf("stdout = %q, want nothing", r.stdout)
+				t.Errorf("stdout holds %d bytes, want nothing", len(r.stdout)) // it may hold credentials: not printed
 			}
 			if n := len(srv.Requests()); n != 0 {
 				t.Errorf("STS was called %d times", n)
