@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -60,6 +61,14 @@ func Run(ctx context.Context, env Env, args []string) int {
 	// Whoever holds GitHub's request token mints the job's ID tokens: it is
 	// scrubbed like them, in every command.
 	env.secrets.Add(token.GitHubRequestSecrets(env.Getenv)...)
+	// The job's ID token is known from the start, so that a setting holding
+	// it by mistake (role_arn: $AWS_OIDC_TOKEN) is scrubbed from the error
+	// that quotes it, which comes before the token is read.
+	for _, name := range append(slices.Clone(defaultTokenEnvs), env.Getenv("AWS_OIDC_TOKEN_ENV")) {
+		if v := env.Getenv(name); name != "" && v != "" {
+			env.secrets.AddToken(v)
+		}
+	}
 	env.childStderr = env.Stderr
 	env.Stderr = env.diag(env.Stderr)
 	app := newApp(env, help)

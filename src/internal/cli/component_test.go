@@ -430,3 +430,54 @@ func TestComponentEndpointPasswordNeverPrinted(t *testing.T) {
 		t.Errorf("stderr does not name the variable:\n%s", r.stderr)
 	}
 }
+
+// TestSettingHoldingTheTokenIsScrubbed: a setting checked before the token
+// is read (role_arn: $AWS_OIDC_TOKEN, or the same on the command line) is
+// refused with an error that quotes it without the token.
+func TestSettingHoldingTheTokenIsScrubbed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args func(tok string) []string
+		env  func(env map[string]string)
+	}{
+		{name: "role_arn_input", args: func(string) []string { return []string{"assume"} },
+			env: func(env map[string]string) {
+				env[inputEnv("role_arn")] = env["AWS_OIDC_TOKEN"]
+				env[rawInputEnv("role_arn")] = "$AWS_OIDC_TOKEN"
+			}},
+		{name: "region_flag", args: func(tok string) []string {
+			return []string{"assume", "--role-arn", roleARN, "--region", tok}
+		}},
+		{name: "role_arn_flag", args: func(tok string) []string { return []string{"assume", "--role-arn", tok} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := ststest.New(t)
+			env := componentJobEnv(t, nil)
+			if tc.env != nil {
+				tc.env(env)
+			} else {
+				for k := range env {
+					if strings.HasPrefix(k, "AWS_OIDC_INPUT") || k == componentEnv {
+						delete(env, k)
+					}
+				}
+			}
+			env["AWS_ENDPOINT_URL_STS"] = srv.URL
+			r := run(t, env, tc.args(env["AWS_OIDC_TOKEN"])...)
+			if r.code != ExitConfig {
+				t.Errorf("exit %d, want %d", r.code, ExitConfig)
+			}
+			assertNoSecrets(t, r.stdout+r.stderr, env)
+			for _, part := range strings.Split(env["AWS_OIDC_TOKEN"], ".")[1:] {
+				if strings.Contains(r.stderr, part) {
+					t.Error("stderr holds a part of the token")
+				}
+			}
+			if n := len(srv.Requests()); n != 0 {
+				t.Errorf("STS got %d calls", n)
+			}
+		})
+	}
+}
