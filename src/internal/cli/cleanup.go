@@ -124,6 +124,10 @@ func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupConfig, error
 	if len(a.Roles) == 0 {
 		if a.Profile != "" {
 			cfg.profiles = []string{a.Profile}
+			if len(cfg.outputs) > 0 {
+				// assume writes every output asked for besides the profile.
+				cfg.prefixes = []string{a.Prefix}
+			}
 		} else {
 			cfg.prefixes = []string{a.Prefix}
 		}

@@ -68,6 +68,7 @@ func TestCleanupUndoesAssume(t *testing.T) {
 		{name: "profile_among_others", args: []string{"--profile", "ci"}, config: userConfig, creds: userCreds, wantLog: "removed profiles ci"},
 		{name: "profile_shell_output", args: []string{"--profile", "ci", "-o", "shell"}, config: userConfig, creds: userCreds, wantLog: "removed profiles ci"},
 		{name: "token_file", args: []string{"-o", "token-file"}, wantLog: "deleted the token file"},
+		{name: "profile_with_dotenv_output", args: []string{"--profile", "ci", "-o", "dotenv"}, config: userConfig, creds: userCreds, env: userDotenv, wantLog: "removed 6 variables from"},
 		{name: "roles_profiles_and_prefixes", roles: true, config: userConfig, creds: userCreds, env: userDotenv, wantLog: "removed profiles prod"},
 		{name: "shell_only_nothing_to_remove", args: []string{"-o", "shell"}, env: userDotenv, wantLog: "nothing to remove"},
 	}
