@@ -148,3 +148,10 @@ bench-load: peers
 
 bench-sim:
 	$(GO) test -tags bench -count=1 -timeout 30m -run '^TestBenchSim$$' -v ./src/internal/exchange/
+
+# Issue 11's figures for a redesign's before and after: packages, import
+# edges, largest file and function, the cli share, and start-up of
+# `aws-oidc version` against a Go hello world in the same run.
+.PHONY: shape
+shape: build
+	$(GO) run ./tests/shape -bin $(BIN)
