@@ -52,7 +52,8 @@ func Lock(ctx context.Context, paths ...string) (func(), error) {
 	var held []*os.File
 	unlock := func() {
 		for i := len(held) - 1; i >= 0; i-- {
-			_ = held[i].Close() // closing the last descriptor releases the flock
+			release(held[i])
+			_ = held[i].Close()
 		}
 		held = nil
 	}

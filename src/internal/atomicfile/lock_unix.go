@@ -23,6 +23,13 @@ func tryLock(f *os.File) error {
 	}
 }
 
+// release releases the lock before the descriptor is closed: a child that a
+// concurrent fork copied the descriptor into, until its exec closes it,
+// would otherwise hold the lock on past the close.
+func release(f *os.File) {
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+}
+
 // lockUnsupported reports an error of a file system that cannot lock a
 // directory (NFS emulates flock with POSIX locks, which need a file open
 // for writing).

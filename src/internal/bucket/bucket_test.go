@@ -12,7 +12,7 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/s3test"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/s3test"
 )
 
 func TestParseURL(t *testing.T) {

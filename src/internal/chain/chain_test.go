@@ -14,8 +14,8 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
 
 func TestParseTag(t *testing.T) {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/tokentest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")

@@ -4,9 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/tokentest"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/version"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 // TestUserAgentNamesTheJob checks that every STS request of a run, web

@@ -7,8 +7,8 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/chain"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/tokentest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 // throttledForever is a script longer than any of these runs asks.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
 
 // Files as a user's job might have them before aws-oidc writes: other

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/issuertest"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/tokentest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/issuertest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 // fixedNow is the clock of the golden tests: tokens are minted at it.

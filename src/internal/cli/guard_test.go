@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
 
 // staticKeyID and staticSecret stand for the long-lived keys a project

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/tokentest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 // TestHostileInput feeds every value a user or an attacker controls through

@@ -9,9 +9,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/s3test"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/tokentest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/s3test"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 const rolesYAML = `

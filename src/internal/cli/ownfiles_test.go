@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
 
 // writeMode writes a file of someone else's, with its own mode.

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
 
 // TestAssumeUsesTheGivenProxy runs assume with the proxy in the command's

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/issuertest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/issuertest"
 )
 
 func TestChain(t *testing.T) {

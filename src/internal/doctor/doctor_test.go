@@ -15,10 +15,10 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/issuertest"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/tokentest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/issuertest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 func roots(srv *issuertest.Server) *x509.CertPool {

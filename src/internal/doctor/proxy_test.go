@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/issuertest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/issuertest"
 )
 
 // connectProxy is a CONNECT-only proxy that records the tunnels asked for

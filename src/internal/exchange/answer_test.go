@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
 
 func answerXML(arn, secret, token, exp string) string {

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
 
 func TestAssumeRole(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
 
 // TestConcurrentRunsShareOneDotenvFile starts many runs with different

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
 
 // refusedBeforeSTS runs aws-oidc with args after the STS endpoint and

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/tokentest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 func mustParse(t *testing.T, raw string) *token.Token {

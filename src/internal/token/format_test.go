@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/tokentest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 func TestToken_printing_never_shows_the_token(t *testing.T) {

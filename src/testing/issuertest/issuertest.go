@@ -26,7 +26,7 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/tokentest"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 // Cert is a certificate with its key.
