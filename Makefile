@@ -43,7 +43,7 @@ FUZZ_TARGETS := \
 	./src/internal/chain:FuzzSanitizeValue \
 	./src/internal/chain:FuzzParseTag \
 	./src/internal/chain:FuzzSanitizeSourceIdentity \
-	./src/internal/roles:FuzzParse \
+	./src/internal/rolesfile:FuzzParse \
 	./src/internal/diagnose:FuzzParsePolicy \
 	./src/internal/diagnose:FuzzSubjectPattern
 FUZZTIME ?= 30s
@@ -95,13 +95,14 @@ component-test: peers component-deps
 component-deps:
 	sh tests/component/install.sh
 
-# The built binary against a lying STS on loopback (issue 14): secrets
+# The built binary as a process, against a lying STS on loopback (issue
+# 14) and real files (tests/filetests: all or nothing, locks): secrets
 # echoed in every field, forged log lines, expired and oversized answers.
 # Needs neither root nor peers (the DNS test, which mounts its own
 # resolv.conf in a mount namespace, runs only as root); prlimit caps memory.
 .PHONY: hostile
 hostile:
-	$(GO) test -count=1 -timeout 10m ./tests/hostile/...
+	$(GO) test -count=1 -timeout 10m ./tests/hostile/... ./tests/filetests/...
 
 # The end-to-end bed against real peers (issue 3).
 .PHONY: peers e2e demo

@@ -125,7 +125,7 @@ func TestBench(t *testing.T) {
 		named{"aws-oidc assume (make build)", append(append([]string{}, ours[:4]...), "--sts-endpoint", front, "--dotenv-file", dotenv)},
 		named{"guide snippet (aws CLI)", []string{"/bin/sh", snippetHTTPS}},
 		named{"curl POST (floor)", curlHTTPS},
-		// aws-oidc reads the system's one CA bundle (package trust); with
+		// aws-oidc reads the system's one CA bundle (package httpclient); with
 		// SSL_CERT_DIR set it also parses every file of that folder, as
 		// crypto/x509 does on Linux: the cost avoided.
 		named{"aws-oidc assume (make build, every file of the CA folder: SSL_CERT_DIR=/etc/ssl/certs, via env)", append([]string{"/usr/bin/env", "SSL_CERT_DIR=/etc/ssl/certs"},

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/bucket"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/rolesfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/s3check"
 )
 
 // AccountError is a role or session in an account --allowed-account does
@@ -33,7 +33,7 @@ func (e *AccountError) Hint() string {
 
 // checkS3Error is a failed --check-s3, with the exit code of a refusal or a
 // transient failure.
-type checkS3Error struct{ err *bucket.Error }
+type checkS3Error struct{ err *s3check.Error }
 
 func (e *checkS3Error) Error() string { return e.err.Error() }
 func (e *checkS3Error) Unwrap() error { return e.err }
@@ -52,7 +52,7 @@ func (e *rolesFileError) Error() string { return e.err.Error() }
 func (e *rolesFileError) Unwrap() error { return e.err }
 func (e *rolesFileError) ExitCode() int { return ExitConfig }
 func (e *rolesFileError) Hint() string {
-	var fe *roles.FileError
+	var fe *rolesfile.FileError
 	if errors.As(e.err, &fe) {
 		return fe.Hint()
 	}

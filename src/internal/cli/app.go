@@ -14,9 +14,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/version"
 )
 
@@ -57,7 +57,7 @@ func Run(ctx context.Context, env Env, args []string) int {
 	env.secrets = logging.NewSecrets()
 	// A proxy's password is as much the job's secret as its token: a
 	// proxy or a server may echo it, raw or as a Proxy-Authorization.
-	env.secrets.Add(trust.ProxySecrets(env.Getenv)...)
+	env.secrets.Add(httpclient.ProxySecrets(env.Getenv)...)
 	// Whoever holds GitHub's request token mints the job's ID tokens: it is
 	// scrubbed like them, in every command.
 	env.secrets.Add(token.GitHubRequestSecrets(env.Getenv)...)

@@ -20,16 +20,16 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/bucket"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/chain"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/rolesfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/s3check"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 )
 
 // Token checks before the network. The skew allows for runner clocks that
@@ -211,7 +211,7 @@ func (r *assumeRun) single() target {
 // assumeMany runs the roles of --roles concurrently with the one token. One
 // line per role says how it went; one failure fails them all.
 func (r *assumeRun) assumeMany(ctx context.Context) ([]assumed, error) {
-	results := roles.Run(ctx, r.cfg.Roles, r.cfg.MaxParallel, r.env.Now, func(ctx context.Context, ro roles.Role) (assumed, error) {
+	results := rolesfile.Run(ctx, r.cfg.Roles, r.cfg.MaxParallel, r.env.Now, func(ctx context.Context, ro rolesfile.Role) (assumed, error) {
 		t := target{name: ro.Name, role: ro.ARN, region: ro.Region, endpoint: r.cfg.Endpoint, duration: ro.Duration,
 			prefix: ro.Prefix, profile: ro.Profile}
 		if !r.cfg.EndpointGiven {
@@ -252,7 +252,7 @@ func (r *assumeRun) token(ctx context.Context) (*token.Token, error) {
 	if r.cfg.GitHubToken {
 		if u, err := url.Parse(r.env.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL")); err == nil && u.Host != "" {
 			// The host alone: the rest of the URL is GitHub's business.
-			r.log.Debug(fmt.Sprintf("GitHub's token endpoint %s: %s", u.Host, trust.Describe(r.env.Getenv, u.Scheme+"://"+u.Host)))
+			r.log.Debug(fmt.Sprintf("GitHub's token endpoint %s: %s", u.Host, httpclient.Describe(r.env.Getenv, u.Scheme+"://"+u.Host)))
 		}
 	}
 	tok, err := loadToken(ctx, r.cfg, r.env)
@@ -412,7 +412,7 @@ func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (
 		// belong to the session handed out.
 		req.Duration, req.Policy, req.PolicyARNs = chain.FirstHopDuration, "", nil
 	}
-	log.Debug(fmt.Sprintf("STS %s: %s", t.endpoint, trust.Describe(r.env.Getenv, t.endpoint)))
+	log.Debug(fmt.Sprintf("STS %s: %s", t.endpoint, httpclient.Describe(r.env.Getenv, t.endpoint)))
 	res, err := exchange.Exchange(ctx, r.stsClient(t, nil), req, r.retry(), log)
 	if err != nil {
 		return assumed{}, r.explain(err, t.role)
@@ -488,11 +488,11 @@ func (r *assumeRun) verify(ctx context.Context, t target, c credentials.Credenti
 }
 
 func (r *assumeRun) checkS3(ctx context.Context, t target, c credentials.Credentials, partition string, log *slog.Logger) error {
-	client := bucket.NewClient(bucket.ClientOptions{Region: t.region, Endpoint: r.cfg.S3Endpoint, HTTPClient: r.env.HTTPClient,
+	client := s3check.NewClient(s3check.ClientOptions{Region: t.region, Endpoint: r.cfg.S3Endpoint, HTTPClient: r.env.HTTPClient,
 		Credentials: exchange.StaticCredentials(c), UserAgent: r.cfg.UserAgent})
-	n, err := bucket.Check(ctx, client, *r.cfg.CheckS3, partition, r.retry(), log)
+	n, err := s3check.Check(ctx, client, *r.cfg.CheckS3, partition, r.retry(), log)
 	if err != nil {
-		var be *bucket.Error
+		var be *s3check.Error
 		if errors.As(err, &be) {
 			return &checkS3Error{err: be}
 		}
@@ -564,7 +564,7 @@ func (r *assumeRun) hasProfiles() bool {
 	if len(r.cfg.Roles) == 0 {
 		return r.cfg.Profile != ""
 	}
-	return slices.ContainsFunc(r.cfg.Roles, func(ro roles.Role) bool { return ro.Profile != "" })
+	return slices.ContainsFunc(r.cfg.Roles, func(ro rolesfile.Role) bool { return ro.Profile != "" })
 }
 
 // preflight makes the folder of every file output (0700, each missing
@@ -671,7 +671,7 @@ func (r *assumeRun) hasVars() bool {
 	if len(r.cfg.Roles) == 0 {
 		return r.cfg.Profile == "" || r.profileAndVars()
 	}
-	return slices.ContainsFunc(r.cfg.Roles, func(ro roles.Role) bool { return ro.Profile == "" })
+	return slices.ContainsFunc(r.cfg.Roles, func(ro rolesfile.Role) bool { return ro.Profile == "" })
 }
 
 // write prepares every output, checking it in full, before it writes any;

@@ -13,10 +13,10 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 )
 
 // tokenFlags are the token flags of `assume`, shared by the diagnosis
@@ -58,17 +58,17 @@ func readToken(c *cli.Context, l lookup, env Env, region string) (*token.Token, 
 		// GitHub's token endpoint, through the proxy of the command's
 		// environment, as assume reaches it.
 		if cfg.GitHubToken {
-			if err := trust.CheckProxy(env.Getenv); err != nil {
+			if err := httpclient.CheckProxy(env.Getenv); err != nil {
 				return nil, cfg, err
 			}
 		}
 		// The system's roots by our bounded reader (SSL_CERT_FILE may
 		// name a pipe), not crypto/x509's at the first handshake.
-		roots, err := trust.Roots(c.Context, env.Getenv, "")
+		roots, err := httpclient.Roots(c.Context, env.Getenv, "")
 		if err != nil {
 			return nil, cfg, err
 		}
-		env.HTTPClient = trust.ClientFor(env.Getenv, roots)
+		env.HTTPClient = httpclient.NewWithRoots(env.Getenv, roots)
 	}
 	tok, err := loadToken(c.Context, cfg, env)
 	return tok, cfg, err

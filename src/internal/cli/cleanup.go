@@ -18,7 +18,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/rolesfile"
 )
 
 // cleanupFlags are assume's flags that say where a run writes: the same
@@ -101,7 +101,7 @@ func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupConfig, error
 	}
 	if a.RolesFile != "" {
 		var err error
-		if a.Roles, err = roles.Load(ctx, a.RolesFile, roles.Defaults{Region: a.Region, Duration: time.Hour}); err != nil {
+		if a.Roles, err = rolesfile.Load(ctx, a.RolesFile, rolesfile.Defaults{Region: a.Region, Duration: time.Hour}); err != nil {
 			return nil, &rolesFileError{err}
 		}
 	}

@@ -16,16 +16,16 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/bucket"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/chain"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/roles"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/rolesfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/s3check"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/version"
 )
 
@@ -146,7 +146,7 @@ type AssumeConfig struct {
 	Profile  string
 	AWSFiles awsconfig.Files
 	// Roles come from --roles; empty means the one role of --role-arn.
-	Roles       []roles.Role
+	Roles       []rolesfile.Role
 	RolesFile   string
 	MaxParallel int
 
@@ -159,7 +159,7 @@ type AssumeConfig struct {
 	SourceIdentity    chain.SourceIdentity
 
 	AllowedAccounts []string
-	CheckS3         *bucket.Location
+	CheckS3         *s3check.Location
 	S3Endpoint      string
 	// HTTPClient trusts the system's CAs and --ca-bundle's, and goes
 	// through the environment's proxy.
@@ -281,14 +281,14 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 	if cfg.Debug, err = l.Bool("debug"); err != nil {
 		return nil, err
 	}
-	if err := trust.CheckProxy(env.Getenv); err != nil {
+	if err := httpclient.CheckProxy(env.Getenv); err != nil {
 		return nil, err
 	}
 	bundle, from := l.String("ca-bundle")
 	readCtx, cancel := inputContext(l)
 	defer cancel()
-	if cfg.HTTPClient, err = trust.Client(readCtx, env.Getenv, bundle); err != nil {
-		var be *trust.BundleError
+	if cfg.HTTPClient, err = httpclient.New(readCtx, env.Getenv, bundle); err != nil {
+		var be *httpclient.BundleError
 		if errors.As(err, &be) && be.Var != "" {
 			return nil, err // names its variable; exit 2 (see ExitCode)
 		}
@@ -514,7 +514,7 @@ func parseMany(l lookup, cfg *AssumeConfig) error {
 	if cfg.RolesFile != "" {
 		readCtx, cancel := inputContext(l)
 		defer cancel()
-		if cfg.Roles, err = roles.Load(readCtx, cfg.RolesFile, roles.Defaults{Region: cfg.Region, Duration: cfg.Duration}); err != nil {
+		if cfg.Roles, err = rolesfile.Load(readCtx, cfg.RolesFile, rolesfile.Defaults{Region: cfg.Region, Duration: cfg.Duration}); err != nil {
 			return &rolesFileError{err}
 		}
 	}
@@ -590,7 +590,7 @@ func parseChecks(l lookup, cfg *AssumeConfig) error {
 		cfg.AllowedAccounts = append(cfg.AllowedAccounts, a)
 	}
 	if u, _ := l.String("check-s3"); u != "" {
-		loc, err := bucket.ParseURL(u)
+		loc, err := s3check.ParseURL(u)
 		if err != nil {
 			return err
 		}

@@ -16,10 +16,10 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/doctor"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/version"
 )
 
@@ -136,7 +136,7 @@ func parseDoctor(c *cli.Context, env Env) (*doctorConfig, error) {
 	if cfg.issuerProxy || cfg.role != nil {
 		// Both go through the proxy: a variable that is not a URL would
 		// send them direct, and the report would blame the network.
-		if err := trust.CheckProxy(env.Getenv); err != nil {
+		if err := httpclient.CheckProxy(env.Getenv); err != nil {
 			return nil, err
 		}
 	}
@@ -161,9 +161,9 @@ func (c *doctorConfig) tokenRegion() string {
 // loadCABundle adds a PEM bundle to the system's roots, as the AWS SDKs do
 // with AWS_CA_BUNDLE.
 func loadCABundle(ctx context.Context, getenv func(string) string, path, from string) (*x509.CertPool, error) {
-	pool, err := trust.Roots(ctx, getenv, path)
+	pool, err := httpclient.Roots(ctx, getenv, path)
 	if err != nil {
-		var be *trust.BundleError
+		var be *httpclient.BundleError
 		if errors.As(err, &be) && be.Var != "" {
 			return nil, err // names SSL_CERT_FILE or SSL_CERT_DIR; exit 2
 		}
@@ -234,7 +234,7 @@ func runDoctor(c *cli.Context, cfg *doctorConfig, env Env) error {
 	// The issuer checks imitate AWS, which fetches from the internet
 	// directly; --issuer-proxy is for runners with no other way out.
 	if cfg.issuerProxy {
-		opts.Proxy = trust.Proxy(env.Getenv)
+		opts.Proxy = httpclient.Proxy(env.Getenv)
 	}
 	d := doctor.New(opts)
 
@@ -248,7 +248,7 @@ func runDoctor(c *cli.Context, cfg *doctorConfig, env Env) error {
 	}
 	iss := tok.Claims.Issuer
 	issuerCheck, disc := d.Issuer(ctx, iss)
-	if issuerCheck.Status == doctor.Fail && !cfg.issuerProxy && trust.Proxy(env.Getenv) != nil {
+	if issuerCheck.Status == doctor.Fail && !cfg.issuerProxy && httpclient.Proxy(env.Getenv) != nil {
 		issuerCheck.Fix += "; this runner has a proxy set (HTTPS_PROXY): if it reaches the internet only through it, run doctor with --issuer-proxy"
 	}
 	r.report(issuerCheck)
@@ -392,5 +392,5 @@ func (r *doctorRun) stsHTTPClient() *http.Client {
 	if r.env.HTTPClient != nil {
 		return r.env.HTTPClient
 	}
-	return trust.ClientFor(r.env.Getenv, r.cfg.roots)
+	return httpclient.NewWithRoots(r.env.Getenv, r.cfg.roots)
 }

@@ -14,10 +14,10 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
 )
 
 // Exit codes, a contract with pipelines that branch on them.
@@ -85,8 +85,8 @@ func ExitCode(err error) int {
 		refused  *atomicfile.RefusedError
 		ambig    *awsconfig.AmbiguousError
 		foreign  *awsconfig.ForeignError
-		proxyErr *trust.ProxyError
-		bundle   *trust.BundleError
+		proxyErr *httpclient.ProxyError
+		bundle   *httpclient.BundleError
 	)
 	switch {
 	case err == nil:
@@ -167,7 +167,7 @@ func Hint(err error) string {
 		stsErr   *STSError
 		xerr     *exchange.Error
 		hinter   interface{ Hint() string }
-		proxyErr *trust.ProxyError
+		proxyErr *httpclient.ProxyError
 	)
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -320,17 +320,17 @@ func timesText(attempts int) string {
 
 // proxyHint names the proxy's variable and what to change in it or in the
 // proxy.
-func proxyHint(e *trust.ProxyError) string {
+func proxyHint(e *httpclient.ProxyError) string {
 	switch {
-	case e.Problem == trust.ProxyRefused:
+	case e.Problem == httpclient.ProxyRefused:
 		return fmt.Sprintf("the proxy named by $%s answered but would not forward the request: check the user and password in $%s "+
 			"(user:password@ before the host, percent-encoded) and that the proxy's policy allows %s; "+
 			"or list the host in $NO_PROXY to go direct", e.Var, e.Var, e.Target)
-	case e.Problem == trust.ProxyUntrusted && errors.As(e.Err, new(x509.HostnameError)):
+	case e.Problem == httpclient.ProxyUntrusted && errors.As(e.Err, new(x509.HostnameError)):
 		return fmt.Sprintf("the proxy's certificate does not name the host $%s names it by: name the proxy in $%s by a name its certificate holds", e.Var, e.Var)
-	case e.Problem == trust.ProxyUntrusted:
+	case e.Problem == httpclient.ProxyUntrusted:
 		return fmt.Sprintf("give the CA of the proxy named by $%s as a PEM file with --ca-bundle or $AWS_CA_BUNDLE, or name it with http:// if it takes plain connections", e.Var)
-	case e.Problem == trust.ProxyCGI:
+	case e.Problem == httpclient.ProxyCGI:
 		return "REQUEST_METHOD marks a CGI program, and a job is not one: unset REQUEST_METHOD in the job, or name the proxy in $http_proxy (lower case), which no request header can set"
 	}
 	return fmt.Sprintf("set $%s to a URL such as http://proxy.example:3128, with the user and password before the host as user:password@ "+

@@ -13,7 +13,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 )
 
 // Class says whether another attempt can change the outcome.
@@ -90,7 +90,7 @@ var codeClass = map[string]Class{
 }
 
 // CodeProxy is a failure of the proxy the environment names that no retry
-// changes (see trust.ProxyError): the run exits 2, a configuration error.
+// changes (see httpclient.ProxyError): the run exits 2, a configuration error.
 const CodeProxy = "proxy"
 
 // codeTimeout is an attempt that got no answer in time.
@@ -107,7 +107,7 @@ func Classify(err error) (code string, class Class) {
 		// The user or the runner stopped us: never retry that.
 		return "canceled", Permanent
 	}
-	var proxyErr *trust.ProxyError
+	var proxyErr *httpclient.ProxyError
 	if errors.As(err, &proxyErr) {
 		// A proxy setting that is not a URL, or a proxy that refused (its
 		// password, its policy, its certificate): the same next time.
@@ -188,7 +188,7 @@ func Classify(err error) (code string, class Class) {
 		return "dns", Transient
 	}
 	msg := err.Error()
-	if trust.Untrusted(err) || strings.Contains(msg, "x509:") {
+	if httpclient.Untrusted(err) || strings.Contains(msg, "x509:") {
 		// A certificate the system does not trust will not start to be
 		// trusted on the next attempt.
 		return "tls", Permanent

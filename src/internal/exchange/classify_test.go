@@ -15,7 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/trust"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 )
 
 func apiErr(status int, code, msg string) error {
@@ -152,7 +152,7 @@ func TestClassifyDNS(t *testing.T) {
 func TestClassifyProxy(t *testing.T) {
 	t.Parallel()
 	refused := &url.Error{Op: "Post", URL: "https://sts.amazonaws.com", Err: &net.OpError{Op: "proxyconnect", Net: "tcp",
-		Err: &trust.ProxyError{Problem: trust.ProxyRefused, Var: "HTTPS_PROXY", Status: "407 Proxy Authentication Required"}}}
+		Err: &httpclient.ProxyError{Problem: httpclient.ProxyRefused, Var: "HTTPS_PROXY", Status: "407 Proxy Authentication Required"}}}
 	if code, class := Classify(refused); code != CodeProxy || class != Permanent {
 		t.Errorf("refused: %s, %s", code, class)
 	}

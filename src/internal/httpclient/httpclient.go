@@ -1,4 +1,4 @@
-// Package trust owns how the tool's HTTP clients reach out: which
+// Package httpclient owns how the tool's HTTP clients reach out: which
 // certificate authorities they trust (the system's, plus a PEM bundle the
 // user names for a private CA: a VPC endpoint behind a TLS-inspecting proxy,
 // an STS-compatible server), and which proxy they go through (HTTP_PROXY,
@@ -11,7 +11,7 @@
 // the STS call itself, for the same certificates. SSL_CERT_FILE and
 // SSL_CERT_DIR are honoured as crypto/x509 honours them, but read by our
 // bounded reader, never past the deadline.
-package trust
+package httpclient
 
 import (
 	"context"
@@ -221,7 +221,7 @@ func bundleError(variable, path string, err error) error {
 // (see Proxy), with the default transport's timeouts. The bundle is read and checked now; the system's
 // CAs are only read when the first https request goes out, so that a run
 // against a plain-http endpoint never pays for them.
-func Client(ctx context.Context, getenv func(string) string, bundle string) (*http.Client, error) {
+func New(ctx context.Context, getenv func(string) string, bundle string) (*http.Client, error) {
 	var extra []byte
 	if bundle != "" {
 		var err error
@@ -261,7 +261,7 @@ func Client(ctx context.Context, getenv func(string) string, bundle string) (*ht
 
 // ClientFor returns an HTTP client that trusts roots (nil: the default) and
 // goes through the proxies getenv names.
-func ClientFor(getenv func(string) string, roots *x509.CertPool) *http.Client {
+func NewWithRoots(getenv func(string) string, roots *x509.CertPool) *http.Client {
 	proxy, vars := Proxy(getenv), readProxyVars(getenv)
 	t := transport(roots, proxy, vars)
 	if proxy == nil {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package trust
+package httpclient
 
 import (
 	"context"
@@ -72,7 +72,7 @@ func TestRootsHonourGoVariables(t *testing.T) {
 				if !errors.As(err, &be) || be.Var != tc.badVar {
 					t.Fatalf("Roots = %v, want a *BundleError naming %s", err, tc.badVar)
 				}
-				if _, err := Client(context.Background(), env, ""); !errors.As(err, &be) {
+				if _, err := New(context.Background(), env, ""); !errors.As(err, &be) {
 					t.Errorf("Client = %v, want a *BundleError", err)
 				}
 				return

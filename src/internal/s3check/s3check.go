@@ -1,8 +1,8 @@
-// Package bucket owns --check-s3: proving that a role session can reach an
+// Package s3check owns --check-s3: proving that a role session can reach an
 // S3 bucket, not just that the role was assumed. It asks what a deploy job
 // asks first (HeadBucket, then a ListObjectsV2 of one key under the prefix)
 // and, when S3 refuses, names the permission the role lacks.
-package bucket
+package s3check
 
 import (
 	"context"

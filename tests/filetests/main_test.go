@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -52,7 +51,7 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	bin = filepath.Join(dir, "aws-oidc")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "../../cmd/aws-oidc")
+	cmd := exec.Command("go", "build", "-o", bin, "../../src/cmd/aws-oidc")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "failed to build aws-oidc: %v\n%s", err, out)
@@ -255,3 +254,7 @@ func newTLSSTS(t *testing.T) *ststest.Server {
 	t.Helper()
 	return ststest.NewTLS(t)
 }
+
+// ourMarker is the comment assume writes into every profile section it
+// owns (README: "Profiles"); cleanup and later runs replace only those.
+const ourMarker = "# aws-oidc: written by aws-oidc assume; aws-oidc cleanup removes this section"

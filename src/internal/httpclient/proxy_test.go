@@ -1,4 +1,4 @@
-package trust
+package httpclient
 
 import (
 	"context"
@@ -81,7 +81,7 @@ func TestClientGoesThroughProxy(t *testing.T) {
 	}))
 	t.Cleanup(proxy.Close)
 	for _, name := range []string{"HTTP_PROXY", "http_proxy"} {
-		c, err := Client(context.Background(), envOf(map[string]string{name: proxy.URL}), "")
+		c, err := New(context.Background(), envOf(map[string]string{name: proxy.URL}), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +196,7 @@ func TestProxyRefuses(t *testing.T) {
 		t.Cleanup(proxy.Close)
 		withPW := strings.Replace(proxy.URL, "http://", "http://puser:pS3cretPW@", 1)
 		env := envOf(map[string]string{"https_proxy": withPW, "HTTP_PROXY": withPW})
-		c, err := Client(context.Background(), env, "")
+		c, err := New(context.Background(), env, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +207,7 @@ func TestProxyRefuses(t *testing.T) {
 		} else if strings.Contains(err.Error(), "pS3cretPW") {
 			t.Errorf("the password is in %q", err)
 		}
-		resp, err := ClientFor(env, nil).Get("http://sts.proxy.invalid/")
+		resp, err := NewWithRoots(env, nil).Get("http://sts.proxy.invalid/")
 		if status == http.StatusProxyAuthRequired || status == http.StatusUnauthorized {
 			if !errors.As(err, &pe) || pe.Var != "HTTP_PROXY" {
 				t.Errorf("plain http answered 407: %v", err)
@@ -227,7 +227,7 @@ func TestProxyUntrusted(t *testing.T) {
 	proxy := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	proxy.Config.ErrorLog = log.New(io.Discard, "", 0)
 	t.Cleanup(proxy.Close)
-	c, err := Client(context.Background(), envOf(map[string]string{"HTTPS_PROXY": proxy.URL}), "")
+	c, err := New(context.Background(), envOf(map[string]string{"HTTPS_PROXY": proxy.URL}), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func TestProxyOwnRefusalInPlainHTTP(t *testing.T) {
 				_, _ = io.WriteString(w, "<html>Access violation</html>")
 			}))
 			t.Cleanup(proxy.Close)
-			resp, err := ClientFor(envOf(map[string]string{"HTTP_PROXY": proxy.URL}), nil).Get("http://sts.proxy.invalid/")
+			resp, err := NewWithRoots(envOf(map[string]string{"HTTP_PROXY": proxy.URL}), nil).Get("http://sts.proxy.invalid/")
 			var pe *ProxyError
 			switch {
 			case tc.proxy && (!errors.As(err, &pe) || pe.Problem != ProxyRefused || !strings.Contains(pe.Status, "403")):

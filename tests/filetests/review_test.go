@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
 
@@ -309,7 +308,7 @@ func TestGitHubEnvWithoutLastLineBreak(t *testing.T) {
 func TestAssumeWritesOnlyWhatCleanupCanRemove(t *testing.T) {
 	t.Parallel()
 	j := newJob(t)
-	config := "[profile w]\nregion = w\n[profile ci]\n" + awsconfig.Marker + "\n  region = old\n  [profile z]\nregion=q\n"
+	config := "[profile w]\nregion = w\n[profile ci]\n" + ourMarker + "\n  region = old\n  [profile z]\nregion=q\n"
 	write(t, filepath.Join(j.dir, "config"), config)
 	args := []string{"--profile", "ci", "--aws-config-file", "config", "--aws-credentials-file", "credentials"}
 	r := j.run(t, nil, append([]string{"assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1"}, args...)...)

@@ -1,8 +1,8 @@
-// Package roles owns --roles FILE: the list of roles one job assumes with
+// Package rolesfile owns --roles FILE: the list of roles one job assumes with
 // one token (YAML or JSON), its validation before anything is asked of
 // STS, and running the roles concurrently with bounded parallelism. The
 // caller decides what to do with the results; Run gives every role's.
-package roles
+package rolesfile
 
 import (
 	"bytes"

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
 )
 
 // awsCLI is the Debian AWS CLI v2 that `make deps` installs.
@@ -28,8 +26,8 @@ func TestProfileRunKeepsProfilesItDoesNotOwn(t *testing.T) {
 	prodConfig := "[profile prod] # keep\nregion = us-west-2\n"
 	prodCreds := "[prod] # keep\naws_access_key_id = AKIAPRODKEPT\naws_secret_access_key = kept\n"
 	// Ours as an earlier run wrote it: with aws-oidc's mark.
-	write(t, config, "[profile ours]\n"+awsconfig.Marker+"\nregion = old\n"+prodConfig)
-	write(t, creds, "[ours]\n"+awsconfig.Marker+"\naws_access_key_id = OLD\n"+prodCreds)
+	write(t, config, "[profile ours]\n"+ourMarker+"\nregion = old\n"+prodConfig)
+	write(t, creds, "[ours]\n"+ourMarker+"\naws_access_key_id = OLD\n"+prodCreds)
 
 	r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1",
 		"--profile", "ours", "--aws-config-file", config, "--aws-credentials-file", creds)

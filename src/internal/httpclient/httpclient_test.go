@@ -1,4 +1,4 @@
-package trust
+package httpclient
 
 import (
 	"context"
@@ -24,7 +24,7 @@ func TestRootsWithBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ClientFor(noEnv, plain).Get(srv.URL); err == nil {
+	if _, err := NewWithRoots(noEnv, plain).Get(srv.URL); err == nil {
 		t.Fatal("an untrusted certificate was accepted")
 	}
 
@@ -38,17 +38,17 @@ func TestRootsWithBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := ClientFor(noEnv, roots).Get(srv.URL)
+	resp, err := NewWithRoots(noEnv, roots).Get(srv.URL)
 	if err != nil {
 		t.Fatalf("trusted bundle refused: %v", err)
 	}
 	resp.Body.Close()
-	if c := ClientFor(noEnv, roots).Transport.(*http.Transport).TLSClientConfig; c.MinVersion != tls.VersionTLS12 {
+	if c := NewWithRoots(noEnv, roots).Transport.(*http.Transport).TLSClientConfig; c.MinVersion != tls.VersionTLS12 {
 		t.Errorf("MinVersion = %x", c.MinVersion)
 	}
 
 	// The lazy client: the same, and plain http untouched.
-	lazy, err := Client(context.Background(), noEnv, bundle)
+	lazy, err := New(context.Background(), noEnv, bundle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestRootsBadBundle(t *testing.T) {
 		if _, err := Roots(context.Background(), noEnv, path); !errors.As(err, &be) || be.Path != path {
 			t.Errorf("Roots(%q) = %v, want *BundleError naming the path", path, err)
 		}
-		if _, err := Client(context.Background(), noEnv, path); !errors.As(err, &be) || be.Path != path {
+		if _, err := New(context.Background(), noEnv, path); !errors.As(err, &be) || be.Path != path {
 			t.Errorf("Client(%q) = %v, want *BundleError naming the path", path, err)
 		}
 	}
