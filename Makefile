@@ -37,12 +37,12 @@ FUZZ_TARGETS := \
 	./src/internal/output:FuzzWritePowerShell \
 	./src/internal/output:FuzzMergeDotenv \
 	./src/internal/output:FuzzWriteGitHub \
-	./src/internal/role:FuzzParseARN \
-	./src/internal/role:FuzzParseDuration \
+	./src/internal/exchange:FuzzParseARN \
+	./src/internal/exchange:FuzzParseDuration \
 	./src/internal/exchange:FuzzClassify \
-	./src/internal/chain:FuzzSanitizeValue \
-	./src/internal/chain:FuzzParseTag \
-	./src/internal/chain:FuzzSanitizeSourceIdentity \
+	./src/internal/exchange:FuzzSanitizeValue \
+	./src/internal/exchange:FuzzParseTag \
+	./src/internal/exchange:FuzzSanitizeSourceIdentity \
 	./src/internal/rolesfile:FuzzParse \
 	./src/internal/diagnose:FuzzParsePolicy \
 	./src/internal/diagnose:FuzzSubjectPattern

@@ -22,8 +22,7 @@ import (
 	"strings"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
 
 // fileMode keeps credentials readable by the job's user only.
@@ -43,7 +42,7 @@ type Files struct {
 type Profile struct {
 	Name        string
 	Region      string
-	Credentials credentials.Credentials
+	Credentials exchange.Credentials
 }
 
 // The length is checked apart: a bounded repeat compiles a state per step.
@@ -62,10 +61,10 @@ const ReservedName = "DEFAULT"
 // surprises. ReservedName is refused.
 func ValidateName(name string) error {
 	if len(name) > 64 || !profileNameRE.MatchString(name) {
-		return &role.FieldError{Field: "profile", Msg: fmt.Sprintf("%q must be 1 to 64 letters, digits and _.+@- (for example prod)", name)}
+		return &exchange.FieldError{Field: "profile", Msg: fmt.Sprintf("%q must be 1 to 64 letters, digits and _.+@- (for example prod)", name)}
 	}
 	if name == ReservedName {
-		return &role.FieldError{Field: "profile", Msg: reservedMsg}
+		return &exchange.FieldError{Field: "profile", Msg: reservedMsg}
 	}
 	return nil
 }
@@ -143,7 +142,7 @@ func Prepare(files Files, profiles []Profile) (*Pending, error) {
 			return nil, err
 		}
 		if seen[p.Name] {
-			return nil, &role.FieldError{Field: "profile", Msg: fmt.Sprintf("%q is given twice; give every role its own profile", p.Name)}
+			return nil, &exchange.FieldError{Field: "profile", Msg: fmt.Sprintf("%q is given twice; give every role its own profile", p.Name)}
 		}
 		seen[p.Name] = true
 		c := p.Credentials

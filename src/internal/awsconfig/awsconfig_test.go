@@ -10,13 +10,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-func creds(id string) credentials.Credentials {
-	return credentials.Credentials{AccessKeyID: id, SecretAccessKey: "secret-" + id, SessionToken: "token-" + id,
+func creds(id string) exchange.Credentials {
+	return exchange.Credentials{AccessKeyID: id, SecretAccessKey: "secret-" + id, SessionToken: "token-" + id,
 		Expiration: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
 }
 

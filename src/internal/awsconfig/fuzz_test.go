@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
 
 // FuzzMerge writes profile "ours" over arbitrary files. Whatever the input:
@@ -126,7 +126,7 @@ func FuzzWriteThenRemove(f *testing.F) {
 			}
 		}
 		p, err := Prepare(files, []Profile{{Name: "ci", Region: "eu-west-1",
-			Credentials: credentials.Credentials{AccessKeyID: "AKIA", SecretAccessKey: "s", SessionToken: "t"}}})
+			Credentials: exchange.Credentials{AccessKeyID: "AKIA", SecretAccessKey: "s", SessionToken: "t"}}})
 		if err != nil {
 			return
 		}

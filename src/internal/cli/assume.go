@@ -20,13 +20,12 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/chain"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/rolesfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/s3check"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
@@ -95,7 +94,7 @@ type assumeRun struct {
 type target struct {
 	// name labels the role of --roles in result lines; "" for --role-arn.
 	name     string
-	role     role.ARN
+	role     exchange.ARN
 	region   string
 	endpoint string
 	duration time.Duration
@@ -106,8 +105,8 @@ type target struct {
 // assumed is a role session that passed every check.
 type assumed struct {
 	target  target
-	creds   credentials.Credentials
-	session credentials.Session
+	creds   exchange.Credentials
+	session exchange.Session
 }
 
 func newAssumeRun(cfg *AssumeConfig, env Env) *assumeRun {
@@ -167,7 +166,7 @@ func checkSessionName(cfg *AssumeConfig, raw string) error {
 		}
 		for _, part := range strings.Split(raw, ".") {
 			if len(part) >= minPiece && (strings.Contains(name, part) || strings.Contains(part, name)) || strings.Contains(raw, name) {
-				return &role.FieldError{Field: "session-name", Msg: "it holds the job's ID token or a part of it, which STS would keep in CloudTrail; " +
+				return &exchange.FieldError{Field: "session-name", Msg: "it holds the job's ID token or a part of it, which STS would keep in CloudTrail; " +
 					"name the session after the job instead, such as deploy-$CI_PIPELINE_ID"}
 			}
 		}
@@ -215,7 +214,7 @@ func (r *assumeRun) assumeMany(ctx context.Context) ([]assumed, error) {
 		t := target{name: ro.Name, role: ro.ARN, region: ro.Region, endpoint: r.cfg.Endpoint, duration: ro.Duration,
 			prefix: ro.Prefix, profile: ro.Profile}
 		if !r.cfg.EndpointGiven {
-			ep, err := role.STSEndpoint(ro.Region)
+			ep, err := exchange.STSEndpoint(ro.Region)
 			if err != nil {
 				return assumed{}, err
 			}
@@ -340,14 +339,14 @@ func (r *assumeRun) sessionTags() error {
 	var fromClaims []exchange.Tag
 	if r.cfg.TagsFromClaims {
 		var rewritten []string
-		fromClaims, rewritten = chain.ClaimTags(r.tok.Claims)
+		fromClaims, rewritten = exchange.ClaimTags(r.tok.Claims)
 		if len(rewritten) > 0 {
 			r.log.Info(fmt.Sprintf("session tags %s rewritten to fit AWS's tag rules (characters outside letters, digits, spaces and _.:/=+-@ became _, values cut to %d)",
-				strings.Join(rewritten, ", "), chain.MaxTagValue))
+				strings.Join(rewritten, ", "), exchange.MaxTagValue))
 		}
 	}
 	var err error
-	r.tags, r.transitive, err = chain.Tags(r.cfg.Tags, fromClaims, r.cfg.TransitiveTagKeys)
+	r.tags, r.transitive, err = exchange.Tags(r.cfg.Tags, fromClaims, r.cfg.TransitiveTagKeys)
 	if err != nil {
 		return err
 	}
@@ -378,7 +377,7 @@ func (r *assumeRun) retry() exchange.Retry {
 	return retry
 }
 
-func (r *assumeRun) stsClient(t target, c *credentials.Credentials) exchangeClient {
+func (r *assumeRun) stsClient(t target, c *exchange.Credentials) exchangeClient {
 	o := exchange.ClientOptions{Region: t.region, Endpoint: t.endpoint, HTTPClient: r.env.HTTPClient, UserAgent: r.cfg.UserAgent}
 	if c != nil {
 		o.Credentials = exchange.StaticCredentials(*c)
@@ -410,7 +409,7 @@ func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (
 	if len(r.cfg.Chain) > 0 {
 		// The first session only signs the next hop; the session policies
 		// belong to the session handed out.
-		req.Duration, req.Policy, req.PolicyARNs = chain.FirstHopDuration, "", nil
+		req.Duration, req.Policy, req.PolicyARNs = exchange.FirstHopDuration, "", nil
 	}
 	log.Debug(fmt.Sprintf("STS %s: %s", t.endpoint, httpclient.Describe(r.env.Getenv, t.endpoint)))
 	res, err := exchange.Exchange(ctx, r.stsClient(t, nil), req, r.retry(), log)
@@ -420,11 +419,11 @@ func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (
 
 	final := t.role
 	if n := len(r.cfg.Chain); n > 0 {
-		d, clamped := chain.ClampDuration(t.duration)
+		d, clamped := exchange.ClampDuration(t.duration)
 		if clamped {
 			log.Warn(fmt.Sprintf("--duration %s clamped to %s: AWS caps role chaining sessions at one hour", t.duration, d))
 		}
-		res, err = chain.Run(ctx, func(c credentials.Credentials) exchange.RoleClient { return r.stsClient(t, &c) }, res, chain.Request{
+		res, err = exchange.Chain(ctx, func(c exchange.Credentials) exchange.RoleClient { return r.stsClient(t, &c) }, res, exchange.ChainRequest{
 			Roles: r.cfg.Chain, SessionName: r.cfg.SessionName, ExternalID: r.cfg.ExternalID, Duration: d,
 			Tags: r.tags, TransitiveTagKeys: r.transitive, Policy: r.cfg.Policy, PolicyARNs: r.cfg.PolicyARNs,
 			SourceIdentity: r.sourceIdentity,
@@ -436,7 +435,7 @@ func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (
 		final = r.cfg.Chain[n-1]
 	}
 
-	a := assumed{target: t, creds: res.Credentials, session: credentials.Session{
+	a := assumed{target: t, creds: res.Credentials, session: exchange.Session{
 		RoleARN:        final.String(),
 		AssumedRoleARN: res.AssumedRoleARN,
 		AccountID:      final.AccountID,
@@ -446,7 +445,7 @@ func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (
 	if len(r.cfg.AllowedAccounts) > 0 {
 		// Checked from what STS answered, not from what we asked for, so it
 		// holds where GetCallerIdentity is missing.
-		account, what := role.AccountFromAssumedRole(res.AssumedRoleARN), res.AssumedRoleARN
+		account, what := exchange.AccountFromAssumedRole(res.AssumedRoleARN), res.AssumedRoleARN
 		if account == "" {
 			account, what = final.AccountID, final.String()
 		}
@@ -468,11 +467,11 @@ func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (
 }
 
 // explain attaches what the token said to an STS refusal, for the hint.
-func (r *assumeRun) explain(err error, arn role.ARN) error {
+func (r *assumeRun) explain(err error, arn exchange.ARN) error {
 	return &STSError{Err: err, Claims: &r.tok.Claims, RoleARN: arn.String()}
 }
 
-func (r *assumeRun) verify(ctx context.Context, t target, c credentials.Credentials, s *credentials.Session, log *slog.Logger) error {
+func (r *assumeRun) verify(ctx context.Context, t target, c exchange.Credentials, s *exchange.Session, log *slog.Logger) error {
 	id, err := exchange.Verify(ctx, r.stsClient(t, &c), r.retry(), log, r.env.secrets)
 	if err != nil {
 		return &VerifyError{Err: err}
@@ -487,7 +486,7 @@ func (r *assumeRun) verify(ctx context.Context, t target, c credentials.Credenti
 	return nil
 }
 
-func (r *assumeRun) checkS3(ctx context.Context, t target, c credentials.Credentials, partition string, log *slog.Logger) error {
+func (r *assumeRun) checkS3(ctx context.Context, t target, c exchange.Credentials, partition string, log *slog.Logger) error {
 	client := s3check.NewClient(s3check.ClientOptions{Region: t.region, Endpoint: r.cfg.S3Endpoint, HTTPClient: r.env.HTTPClient,
 		Credentials: exchange.StaticCredentials(c), UserAgent: r.cfg.UserAgent})
 	n, err := s3check.Check(ctx, client, *r.cfg.CheckS3, partition, r.retry(), log)

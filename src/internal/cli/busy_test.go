@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/chain"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
@@ -111,7 +110,7 @@ func TestBusyHints(t *testing.T) {
 // the busy hint, not "raise --max-attempts", which busy answers ignore.
 func TestBusyHopHint(t *testing.T) {
 	t.Parallel()
-	err := &chain.HopError{Hop: 1, RoleARN: "arn:aws:iam::210987654321:role/target",
+	err := &exchange.HopError{Hop: 1, RoleARN: "arn:aws:iam::210987654321:role/target",
 		Err: &exchange.Error{Op: "AssumeRole", Code: "Throttling", Class: exchange.Transient, Attempts: 9, DeadlineHit: true, Busy: true}}
 	h := Hint(err)
 	if !strings.Contains(h, "STS was busy (Throttling) until the deadline") || strings.Contains(h, "--max-attempts") {

@@ -13,9 +13,9 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
 
@@ -301,7 +301,7 @@ func (e *FlagError) Hint() string {
 // which say what a valid value looks like.
 func commandError(command string, err error) error {
 	var (
-		field *role.FieldError
+		field *exchange.FieldError
 		usage *UsageError
 	)
 	switch {

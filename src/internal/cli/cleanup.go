@@ -15,9 +15,9 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/rolesfile"
 )
 
@@ -97,7 +97,7 @@ func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupConfig, error
 		}
 	}
 	if a.Prefix != "" && !prefixRE.MatchString(a.Prefix) {
-		return nil, &role.FieldError{Field: "prefix", Msg: fmt.Sprintf("%q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", a.Prefix)}
+		return nil, &exchange.FieldError{Field: "prefix", Msg: fmt.Sprintf("%q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", a.Prefix)}
 	}
 	if a.RolesFile != "" {
 		var err error
@@ -111,12 +111,12 @@ func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupConfig, error
 	}
 	for _, o := range cfg.outputs {
 		if !slices.Contains(formats, o) {
-			return nil, &role.FieldError{Field: "output", Msg: fmt.Sprintf("unknown format %q (valid: %s)", o, strings.Join(formats, ", "))}
+			return nil, &exchange.FieldError{Field: "output", Msg: fmt.Sprintf("unknown format %q (valid: %s)", o, strings.Join(formats, ", "))}
 		}
 	}
 	cfg.dotenv, _ = l.String("dotenv-file")
 	if strings.TrimSpace(cfg.dotenv) == "" {
-		return nil, &role.FieldError{Field: "dotenv-file", Msg: "the dotenv file name is empty"}
+		return nil, &exchange.FieldError{Field: "dotenv-file", Msg: "the dotenv file name is empty"}
 	}
 	cfg.tokenOut, _ = l.String("token-output-file")
 	cfg.files.Config, _ = l.String("aws-config-file")

@@ -10,8 +10,8 @@ import (
 	"sync"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 )
 
 // componentEnv is set by templates/assume-role.yml to the component's name.
@@ -37,7 +37,7 @@ func (e *componentError) Unwrap() error { return e.err }
 func (e *componentError) ExitCode() int { return ExitCode(e.err) }
 
 func (e *componentError) Hint() string {
-	var fe *role.FieldError
+	var fe *exchange.FieldError
 	if errors.As(e.err, &fe) && fe.Field == "role-arn" && strings.TrimSpace(e.getenv(inputEnv("role_arn"))) == "" {
 		// GitLab checks the input's regex before it expands variables, so an
 		// empty role_arn here is a CI/CD variable that this pipeline lacks.
@@ -290,7 +290,7 @@ func checkComponent(getenv func(string) string, warn func(string)) error {
 		}
 	}
 	if f := getenv(inputEnv("dotenv_file")); slices.Contains(strings.Split(filepath.ToSlash(f), "/"), "..") {
-		return &role.FieldError{Field: "dotenv-file", Msg: fmt.Sprintf("%q leaves the project directory; name a path inside it, such as aws.env", f)}
+		return &exchange.FieldError{Field: "dotenv-file", Msg: fmt.Sprintf("%q leaves the project directory; name a path inside it, such as aws.env", f)}
 	} else if f != "" {
 		if err := checkNoReport(f); err != nil {
 			return err
@@ -316,7 +316,7 @@ func checkNoReport(path string) error {
 		}
 		what = "its " + joinAnd(names)
 	}
-	return &role.FieldError{Field: "dotenv-file", Msg: fmt.Sprintf("%q already exists before the job wrote it: the report would hand %s on to later jobs with the credentials. "+
+	return &exchange.FieldError{Field: "dotenv-file", Msg: fmt.Sprintf("%q already exists before the job wrote it: the report would hand %s on to later jobs with the credentials. "+
 		"Remove the file from the repository (or from what made it), or write to another dotenv_file", path, what)}
 }
 

@@ -16,14 +16,14 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/chain"
+
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/rolesfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/s3check"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/version"
@@ -101,7 +101,7 @@ var defaultTokenEnvs = []string{"AWS_OIDC_TOKEN", "GITLAB_OIDC_TOKEN"}
 // AssumeConfig is the validated configuration of `assume`.
 type AssumeConfig struct {
 	Platform ci.Platform
-	Role     role.ARN
+	Role     exchange.ARN
 
 	// TokenEnvs are the variables to read the token from, in order;
 	// TokenFile wins when set; GitHubToken requests one from GitHub.
@@ -151,12 +151,12 @@ type AssumeConfig struct {
 	MaxParallel int
 
 	// Chain are the roles assumed after the web identity session.
-	Chain             []role.ARN
+	Chain             []exchange.ARN
 	ExternalID        string
 	Tags              []exchange.Tag
 	TransitiveTagKeys []string
 	TagsFromClaims    bool
-	SourceIdentity    chain.SourceIdentity
+	SourceIdentity    exchange.SourceIdentity
 
 	AllowedAccounts []string
 	CheckS3         *s3check.Location
@@ -215,18 +215,18 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 	}
 	cfg.Region, _ = l.String("region")
 	if cfg.RolesFile == "" {
-		if cfg.Role, err = role.ParseARN(strings.TrimSpace(arn)); err != nil {
+		if cfg.Role, err = exchange.ParseARN(strings.TrimSpace(arn)); err != nil {
 			return nil, err
 		}
-		if err := role.CheckPartition(cfg.Role, cfg.Region); err != nil {
+		if err := exchange.CheckPartition(cfg.Role, cfg.Region); err != nil {
 			return nil, err
 		}
-	} else if _, err := role.PartitionOf(cfg.Region); err != nil {
+	} else if _, err := exchange.PartitionOf(cfg.Region); err != nil {
 		return nil, err
 	}
 	endpoint, from := l.String("sts-endpoint")
 	if endpoint == "" {
-		if cfg.Endpoint, err = role.STSEndpoint(cfg.Region); err != nil {
+		if cfg.Endpoint, err = exchange.STSEndpoint(cfg.Region); err != nil {
 			return nil, err
 		}
 	} else if cfg.Endpoint, err = parseEndpoint(endpoint, from); err != nil {
@@ -236,7 +236,7 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 	}
 
 	d, _ := l.String("duration")
-	if cfg.Duration, err = role.ParseDuration(d); err != nil {
+	if cfg.Duration, err = exchange.ParseDuration(d); err != nil {
 		return nil, err
 	}
 
@@ -244,10 +244,10 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 	if name == "" {
 		name = cfg.Platform.DefaultSessionName(env.Getenv, env.Now)
 	}
-	if cfg.SessionName, _ = role.SessionName(name); cfg.SessionName != name {
+	if cfg.SessionName, _ = exchange.SessionName(name); cfg.SessionName != name {
 		cfg.SessionNameGiven = name
 		if from != "default" && strings.Trim(cfg.SessionName, "-_") == "" {
-			return nil, &role.FieldError{Field: "session-name", Msg: fmt.Sprintf("%q has no usable character; use letters, digits and +=,.@_-", name)}
+			return nil, &exchange.FieldError{Field: "session-name", Msg: fmt.Sprintf("%q has no usable character; use letters, digits and +=,.@_-", name)}
 		}
 	}
 
@@ -255,10 +255,10 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 	if policy, err = readPolicy(l, policy, from); err != nil {
 		return nil, err
 	}
-	if cfg.Policy, err = role.ParsePolicy(policy); err != nil {
+	if cfg.Policy, err = exchange.ParsePolicy(policy); err != nil {
 		return nil, err
 	}
-	if cfg.PolicyARNs, err = role.ParsePolicyARNs(l.Strings("policy-arn")); err != nil {
+	if cfg.PolicyARNs, err = exchange.ParsePolicyARNs(l.Strings("policy-arn")); err != nil {
 		return nil, err
 	}
 
@@ -292,7 +292,7 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 		if errors.As(err, &be) && be.Var != "" {
 			return nil, err // names its variable; exit 2 (see ExitCode)
 		}
-		return nil, &role.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
+		return nil, &exchange.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
 	}
 	if err := parseChain(l, cfg); err != nil {
 		return nil, err
@@ -320,7 +320,7 @@ func parseToken(l lookup, cfg *AssumeConfig, env Env) error {
 		cfg.TokenFile = tokenFile
 	case tokenEnv != "":
 		if !prefixRE.MatchString(tokenEnv) {
-			return &role.FieldError{Field: "token-env", Msg: fmt.Sprintf("%q is not a variable name", tokenEnv)}
+			return &exchange.FieldError{Field: "token-env", Msg: fmt.Sprintf("%q is not a variable name", tokenEnv)}
 		}
 		cfg.TokenEnvs = []string{tokenEnv}
 	case tokenFile != "" && !ambient:
@@ -333,7 +333,7 @@ func parseToken(l lookup, cfg *AssumeConfig, env Env) error {
 		cfg.GitHubToken = true
 		cfg.IgnoredTokenFile = tokenFile
 		if cfg.Audience == "" {
-			cfg.Audience = role.Audience(cfg.Region)
+			cfg.Audience = exchange.Audience(cfg.Region)
 		}
 	default:
 		cfg.TokenEnvs = defaultTokenEnvs
@@ -353,17 +353,17 @@ func parseOutputs(l lookup, cfg *AssumeConfig, env Env) error {
 	}
 	for _, o := range cfg.Outputs {
 		if !slices.Contains(formats, o) {
-			return &role.FieldError{Field: "output", Msg: fmt.Sprintf("unknown format %q (valid: %s)", o, strings.Join(formats, ", "))}
+			return &exchange.FieldError{Field: "output", Msg: fmt.Sprintf("unknown format %q (valid: %s)", o, strings.Join(formats, ", "))}
 		}
 	}
 	cfg.Outputs = slices.Compact(cfg.Outputs)
 	if slices.Contains(cfg.Outputs, formatGitHub) && env.Getenv("GITHUB_ENV") == "" {
-		return &role.FieldError{Field: "output", Msg: "format \"github\" needs $GITHUB_ENV, which only GitHub Actions sets; use shell or json elsewhere"}
+		return &exchange.FieldError{Field: "output", Msg: "format \"github\" needs $GITHUB_ENV, which only GitHub Actions sets; use shell or json elsewhere"}
 	}
 	cfg.TokenOutputFile, _ = l.String("token-output-file")
 	cfg.DotenvFile, _ = l.String("dotenv-file")
 	if strings.TrimSpace(cfg.DotenvFile) == "" {
-		return &role.FieldError{Field: "dotenv-file", Msg: "the dotenv file name is empty"}
+		return &exchange.FieldError{Field: "dotenv-file", Msg: "the dotenv file name is empty"}
 	}
 	var err error
 	if cfg.DotenvMaxVariables, err = boundedInt(l, "dotenv-max-variables", 1, 1000); err != nil {
@@ -371,13 +371,13 @@ func parseOutputs(l lookup, cfg *AssumeConfig, env Env) error {
 	}
 	cfg.Prefix, _ = l.String("prefix")
 	if cfg.Prefix != "" && !prefixRE.MatchString(cfg.Prefix) {
-		return &role.FieldError{Field: "prefix", Msg: fmt.Sprintf("%q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", cfg.Prefix)}
+		return &exchange.FieldError{Field: "prefix", Msg: fmt.Sprintf("%q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", cfg.Prefix)}
 	}
 	// GitLab refuses a dotenv name over 255 characters: say so before STS.
 	if slices.Contains(cfg.Outputs, formatDotenv) {
-		for _, v := range output.Variables(cfg.Prefix, credentials.Credentials{}, credentials.Session{Region: cfg.Region}) {
+		for _, v := range output.Variables(cfg.Prefix, exchange.Credentials{}, exchange.Session{Region: cfg.Region}) {
 			if len(v.Key) > maxDotenvKey {
-				return &role.FieldError{Field: "prefix", Msg: fmt.Sprintf("the prefix is %d characters long, which makes %s...%s %d characters; GitLab accepts dotenv names of at most %d",
+				return &exchange.FieldError{Field: "prefix", Msg: fmt.Sprintf("the prefix is %d characters long, which makes %s...%s %d characters; GitLab accepts dotenv names of at most %d",
 					len(cfg.Prefix), cfg.Prefix[:8], strings.TrimPrefix(v.Key, cfg.Prefix), len(v.Key), maxDotenvKey)}
 			}
 		}
@@ -416,7 +416,7 @@ func inputContext(l lookup) (context.Context, context.CancelFunc) {
 
 // readPolicy reads an @file policy: a regular file of at most
 // maxPolicyFileBytes. Only the command line and variables can name a file;
-// the text of the file is validated by role.ParsePolicy.
+// the text of the file is validated by exchange.ParsePolicy.
 func readPolicy(l lookup, value, from string) (string, error) {
 	path, ok := strings.CutPrefix(strings.TrimSpace(value), "@")
 	if !ok {
@@ -426,7 +426,7 @@ func readPolicy(l lookup, value, from string) (string, error) {
 	defer cancel()
 	b, err := atomicfile.ReadInput(ctx, path, maxPolicyFileBytes)
 	if err != nil {
-		return "", &role.FieldError{Field: "policy", Msg: fmt.Sprintf("failed to read policy file %q (from %s): %v", path, from, inputReason(err))}
+		return "", &exchange.FieldError{Field: "policy", Msg: fmt.Sprintf("failed to read policy file %q (from %s): %v", path, from, inputReason(err))}
 	}
 	return string(b), nil
 }
@@ -445,12 +445,12 @@ func parseEndpoint(value, from string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(value))
 	switch {
 	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-		return "", &role.FieldError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) is not an http(s) URL such as https://sts.us-east-1.amazonaws.com", logging.URL(value), from)}
+		return "", &exchange.FieldError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) is not an http(s) URL such as https://sts.us-east-1.amazonaws.com", logging.URL(value), from)}
 	case u.User != nil || strings.Contains(value, "@"):
 		// A password in a URL ends up in logs, process lists and outputs
 		// (AWS_ENDPOINT_URL_STS of --output token-file); AWS endpoints take
 		// none, and no "@" anywhere else either. Never print it.
-		return "", &role.FieldError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) holds a user name or password before the host; endpoints take none: remove it (credentials for a proxy go in HTTPS_PROXY)", logging.URL(value), from)}
+		return "", &exchange.FieldError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) holds a user name or password before the host; endpoints take none: remove it (credentials for a proxy go in HTTPS_PROXY)", logging.URL(value), from)}
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }
@@ -462,7 +462,7 @@ func positiveDuration(l lookup, name string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 || d > 24*time.Hour {
-		return 0, &role.FieldError{Field: name, Msg: fmt.Sprintf("%q (from %s) is not a positive duration such as 60s or 2m", v, from)}
+		return 0, &exchange.FieldError{Field: name, Msg: fmt.Sprintf("%q (from %s) is not a positive duration such as 60s or 2m", v, from)}
 	}
 	return d, nil
 }
@@ -471,7 +471,7 @@ func boundedInt(l lookup, name string, lo, hi int) (int, error) {
 	v, from := l.String(name)
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || n < lo || n > hi {
-		return 0, &role.FieldError{Field: name, Msg: fmt.Sprintf("%q (from %s) must be a whole number from %d to %d", v, from, lo, hi)}
+		return 0, &exchange.FieldError{Field: name, Msg: fmt.Sprintf("%q (from %s) must be a whole number from %d to %d", v, from, lo, hi)}
 	}
 	return n, nil
 }
@@ -506,7 +506,7 @@ func parseMany(l lookup, cfg *AssumeConfig) error {
 	cfg.AWSFiles.Config, _ = l.String("aws-config-file")
 	cfg.AWSFiles.Credentials, _ = l.String("aws-credentials-file")
 	if cfg.AWSFiles.Config == cfg.AWSFiles.Credentials {
-		return &role.FieldError{Field: "aws-credentials-file", Msg: fmt.Sprintf("%q is also the config file; the AWS CLI reads two different files", cfg.AWSFiles.Config)}
+		return &exchange.FieldError{Field: "aws-credentials-file", Msg: fmt.Sprintf("%q is also the config file; the AWS CLI reads two different files", cfg.AWSFiles.Config)}
 	}
 	if cfg.MaxParallel, err = boundedInt(l, "max-parallel", 1, 32); err != nil {
 		return err
@@ -524,26 +524,26 @@ func parseMany(l lookup, cfg *AssumeConfig) error {
 // parseChain reads the chained hops and their tags.
 func parseChain(l lookup, cfg *AssumeConfig) error {
 	for _, a := range l.Strings("chain-role-arn") {
-		arn, err := role.ParseARN(a)
+		arn, err := exchange.ParseARN(a)
 		if err != nil {
-			var fe *role.FieldError
+			var fe *exchange.FieldError
 			if errors.As(err, &fe) {
 				fe.Field = "chain-role-arn"
 			}
 			return err
 		}
 		if arn.Partition != cfg.Role.Partition && cfg.RolesFile == "" {
-			return &role.FieldError{Field: "chain-role-arn", Msg: fmt.Sprintf("%q is in partition %q but the first role is in %q; a chain stays in one partition", a, arn.Partition, cfg.Role.Partition)}
+			return &exchange.FieldError{Field: "chain-role-arn", Msg: fmt.Sprintf("%q is in partition %q but the first role is in %q; a chain stays in one partition", a, arn.Partition, cfg.Role.Partition)}
 		}
 		cfg.Chain = append(cfg.Chain, arn)
 	}
 	id, _ := l.String("external-id")
 	var err error
-	if cfg.ExternalID, err = chain.ParseExternalID(id); err != nil {
+	if cfg.ExternalID, err = exchange.ParseExternalID(id); err != nil {
 		return err
 	}
 	for _, t := range l.Strings("tag") {
-		tag, err := chain.ParseTag(t)
+		tag, err := exchange.ParseTag(t)
 		if err != nil {
 			return err
 		}
@@ -554,12 +554,12 @@ func parseChain(l lookup, cfg *AssumeConfig) error {
 		return err
 	}
 	si, _ := l.String("source-identity")
-	if cfg.SourceIdentity, err = chain.ParseSourceIdentity(si); err != nil {
+	if cfg.SourceIdentity, err = exchange.ParseSourceIdentity(si); err != nil {
 		return err
 	}
 	// The claims are only known once the token is read; the count and the
 	// transitive keys are checked again then.
-	if _, _, err := chain.Tags(cfg.Tags, nil, nil); err != nil {
+	if _, _, err := exchange.Tags(cfg.Tags, nil, nil); err != nil {
 		return err
 	}
 	if len(cfg.Chain) == 0 {
@@ -585,7 +585,7 @@ var accountIDRE = regexp.MustCompile(`^[0-9]{12}$`)
 func parseChecks(l lookup, cfg *AssumeConfig) error {
 	for _, a := range l.Strings("allowed-account") {
 		if !accountIDRE.MatchString(a) {
-			return &role.FieldError{Field: "allowed-account", Msg: fmt.Sprintf("%q is not a 12-digit AWS account id", a)}
+			return &exchange.FieldError{Field: "allowed-account", Msg: fmt.Sprintf("%q is not a 12-digit AWS account id", a)}
 		}
 		cfg.AllowedAccounts = append(cfg.AllowedAccounts, a)
 	}
@@ -599,7 +599,7 @@ func parseChecks(l lookup, cfg *AssumeConfig) error {
 	if ep, from := l.String("s3-endpoint"); ep != "" {
 		var err error
 		if cfg.S3Endpoint, err = parseEndpoint(ep, from); err != nil {
-			var fe *role.FieldError
+			var fe *exchange.FieldError
 			if errors.As(err, &fe) {
 				fe.Field = "s3-endpoint"
 			}
@@ -619,7 +619,7 @@ func checkCombinations(cfg *AssumeConfig) error {
 	if has(formatTokenFile) {
 		switch {
 		case has(formatDotenv):
-			return &role.FieldError{Field: "output", Msg: "format \"token-file\" cannot go with \"dotenv\": the ID token is job-scoped and its file stays on this runner, " +
+			return &exchange.FieldError{Field: "output", Msg: "format \"token-file\" cannot go with \"dotenv\": the ID token is job-scoped and its file stays on this runner, " +
 				"so a later job would get variables pointing at a token it does not have. Use token-file inside one job (the .aws-oidc hidden job), or dotenv to hand credentials on"}
 		case len(cfg.Roles) > 0 || cfg.Profile != "":
 			return usageErr("--output token-file names one role in AWS_ROLE_ARN; it cannot go with --roles or --profile")

@@ -18,7 +18,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/version"
 )
@@ -67,7 +67,7 @@ func doctorCommand(env Env) *cli.Command {
 // doctorConfig is the validated configuration of `doctor`.
 type doctorConfig struct {
 	l           lookup
-	role        *role.ARN
+	role        *exchange.ARN
 	region      string
 	endpoint    string
 	sessionName string
@@ -86,18 +86,18 @@ func parseDoctor(c *cli.Context, env Env) (*doctorConfig, error) {
 	cfg := &doctorConfig{l: l}
 	var err error
 	if arn, _ := l.String("role-arn"); strings.TrimSpace(arn) != "" {
-		a, err := role.ParseARN(strings.TrimSpace(arn))
+		a, err := exchange.ParseARN(strings.TrimSpace(arn))
 		if err != nil {
 			return nil, err
 		}
 		cfg.role = &a
 		cfg.region, _ = l.String("region")
-		if err := role.CheckPartition(a, cfg.region); err != nil {
+		if err := exchange.CheckPartition(a, cfg.region); err != nil {
 			return nil, err
 		}
 		endpoint, from := l.String("sts-endpoint")
 		if endpoint == "" {
-			cfg.endpoint, err = role.STSEndpoint(cfg.region)
+			cfg.endpoint, err = exchange.STSEndpoint(cfg.region)
 		} else {
 			cfg.endpoint, err = parseEndpoint(endpoint, from)
 		}
@@ -105,7 +105,7 @@ func parseDoctor(c *cli.Context, env Env) (*doctorConfig, error) {
 			return nil, err
 		}
 		cfg.sessionName, _ = l.String("session-name")
-		cfg.sessionName, _ = role.SessionName(cfg.sessionName)
+		cfg.sessionName, _ = exchange.SessionName(cfg.sessionName)
 	}
 	if cfg.policyPath, _ = l.String("trust-policy"); cfg.policyPath != "" {
 		readCtx, cancel := inputContext(l)
@@ -151,7 +151,7 @@ func (c *doctorConfig) tokenRegion() string {
 		return c.region
 	}
 	if r, _ := c.l.String("region"); r != "" {
-		if _, err := role.PartitionOf(r); err == nil {
+		if _, err := exchange.PartitionOf(r); err == nil {
 			return r
 		}
 	}
@@ -167,7 +167,7 @@ func loadCABundle(ctx context.Context, getenv func(string) string, path, from st
 		if errors.As(err, &be) && be.Var != "" {
 			return nil, err // names SSL_CERT_FILE or SSL_CERT_DIR; exit 2
 		}
-		return nil, &role.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
+		return nil, &exchange.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
 	}
 	return pool, nil
 }

@@ -16,7 +16,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
 
@@ -77,7 +77,7 @@ func ExitCode(err error) int {
 	var (
 		own      coded
 		usage    *UsageError
-		field    *role.FieldError
+		field    *exchange.FieldError
 		tokenErr *TokenError
 		xerr     *exchange.Error
 		dotenv   *output.DotenvError
@@ -162,7 +162,7 @@ func Hint(err error) string {
 	var (
 		own      coded
 		usage    *UsageError
-		field    *role.FieldError
+		field    *exchange.FieldError
 		tokenErr *TokenError
 		stsErr   *STSError
 		xerr     *exchange.Error
@@ -203,7 +203,7 @@ func Hint(err error) string {
 	return ""
 }
 
-func fieldHint(e *role.FieldError) string {
+func fieldHint(e *exchange.FieldError) string {
 	switch e.Field {
 	case "role-arn":
 		return "set --role-arn or $AWS_OIDC_ROLE_ARN to the role's ARN as the IAM console shows it, for example arn:aws:iam::123456789012:role/deploy"

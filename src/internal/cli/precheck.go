@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 )
 
@@ -31,7 +31,7 @@ func (r *assumeRun) checkDotenvCount() error {
 		if t.profile != "" {
 			continue
 		}
-		for _, v := range output.Variables(t.prefix, credentials.Credentials{}, credentials.Session{Region: t.region}) {
+		for _, v := range output.Variables(t.prefix, exchange.Credentials{}, exchange.Session{Region: t.region}) {
 			keys = append(keys, v.Key)
 		}
 	}

@@ -13,8 +13,8 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
 
@@ -65,7 +65,7 @@ func trustPolicyCommand(env Env) *cli.Command {
 func generateTrustPolicy(l lookup, env Env) error {
 	format, from := l.String("format")
 	if format != "json" && format != "terraform" {
-		return &role.FieldError{Field: "format", Msg: fmt.Sprintf("unknown format %q (from %s; valid: json, terraform)", format, from)}
+		return &exchange.FieldError{Field: "format", Msg: fmt.Sprintf("unknown format %q (from %s; valid: json, terraform)", format, from)}
 	}
 	issuer, _ := l.String("issuer")
 	audience, _ := l.String("audience")
@@ -84,32 +84,32 @@ func generateTrustPolicy(l lookup, env Env) error {
 	spec.Partition, _ = l.String("partition")
 	spec.Account, _ = l.String("account")
 	spec.RefType, _ = l.String("ref-type")
-	if !slices.Contains(role.PartitionNames(), spec.Partition) {
-		return &role.FieldError{Field: "partition", Msg: fmt.Sprintf("unknown partition %q (valid: %s)", spec.Partition, strings.Join(role.PartitionNames(), ", "))}
+	if !slices.Contains(exchange.PartitionNames(), spec.Partition) {
+		return &exchange.FieldError{Field: "partition", Msg: fmt.Sprintf("unknown partition %q (valid: %s)", spec.Partition, strings.Join(exchange.PartitionNames(), ", "))}
 	}
 	var err error
 	if spec.AllowAnyProject, err = l.Bool("allow-any-project"); err != nil {
 		return err
 	}
 	if environment, _ := l.String("environment"); environment != "" {
-		return &role.FieldError{Field: "environment", Msg: fmt.Sprintf("AWS cannot restrict a role to the environment %q: for GitLab tokens IAM offers only the aud and sub claims as condition keys, and sub holds no environment. Restrict by --branch/--tag (protected ones), or assume a first role and chain to a second with session tags", environment)}
+		return &exchange.FieldError{Field: "environment", Msg: fmt.Sprintf("AWS cannot restrict a role to the environment %q: for GitLab tokens IAM offers only the aud and sub claims as condition keys, and sub holds no environment. Restrict by --branch/--tag (protected ones), or assume a first role and chain to a second with session tags", environment)}
 	}
 	protected, err := l.Bool("protected-only")
 	if err != nil {
 		return err
 	}
 	if protected && len(spec.Branches) == 0 && len(spec.Tags) == 0 {
-		return &role.FieldError{Field: "protected-only", Msg: "AWS cannot see ref_protected (IAM offers only aud and sub for GitLab tokens): name the protected refs with --branch and --tag, and keep them protected in the project's settings"}
+		return &exchange.FieldError{Field: "protected-only", Msg: "AWS cannot see ref_protected (IAM offers only aud and sub for GitLab tokens): name the protected refs with --branch and --tag, and keep them protected in the project's settings"}
 	}
 	if spec.Issuer == "" {
-		return &role.FieldError{Field: "issuer", Msg: "no issuer: give --issuer https://gitlab.example.com (in a job, $CI_SERVER_URL is used)"}
+		return &exchange.FieldError{Field: "issuer", Msg: "no issuer: give --issuer https://gitlab.example.com (in a job, $CI_SERVER_URL is used)"}
 	}
 	doc, err := diagnose.Generate(spec)
 	var specErr *diagnose.SpecError
 	var anyErr *diagnose.AnyProjectError
 	switch {
 	case errors.As(err, &specErr):
-		return &role.FieldError{Field: specErr.Field, Msg: specErr.Msg}
+		return &exchange.FieldError{Field: specErr.Field, Msg: specErr.Msg}
 	case errors.As(err, &anyErr):
 		return &FlagError{Command: "trust-policy", Field: "project", Msg: anyErr.Error(),
 			Fix: "name the projects (--project mygroup/myproject, repeatable) or groups (--group mygroup) whose jobs may assume the role"}
@@ -120,7 +120,7 @@ func generateTrustPolicy(l lookup, env Env) error {
 	if format == "terraform" {
 		name, from := l.String("role-name")
 		if !roleNameRE.MatchString(name) {
-			return &role.FieldError{Field: "role-name", Msg: fmt.Sprintf("%q (from %s) is not an IAM role name: 1 to 64 letters, digits and +=,.@_-", name, from)}
+			return &exchange.FieldError{Field: "role-name", Msg: fmt.Sprintf("%q (from %s) is not an IAM role name: 1 to 64 letters, digits and +=,.@_-", name, from)}
 		}
 		out, err = doc.Terraform(spec, name)
 	} else {
@@ -165,11 +165,11 @@ func (e *PolicyError) Hint() string {
 func readTrustPolicy(ctx context.Context, path, field string) (*diagnose.Policy, error) {
 	b, err := atomicfile.ReadInput(ctx, path, maxTrustPolicyFileBytes)
 	if err != nil {
-		return nil, &role.FieldError{Field: field, Msg: fmt.Sprintf("failed to read trust policy %q: %v", path, inputReason(err))}
+		return nil, &exchange.FieldError{Field: field, Msg: fmt.Sprintf("failed to read trust policy %q: %v", path, inputReason(err))}
 	}
 	p, err := diagnose.ParsePolicy(b)
 	if err != nil {
-		return nil, &role.FieldError{Field: field, Msg: fmt.Sprintf("trust policy %q: %v", path, err)}
+		return nil, &exchange.FieldError{Field: field, Msg: fmt.Sprintf("trust policy %q: %v", path, err)}
 	}
 	return p, nil
 }

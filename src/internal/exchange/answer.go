@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go/middleware"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
@@ -44,9 +43,6 @@ const (
 // refused: AWS's own limit for a signed request's time.
 const MaxClockSkew = 15 * time.Minute
 
-// DefaultDuration is what STS grants when no duration is asked for.
-const DefaultDuration = time.Hour
-
 // answer is what the checks need from one STS answer.
 type answer struct {
 	op    string
@@ -62,14 +58,14 @@ type answer struct {
 // check turns an STS answer into credentials, or refuses it. The new
 // session's secrets join secrets first, so that no later message, log line
 // or output can show them, whatever the checks decide.
-func (a answer) check(now time.Time, secrets *logging.Secrets) (credentials.Credentials, error) {
+func (a answer) check(now time.Time, secrets *logging.Secrets) (Credentials, error) {
 	bad := func(format string, args ...any) error {
 		return &Error{Op: a.op, Code: CodeBadResponse, Message: fmt.Sprintf(format, args...), Class: Permanent, Attempts: 1}
 	}
 	if a.creds == nil {
-		return credentials.Credentials{}, bad("the answer holds no credentials")
+		return Credentials{}, bad("the answer holds no credentials")
 	}
-	c := credentials.Credentials{
+	c := Credentials{
 		AccessKeyID:     aws.ToString(a.creds.AccessKeyId),
 		SecretAccessKey: aws.ToString(a.creds.SecretAccessKey),
 		SessionToken:    aws.ToString(a.creds.SessionToken),
@@ -77,28 +73,28 @@ func (a answer) check(now time.Time, secrets *logging.Secrets) (credentials.Cred
 	}
 	secrets.Add(c.SecretAccessKey, c.SessionToken)
 	if c.AccessKeyID == "" || c.SecretAccessKey == "" || c.SessionToken == "" || c.Expiration.IsZero() {
-		return credentials.Credentials{}, bad("the answer's credentials are incomplete")
+		return Credentials{}, bad("the answer's credentials are incomplete")
 	}
 	for _, f := range [][2]string{{"AccessKeyId", c.AccessKeyID}, {"SecretAccessKey", c.SecretAccessKey}, {"SessionToken", c.SessionToken}} {
 		if !credentialText(f[1]) {
 			// Never the value: it is a secret, or half of one.
-			return credentials.Credentials{}, bad("the answer's %s holds characters no AWS credential has (whitespace, a line break, a control character, quotes, $ or \\); "+
+			return Credentials{}, bad("the answer's %s holds characters no AWS credential has (whitespace, a line break, a control character, quotes, $ or \\); "+
 				"it cannot be handed on safely in any format", f[0])
 		}
 	}
 	for _, f := range a.fields {
 		switch {
 		case strings.ContainsFunc(f[1], unicode.IsControl):
-			return credentials.Credentials{}, bad("the answer's %s holds a control character", f[0])
+			return Credentials{}, bad("the answer's %s holds a control character", f[0])
 		case secrets.Holds(f[1]):
-			return credentials.Credentials{}, bad("the answer's %s holds a secret of this run (a token or a credential): the server echoes what it should keep", f[0])
+			return Credentials{}, bad("the answer's %s holds a secret of this run (a token or a credential): the server echoes what it should keep", f[0])
 		}
 	}
 	if left := c.Expiration.Sub(now); left < MinValidity {
 		e := &Error{Op: a.op, Code: CodeExpiredCredentials, Class: Permanent, Attempts: 1, Expiration: c.Expiration, LocalTime: now}
 		e.ServerTime, _ = awsmiddleware.GetServerTime(a.metadata)
 		e.Message = e.expiredMessage()
-		return credentials.Credentials{}, e
+		return Credentials{}, e
 	}
 	// A shorter session than STS's default may come back with the default:
 	// some STS-compatible servers ignore DurationSeconds.
@@ -111,7 +107,7 @@ func (a answer) check(now time.Time, secrets *logging.Secrets) (credentials.Cred
 		if !e.ServerTime.IsZero() {
 			e.Message += fmt.Sprintf("; the server dated its answer %s", e.ServerTime.UTC().Format(time.RFC3339))
 		}
-		return credentials.Credentials{}, e
+		return Credentials{}, e
 	}
 	return c, nil
 }

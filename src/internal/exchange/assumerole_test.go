@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
 
@@ -38,7 +37,7 @@ func TestAssumeRole(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := ststest.New(t, tc.script...)
-			client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: StaticCredentials(credentials.Credentials{
+			client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: StaticCredentials(Credentials{
 				AccessKeyID: "ASIAFIRSTHOPEXAMPLE1", SecretAccessKey: "first-hop-secret", SessionToken: "first-hop-session", Expiration: time.Now().Add(time.Hour),
 			})})
 			req := RoleRequest{

@@ -1,6 +1,13 @@
-// Package exchange owns the call that turns a web identity token into AWS
-// credentials: STS AssumeRoleWithWebIdentity, with classified retries, a
-// timeout per attempt and an overall deadline that always holds.
+// Package exchange owns everything aws-oidc asks of STS: the call that turns
+// a web identity token into AWS credentials (AssumeRoleWithWebIdentity), the
+// chained AssumeRole hops after it (chain.go, tags.go, source.go), the
+// GetCallerIdentity check (verify.go), all with classified retries, a
+// timeout per attempt and an overall deadline that always holds. It also
+// owns the values those calls take and give, checked before any network
+// call: the typed role ARN, its partition and STS endpoint, the session
+// name, duration and policies (role.go, partition.go, policy.go), and the
+// credentials, which can never be printed by accident (credentials.go).
+// The package is not named sts so as not to shadow the AWS SDK's.
 package exchange
 
 import (
@@ -19,7 +26,6 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
@@ -163,7 +169,7 @@ func fullJitter(d time.Duration) time.Duration {
 
 // Result is what STS said besides the credentials.
 type Result struct {
-	Credentials    credentials.Credentials
+	Credentials    Credentials
 	AssumedRoleARN string
 	// Subject and Audience are the token's, as STS read them.
 	Subject  string

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
@@ -27,7 +26,7 @@ type Identity struct {
 }
 
 // StaticCredentials signs requests with credentials from an exchange.
-func StaticCredentials(c credentials.Credentials) aws.CredentialsProvider {
+func StaticCredentials(c Credentials) aws.CredentialsProvider {
 	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{
 			AccessKeyID:     c.AccessKeyID,

@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
 
@@ -45,7 +44,7 @@ func TestVerify(t *testing.T) {
 			clock := &fakeClock{now: time.Now()}
 			ctx, cancel := context.WithDeadline(context.Background(), clock.now.Add(20*time.Second))
 			defer cancel()
-			client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: StaticCredentials(credentials.Credentials{
+			client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: StaticCredentials(Credentials{
 				AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret-key-of-the-session", SessionToken: "session-token-of-the-session", Expiration: time.Now().Add(time.Hour),
 			})})
 			if tc.name != "busy_until_deadline" {

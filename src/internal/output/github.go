@@ -16,7 +16,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
 
 // githubDelimiter is the fixed heredoc delimiter go-githubactions v1.4.0 uses
@@ -54,7 +54,7 @@ var outputNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
 // value is unknown (an empty account id, for example) are left out. The
 // role ARN is the assumed role's IAM ARN, falling back to the sts
 // assumed-role ARN when the role was not given.
-func GitHubOutputs(c credentials.Credentials, s credentials.Session) map[string]string {
+func GitHubOutputs(c exchange.Credentials, s exchange.Session) map[string]string {
 	roleARN := s.RoleARN
 	if roleARN == "" {
 		roleARN = s.AssumedRoleARN

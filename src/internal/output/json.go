@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
 
 // credentialProcess is the document the AWS CLI and SDKs expect from a
@@ -24,7 +24,7 @@ type credentialProcess struct {
 // WriteJSON writes the AWS CLI credential_process document for c:
 // {"Version":1,"AccessKeyId":...,"SecretAccessKey":...,"SessionToken":...,"Expiration":"RFC 3339"},
 // on one line.
-func WriteJSON(w io.Writer, c credentials.Credentials) error {
+func WriteJSON(w io.Writer, c exchange.Credentials) error {
 	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
 		return errors.New("the credentials have no access key id or no secret access key")
 	}

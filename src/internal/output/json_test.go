@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
 
 func TestWriteJSON_golden(t *testing.T) {
@@ -41,25 +41,25 @@ func TestWriteJSON(t *testing.T) {
 
 	cases := []struct {
 		name    string
-		creds   credentials.Credentials
+		creds   exchange.Credentials
 		want    string
 		wantErr bool
 	}{
 		{
 			name:  "no_expiration_leaves_it_out",
-			creds: credentials.Credentials{AccessKeyID: "AKIA1", SecretAccessKey: "s"},
+			creds: exchange.Credentials{AccessKeyID: "AKIA1", SecretAccessKey: "s"},
 			want:  `{"Version":1,"AccessKeyId":"AKIA1","SecretAccessKey":"s"}` + "\n",
 		},
 		{
 			name: "characters_html_would_escape",
-			creds: credentials.Credentials{
+			creds: exchange.Credentials{
 				AccessKeyID: "A", SecretAccessKey: "a<b>&c", SessionToken: "t",
 				Expiration: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 			},
 			want: `{"Version":1,"AccessKeyId":"A","SecretAccessKey":"a\u003cb\u003e\u0026c","SessionToken":"t","Expiration":"2026-01-02T03:04:05Z"}` + "\n",
 		},
-		{name: "no_key_id", creds: credentials.Credentials{SecretAccessKey: fakeSecret}, wantErr: true},
-		{name: "no_secret", creds: credentials.Credentials{AccessKeyID: fakeKeyID, SessionToken: fakeToken}, wantErr: true},
+		{name: "no_key_id", creds: exchange.Credentials{SecretAccessKey: fakeSecret}, wantErr: true},
+		{name: "no_secret", creds: exchange.Credentials{AccessKeyID: fakeKeyID, SessionToken: fakeToken}, wantErr: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,7 +10,7 @@ package output
 import (
 	"time"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
 
 // Var is one exported variable.
@@ -40,7 +40,7 @@ const (
 // region: an empty region variable breaks SDKs that would otherwise fall back
 // to their configuration file. The expiration is RFC 3339 in UTC with whole
 // seconds, the form the AWS CLI and SDKs parse.
-func Variables(prefix string, c credentials.Credentials, s credentials.Session) []Var {
+func Variables(prefix string, c exchange.Credentials, s exchange.Session) []Var {
 	vars := []Var{
 		{Key: prefix + KeyAccessKeyID, Value: c.AccessKeyID},
 		{Key: prefix + KeySecretAccessKey, Value: c.SecretAccessKey, Secret: true},

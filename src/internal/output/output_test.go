@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -26,8 +26,8 @@ const (
 // session, with the same alphabet.
 var fakeToken = "IQoJb3JpZ2luX2VjEXAMPLE" + strings.Repeat("FwoGZXIvYXdzEXAMPLE+tokenPART/0123456789abcdefXYZ", 18)
 
-func fakeCredentials() credentials.Credentials {
-	return credentials.Credentials{
+func fakeCredentials() exchange.Credentials {
+	return exchange.Credentials{
 		AccessKeyID:     fakeKeyID,
 		SecretAccessKey: fakeSecret,
 		SessionToken:    fakeToken,
@@ -35,8 +35,8 @@ func fakeCredentials() credentials.Credentials {
 	}
 }
 
-func fakeSession() credentials.Session {
-	return credentials.Session{
+func fakeSession() exchange.Session {
+	return exchange.Session{
 		RoleARN:        "arn:aws:iam::123456789012:role/deploy",
 		AssumedRoleARN: "arn:aws:sts::123456789012:assumed-role/deploy/GitLabRunner-42-1001-5001",
 		AccountID:      "123456789012",
@@ -93,8 +93,8 @@ func TestVariables(t *testing.T) {
 	cases := []struct {
 		name    string
 		prefix  string
-		creds   credentials.Credentials
-		session credentials.Session
+		creds   exchange.Credentials
+		session exchange.Session
 		want    []Var
 	}{
 		{

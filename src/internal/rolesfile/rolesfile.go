@@ -18,7 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
 
 // MaxRoles bounds the list: more would not fit any output anyway (a dotenv
@@ -38,7 +38,7 @@ type entry struct {
 // Role is one validated entry.
 type Role struct {
 	Name     string
-	ARN      role.ARN
+	ARN      exchange.ARN
 	Region   string
 	Duration time.Duration
 	// Prefix names the role's variables (dotenv, shell, github); Profile
@@ -144,7 +144,7 @@ func Parse(path string, data []byte, d Defaults) ([]Role, error) {
 		}
 		r, err := validate(e, d)
 		if err != nil {
-			var fe *role.FieldError
+			var fe *exchange.FieldError
 			if errors.As(err, &fe) {
 				return nil, fail("%s: %s", fieldName(fe.Field), fe.Msg)
 			}
@@ -164,7 +164,7 @@ func Parse(path string, data []byte, d Defaults) ([]Role, error) {
 	return out, nil
 }
 
-// fieldName maps the flag names of package role to the file's keys.
+// fieldName maps the field names of package exchange to the file's keys.
 func fieldName(flag string) string {
 	if flag == "role-arn" {
 		return "role_arn"
@@ -178,18 +178,18 @@ func validate(e entry, d Defaults) (Role, error) {
 		return Role{}, fmt.Errorf("name %q must be 1 to 64 letters, digits and _.- (it labels the role's result line)", r.Name)
 	}
 	var err error
-	if r.ARN, err = role.ParseARN(strings.TrimSpace(e.RoleARN)); err != nil {
+	if r.ARN, err = exchange.ParseARN(strings.TrimSpace(e.RoleARN)); err != nil {
 		return Role{}, err
 	}
 	if r.Region == "" {
 		r.Region = d.Region
 	}
-	if err := role.CheckPartition(r.ARN, r.Region); err != nil {
+	if err := exchange.CheckPartition(r.ARN, r.Region); err != nil {
 		return Role{}, err
 	}
 	r.Duration = d.Duration
 	if strings.TrimSpace(e.Duration) != "" {
-		if r.Duration, err = role.ParseDuration(e.Duration); err != nil {
+		if r.Duration, err = exchange.ParseDuration(e.Duration); err != nil {
 			return Role{}, err
 		}
 	}

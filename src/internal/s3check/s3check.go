@@ -20,7 +20,6 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 )
 
 // Location is an s3://bucket[/prefix] URL.
@@ -44,11 +43,11 @@ var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 func ParseURL(s string) (Location, error) {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(s), "s3://")
 	if !ok {
-		return Location{}, &role.FieldError{Field: "check-s3", Msg: fmt.Sprintf("%q is not an s3://bucket[/prefix] URL", s)}
+		return Location{}, &exchange.FieldError{Field: "check-s3", Msg: fmt.Sprintf("%q is not an s3://bucket[/prefix] URL", s)}
 	}
 	name, prefix, _ := strings.Cut(rest, "/")
 	if !bucketRE.MatchString(name) {
-		return Location{}, &role.FieldError{Field: "check-s3", Msg: fmt.Sprintf("%q names the bucket %q; bucket names are 3 to 63 lower-case letters, digits, '.' and '-'", s, name)}
+		return Location{}, &exchange.FieldError{Field: "check-s3", Msg: fmt.Sprintf("%q names the bucket %q; bucket names are 3 to 63 lower-case letters, digits, '.' and '-'", s, name)}
 	}
 	return Location{Bucket: name, Prefix: prefix}, nil
 }

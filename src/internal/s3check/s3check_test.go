@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/s3test"
 )
@@ -94,7 +93,7 @@ func TestCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: exchange.StaticCredentials(credentials.Credentials{
+			client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: exchange.StaticCredentials(exchange.Credentials{
 				AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "session", Expiration: time.Now().Add(time.Hour)})})
 			n, err := Check(context.Background(), client, loc, "aws", testRetry(), slog.New(slog.DiscardHandler))
 			var ops []string
@@ -134,7 +133,7 @@ func TestCheck(t *testing.T) {
 func TestCheckBusyLog(t *testing.T) {
 	t.Parallel()
 	srv := s3test.New(t, map[string]s3test.Bucket{"busy": {SlowDown: 1}})
-	client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: exchange.StaticCredentials(credentials.Credentials{
+	client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: exchange.StaticCredentials(exchange.Credentials{
 		AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "session", Expiration: time.Now().Add(time.Hour)})})
 	var logs strings.Builder
 	if _, err := Check(context.Background(), client, Location{Bucket: "busy"}, "aws", testRetry(), slog.New(slog.NewTextHandler(&logs, nil))); err != nil {

@@ -1,9 +1,10 @@
-// Package role owns the parameters of one role session as STS sees them: the
+// The parameters of one role session as STS sees them: the
 // role ARN and its partition, the region and its STS endpoint, the session
 // name, the duration and the session policies. Everything here is checked
 // before any network call, so a typo fails in milliseconds with the field
 // named instead of as an opaque ValidationError from STS.
-package role
+
+package exchange
 
 import (
 	"fmt"

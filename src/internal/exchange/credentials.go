@@ -1,7 +1,8 @@
-// Package credentials owns the temporary AWS credentials value that flows from
+// The temporary AWS credentials value that flows from
 // the STS exchange to the writers, and makes sure it can never be printed by
 // accident: every formatting path redacts the secret parts.
-package credentials
+
+package exchange
 
 import (
 	"encoding/json"

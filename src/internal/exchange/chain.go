@@ -1,11 +1,12 @@
-// Package chain owns role chaining: the AssumeRole hops that follow the web
+// Role chaining: the AssumeRole hops that follow the web
 // identity exchange, signed with the credentials of the hop before, with an
 // external id and session tags. GitLab tokens cannot carry AWS's session tag
 // claim, so a chained hop is the only way to give a GitLab job
 // attribute-based access; the tags can be taken from the token's claims,
 // sanitised to AWS's rules. AWS caps chained sessions at one hour: the
 // duration is clamped here, and the caller told.
-package chain
+
+package exchange
 
 import (
 	"context"
@@ -15,25 +16,22 @@ import (
 	"strings"
 	"time"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 )
 
 // MaxDuration is AWS's cap on a session assumed with the credentials of
 // another role session ("role chaining").
-const MaxDuration = time.Hour
+const MaxChainDuration = time.Hour
 
 // FirstHopDuration is asked for the web identity session of a chain: its
 // credentials only sign the next hop, so the shortest session STS grants is
 // enough, and it can never exceed the role's MaxSessionDuration.
-const FirstHopDuration = role.MinDuration
+const FirstHopDuration = MinDuration
 
 // ClampDuration caps d at MaxDuration and reports whether it did.
 func ClampDuration(d time.Duration) (time.Duration, bool) {
-	if d > MaxDuration {
-		return MaxDuration, true
+	if d > MaxChainDuration {
+		return MaxChainDuration, true
 	}
 	return d, false
 }
@@ -47,13 +45,13 @@ func ParseExternalID(s string) (string, error) {
 	if s == "" || (len(s) >= 2 && len(s) <= 1224 && externalIDRE.MatchString(s)) {
 		return s, nil
 	}
-	return "", &role.FieldError{Field: "external-id", Msg: fmt.Sprintf("%q must be 2 to 1224 characters of letters, digits and +=,.@:/-", s)}
+	return "", &FieldError{Field: "external-id", Msg: fmt.Sprintf("%q must be 2 to 1224 characters of letters, digits and +=,.@:/-", s)}
 }
 
 // Request is the chain after the web identity hop.
-type Request struct {
+type ChainRequest struct {
 	// Roles are the roles to assume, in order.
-	Roles       []role.ARN
+	Roles       []ARN
 	SessionName string
 	ExternalID  string
 	// Duration is the final session's, at most MaxDuration.
@@ -61,7 +59,7 @@ type Request struct {
 	// Tags and TransitiveTagKeys go with the first chained hop; transitive
 	// tags then pass on to every later hop on their own (AWS refuses a later
 	// hop that sets them again).
-	Tags              []exchange.Tag
+	Tags              []Tag
 	TransitiveTagKeys []string
 	// Policy and PolicyARNs limit the final session, the one handed out.
 	Policy     string
@@ -77,18 +75,18 @@ type Request struct {
 
 // NewClient makes the client of one hop from the credentials of the hop
 // before.
-type NewClient func(credentials.Credentials) exchange.RoleClient
+type HopClient func(Credentials) RoleClient
 
 // Run assumes every role of req in order, starting from the web identity
 // session first, and returns the final session.
-func Run(ctx context.Context, newClient NewClient, first exchange.Result, req Request, retry exchange.Retry, log *slog.Logger) (exchange.Result, error) {
+func Chain(ctx context.Context, newClient HopClient, first Result, req ChainRequest, retry Retry, log *slog.Logger) (Result, error) {
 	prev := first
 	for i, arn := range req.Roles {
-		hop := exchange.RoleRequest{
+		hop := RoleRequest{
 			RoleARN:     arn.String(),
 			SessionName: req.SessionName,
 			ExternalID:  req.ExternalID,
-			Duration:    MaxDuration,
+			Duration:    MaxChainDuration,
 			Secrets:     req.Secrets,
 		}
 		if i == 0 {
@@ -98,9 +96,9 @@ func Run(ctx context.Context, newClient NewClient, first exchange.Result, req Re
 		if last {
 			hop.Duration, hop.Policy, hop.PolicyARNs = req.Duration, req.Policy, req.PolicyARNs
 		}
-		res, err := exchange.AssumeRole(ctx, newClient(prev.Credentials), hop, retry, log)
+		res, err := AssumeRole(ctx, newClient(prev.Credentials), hop, retry, log)
 		if err != nil {
-			return exchange.Result{}, &HopError{Hop: i + 1, RoleARN: arn.String(), From: prev.AssumedRoleARN, Tags: hop.Tags, ExternalID: hop.ExternalID != "",
+			return Result{}, &HopError{Hop: i + 1, RoleARN: arn.String(), From: prev.AssumedRoleARN, Tags: hop.Tags, ExternalID: hop.ExternalID != "",
 				SourceIdentity: hop.SourceIdentity != "", Err: err}
 		}
 		packed := ""
@@ -121,7 +119,7 @@ type HopError struct {
 	RoleARN string
 	// From is the session whose credentials signed the request.
 	From       string
-	Tags       []exchange.Tag
+	Tags       []Tag
 	ExternalID bool
 	// SourceIdentity is set when the hop sent one.
 	SourceIdentity bool
@@ -136,7 +134,7 @@ func (e *HopError) Unwrap() error { return e.Err }
 
 // Hint says what to change, from STS's error code.
 func (e *HopError) Hint() string {
-	x, ok := e.Err.(*exchange.Error)
+	x, ok := e.Err.(*Error)
 	if !ok {
 		return ""
 	}
@@ -187,11 +185,11 @@ func (e *HopError) Hint() string {
 
 // PackedPolicyHint names the tags to drop when the session tags and policies
 // do not fit STS's packed size, largest first.
-func PackedPolicyHint(tags []exchange.Tag) string {
+func PackedPolicyHint(tags []Tag) string {
 	if len(tags) == 0 {
 		return "the session policy is too large once packed: shorten --policy or use fewer --policy-arn"
 	}
-	sorted := append([]exchange.Tag(nil), tags...)
+	sorted := append([]Tag(nil), tags...)
 	sortBySize(sorted)
 	var names []string
 	for _, t := range sorted[:min(len(sorted), 5)] {
@@ -201,8 +199,8 @@ func PackedPolicyHint(tags []exchange.Tag) string {
 		"with --tags-from-claims, pass only the tags your policies read with --tag instead", len(tags), strings.Join(names, ", "))
 }
 
-func sortBySize(tags []exchange.Tag) {
-	size := func(t exchange.Tag) int { return len(t.Key) + len(t.Value) }
+func sortBySize(tags []Tag) {
+	size := func(t Tag) int { return len(t.Key) + len(t.Value) }
 	for i := 1; i < len(tags); i++ {
 		for j := i; j > 0 && size(tags[j]) > size(tags[j-1]); j-- {
 			tags[j], tags[j-1] = tags[j-1], tags[j]

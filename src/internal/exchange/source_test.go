@@ -1,11 +1,10 @@
-package chain
+package exchange
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
 
@@ -39,7 +38,7 @@ func TestSourceIdentity(t *testing.T) {
 			t.Parallel()
 			s, err := ParseSourceIdentity(tt.flag)
 			if tt.parseErr != "" {
-				var fe *role.FieldError
+				var fe *FieldError
 				if !errors.As(err, &fe) || fe.Field != "source-identity" || !strings.Contains(err.Error(), tt.parseErr) {
 					t.Fatalf("ParseSourceIdentity(%q) = %v, want a source-identity error with %q", tt.flag, err, tt.parseErr)
 				}

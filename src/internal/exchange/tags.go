@@ -1,4 +1,4 @@
-package chain
+package exchange
 
 import (
 	"fmt"
@@ -7,8 +7,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
 
@@ -31,23 +29,23 @@ var tagKeyRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
 
 // ParseTag reads a KEY=VALUE session tag given by the user. Given tags are
 // checked, not rewritten: a policy condition must see exactly what was typed.
-func ParseTag(s string) (exchange.Tag, error) {
+func ParseTag(s string) (Tag, error) {
 	key, value, ok := strings.Cut(s, "=")
 	if !ok {
-		return exchange.Tag{}, tagErr("%q is not KEY=VALUE", s)
+		return Tag{}, tagErr("%q is not KEY=VALUE", s)
 	}
-	t := exchange.Tag{Key: strings.TrimSpace(key), Value: value}
+	t := Tag{Key: strings.TrimSpace(key), Value: value}
 	if err := checkTag(t); err != nil {
-		return exchange.Tag{}, err
+		return Tag{}, err
 	}
 	return t, nil
 }
 
 func tagErr(format string, args ...any) error {
-	return &role.FieldError{Field: "tag", Msg: fmt.Sprintf(format, args...)}
+	return &FieldError{Field: "tag", Msg: fmt.Sprintf(format, args...)}
 }
 
-func checkTag(t exchange.Tag) error {
+func checkTag(t Tag) error {
 	switch n := utf8.RuneCountInString(t.Key); {
 	case n == 0:
 		return tagErr("a tag key is empty")
@@ -77,7 +75,7 @@ var ClaimNames = []string{"project_path", "namespace_path", "ref", "ref_type", "
 // ClaimTags turns the token's claims into session tags: every character AWS
 // does not accept becomes "_", values are cut to 256 characters, and empty
 // claims are left out. It reports which claims had to be rewritten.
-func ClaimTags(c token.Claims) (tags []exchange.Tag, rewritten []string) {
+func ClaimTags(c token.Claims) (tags []Tag, rewritten []string) {
 	values := map[string]string{
 		"project_path":   c.ProjectPath,
 		"namespace_path": c.NamespacePath,
@@ -98,7 +96,7 @@ func ClaimTags(c token.Claims) (tags []exchange.Tag, rewritten []string) {
 		if clean != v {
 			rewritten = append(rewritten, name)
 		}
-		tags = append(tags, exchange.Tag{Key: name, Value: clean})
+		tags = append(tags, Tag{Key: name, Value: clean})
 	}
 	return tags, rewritten
 }
@@ -124,8 +122,8 @@ func SanitizeValue(v string) string {
 // Tags merges the tags given with --tag and those from the claims: a given
 // tag wins over a claim of the same key (AWS compares keys without case).
 // It refuses more than MaxTags, and transitive keys that name no tag.
-func Tags(given, fromClaims []exchange.Tag, transitive []string) ([]exchange.Tag, []string, error) {
-	var out []exchange.Tag
+func Tags(given, fromClaims []Tag, transitive []string) ([]Tag, []string, error) {
+	var out []Tag
 	seen := map[string]bool{}
 	for _, t := range given {
 		k := strings.ToLower(t.Key)
@@ -151,12 +149,12 @@ func Tags(given, fromClaims []exchange.Tag, transitive []string) ([]exchange.Tag
 			continue
 		}
 		if !seen[strings.ToLower(k)] {
-			return nil, nil, &role.FieldError{Field: "transitive-tag-key", Msg: fmt.Sprintf("%q is not the key of a session tag (give it with --tag or --tags-from-claims)", k)}
+			return nil, nil, &FieldError{Field: "transitive-tag-key", Msg: fmt.Sprintf("%q is not the key of a session tag (give it with --tag or --tags-from-claims)", k)}
 		}
 		keys = append(keys, k)
 	}
 	if len(keys) > maxTransitive {
-		return nil, nil, &role.FieldError{Field: "transitive-tag-key", Msg: fmt.Sprintf("%d transitive keys; AWS accepts at most %d", len(keys), maxTransitive)}
+		return nil, nil, &FieldError{Field: "transitive-tag-key", Msg: fmt.Sprintf("%d transitive keys; AWS accepts at most %d", len(keys), maxTransitive)}
 	}
 	return out, keys, nil
 }

@@ -1,4 +1,4 @@
-package chain
+package exchange
 
 import (
 	"context"
@@ -11,9 +11,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/credentials"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
@@ -23,13 +20,13 @@ func TestParseTag(t *testing.T) {
 	cases := []struct {
 		name    string
 		in      string
-		want    exchange.Tag
+		want    Tag
 		wantErr string
 	}{
-		{name: "plain", in: "team=payments", want: exchange.Tag{Key: "team", Value: "payments"}},
-		{name: "empty_value", in: "team=", want: exchange.Tag{Key: "team"}},
-		{name: "value_with_equals", in: "k=a=b", want: exchange.Tag{Key: "k", Value: "a=b"}},
-		{name: "unicode_letters", in: "équipe=café", want: exchange.Tag{Key: "équipe", Value: "café"}},
+		{name: "plain", in: "team=payments", want: Tag{Key: "team", Value: "payments"}},
+		{name: "empty_value", in: "team=", want: Tag{Key: "team"}},
+		{name: "value_with_equals", in: "k=a=b", want: Tag{Key: "k", Value: "a=b"}},
+		{name: "unicode_letters", in: "équipe=café", want: Tag{Key: "équipe", Value: "café"}},
 		{name: "no_equals", in: "team", wantErr: `"team" is not KEY=VALUE`},
 		{name: "empty_key", in: "=x", wantErr: "a tag key is empty"},
 		{name: "reserved_prefix", in: "aws:x=1", wantErr: `starts with "aws:"`},
@@ -65,7 +62,7 @@ func TestClaimTags(t *testing.T) {
 		RefProtected: "true", PipelineID: "1001", JobID: "2002", UserLogin: "jane.doe", Environment: strings.Repeat("e", 300),
 	}
 	tags, rewritten := ClaimTags(claims)
-	want := []exchange.Tag{
+	want := []Tag{
 		{Key: "project_path", Value: "mygroup/myproject"}, {Key: "namespace_path", Value: "mygroup"}, {Key: "ref", Value: "feature/ünïcode_1 _x"},
 		{Key: "ref_type", Value: "branch"}, {Key: "ref_protected", Value: "true"}, {Key: "environment", Value: strings.Repeat("e", 256)},
 		{Key: "pipeline_id", Value: "1001"}, {Key: "job_id", Value: "2002"}, {Key: "user_login", Value: "jane.doe"},
@@ -85,24 +82,24 @@ func TestClaimTags(t *testing.T) {
 
 func TestTags(t *testing.T) {
 	t.Parallel()
-	many := make([]exchange.Tag, 51)
+	many := make([]Tag, 51)
 	for i := range many {
-		many[i] = exchange.Tag{Key: "k" + strings.Repeat("x", i), Value: "v"}
+		many[i] = Tag{Key: "k" + strings.Repeat("x", i), Value: "v"}
 	}
 	cases := []struct {
 		name           string
-		given, claims  []exchange.Tag
+		given, claims  []Tag
 		transitive     []string
-		want           []exchange.Tag
+		want           []Tag
 		wantTransitive []string
 		wantErr        string
 	}{
-		{name: "given_wins_over_claim", given: []exchange.Tag{{Key: "Ref", Value: "override"}}, claims: []exchange.Tag{{Key: "ref", Value: "main"}, {Key: "job_id", Value: "1"}},
-			transitive: []string{"job_id"}, want: []exchange.Tag{{Key: "Ref", Value: "override"}, {Key: "job_id", Value: "1"}}, wantTransitive: []string{"job_id"}},
-		{name: "duplicate_given", given: []exchange.Tag{{Key: "a", Value: "1"}, {Key: "A", Value: "2"}}, wantErr: `key "A" is given twice`},
+		{name: "given_wins_over_claim", given: []Tag{{Key: "Ref", Value: "override"}}, claims: []Tag{{Key: "ref", Value: "main"}, {Key: "job_id", Value: "1"}},
+			transitive: []string{"job_id"}, want: []Tag{{Key: "Ref", Value: "override"}, {Key: "job_id", Value: "1"}}, wantTransitive: []string{"job_id"}},
+		{name: "duplicate_given", given: []Tag{{Key: "a", Value: "1"}, {Key: "A", Value: "2"}}, wantErr: `key "A" is given twice`},
 		{name: "too_many", claims: many, wantErr: "51 session tags; AWS accepts at most 50"},
-		{name: "transitive_without_tag", given: []exchange.Tag{{Key: "a", Value: "1"}}, transitive: []string{"b"}, wantErr: `invalid --transitive-tag-key: "b" is not the key`},
-		{name: "transitive_any_case", given: []exchange.Tag{{Key: "Team", Value: "1"}}, transitive: []string{"team"}, want: []exchange.Tag{{Key: "Team", Value: "1"}}, wantTransitive: []string{"team"}},
+		{name: "transitive_without_tag", given: []Tag{{Key: "a", Value: "1"}}, transitive: []string{"b"}, wantErr: `invalid --transitive-tag-key: "b" is not the key`},
+		{name: "transitive_any_case", given: []Tag{{Key: "Team", Value: "1"}}, transitive: []string{"team"}, want: []Tag{{Key: "Team", Value: "1"}}, wantTransitive: []string{"team"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,17 +151,17 @@ func TestParseExternalID(t *testing.T) {
 	}
 }
 
-func mustARN(t *testing.T, s string) role.ARN {
+func mustARN(t *testing.T, s string) ARN {
 	t.Helper()
-	a, err := role.ParseARN(s)
+	a, err := ParseARN(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return a
 }
 
-func testRetry() exchange.Retry {
-	r := exchange.DefaultRetry()
+func chainRetry() Retry {
+	r := DefaultRetry()
 	r.MaxAttempts = 2
 	r.Sleep = func(context.Context, time.Duration) error { return nil }
 	return r
@@ -172,10 +169,10 @@ func testRetry() exchange.Retry {
 
 func TestRun(t *testing.T) {
 	t.Parallel()
-	first := exchange.Result{AssumedRoleARN: "arn:aws:sts::123456789012:assumed-role/ci/s", Credentials: credentials.Credentials{
+	first := Result{AssumedRoleARN: "arn:aws:sts::123456789012:assumed-role/ci/s", Credentials: Credentials{
 		AccessKeyID: "ASIAFIRSTHOPEXAMPLE1", SecretAccessKey: "s1", SessionToken: "t1", Expiration: time.Now().Add(15 * time.Minute)}}
-	roles := []role.ARN{mustARN(t, "arn:aws:iam::210987654321:role/hub"), mustARN(t, "arn:aws:iam::333333333333:role/target")}
-	tags := []exchange.Tag{{Key: "project_path", Value: "mygroup/myproject"}, {Key: "environment", Value: strings.Repeat("p", 200)}}
+	roles := []ARN{mustARN(t, "arn:aws:iam::210987654321:role/hub"), mustARN(t, "arn:aws:iam::333333333333:role/target")}
+	tags := []Tag{{Key: "project_path", Value: "mygroup/myproject"}, {Key: "environment", Value: strings.Repeat("p", 200)}}
 	cases := []struct {
 		name     string
 		script   []ststest.Answer
@@ -197,13 +194,13 @@ func TestRun(t *testing.T) {
 			t.Parallel()
 			srv := ststest.New(t, tc.script...)
 			var signers []string
-			newClient := func(c credentials.Credentials) exchange.RoleClient {
+			newClient := func(c Credentials) RoleClient {
 				signers = append(signers, c.AccessKeyID)
-				return exchange.NewClient(exchange.ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: exchange.StaticCredentials(c)})
+				return NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: StaticCredentials(c)})
 			}
-			req := Request{Roles: roles, SessionName: "GitLabRunner-1", ExternalID: "ext", Duration: 30 * time.Minute,
+			req := ChainRequest{Roles: roles, SessionName: "GitLabRunner-1", ExternalID: "ext", Duration: 30 * time.Minute,
 				Tags: tags, TransitiveTagKeys: []string{"project_path"}, Policy: `{"Statement":[]}`}
-			res, err := Run(context.Background(), newClient, first, req, testRetry(), slog.New(slog.DiscardHandler))
+			res, err := Chain(context.Background(), newClient, first, req, chainRetry(), slog.New(slog.DiscardHandler))
 			if tc.wantHop > 0 {
 				var hop *HopError
 				if !errors.As(err, &hop) || hop.Hop != tc.wantHop {
@@ -243,7 +240,7 @@ func FuzzSanitizeValue(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		v := SanitizeValue(s)
-		if err := checkTag(exchange.Tag{Key: "k", Value: v}); err != nil {
+		if err := checkTag(Tag{Key: "k", Value: v}); err != nil {
 			t.Fatalf("SanitizeValue(%q) = %q: %v", s, v, err)
 		}
 		if utf8.RuneCountInString(v) > utf8.RuneCountInString(s) {

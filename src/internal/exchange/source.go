@@ -1,11 +1,10 @@
-package chain
+package exchange
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/role"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
 
@@ -61,7 +60,7 @@ func (s SourceIdentity) String() string {
 }
 
 func sourceErr(format string, args ...any) error {
-	return &role.FieldError{Field: "source-identity", Msg: fmt.Sprintf(format, args...)}
+	return &FieldError{Field: "source-identity", Msg: fmt.Sprintf(format, args...)}
 }
 
 // ParseSourceIdentity reads --source-identity.
