@@ -44,8 +44,8 @@ FUZZ_TARGETS := \
 	./src/internal/exchange:FuzzParseTag \
 	./src/internal/exchange:FuzzSanitizeSourceIdentity \
 	./src/internal/rolesfile:FuzzParse \
-	./src/internal/diagnose:FuzzParsePolicy \
-	./src/internal/diagnose:FuzzSubjectPattern
+	./src/internal/trustpolicy:FuzzParsePolicy \
+	./src/internal/trustpolicy:FuzzSubjectPattern
 FUZZTIME ?= 30s
 
 .PHONY: fuzz fuzz-smoke

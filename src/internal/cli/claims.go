@@ -12,11 +12,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
 )
 
 // tokenFlags are the token flags of `assume`, shared by the diagnosis
@@ -144,7 +144,7 @@ type claimsView struct {
 
 func newClaimsView(tok *token.Token, wantAud string, now time.Time) claimsView {
 	c := tok.Claims
-	host := diagnose.IssuerHost(c.Issuer)
+	host := trustpolicy.IssuerHost(c.Issuer)
 	v := claimsView{
 		Issuer: c.Issuer, Audience: c.Audience, Subject: c.Subject,
 		ProjectPath: c.ProjectPath, NamespacePath: c.NamespacePath,
@@ -224,10 +224,10 @@ func (v claimsView) writeText(w *logging.Writer) error {
 		}
 	}
 
-	host := diagnose.IssuerHost(v.Issuer)
+	host := trustpolicy.IssuerHost(v.Issuer)
 	b.WriteString("\nAn IAM role trust policy lets this job in with:\n")
 	fmt.Fprintf(&b, "  Principal  {\"Federated\": \"arn:aws:iam::<account>:oidc-provider/%s\"}\n", host)
-	fmt.Fprintf(&b, "  Action     %q\n", diagnose.WebIdentityAction)
+	fmt.Fprintf(&b, "  Action     %q\n", trustpolicy.WebIdentityAction)
 	b.WriteString("  Condition  \"StringEquals\": {\n")
 	keys := make([]string, 0, len(v.Conditions))
 	for k := range v.Conditions {

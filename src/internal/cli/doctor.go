@@ -13,11 +13,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/doctor"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/version"
@@ -72,7 +72,7 @@ type doctorConfig struct {
 	endpoint    string
 	sessionName string
 	policyPath  string
-	policy      *diagnose.Policy
+	policy      *trustpolicy.Policy
 	roots       *x509.CertPool
 	limit       time.Duration
 	timeout     time.Duration
@@ -262,7 +262,7 @@ func runDoctor(c *cli.Context, cfg *doctorConfig, env Env) error {
 	}
 	r.report(d.Reachability(ctx, urls...))
 
-	facts := diagnose.Facts{Issuer: iss, Subject: tok.Claims.Subject, Audience: tok.Claims.Audience, GitHub: tok.Claims.IsGitHub(), TrustPolicy: cfg.policy}
+	facts := trustpolicy.Facts{Issuer: iss, Subject: tok.Claims.Subject, Audience: tok.Claims.Audience, GitHub: tok.Claims.IsGitHub(), TrustPolicy: cfg.policy}
 	if cfg.policy != nil {
 		r.report(r.checkPolicy(facts))
 	}
@@ -329,12 +329,12 @@ func lifetime(exp, now time.Time) string {
 	return fmt.Sprintf("%s left (until %s)", left, exp.UTC().Format(time.RFC3339))
 }
 
-func (r *doctorRun) checkPolicy(f diagnose.Facts) doctor.Check {
+func (r *doctorRun) checkPolicy(f trustpolicy.Facts) doctor.Check {
 	c := doctor.Check{Name: "trust-policy"}
 	p := r.cfg.policy
-	for _, finding := range p.Check(diagnose.Expect{Issuer: f.Issuer, Audience: f.Audience, GitHub: f.GitHub}) {
+	for _, finding := range p.Check(trustpolicy.Expect{Issuer: f.Issuer, Audience: f.Audience, GitHub: f.GitHub}) {
 		c.Details = append(c.Details, fmt.Sprintf("%s: %s", finding.Level, finding.Problem))
-		if finding.Level == diagnose.Fail {
+		if finding.Level == trustpolicy.Fail {
 			c.Status = doctor.Fail
 			if c.Fix == "" {
 				c.Fix = finding.Fix
@@ -356,7 +356,7 @@ func (r *doctorRun) checkPolicy(f diagnose.Facts) doctor.Check {
 	return c
 }
 
-func (r *doctorRun) checkRole(ctx context.Context, tok *token.Token, facts diagnose.Facts) (doctor.Check, error) {
+func (r *doctorRun) checkRole(ctx context.Context, tok *token.Token, facts trustpolicy.Facts) (doctor.Check, error) {
 	if plainRemote(r.cfg.endpoint) {
 		fmt.Fprintf(r.env.Stderr, "warning: --sts-endpoint %s is plain http to another machine: the token crosses the network unencrypted; use https\n", r.cfg.endpoint)
 	}

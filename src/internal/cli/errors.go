@@ -12,10 +12,11 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/doctor"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
@@ -156,8 +157,8 @@ func printError(w io.Writer, err error) {
 }
 
 // Hint says what to do about err. It is the one place where failures are
-// turned into advice; the STS part comes from package diagnose, which
-// `doctor` shares.
+// turned into advice; the STS part comes from package doctor, whose
+// checks give the same advice.
 func Hint(err error) string {
 	var (
 		own      coded
@@ -271,11 +272,11 @@ func stsHint(e *STSError) string {
 	case "dns":
 		return "the STS endpoint's host name does not resolve: check --region and --sts-endpoint, and the runner's DNS"
 	}
-	f := diagnose.Facts{RoleARN: e.RoleARN}
+	f := trustpolicy.Facts{RoleARN: e.RoleARN}
 	if e.Claims != nil {
 		f.Issuer, f.Subject, f.Audience, f.GitHub = e.Claims.Issuer, e.Claims.Subject, e.Claims.Audience, e.Claims.IsGitHub()
 	}
-	return diagnose.Refusal(xerr.Code, xerr.Message, f).Fix
+	return doctor.Refusal(xerr.Code, xerr.Message, f).Fix
 }
 
 // transientHint explains an STS call that retries could not get through:

@@ -12,10 +12,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
 )
 
 var trustPolicyFlags = append(tokenFlags("token-env", "token-file"),
@@ -73,7 +73,7 @@ func generateTrustPolicy(l lookup, env Env) error {
 		// GitLab's guide uses the instance URL as the audience.
 		audience = issuer
 	}
-	spec := diagnose.Spec{
+	spec := trustpolicy.Spec{
 		Issuer:   strings.TrimSpace(issuer),
 		Audience: audience,
 		Projects: l.Strings("project"),
@@ -104,9 +104,9 @@ func generateTrustPolicy(l lookup, env Env) error {
 	if spec.Issuer == "" {
 		return &exchange.FieldError{Field: "issuer", Msg: "no issuer: give --issuer https://gitlab.example.com (in a job, $CI_SERVER_URL is used)"}
 	}
-	doc, err := diagnose.Generate(spec)
-	var specErr *diagnose.SpecError
-	var anyErr *diagnose.AnyProjectError
+	doc, err := trustpolicy.Generate(spec)
+	var specErr *trustpolicy.SpecError
+	var anyErr *trustpolicy.AnyProjectError
 	switch {
 	case errors.As(err, &specErr):
 		return &exchange.FieldError{Field: specErr.Field, Msg: specErr.Msg}
@@ -162,12 +162,12 @@ func (e *PolicyError) Hint() string {
 	return "fix what is listed above; `aws-oidc trust-policy --project <group>/<project> --account <id>` prints a policy that works"
 }
 
-func readTrustPolicy(ctx context.Context, path, field string) (*diagnose.Policy, error) {
+func readTrustPolicy(ctx context.Context, path, field string) (*trustpolicy.Policy, error) {
 	b, err := atomicfile.ReadInput(ctx, path, maxTrustPolicyFileBytes)
 	if err != nil {
 		return nil, &exchange.FieldError{Field: field, Msg: fmt.Sprintf("failed to read trust policy %q: %v", path, inputReason(err))}
 	}
-	p, err := diagnose.ParsePolicy(b)
+	p, err := trustpolicy.ParsePolicy(b)
 	if err != nil {
 		return nil, &exchange.FieldError{Field: field, Msg: fmt.Sprintf("trust policy %q: %v", path, err)}
 	}
@@ -187,7 +187,7 @@ func checkTrustPolicy(c *cli.Context, l lookup, env Env, path string) error {
 	case err != nil:
 		return err
 	}
-	expect := diagnose.Expect{}
+	expect := trustpolicy.Expect{}
 	expect.Issuer, _ = l.String("issuer")
 	if aud, _ := l.String("audience"); aud != "" {
 		expect.Audience = []string{aud}
@@ -204,7 +204,7 @@ func checkTrustPolicy(c *cli.Context, l lookup, env Env, path string) error {
 		if f.Fix != "" {
 			fmt.Fprintf(w, "      fix: %s\n", f.Fix)
 		}
-		if f.Level == diagnose.Fail {
+		if f.Level == trustpolicy.Fail {
 			pe.Failures++
 		}
 	}
@@ -214,7 +214,7 @@ func checkTrustPolicy(c *cli.Context, l lookup, env Env, path string) error {
 	if tok == nil {
 		fmt.Fprintln(w, "      (no token: pass one with --token-env or --token-file to check it against the policy)")
 	} else {
-		v := p.Evaluate(diagnose.Facts{Issuer: tok.Claims.Issuer, Subject: tok.Claims.Subject, Audience: tok.Claims.Audience})
+		v := p.Evaluate(trustpolicy.Facts{Issuer: tok.Claims.Issuer, Subject: tok.Claims.Subject, Audience: tok.Claims.Audience})
 		status := "ok"
 		if !v.Allowed {
 			status, pe.Refused = "fail", true

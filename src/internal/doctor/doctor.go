@@ -3,7 +3,11 @@
 // does (within its 5-second limit), inspecting the TLS chain the issuer
 // presents, verifying the token's signature locally, seeing whether the
 // issuer's addresses are reachable from the internet, and trying the role.
-// What the findings mean, and the fix for each, comes from package diagnose.
+// It is also the home of advice: why STS refused (advice.go, the causes
+// on GitLab's troubleshooting page and AWS's error codes, matched against
+// the token's claims and a trust policy), which `assume` prints as its hint
+// too, so the two never disagree; and whether an issuer's TLS chain is one
+// AWS can use (tlschain.go).
 package doctor
 
 import (

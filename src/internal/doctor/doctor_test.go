@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/issuertest"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
@@ -248,7 +248,7 @@ func TestPublicIssuerAllOK(t *testing.T) {
 
 func TestRole(t *testing.T) {
 	t.Parallel()
-	policy, err := diagnose.ParsePolicy([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+	policy, err := trustpolicy.ParsePolicy([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
 		"Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/gitlab.example.com"},
 		"Action":"sts:AssumeRoleWithWebIdentity",
 		"Condition":{"StringEquals":{"gitlab.example.com:sub":"project_path:mygroup/*:ref_type:branch:ref:main","gitlab.example.com:aud":"https://gitlab.example.com"}}}]}`))
@@ -258,7 +258,7 @@ func TestRole(t *testing.T) {
 	tests := []struct {
 		name   string
 		answer ststest.Answer
-		policy *diagnose.Policy
+		policy *trustpolicy.Policy
 		status Status
 		want   []string
 	}{
@@ -280,7 +280,7 @@ func TestRole(t *testing.T) {
 			client := exchange.NewClient(exchange.ClientOptions{Region: "us-east-1", Endpoint: srv.URL})
 			retry := exchange.DefaultRetry()
 			retry.MaxAttempts = 1
-			facts := diagnose.Facts{Issuer: tok.Claims.Issuer, Subject: tok.Claims.Subject, Audience: tok.Claims.Audience,
+			facts := trustpolicy.Facts{Issuer: tok.Claims.Issuer, Subject: tok.Claims.Subject, Audience: tok.Claims.Audience,
 				RoleARN: "arn:aws:iam::123456789012:role/deploy", TrustPolicy: tt.policy}
 			// A busy answer (keys_unreachable) is retried until the
 			// deadline; the first wait does not fit in this one.

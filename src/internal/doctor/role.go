@@ -6,15 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
 )
 
 // Role tries AssumeRoleWithWebIdentity for real and, when STS refuses,
-// names the cause with diagnose.Refusal, the same analysis `assume` uses.
+// names the cause with Refusal, the same analysis `assume` uses.
 // The credentials of a success are dropped at once: doctor never prints or
 // keeps them. The error is the exchange's, for the exit code.
-func Role(ctx context.Context, client exchange.Client, req exchange.Request, retry exchange.Retry, facts diagnose.Facts, log *slog.Logger) (Check, error) {
+func Role(ctx context.Context, client exchange.Client, req exchange.Request, retry exchange.Retry, facts trustpolicy.Facts, log *slog.Logger) (Check, error) {
 	c := Check{Name: "role"}
 	res, err := exchange.Exchange(ctx, client, req, retry, log)
 	if err == nil {
@@ -35,7 +35,7 @@ func Role(ctx context.Context, client exchange.Client, req exchange.Request, ret
 		c.Fix = "STS did not give an answer in time or kept failing: check the network path to STS and retry"
 		return c, err
 	}
-	cause := diagnose.Refusal(xerr.Code, xerr.Message, facts)
+	cause := Refusal(xerr.Code, xerr.Message, facts)
 	c.Details = []string{"cause: " + cause.ID}
 	c.Fix = cause.Fix
 	return c, err

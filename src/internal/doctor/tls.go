@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/diagnose"
 )
 
 // TLS connects to the issuer and checks the certificate chain exactly as
-// the server presents it (see diagnose.Chain for why the order matters).
+// the server presents it (see Chain for why the order matters).
 func (d *Doctor) TLS(ctx context.Context, iss string) Check {
 	c := Check{Name: "tls"}
 	u, err := url.Parse(iss)
@@ -42,7 +40,7 @@ func (d *Doctor) TLS(ctx context.Context, iss string) Check {
 		via = " through proxy " + proxy.Redacted()
 	}
 	defer raw.Close()
-	// Verification is done by diagnose.Chain on the certificates as sent;
+	// Verification is done by Chain on the certificates as sent;
 	// the handshake's own verifier would reorder them and hide the fault.
 	conn := tls.Client(raw, &tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}) //nolint:gosec // verified below, in the order sent
 	if err := conn.HandshakeContext(ctx); err != nil {
@@ -51,7 +49,7 @@ func (d *Doctor) TLS(ctx context.Context, iss string) Check {
 		return c
 	}
 	certs := conn.ConnectionState().PeerCertificates
-	report := diagnose.Chain(certs, host, d.o.RootCAs, d.o.Now())
+	report := Chain(certs, host, d.o.RootCAs, d.o.Now())
 	c.Details = report.Lines
 	if len(report.Findings) == 0 {
 		c.Status = OK

@@ -1,4 +1,4 @@
-package diagnose
+package doctor
 
 import (
 	"bytes"
@@ -15,11 +15,19 @@ import (
 // page). Go's own verifier builds a path from whatever pool it is given, so
 // the order has to be checked separately.
 
+// ChainProblem is one reason AWS cannot use a presented chain.
+type ChainProblem struct {
+	// ID names the problem for tests, for example "tls-order".
+	ID      string
+	Problem string
+	Fix     string
+}
+
 // ChainReport is the analysis of the certificates an issuer presents.
 type ChainReport struct {
 	// Lines describe the presented certificates, in the order sent.
 	Lines    []string
-	Findings []Finding
+	Findings []ChainProblem
 }
 
 // Chain checks the certificates as presented (leaf first) for host: their
@@ -29,14 +37,14 @@ type ChainReport struct {
 func Chain(certs []*x509.Certificate, host string, roots *x509.CertPool, now time.Time) ChainReport {
 	var r ChainReport
 	if len(certs) == 0 {
-		r.Findings = append(r.Findings, Finding{Level: Fail, ID: "tls-no-certificate", Problem: "the server presented no certificate"})
+		r.Findings = append(r.Findings, ChainProblem{ID: "tls-no-certificate", Problem: "the server presented no certificate"})
 		return r
 	}
 	for i, c := range certs {
 		r.Lines = append(r.Lines, fmt.Sprintf("%d. %s (issued by %s, until %s)", i+1, certName(c), issuerName(c), c.NotAfter.UTC().Format("2006-01-02")))
 	}
 	fail := func(id, problem, fix string) {
-		r.Findings = append(r.Findings, Finding{Level: Fail, ID: id, Problem: problem, Fix: fix})
+		r.Findings = append(r.Findings, ChainProblem{ID: id, Problem: problem, Fix: fix})
 	}
 	const orderFix = "configure the web server to send the leaf certificate, then each intermediate in order up to the root, once each and nothing else (for nginx: ssl_certificate holds the leaf followed by its chain)"
 

@@ -1,4 +1,4 @@
-package diagnose
+package trustpolicy
 
 import (
 	"fmt"
@@ -190,9 +190,9 @@ func absentKey(c Condition, prefix, claim, host string) string {
 }
 
 func mismatch(c Condition, op operator, claim string, values []string) string {
-	msg := fmt.Sprintf("%s %q is %s but the token's %s is %s", c.Operator, c.Key, quoteList(c.Values), claim, quoteList(values))
+	msg := fmt.Sprintf("%s %q is %s but the token's %s is %s", c.Operator, c.Key, Quoted(c.Values), claim, Quoted(values))
 	if op.negated {
-		return fmt.Sprintf("%s %q excludes the token's %s %s", c.Operator, c.Key, claim, quoteList(values))
+		return fmt.Sprintf("%s %q excludes the token's %s %s", c.Operator, c.Key, claim, Quoted(values))
 	}
 	if !op.like {
 		for _, p := range c.Values {

@@ -1,4 +1,4 @@
-package diagnose
+package trustpolicy
 
 // What a GitLab ID token's sub can look like. The default is
 // project_path:<path>:ref_type:<branch|tag>:ref:<ref>; a project can choose

@@ -1,33 +1,11 @@
-// Package diagnose owns the knowledge of why a web identity federation to
-// AWS fails and what fixes it: the causes on GitLab's troubleshooting page
-// and AWS's error codes, matched against the token's claims. Both the hint
-// printed when `assume` fails and the `doctor` checks come from here, so the
-// two never disagree. It also owns IAM trust policies as far as federation
-// goes (reading them, evaluating them against a token as IAM would, the
-// mistakes visible without AWS, and generating them) and the judgement of a
-// TLS chain as an issuer presents it. Nothing here touches the network.
-package diagnose
+package doctor
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
-)
 
-// Facts are what is known about the attempt, all safe to print.
-type Facts struct {
-	// Issuer, Subject and Audience are the token's iss, sub and aud.
-	Issuer   string
-	Subject  string
-	Audience []string
-	// RoleARN is the role asked for.
-	RoleARN string
-	// GitHub is true for a GitHub Actions token.
-	GitHub bool
-	// TrustPolicy, when known (doctor --trust-policy), turns an AccessDenied
-	// into the condition that failed.
-	TrustPolicy *Policy
-}
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
+)
 
 // Cause is one diagnosed reason for a failure.
 type Cause struct {
@@ -37,28 +15,9 @@ type Cause struct {
 	Fix string
 }
 
-// IssuerHost is the issuer without scheme and trailing slash: the prefix IAM
-// uses for condition keys (gitlab.example.com:sub) and the provider ARN.
-func IssuerHost(issuer string) string {
-	if u, err := url.Parse(issuer); err == nil && u.Host != "" {
-		return strings.TrimSuffix(u.Host+u.Path, "/")
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(issuer, "https://"), "/")
-}
-
-// ProviderARN is the IAM OIDC provider ARN the role must trust, in the
-// role's account and partition.
-func ProviderARN(roleARN, issuer string) string {
-	parts := strings.SplitN(roleARN, ":", 6)
-	if len(parts) != 6 || issuer == "" {
-		return ""
-	}
-	return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", parts[1], parts[4], IssuerHost(issuer))
-}
-
 // Refusal explains an STS error code and message.
-func Refusal(code, message string, f Facts) Cause {
-	host := IssuerHost(f.Issuer)
+func Refusal(code, message string, f trustpolicy.Facts) Cause {
+	host := trustpolicy.IssuerHost(f.Issuer)
 	lower := strings.ToLower(message)
 	switch {
 	case strings.Contains(lower, "could not connect to openid configuration"):
@@ -74,12 +33,12 @@ func Refusal(code, message string, f Facts) Cause {
 		return Cause{ID: "no-provider", Fix: fmt.Sprintf(
 			"the role's account has no IAM OIDC identity provider for this issuer. Create one with URL "+
 				"%q and audience %s (IAM console: Identity providers, or `aws iam create-open-id-connect-provider`)",
-			"https://"+host, quoteList(f.Audience))}
+			"https://"+host, trustpolicy.Quoted(f.Audience))}
 	case strings.Contains(lower, "incorrect token audience"):
 		return Cause{ID: "audience", Fix: fmt.Sprintf(
 			"the token's audience %s is not in the client ID list (audiences) of the IAM OIDC provider %q. "+
 				"Add it there, or change `id_tokens: ... aud:` to an audience the provider lists",
-			quoteList(f.Audience), "https://"+host)}
+			trustpolicy.Quoted(f.Audience), "https://"+host)}
 	case strings.Contains(lower, "verification key"), strings.Contains(lower, "jwks"),
 		strings.Contains(lower, "signing key"), strings.Contains(lower, "public key"):
 		// AWS says "Couldn't retrieve verification key"; STS-compatible
@@ -105,7 +64,7 @@ func Refusal(code, message string, f Facts) Cause {
 		return Cause{ID: "invalid-token", Fix: fmt.Sprintf(
 			"STS refused the token itself. Check that the role's account has an IAM OIDC provider with URL %q "+
 				"whose audiences include %s, and that the issuer's keys are reachable from the internet (run "+
-				"`aws-oidc doctor`). If both are fine, %s", "https://"+host, quoteList(f.Audience), trustPolicyFix(f, host))}
+				"`aws-oidc doctor`). If both are fine, %s", "https://"+host, trustpolicy.Quoted(f.Audience), trustPolicyFix(f, host))}
 	case "IDPCommunicationError":
 		return Cause{ID: "issuer-unreachable", Fix: fmt.Sprintf(
 			"AWS could not reach the issuer %s within its 5-second limit, even after retries. Make its "+
@@ -135,10 +94,10 @@ func Refusal(code, message string, f Facts) Cause {
 	return Cause{ID: "unknown", Fix: fmt.Sprintf("STS refused with %q; run with --debug and `aws-oidc doctor` for details", code)}
 }
 
-func trustPolicyFix(f Facts, host string) string {
+func trustPolicyFix(f trustpolicy.Facts, host string) string {
 	var b strings.Builder
 	b.WriteString("the role's trust policy does not allow this token (or the role does not exist: AWS answers both alike). ")
-	if p := ProviderARN(f.RoleARN, f.Issuer); p != "" {
+	if p := trustpolicy.ProviderARN(f.RoleARN, f.Issuer); p != "" {
 		fmt.Fprintf(&b, "It must allow sts:AssumeRoleWithWebIdentity for the principal {\"Federated\": %q}, and its conditions must match this token: ", p)
 	} else {
 		b.WriteString("Its conditions must match this token: ")
@@ -163,7 +122,7 @@ func trustPolicyFix(f Facts, host string) string {
 // STS-compatible servers answer a failed condition with a generic
 // InvalidIdentityToken, so that code is read the same way when the policy
 // refuses the token; ok is false when the policy has nothing to say.
-func trustPolicyVerdict(code string, f Facts) (c Cause, ok bool) {
+func trustPolicyVerdict(code string, f trustpolicy.Facts) (c Cause, ok bool) {
 	denied := code == "AccessDenied" || code == "AccessDeniedException"
 	if !denied && code != "InvalidIdentityToken" && code != "InvalidIdentityTokenException" {
 		return Cause{}, false
@@ -179,15 +138,4 @@ func trustPolicyVerdict(code string, f Facts) (c Cause, ok bool) {
 			"also check that the provider ARN in it exists in the role's account"}, true
 	}
 	return Cause{}, false
-}
-
-func quoteList(values []string) string {
-	if len(values) == 0 {
-		return "(none)"
-	}
-	q := make([]string, len(values))
-	for i, v := range values {
-		q[i] = fmt.Sprintf("%q", v)
-	}
-	return strings.Join(q, ", ")
 }

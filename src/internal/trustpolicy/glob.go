@@ -1,4 +1,4 @@
-package diagnose
+package trustpolicy
 
 import (
 	"regexp"

@@ -1,4 +1,4 @@
-package diagnose
+package trustpolicy
 
 import (
 	"fmt"
@@ -94,7 +94,7 @@ func (s Statement) check(want string, e Expect) []Finding {
 		add(Fail, "no-provider", "the principal is not an IAM OIDC provider (Principal.Federated with :oidc-provider/)",
 			`set "Principal": {"Federated": "arn:aws:iam::<account>:oidc-provider/`+orHost(want)+`"}`)
 	case want != "" && !slices.Contains(hosts, want):
-		add(Fail, "provider-host", fmt.Sprintf("the principal trusts the provider for %s, but the token's issuer is %q", quoteList(hosts), e.Issuer),
+		add(Fail, "provider-host", fmt.Sprintf("the principal trusts the provider for %s, but the token's issuer is %q", Quoted(hosts), e.Issuer),
 			fmt.Sprintf("trust the provider arn:aws:iam::<account>:oidc-provider/%s, created with URL %q", want, "https://"+want))
 	}
 	if want == "" && len(hosts) > 0 {
@@ -154,7 +154,7 @@ func (s Statement) check(want string, e Expect) []Finding {
 			}
 			hasAud = true
 			if len(e.Audience) > 0 && !holds(op, c.Values, e.Audience) {
-				add(Fail, "audience", fmt.Sprintf("%s %q is %s but the token's aud is %s", c.Operator, c.Key, quoteList(c.Values), quoteList(e.Audience)),
+				add(Fail, "audience", fmt.Sprintf("%s %q is %s but the token's aud is %s", c.Operator, c.Key, Quoted(c.Values), Quoted(e.Audience)),
 					"make the condition and the IAM OIDC provider's audiences list the token's aud, or change `id_tokens: ... aud:` to match them")
 			}
 		}

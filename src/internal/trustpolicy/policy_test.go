@@ -1,4 +1,4 @@
-package diagnose
+package trustpolicy
 
 import (
 	"flag"
@@ -308,34 +308,6 @@ func TestCheckNoWebIdentityStatement(t *testing.T) {
 	}
 }
 
-func TestRefusalWithTrustPolicy(t *testing.T) {
-	t.Parallel()
-	f := tokenFacts
-	f.RoleARN = "arn:aws:iam::123456789012:role/deploy"
-	f.TrustPolicy = policy(t, `{"StringEquals":{"`+host+`:sub":"project_path:mygroup/*"}}`)
-	got := Refusal("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", f)
-	if got.ID != "trust-policy" || !strings.Contains(got.Fix, "compares literally") {
-		t.Errorf("got %+v", got)
-	}
-	f.TrustPolicy = policy(t, `{"StringLike":{"`+host+`:sub":"project_path:mygroup/*"}}`)
-	got = Refusal("AccessDenied", "Not authorized", f)
-	if got.ID != "trust-policy-differs" || !strings.Contains(got.Fix, "aws iam get-role") {
-		t.Errorf("got %+v", got)
-	}
-	// A server that says InvalidIdentityToken for a failed condition.
-	other := f
-	other.Subject = "project_path:othergroup/otherproject:ref_type:branch:ref:main"
-	got = Refusal("InvalidIdentityToken", "The web identity token could not be validated", other)
-	if got.ID != "trust-policy" || !strings.Contains(got.Fix, `the token's sub is "project_path:othergroup/otherproject`) {
-		t.Errorf("got %+v", got)
-	}
-	// When the policy admits the token, InvalidIdentityToken keeps its own
-	// explanation.
-	if got = Refusal("InvalidIdentityToken", "The web identity token could not be validated", f); got.ID != "invalid-token" {
-		t.Errorf("got %+v", got)
-	}
-}
-
 func TestGenerate(t *testing.T) {
 	t.Parallel()
 	base := Spec{Issuer: issuer, Partition: "aws", Account: "123456789012", Audience: issuer}
@@ -453,5 +425,20 @@ func TestGenerateRefuses(t *testing.T) {
 				t.Errorf("err = %v, want a --%s error", err, tt.field)
 			}
 		})
+	}
+}
+
+func TestIssuerHost(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://gitlab.example.com":                  "gitlab.example.com",
+		"https://gitlab.example.com/":                 "gitlab.example.com",
+		"https://example.com/gitlab":                  "example.com/gitlab",
+		"gitlab.example.com":                          "gitlab.example.com",
+		"https://token.actions.githubusercontent.com": "token.actions.githubusercontent.com",
+	} {
+		if got := IssuerHost(in); got != want {
+			t.Errorf("IssuerHost(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

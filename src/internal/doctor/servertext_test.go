@@ -1,4 +1,4 @@
-package diagnose
+package doctor
 
 import (
 	"testing"
@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
 )
 
 // TestServerTextKeepsRealMessages: STS's real error messages (REFERENCE.md
@@ -14,7 +15,7 @@ import (
 // values costs no diagnosis.
 func TestServerTextKeepsRealMessages(t *testing.T) {
 	t.Parallel()
-	facts := Facts{Issuer: "https://gitlab.example.com", Subject: "project_path:mygroup/myproject:ref_type:branch:ref:main",
+	facts := trustpolicy.Facts{Issuer: "https://gitlab.example.com", Subject: "project_path:mygroup/myproject:ref_type:branch:ref:main",
 		Audience: []string{"https://gitlab.example.com"}, RoleARN: "arn:aws:iam::123456789012:role/deploy"}
 	for _, m := range []struct{ code, message string }{
 		{"AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"},

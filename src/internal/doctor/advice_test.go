@@ -1,13 +1,17 @@
-package diagnose
+package doctor
 
 import (
 	"strings"
 	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
 )
+
+const host = "gitlab.example.com"
 
 func TestRefusal(t *testing.T) {
 	t.Parallel()
-	facts := Facts{
+	facts := trustpolicy.Facts{
 		Issuer:   "https://gitlab.example.com",
 		Subject:  "project_path:mygroup/myproject:ref_type:branch:ref:main",
 		Audience: []string{"https://gitlab.example.com"},
@@ -62,17 +66,43 @@ func TestRefusal(t *testing.T) {
 	}
 }
 
-func TestIssuerHost(t *testing.T) {
+func TestRefusalWithTrustPolicy(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{
-		"https://gitlab.example.com":                  "gitlab.example.com",
-		"https://gitlab.example.com/":                 "gitlab.example.com",
-		"https://example.com/gitlab":                  "example.com/gitlab",
-		"gitlab.example.com":                          "gitlab.example.com",
-		"https://token.actions.githubusercontent.com": "token.actions.githubusercontent.com",
-	} {
-		if got := IssuerHost(in); got != want {
-			t.Errorf("IssuerHost(%q) = %q, want %q", in, got, want)
-		}
+	f := trustpolicy.Facts{Issuer: "https://" + host, Subject: "project_path:mygroup/myproject:ref_type:branch:ref:main", Audience: []string{"https://" + host}}
+	f.RoleARN = "arn:aws:iam::123456789012:role/deploy"
+	f.TrustPolicy = trustPolicy(t, `{"StringEquals":{"`+host+`:sub":"project_path:mygroup/*"}}`)
+	got := Refusal("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", f)
+	if got.ID != "trust-policy" || !strings.Contains(got.Fix, "compares literally") {
+		t.Errorf("got %+v", got)
 	}
+	f.TrustPolicy = trustPolicy(t, `{"StringLike":{"`+host+`:sub":"project_path:mygroup/*"}}`)
+	got = Refusal("AccessDenied", "Not authorized", f)
+	if got.ID != "trust-policy-differs" || !strings.Contains(got.Fix, "aws iam get-role") {
+		t.Errorf("got %+v", got)
+	}
+	// A server that says InvalidIdentityToken for a failed condition.
+	other := f
+	other.Subject = "project_path:othergroup/otherproject:ref_type:branch:ref:main"
+	got = Refusal("InvalidIdentityToken", "The web identity token could not be validated", other)
+	if got.ID != "trust-policy" || !strings.Contains(got.Fix, `the token's sub is "project_path:othergroup/otherproject`) {
+		t.Errorf("got %+v", got)
+	}
+	// When the policy admits the token, InvalidIdentityToken keeps its own
+	// explanation.
+	if got = Refusal("InvalidIdentityToken", "The web identity token could not be validated", f); got.ID != "invalid-token" {
+		t.Errorf("got %+v", got)
+	}
+}
+
+// trustPolicy builds a one-statement trust policy with the given Condition
+// JSON.
+func trustPolicy(t *testing.T, condition string) *trustpolicy.Policy {
+	t.Helper()
+	p, err := trustpolicy.ParsePolicy([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+		"Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/` + host + `"},"Action":"sts:AssumeRoleWithWebIdentity",
+		"Condition":` + condition + `}]}`))
+	if err != nil {
+		t.Fatalf("ParsePolicy: %v", err)
+	}
+	return p
 }
