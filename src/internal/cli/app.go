@@ -64,7 +64,7 @@ func Run(ctx context.Context, env Env, args []string) int {
 	// The job's ID token is known from the start, so that a setting holding
 	// it by mistake (role_arn: $AWS_OIDC_TOKEN) is scrubbed from the error
 	// that quotes it, which comes before the token is read.
-	for _, name := range append(slices.Clone(defaultTokenEnvs), env.Getenv("AWS_OIDC_TOKEN_ENV")) {
+	for _, name := range append(slices.Clone(token.DefaultEnvs), env.Getenv("AWS_OIDC_TOKEN_ENV")) {
 		if v := env.Getenv(name); name != "" && v != "" {
 			env.secrets.AddToken(v)
 		}

@@ -248,27 +248,23 @@ func (r *assumeRun) assumeMany(ctx context.Context) ([]assumed, error) {
 }
 
 func (r *assumeRun) token(ctx context.Context) (*token.Token, error) {
-	if r.cfg.GitHubToken {
+	if r.cfg.Token.GitHub {
 		if u, err := url.Parse(r.env.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL")); err == nil && u.Host != "" {
 			// The host alone: the rest of the URL is GitHub's business.
 			r.log.Debug(fmt.Sprintf("GitHub's token endpoint %s: %s", u.Host, httpclient.Describe(r.env.Getenv, u.Scheme+"://"+u.Host)))
 		}
 	}
-	tok, err := loadToken(ctx, r.cfg, r.env)
+	tok, err := loadToken(ctx, r.cfg.Token, r.env)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkSessionName(r.cfg, tok.Value()); err != nil {
 		return nil, err
 	}
-	audience := r.cfg.Audience
-	if r.cfg.GitHubToken {
-		audience = "" // requested for that audience: GitHub put it there
-	}
 	r.logClaims(tok)
 	err = token.Check(tok, token.CheckOptions{
 		Now:         r.env.Now(),
-		Audience:    audience,
+		Audience:    r.cfg.Token.CheckAudience(),
 		MinLifetime: tokenMinLifetime,
 		Skew:        tokenSkew,
 	})
@@ -279,35 +275,6 @@ func (r *assumeRun) token(ctx context.Context) (*token.Token, error) {
 		r.log.Debug(fmt.Sprintf("the token expires in %s, before the %s deadline", left.Round(time.Second), r.cfg.Timeout))
 	}
 	return tok, nil
-}
-
-// loadToken reads the job's token from the source cfg names and decodes it.
-// It does not check expiry or audience: each command decides what those
-// mean for it.
-func loadToken(ctx context.Context, cfg *AssumeConfig, env Env) (*token.Token, error) {
-	raw, err := tokenSource(cfg, env).Token(ctx)
-	if err != nil {
-		return nil, &TokenError{Err: err, Platform: cfg.Platform, IgnoredFile: cfg.IgnoredTokenFile}
-	}
-	// Before anything can fail on it: the token and each of its parts are
-	// scrubbed from everything printed from now on.
-	env.secrets.AddToken(raw)
-	tok, err := token.Parse(raw)
-	if err != nil {
-		return nil, &TokenError{Err: err, Platform: cfg.Platform}
-	}
-	return tok, nil
-}
-
-func tokenSource(cfg *AssumeConfig, env Env) token.Source {
-	switch {
-	case cfg.TokenFile != "":
-		return token.FileSource{Path: cfg.TokenFile, From: cfg.TokenFileFrom}
-	case cfg.GitHubToken:
-		return token.NewGitHubSource(env.Getenv, env.HTTPClient, cfg.Audience)
-	default:
-		return token.EnvSource{Names: cfg.TokenEnvs, Getenv: env.Getenv}
-	}
 }
 
 // logClaims shows what a trust policy is matched against, folded away in

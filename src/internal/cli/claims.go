@@ -11,9 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
@@ -45,35 +43,6 @@ func withUsage(specs []flagSpec, name, usage string) []flagSpec {
 	return out
 }
 
-// readToken reads and decodes the job's token with assume's rule
-// (parseToken). region is the STS region the token is meant for: on GitHub
-// it picks the audience requested, as for assume. It does not check expiry
-// or audience: callers decide what those mean for them.
-func readToken(c *cli.Context, l lookup, env Env, region string) (*token.Token, *AssumeConfig, error) {
-	cfg := &AssumeConfig{Platform: ci.Detect(env.Getenv), Region: region}
-	if err := parseToken(l, cfg, env); err != nil {
-		return nil, cfg, err
-	}
-	if env.HTTPClient == nil {
-		// GitHub's token endpoint, through the proxy of the command's
-		// environment, as assume reaches it.
-		if cfg.GitHubToken {
-			if err := httpclient.CheckProxy(env.Getenv); err != nil {
-				return nil, cfg, err
-			}
-		}
-		// The system's roots by our bounded reader (SSL_CERT_FILE may
-		// name a pipe), not crypto/x509's at the first handshake.
-		roots, err := httpclient.Roots(c.Context, env.Getenv, "")
-		if err != nil {
-			return nil, cfg, err
-		}
-		env.HTTPClient = httpclient.NewWithRoots(env.Getenv, roots)
-	}
-	tok, err := loadToken(c.Context, cfg, env)
-	return tok, cfg, err
-}
-
 // defaultRegion is the region of a command that names no role: the
 // commercial partition's audience.
 const defaultRegion = "us-east-1"
@@ -101,11 +70,11 @@ func claimsCommand(env Env) *cli.Command {
 			if format != "text" && format != "json" {
 				return &FlagError{Command: "claims", Field: "format", Msg: fmt.Sprintf("unknown format %q (from %s; valid: text, json)", format, from)}
 			}
-			tok, cfg, err := readToken(c, l, env, defaultRegion)
+			tok, pick, err := readToken(c.Context, l, env, defaultRegion)
 			if err != nil {
 				return commandError("claims", err)
 			}
-			view := newClaimsView(tok, cfg.Audience, env.Now())
+			view := newClaimsView(tok, pick.Audience, env.Now())
 			// The claims are the token's, which anyone can forge: they are
 			// printed through the scrubbing, escaping writer, line by line.
 			out := env.diag(env.Stdout).(*logging.Writer)

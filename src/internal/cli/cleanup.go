@@ -96,7 +96,7 @@ func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupConfig, error
 			return nil, err
 		}
 	}
-	if a.Prefix != "" && !prefixRE.MatchString(a.Prefix) {
+	if a.Prefix != "" && !variableName().MatchString(a.Prefix) {
 		return nil, &exchange.FieldError{Field: "prefix", Msg: fmt.Sprintf("%q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", a.Prefix)}
 	}
 	if a.RolesFile != "" {

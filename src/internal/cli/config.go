@@ -16,6 +16,7 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 
@@ -95,25 +96,13 @@ const (
 	defaultTokenOutputFile    = defaultAWSDir + "/web-identity-token"
 )
 
-// defaultTokenEnvs are tried in order when no --token-env is given.
-var defaultTokenEnvs = []string{"AWS_OIDC_TOKEN", "GITLAB_OIDC_TOKEN"}
-
 // AssumeConfig is the validated configuration of `assume`.
 type AssumeConfig struct {
 	Platform ci.Platform
 	Role     exchange.ARN
 
-	// TokenEnvs are the variables to read the token from, in order;
-	// TokenFile wins when set; GitHubToken requests one from GitHub.
-	TokenEnvs []string
-	TokenFile string
-	// TokenFileFrom is the flag or variable that named TokenFile.
-	TokenFileFrom string
-	GitHubToken   bool
-	Audience      string
-	// IgnoredTokenFile is an $AWS_WEB_IDENTITY_TOKEN_FILE left unused in a
-	// CI job, for the hint when the job's token is missing.
-	IgnoredTokenFile string
+	// Token is where the job's token comes from (token.Choose).
+	Token token.Pick
 
 	SessionName string
 	// SessionNameGiven is the name before sanitising, when it was rewritten.
@@ -173,8 +162,6 @@ type AssumeConfig struct {
 
 // maxDotenvKey is GitLab's limit on a dotenv variable's name.
 const maxDotenvKey = 255
-
-var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // parseAssume reads and validates every flag, before anything touches the
 // network or the disk.
@@ -262,7 +249,7 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 		return nil, err
 	}
 
-	if err := parseToken(l, cfg, env); err != nil {
+	if cfg.Token, err = pickToken(l, env.Getenv, cfg.Platform, cfg.Region); err != nil {
 		return nil, err
 	}
 
@@ -303,49 +290,6 @@ func parseSession(l lookup, env Env, rolesFile string) (*AssumeConfig, error) {
 	return cfg, nil
 }
 
-// parseToken is the one rule that picks the token's source, for every
-// command. In a CI job only the job's own token counts (its id_tokens:
-// variable, or GitHub's endpoint) unless a file is asked for by name
-// (--token-file, $AWS_OIDC_TOKEN_FILE): an AWS_WEB_IDENTITY_TOKEN_FILE there
-// is the runner's own (a Kubernetes pod's IRSA token), never the job's.
-// Outside CI it is read like the AWS SDKs read it.
-func parseToken(l lookup, cfg *AssumeConfig, env Env) error {
-	cfg.Audience, _ = l.String("audience")
-	tokenEnv, _ := l.String("token-env")
-	tokenFile, fileFrom := l.String("token-file")
-	ambient := fileFrom == "$AWS_WEB_IDENTITY_TOKEN_FILE"
-	cfg.TokenFileFrom = fileFrom
-	switch {
-	case fileFrom == "--token-file":
-		cfg.TokenFile = tokenFile
-	case tokenEnv != "":
-		if !prefixRE.MatchString(tokenEnv) {
-			return &exchange.FieldError{Field: "token-env", Msg: fmt.Sprintf("%q is not a variable name", tokenEnv)}
-		}
-		cfg.TokenEnvs = []string{tokenEnv}
-	case tokenFile != "" && !ambient:
-		cfg.TokenFile = tokenFile
-	case anySet(env.Getenv, defaultTokenEnvs):
-		cfg.TokenEnvs = defaultTokenEnvs
-	case ambient && cfg.Platform == ci.Local:
-		cfg.TokenFile = tokenFile
-	case cfg.Platform == ci.GitHub:
-		cfg.GitHubToken = true
-		cfg.IgnoredTokenFile = tokenFile
-		if cfg.Audience == "" {
-			cfg.Audience = exchange.Audience(cfg.Region)
-		}
-	default:
-		cfg.TokenEnvs = defaultTokenEnvs
-		cfg.IgnoredTokenFile = tokenFile
-	}
-	return nil
-}
-
-func anySet(getenv func(string) string, names []string) bool {
-	return slices.ContainsFunc(names, func(n string) bool { return getenv(n) != "" })
-}
-
 func parseOutputs(l lookup, cfg *AssumeConfig, env Env) error {
 	cfg.Outputs = l.Strings("output")
 	if len(cfg.Outputs) == 0 && !profilesOnly(cfg) {
@@ -370,7 +314,7 @@ func parseOutputs(l lookup, cfg *AssumeConfig, env Env) error {
 		return err
 	}
 	cfg.Prefix, _ = l.String("prefix")
-	if cfg.Prefix != "" && !prefixRE.MatchString(cfg.Prefix) {
+	if cfg.Prefix != "" && !variableName().MatchString(cfg.Prefix) {
 		return &exchange.FieldError{Field: "prefix", Msg: fmt.Sprintf("%q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", cfg.Prefix)}
 	}
 	// GitLab refuses a dotenv name over 255 characters: say so before STS.

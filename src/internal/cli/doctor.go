@@ -292,7 +292,7 @@ func (r *doctorRun) finish(cause error) error {
 // assume's preflight; its fix is assume's hint for the same failure.
 func (r *doctorRun) checkToken(c *cli.Context) (*token.Token, doctor.Check, error) {
 	check := doctor.Check{Name: "token"}
-	tok, cfg, err := readToken(c, r.cfg.l, r.env, r.cfg.tokenRegion())
+	tok, pick, err := readToken(c.Context, r.cfg.l, r.env, r.cfg.tokenRegion())
 	if err != nil {
 		check.Status, check.Summary, check.Fix = doctor.Fail, err.Error(), Hint(err)
 		return nil, check, err
@@ -304,13 +304,9 @@ func (r *doctorRun) checkToken(c *cli.Context) (*token.Token, doctor.Check, erro
 		kind = "GitHub Actions"
 	}
 	check.Summary = fmt.Sprintf("%s token: sub %q, aud %s, %s", kind, claims.Subject, quoteJoin(claims.Audience), lifetime(claims.ExpiresAt, now))
-	audience := cfg.Audience
-	if cfg.GitHubToken {
-		audience = ""
-	}
-	err = token.Check(tok, token.CheckOptions{Now: now, Audience: audience, Skew: tokenSkew})
+	err = token.Check(tok, token.CheckOptions{Now: now, Audience: pick.CheckAudience(), Skew: tokenSkew})
 	if err != nil {
-		err = &TokenError{Err: err, Platform: cfg.Platform, Claims: &tok.Claims}
+		err = &TokenError{Err: err, Platform: pick.Platform, Claims: &tok.Claims}
 		check.Status, check.Summary, check.Fix = doctor.Fail, err.Error(), Hint(err)
 		return tok, check, err
 	}

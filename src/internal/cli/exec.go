@@ -16,6 +16,7 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
 
 // execFlags are assume's, without the outputs: exec hands the credentials
@@ -146,7 +147,7 @@ type tokenVars struct {
 var mintVars = []string{"ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"}
 
 func tokenVarsOf(cfg *AssumeConfig, value string, getenv func(string) string) tokenVars {
-	names := slices.Concat(defaultTokenEnvs, cfg.TokenEnvs, []string{"AWS_OIDC_TOKEN_FILE"}, mintVars)
+	names := slices.Concat(token.DefaultEnvs, cfg.Token.Envs, []string{"AWS_OIDC_TOKEN_FILE"}, mintVars)
 	values := logging.NewSecrets()
 	// The payload and the signature, not the header: it is the same for
 	// every token of the issuer and tells nothing.

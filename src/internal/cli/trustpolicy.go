@@ -179,7 +179,7 @@ func checkTrustPolicy(c *cli.Context, l lookup, env Env, path string) error {
 	if err != nil {
 		return err
 	}
-	tok, _, err := readToken(c, l, env, defaultRegion)
+	tok, _, err := readToken(c.Context, l, env, defaultRegion)
 	var missing *token.MissingError
 	switch {
 	case errors.As(err, &missing):
