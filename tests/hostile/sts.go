@@ -70,7 +70,6 @@ type STS struct {
 	secrets  []string
 	sessions map[string]string // session token -> secret key
 	calls    map[string]int
-	audience []string
 	n        int
 }
 

@@ -2,7 +2,6 @@ package awsconfig
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -122,7 +121,7 @@ func TestAWSCLIReadsTheSameProfilesAfterward(t *testing.T) {
 			if got := slices.Sorted(strings.Lines(strings.TrimSpace(out) + "\n")); !slices.Equal(want, trimAll(got)) {
 				t.Errorf("after Remove the AWS CLI lists %q, want %q", got, want)
 			}
-			t.Log(fmt.Sprintf("profiles the AWS CLI reads: %v", slices.Sorted(maps.Keys(after.profiles))))
+			t.Logf("profiles the AWS CLI reads: %v", slices.Sorted(maps.Keys(after.profiles)))
 		})
 	}
 }

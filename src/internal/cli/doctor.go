@@ -196,7 +196,6 @@ type doctorRun struct {
 	env    Env
 	w      io.Writer
 	failed []string
-	cause  error
 }
 
 func (r *doctorRun) report(c doctor.Check) {

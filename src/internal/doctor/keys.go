@@ -57,7 +57,7 @@ func (d *Doctor) Keys(ctx context.Context, jwksURI string, tok *token.Token) Che
 		c.Fix = "the token was signed with a key the issuer does not publish: a token from another instance, a key rotated out, or a cache in front of jwks_uri serving old keys"
 		return c
 	}
-	jws, err := jose.ParseSigned(tok.Value(), algorithms)
+	jws, err := jose.ParseSignedCompact(tok.Value(), algorithms)
 	if err != nil {
 		c.Status, c.Summary = Fail, fmt.Sprintf("the token's signature cannot be checked: %s", scrub(err, tok))
 		c.Fix = "the token must be a compact JWS signed with an asymmetric algorithm (GitLab: RS256)"
