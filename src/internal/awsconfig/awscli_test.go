@@ -86,7 +86,7 @@ func TestAWSCLIReadsTheSameProfilesAfterward(t *testing.T) {
 			t.Parallel()
 			files := writeFiles(t, markSections(kindConfig, tc.config, "ours"), markSections(kindCredentials, tc.creds, "ours"))
 			before := readCLIView(t, files)
-			if err := Write(files, []Profile{{Name: "ours", Region: "eu-west-1", Credentials: creds("ASIAOURS")}}); err != nil {
+			if err := write(files, []Profile{{Name: "ours", Region: "eu-west-1", Credentials: creds("ASIAOURS")}}); err != nil {
 				t.Fatal(err)
 			}
 			after := readCLIView(t, files)

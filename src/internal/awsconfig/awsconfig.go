@@ -73,16 +73,6 @@ func ValidateName(name string) error {
 const reservedMsg = `"DEFAULT" is reserved: the AWS CLI reads a [DEFAULT] section as defaults for every profile, ` +
 	`so its credentials would become every other profile's; use "default" for the default profile, or another name`
 
-// Write merges profiles into files. Nothing is written when any profile or
-// either existing file is invalid.
-func Write(files Files, profiles []Profile) error {
-	p, err := Prepare(files, profiles)
-	if err != nil {
-		return err
-	}
-	return p.Write()
-}
-
 // Remove deletes the sections of the named profiles from both files and
 // reports which of the names it found in either file. Every other byte
 // stays; a file that holds none of them is not rewritten. It holds the

@@ -20,6 +20,15 @@ func creds(id string) exchange.Credentials {
 		Expiration: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
 }
 
+// write is Prepare then Write, what the cli does for --profile.
+func write(files Files, profiles []Profile) error {
+	p, err := Prepare(files, profiles)
+	if err != nil {
+		return err
+	}
+	return p.Write()
+}
+
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
@@ -65,7 +74,7 @@ func TestWrite(t *testing.T) {
 				os.WriteFile(files.Config, []byte(markSections(kindConfig, tc.existingConfig, "prod")), 0o600)
 				os.WriteFile(files.Credentials, []byte(markSections(kindCredentials, tc.existingCreds, "prod")), 0o600)
 			}
-			if err := Write(files, tc.profiles); err != nil {
+			if err := write(files, tc.profiles); err != nil {
 				t.Fatal(err)
 			}
 			for path, name := range map[string]string{files.Config: tc.goldenConfig, files.Credentials: tc.goldenC} {
@@ -110,7 +119,7 @@ func TestWriteRefusesAndWritesNothing(t *testing.T) {
 				tc.setup(t, files)
 			}
 			before := listDir(t, dir)
-			err := Write(files, tc.profiles)
+			err := write(files, tc.profiles)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tc.wantErr)
 			}
@@ -151,7 +160,7 @@ func TestWriteConfigFailsAfterCredentials(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			err := Write(files, []Profile{{Name: "p", Credentials: creds("A")}})
+			err := write(files, []Profile{{Name: "p", Credentials: creds("A")}})
 			if err == nil || !strings.Contains(err.Error(), "config file") {
 				t.Fatalf("err = %v, want a failure to write the config file", err)
 			}

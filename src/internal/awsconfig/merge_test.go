@@ -122,7 +122,7 @@ func TestMergeKeepsEveryOtherByte(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			files := writeFiles(t, markSections(kindConfig, tc.config, "ours"), markSections(kindCredentials, tc.creds, "ours"))
-			if err := Write(files, []Profile{{Name: "ours", Region: "eu-west-1", Credentials: creds("A")}}); err != nil {
+			if err := write(files, []Profile{{Name: "ours", Region: "eu-west-1", Credentials: creds("A")}}); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.wantConfig, readString(t, files.Config)); diff != "" {
@@ -139,7 +139,7 @@ func TestDefaultProfileForms(t *testing.T) {
 	t.Parallel()
 	files := writeFiles(t, markSections(kindConfig, "[profile x]\nregion = a\n[profile default]\nregion = old\n[default]\noutput = json\n", "default"),
 		markSections(kindCredentials, "[default]\naws_access_key_id = OLD\n", "default"))
-	if err := Write(files, []Profile{{Name: "default", Region: "eu-west-1", Credentials: creds("A")}}); err != nil {
+	if err := write(files, []Profile{{Name: "default", Region: "eu-west-1", Credentials: creds("A")}}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff("[profile x]\nregion = a\n[default]\n"+Marker+"\nregion = eu-west-1\n", readString(t, files.Config)); diff != "" {
@@ -160,7 +160,7 @@ func TestAmbiguousHeadersAreRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			files := writeFiles(t, tc.config, tc.creds)
-			err := Write(files, []Profile{{Name: "ours", Credentials: creds("A")}})
+			err := write(files, []Profile{{Name: "ours", Credentials: creds("A")}})
 			var ae *AmbiguousError
 			if !errors.As(err, &ae) {
 				t.Fatalf("err = %v, want an AmbiguousError", err)
@@ -319,7 +319,7 @@ func TestForeignSectionsStay(t *testing.T) {
 			for _, op := range []string{"write", "remove"} {
 				var err error
 				if op == "write" {
-					err = Write(files, []Profile{{Name: tc.profile, Region: "us-east-1", Credentials: creds("ASIAOURS")}})
+					err = write(files, []Profile{{Name: tc.profile, Region: "us-east-1", Credentials: creds("ASIAOURS")}})
 				} else {
 					_, err = Remove(context.Background(), files, []string{tc.profile})
 				}
@@ -344,7 +344,7 @@ func TestMarkerOnce(t *testing.T) {
 	t.Parallel()
 	files := writeFiles(t, "[profile other]\nregion = x\n", "")
 	for range 3 {
-		if err := Write(files, []Profile{{Name: "ci", Credentials: creds("A")}}); err != nil {
+		if err := write(files, []Profile{{Name: "ci", Credentials: creds("A")}}); err != nil {
 			t.Fatal(err)
 		}
 	}

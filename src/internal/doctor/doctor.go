@@ -132,9 +132,6 @@ func New(o Options) *Doctor {
 	}}
 }
 
-// Limit is the time the issuer has for each answer.
-func (d *Doctor) Limit() time.Duration { return d.o.Limit }
-
 // fetched is one timed GET.
 type fetched struct {
 	body    []byte

@@ -14,14 +14,8 @@ import (
 // overrides such as U+202E, zero-width spaces and joiners) and every
 // invalid UTF-8 byte become Go-style escapes (\n, \x1b, \u2028, \u202e), so that a value from a token, a server or a flag can
 // neither start a new log line nor carry a terminal or CI control sequence.
-func Line(s string) string { return escape(s, false) }
-
-// Text is Line for text whose newlines are ours (a hint of several lines):
-// newlines and tabs are kept, everything else is escaped.
-func Text(s string) string { return escape(s, true) }
-
-func escape(s string, keepNewlines bool) string {
-	if !needsEscape(s, keepNewlines) {
+func Line(s string) string {
+	if !needsEscape(s) {
 		return s
 	}
 	var b strings.Builder
@@ -30,8 +24,6 @@ func escape(s string, keepNewlines bool) string {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			b.WriteString(hexByte(s[i]))
-		case keepNewlines && (r == '\n' || r == '\t'):
-			b.WriteRune(r)
 		case r == '\n':
 			b.WriteString(`\n`)
 		case r == '\r':
@@ -52,14 +44,13 @@ func escape(s string, keepNewlines bool) string {
 	return b.String()
 }
 
-func needsEscape(s string, keepNewlines bool) bool {
+func needsEscape(s string) bool {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		switch {
 		case r == utf8.RuneError && size == 1:
 			return true
-		case keepNewlines && (r == '\n' || r == '\t'):
 		case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == '\u2028' || r == '\u2029':
 			return true
 		case r >= 0xad && unicode.Is(unicode.Cf, r):

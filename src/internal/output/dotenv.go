@@ -2,7 +2,6 @@ package output
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -221,7 +220,7 @@ func isASCIISpace(b byte) bool {
 // a name given twice). So every file it accepts means exactly what it says,
 // and writing its variables back gives the same bytes.
 //
-// It does not check the size and count limits; ValidateDotenv does.
+// It does not check the size and count limits; PrepareDotenv does.
 func ParseDotenv(data []byte) ([]Var, error) {
 	if bytes.HasPrefix(data, []byte("\uFEFF")) {
 		return nil, &DotenvError{
@@ -283,22 +282,6 @@ func ParseDotenv(data []byte) ([]Var, error) {
 	return vars, nil
 }
 
-// ValidateDotenv parses data with ParseDotenv and checks it against limits,
-// as GitLab does when the report is uploaded.
-func ValidateDotenv(data []byte, limits DotenvLimits) ([]Var, error) {
-	if err := limits.validate(); err != nil {
-		return nil, err
-	}
-	vars, err := ParseDotenv(data)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkLimits(len(data), len(vars), limits, 0, 0); err != nil {
-		return nil, err
-	}
-	return vars, nil
-}
-
 func (l DotenvLimits) validate() error {
 	if l.MaxBytes <= 0 || l.MaxVars <= 0 {
 		return fmt.Errorf("invalid dotenv limits: size %d and variables %d must both be positive", l.MaxBytes, l.MaxVars)
@@ -339,35 +322,18 @@ func checkLimits(size, count int, limits DotenvLimits, oldSize, oldCount int) er
 	return nil
 }
 
-// WriteDotenv merges vars into the dotenv file at path and replaces the file
-// atomically with mode 0600.
+// PrepareDotenv merges vars into the dotenv file at path and returns the
+// checked result, to be written atomically with mode 0600, without writing
+// it.
 //
 // An existing file (several roles, --prefix, another job step) is parsed
 // strictly first; its lines keep their order, and a name written again is
 // replaced in place, never repeated. The whole result is checked against
-// every GitLab rule and limits before anything is written. On any error the
-// file is left exactly as it was, or absent.
+// every GitLab rule and limits. On any error nothing is returned to write.
 //
-// It holds an exclusive lock on the file's directory (atomicfile.Lock) from
-// the read to the replace, so two processes writing the same file at once
-// take turns and neither loses the other's variables.
-func WriteDotenv(ctx context.Context, path string, vars []Var, limits DotenvLimits) error {
-	unlock, err := atomicfile.Lock(ctx, path)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	r, err := PrepareDotenv(path, vars, limits)
-	if err != nil {
-		return err
-	}
-	return r.Commit()
-}
-
-// PrepareDotenv reads and merges the dotenv file at path as WriteDotenv
-// does, and returns the checked result without writing it. A caller that
-// commits it later holds atomicfile.Lock on path from before this call
-// until after the commit.
+// A caller holds atomicfile.Lock on path from before this call until after
+// the commit, so two processes writing the same file at once take turns
+// and neither loses the other's variables.
 func PrepareDotenv(path string, vars []Var, limits DotenvLimits) (*atomicfile.Replacement, error) {
 	if err := limits.validate(); err != nil {
 		return nil, err

@@ -241,7 +241,7 @@ func TestValidateDotenv_limits(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ValidateDotenv([]byte(tc.data), DefaultDotenvLimits())
+			_, err := validateDotenv([]byte(tc.data), DefaultDotenvLimits())
 			if tc.wantRule == "" {
 				if err != nil {
 					t.Fatalf("ValidateDotenv: %v", err)
@@ -301,7 +301,7 @@ func TestWriteDotenv_golden(t *testing.T) {
 				}
 			}
 			for _, vars := range tc.writes {
-				if err := WriteDotenv(context.Background(), path, vars, DefaultDotenvLimits()); err != nil {
+				if err := writeDotenv(context.Background(), path, vars, DefaultDotenvLimits()); err != nil {
 					t.Fatalf("WriteDotenv: %v", err)
 				}
 			}
@@ -318,7 +318,7 @@ func TestWriteDotenv_golden(t *testing.T) {
 			if diff := cmp.Diff(fs.FileMode(0o600), info.Mode().Perm()); diff != "" {
 				t.Errorf("mode (-want +got):\n%s", diff)
 			}
-			if _, err := ValidateDotenv(got, DefaultDotenvLimits()); err != nil {
+			if _, err := validateDotenv(got, DefaultDotenvLimits()); err != nil {
 				t.Errorf("written file breaks a GitLab rule: %v", err)
 			}
 		})
@@ -332,7 +332,7 @@ func TestWriteDotenv_merge_replaces_in_place(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := WriteDotenv(context.Background(), path, []Var{{Key: "D", Value: "4"}, {Key: "B", Value: "two"}}, DefaultDotenvLimits()); err != nil {
+	if err := writeDotenv(context.Background(), path, []Var{{Key: "D", Value: "4"}, {Key: "B", Value: "two"}}, DefaultDotenvLimits()); err != nil {
 		t.Fatalf("WriteDotenv: %v", err)
 	}
 
@@ -390,7 +390,7 @@ func TestWriteDotenv_limits(t *testing.T) {
 			}
 			before := snapshot(t, dir)
 
-			err := WriteDotenv(context.Background(), path, tc.vars, DefaultDotenvLimits())
+			err := writeDotenv(context.Background(), path, tc.vars, DefaultDotenvLimits())
 
 			if tc.wantRule == "" {
 				if err != nil {
@@ -497,7 +497,7 @@ func TestWriteDotenv_refusals_write_nothing(t *testing.T) {
 			}
 			before := snapshot(t, dir)
 
-			err := WriteDotenv(context.Background(), path, tc.vars, DefaultDotenvLimits())
+			err := writeDotenv(context.Background(), path, tc.vars, DefaultDotenvLimits())
 
 			if err == nil {
 				t.Fatal("WriteDotenv accepted the input")

@@ -69,7 +69,7 @@ func FuzzWriteDotenv(f *testing.F) {
 		vars := []Var{{Key: k1, Value: v1}, {Key: k2, Value: secret, Secret: true}}
 		limits := DefaultDotenvLimits()
 
-		err := WriteDotenv(context.Background(), path, vars, limits)
+		err := writeDotenv(context.Background(), path, vars, limits)
 
 		if err != nil {
 			if strings.Contains(err.Error(), secret) {
@@ -106,7 +106,7 @@ func FuzzWriteDotenv(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := ValidateDotenv(written, limits)
+		back, err := validateDotenv(written, limits)
 		if err != nil {
 			t.Fatalf("wrote a file GitLab would reject: %v\n%q", err, written)
 		}
@@ -181,7 +181,7 @@ func FuzzMergeDotenv(f *testing.F) {
 			}
 			return
 		}
-		back, err := ValidateDotenv(data, limits)
+		back, err := validateDotenv(data, limits)
 		if err != nil {
 			t.Fatalf("merged a file GitLab would reject: %v\n%q", err, data)
 		}
@@ -246,7 +246,7 @@ func FuzzWriteGitHub(f *testing.F) {
 		outputs := map[string]string{outName: outValue}
 		var log bytes.Buffer
 
-		err := WriteGitHub(r.action(&log), vars, outputs)
+		err := writeGitHub(r.action(&log), vars, outputs)
 
 		env, output := readFile(t, r.envPath), readFile(t, r.outputPath)
 		if err != nil {

@@ -26,7 +26,7 @@ import (
 // with line breaks or the delimiter are refused before anything is written.
 const githubDelimiter = "_GitHubActionsFileCommandDelimeter_"
 
-// The step outputs WriteGitHub's callers set, in the order they are written.
+// The step outputs PrepareGitHub's callers set, in the order they are written.
 const (
 	OutputAccountID            = "aws-account-id"
 	OutputRoleARN              = "aws-role-arn"
@@ -74,27 +74,6 @@ func GitHubOutputs(c exchange.Credentials, s exchange.Session) map[string]string
 		}
 	}
 	return all
-}
-
-// WriteGitHub hands credentials to later steps of a GitHub Actions job:
-// PrepareGitHub, then the ::add-mask:: lines on a's writer, then Commit.
-// A refusal writes nothing at all.
-func WriteGitHub(a *githubactions.Action, vars []Var, outputs map[string]string) error {
-	if a == nil {
-		return errors.New("no GitHub Actions writer")
-	}
-	p, err := PrepareGitHub(a.Getenv, vars, outputs)
-	if err != nil {
-		return err
-	}
-	if err := recoverPanic(p.hidden, func() {
-		for _, s := range p.masks {
-			a.AddMask(s)
-		}
-	}); err != nil {
-		return err
-	}
-	return p.Commit()
 }
 
 // GitHubPending is a checked set of GitHub command file lines, ready to be

@@ -64,7 +64,7 @@ func TestWriteGitHub_golden(t *testing.T) {
 	r := newGitHubRun(t)
 	var log bytes.Buffer
 
-	err := WriteGitHub(r.action(&log), Variables("", fakeCredentials(), fakeSession()), GitHubOutputs(fakeCredentials(), fakeSession()))
+	err := writeGitHub(r.action(&log), Variables("", fakeCredentials(), fakeSession()), GitHubOutputs(fakeCredentials(), fakeSession()))
 	if err != nil {
 		t.Fatalf("WriteGitHub: %v", err)
 	}
@@ -97,7 +97,7 @@ func TestWriteGitHub_masks_before_anything_else(t *testing.T) {
 	w := &maskOrderWriter{files: []string{r.envPath, r.outputPath}}
 	vars := append(Variables("", fakeCredentials(), fakeSession()), Variables("PROD_", fakeCredentials(), fakeSession())...)
 
-	if err := WriteGitHub(r.action(w), vars, GitHubOutputs(fakeCredentials(), fakeSession())); err != nil {
+	if err := writeGitHub(r.action(w), vars, GitHubOutputs(fakeCredentials(), fakeSession())); err != nil {
 		t.Fatalf("WriteGitHub: %v", err)
 	}
 
@@ -118,7 +118,7 @@ func TestWriteGitHub_masks_output_only_secrets(t *testing.T) {
 	var log bytes.Buffer
 
 	// No variables: the secrets reach the log's maskers through the outputs.
-	if err := WriteGitHub(r.action(&log), nil, GitHubOutputs(fakeCredentials(), fakeSession())); err != nil {
+	if err := writeGitHub(r.action(&log), nil, GitHubOutputs(fakeCredentials(), fakeSession())); err != nil {
 		t.Fatalf("WriteGitHub: %v", err)
 	}
 	for _, s := range []string{fakeKeyID, fakeSecret, fakeToken} {
@@ -256,7 +256,7 @@ func TestWriteGitHub_refusals_write_nothing(t *testing.T) {
 			before := snapshot(t, r.dir)
 			var log bytes.Buffer
 
-			err := WriteGitHub(r.action(&log), tc.vars, tc.outputs)
+			err := writeGitHub(r.action(&log), tc.vars, tc.outputs)
 
 			if err == nil {
 				t.Fatal("WriteGitHub accepted the input")
@@ -281,7 +281,7 @@ func TestWriteGitHub_missing_env_is_typed(t *testing.T) {
 	r := newGitHubRun(t)
 	delete(r.env, "GITHUB_ENV")
 
-	err := WriteGitHub(r.action(io.Discard), Variables("", fakeCredentials(), fakeSession()), nil)
+	err := writeGitHub(r.action(io.Discard), Variables("", fakeCredentials(), fakeSession()), nil)
 
 	var refused *atomicfile.RefusedError
 	if !errors.As(err, &refused) || refused.Reason != atomicfile.ReasonEmpty {
@@ -324,7 +324,7 @@ func TestWriteGitHub_library_panic_becomes_error(t *testing.T) {
 						t.Fatalf("WriteGitHub panicked: %v", redactForTest(fmt.Sprint(p)))
 					}
 				}()
-				err = WriteGitHub(r.action(tc.w), vars, GitHubOutputs(fakeCredentials(), fakeSession()))
+				err = writeGitHub(r.action(tc.w), vars, GitHubOutputs(fakeCredentials(), fakeSession()))
 			}()
 
 			if err == nil {
@@ -345,7 +345,7 @@ func TestWriteGitHub_library_panic_becomes_error(t *testing.T) {
 
 func TestWriteGitHub_nil_action(t *testing.T) {
 	t.Parallel()
-	if err := WriteGitHub(nil, nil, nil); err == nil {
+	if err := writeGitHub(nil, nil, nil); err == nil {
 		t.Fatal("WriteGitHub accepted a nil action")
 	}
 }
