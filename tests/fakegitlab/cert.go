@@ -1,21 +1,17 @@
 package fakegitlab
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
 	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/issuertest"
 )
 
 // Certificate is a test-made CA and a server certificate it issued, the
@@ -33,63 +29,31 @@ type Certificate struct {
 
 // NewCertificate makes a CA and a leaf valid for hosts (names or IPs) for a day.
 func NewCertificate(hosts ...string) (*Certificate, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("failed to generate CA key: %w", err)
-	}
+	// Valid from an hour ago, unlike issuertest's fixed 2020 to 2040: the
+	// real peers check the real clock.
 	now := time.Now()
-	ca := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "aws-oidc test CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
+	validFor := func(c *x509.Certificate, serial int64) *x509.Certificate {
+		c.SerialNumber = big.NewInt(serial)
+		c.NotBefore, c.NotAfter = now.Add(-time.Hour), now.Add(24*time.Hour)
+		return c
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	ca, err := issuertest.Issue(validFor(issuertest.CATemplate("aws-oidc test CA"), 1), nil)
 	if err != nil {
 		return nil, fmt.Errorf("failed to make CA certificate: %w", err)
 	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, fmt.Errorf("failed to parse CA certificate: %w", err)
-	}
-
-	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("failed to generate server key: %w", err)
-	}
-	leaf := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: hosts[0]},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			leaf.IPAddresses = append(leaf.IPAddresses, ip)
-		} else {
-			leaf.DNSNames = append(leaf.DNSNames, h)
-		}
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &leafKey.PublicKey, caKey)
+	leaf, err := issuertest.Issue(validFor(issuertest.ServerTemplate(hosts...), 2), &ca)
 	if err != nil {
 		return nil, fmt.Errorf("failed to make server certificate: %w", err)
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(leafKey)
+	key, err := leaf.KeyPEM()
 	if err != nil {
 		return nil, fmt.Errorf("failed to encode server key: %w", err)
 	}
-	sum := sha1.Sum(caDER)
-	chain := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER})
-	chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})...)
+	sum := sha1.Sum(ca.Cert.Raw)
 	return &Certificate{
-		ChainPEM:   chain,
-		KeyPEM:     pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
-		CAPEM:      pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		ChainPEM:   issuertest.PEM(leaf.Cert, ca.Cert),
+		KeyPEM:     key,
+		CAPEM:      issuertest.PEM(ca.Cert),
 		Thumbprint: hex.EncodeToString(sum[:]),
 	}, nil
 }

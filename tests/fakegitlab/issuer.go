@@ -1,12 +1,11 @@
 package fakegitlab
 
 import (
-	"crypto/subtle"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"strings"
 	"time"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 // Issuer is one GitLab instance's OIDC identity: its URL and signing key.
@@ -77,31 +76,25 @@ func (i *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (i *Issuer) serveKeys(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, map[string]any{"keys": []jwk{i.Key.jwk()}})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	// The newline json.Encoder ends writeJSON's answers with.
+	_, _ = w.Write(append(i.Key.JWKS(), '\n'))
 }
 
 // serveGitHubToken answers like GitHub's ACTIONS_ID_TOKEN_REQUEST_URL:
 // bearer-authenticated GET with ?audience=, body {"value": "<jwt>"}.
 func (i *Issuer) serveGitHubToken(w http.ResponseWriter, r *http.Request) {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if i.GitHubRequestToken == "" || !ok || subtle.ConstantTimeCompare([]byte(got), []byte(i.GitHubRequestToken)) != 1 {
-		http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
-		return
-	}
-	audience := r.URL.Query().Get("audience")
-	if audience == "" {
-		// GitHub's own default audience is the repository owner's URL.
-		audience = "https://github.com/mygroup"
-	}
-	token, err := i.MintGitHub(audience, Options{})
-	if err != nil {
-		http.Error(w, fmt.Sprintf(`{"message":%q}`, err.Error()), http.StatusInternalServerError)
-		return
-	}
-	if i.Minted != nil {
-		i.Minted(token)
-	}
-	writeJSON(w, map[string]string{"value": token})
+	tokentest.GitHubHandler(i.GitHubRequestToken, func(audience string) (string, error) {
+		if audience == "" {
+			// GitHub's own default audience is the repository owner's URL.
+			audience = "https://github.com/mygroup"
+		}
+		token, err := i.MintGitHub(audience, Options{})
+		if err == nil && i.Minted != nil {
+			i.Minted(token)
+		}
+		return token, err
+	}).ServeHTTP(w, r)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 func newTestIssuer(t *testing.T) (*Issuer, *httptest.Server) {
@@ -48,7 +50,9 @@ func getJSON(t *testing.T, req *http.Request, v any) {
 // its claims.
 func verify(t *testing.T, srv *httptest.Server, token string) map[string]any {
 	t.Helper()
-	var set struct{ Keys []jwk }
+	var set struct {
+		Keys []struct{ Kty, Kid, E, N, Use, Alg string }
+	}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/oauth/discovery/keys", nil)
 	getJSON(t, req, &set)
 	parts := strings.Split(token, ".")
@@ -61,8 +65,8 @@ func verify(t *testing.T, srv *httptest.Server, token string) map[string]any {
 	n, _ := base64.RawURLEncoding.DecodeString(k.N)
 	e, _ := base64.RawURLEncoding.DecodeString(k.E)
 	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
-	if got := thumbprint(pub); got != k.Kid {
-		t.Errorf("kid %q is not the RFC 7638 thumbprint %q", k.Kid, got)
+	if got := tokentest.KeyID(pub); got != k.Kid || k.Kty != "RSA" || k.Use != "sig" || k.Alg != "RS256" {
+		t.Errorf("key %+v: want kty RSA, use sig, alg RS256 and the RFC 7638 thumbprint %q as kid", k, got)
 	}
 	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
 	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))

@@ -2,20 +2,19 @@
 // publishes discovery and keys the way a GitLab instance does, mints ID tokens
 // with GitLab's claim set (and knobs to break them on purpose), and answers
 // GitHub Actions' token request, so real STS servers can verify our tokens.
+// Keys, signatures, the JWKS and certificates come from src/testing's
+// tokentest and issuertest; what is GitLab's own (the claim set, the
+// discovery document, the command line) is here.
 package fakegitlab
 
 import (
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 // Key is an RSA signing key with its JWK identity.
@@ -36,7 +35,7 @@ func NewKey() (*Key, error) {
 }
 
 func newKey(k *rsa.PrivateKey) *Key {
-	return &Key{Private: k, ID: thumbprint(&k.PublicKey)}
+	return &Key{Private: k, ID: tokentest.KeyID(&k.PublicKey)}
 }
 
 // LoadKey reads a PEM (PKCS #8) key written by WriteKey, so that a test and
@@ -46,60 +45,29 @@ func LoadKey(path string) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to read key: %w", err)
 	}
-	block, _ := pem.Decode(b)
-	if block == nil {
+	k, err := tokentest.ParseKeyPEM(b)
+	if errors.Is(err, tokentest.ErrNoPEM) {
 		return nil, fmt.Errorf("failed to read key: no PEM block in %q", path)
 	}
-	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("failed to parse key: %w", err)
-	}
-	k, ok := parsed.(*rsa.PrivateKey)
-	if !ok {
-		return nil, errors.New("failed to parse key: not an RSA key")
+		return nil, err
 	}
 	return newKey(k), nil
 }
 
 // WriteKey writes the key as PEM (PKCS #8), mode 0600.
 func (k *Key) WriteKey(path string) error {
-	der, err := x509.MarshalPKCS8PrivateKey(k.Private)
+	b, err := tokentest.KeyPEM(k.Private)
 	if err != nil {
-		return fmt.Errorf("failed to encode key: %w", err)
+		return err
 	}
-	b := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		return fmt.Errorf("failed to write key: %w", err)
 	}
 	return nil
 }
 
-// jwk is one entry of a JSON Web Key Set, as GitLab publishes it.
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	E   string `json:"e"`
-	N   string `json:"n"`
-	Use string `json:"use"`
-	Alg string `json:"alg"`
-}
-
-func (k *Key) jwk() jwk {
-	e, n := publicParts(&k.Private.PublicKey)
-	return jwk{Kty: "RSA", Kid: k.ID, E: e, N: n, Use: "sig", Alg: "RS256"}
-}
-
-func publicParts(pub *rsa.PublicKey) (e, n string) {
-	enc := base64.RawURLEncoding
-	return enc.EncodeToString(big.NewInt(int64(pub.E)).Bytes()), enc.EncodeToString(pub.N.Bytes())
-}
-
-// thumbprint is RFC 7638: SHA-256 over the required members in lexical order,
-// without whitespace.
-func thumbprint(pub *rsa.PublicKey) string {
-	e, n := publicParts(pub)
-	// encoding/json sorts map keys, which gives exactly the canonical form.
-	b, _ := json.Marshal(map[string]string{"e": e, "kty": "RSA", "n": n})
-	sum := sha256.Sum256(b)
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+// JWKS is the key set the issuer publishes: this key alone.
+func (k *Key) JWKS() []byte {
+	return tokentest.JWKS(&k.Private.PublicKey)
 }

@@ -1,17 +1,15 @@
 package fakegitlab
 
 import (
-	"crypto"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
 // Options shape one minted token. The zero value gives a valid GitLab token
@@ -161,17 +159,10 @@ func (o Options) sign(claims map[string]any, key *Key) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("failed to encode claims: %w", err)
 	}
-	enc := base64.RawURLEncoding
-	signed := enc.EncodeToString(h) + "." + enc.EncodeToString(p)
 	if o.AlgNone {
-		return signed + ".", nil
+		return tokentest.Encode(h, p, nil)
 	}
-	sum := sha256.Sum256([]byte(signed))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key.Private, crypto.SHA256, sum[:])
-	if err != nil {
-		return "", fmt.Errorf("failed to sign token: %w", err)
-	}
-	return signed + "." + enc.EncodeToString(sig), nil
+	return tokentest.Encode(h, p, key.Private)
 }
 
 func newJTI() string {

@@ -16,6 +16,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log"
 	"math/big"
@@ -46,31 +47,51 @@ type PKI struct {
 
 var serial atomic.Int64
 
-func issue(t testing.TB, tmpl *x509.Certificate, parent *Cert) Cert {
-	t.Helper()
+// Issue makes a certificate from tmpl with a fresh P-256 key, signed by
+// parent (self-signed when parent is nil). A nil SerialNumber gets the next
+// serial of this package, and a zero NotBefore or NotAfter 2020 or 2040,
+// so that tests may fix the clock anywhere in between. It has no
+// testing.TB, for programs (the fake GitLab process) as well as tests.
+func Issue(tmpl *x509.Certificate, parent *Cert) (Cert, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatalf("issuertest: failed to generate key: %v", err)
+		return Cert{}, fmt.Errorf("failed to generate key: %w", err)
 	}
-	tmpl.SerialNumber = big.NewInt(serial.Add(1))
-	tmpl.NotBefore = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	tmpl.NotAfter = time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
+	if tmpl.SerialNumber == nil {
+		tmpl.SerialNumber = big.NewInt(serial.Add(1))
+	}
+	if tmpl.NotBefore.IsZero() {
+		tmpl.NotBefore = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	if tmpl.NotAfter.IsZero() {
+		tmpl.NotAfter = time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
 	signer, parentCert := key, tmpl
 	if parent != nil {
 		signer, parentCert = parent.Key, parent.Cert
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parentCert, &key.PublicKey, signer)
 	if err != nil {
-		t.Fatalf("issuertest: failed to create certificate: %v", err)
+		return Cert{}, fmt.Errorf("failed to create certificate: %w", err)
 	}
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatalf("issuertest: failed to parse certificate: %v", err)
+		return Cert{}, fmt.Errorf("failed to parse certificate: %w", err)
 	}
-	return Cert{Cert: c, Key: key}
+	return Cert{Cert: c, Key: key}, nil
 }
 
-func ca(name string) *x509.Certificate {
+func issue(t testing.TB, tmpl *x509.Certificate, parent *Cert) Cert {
+	t.Helper()
+	c, err := Issue(tmpl, parent)
+	if err != nil {
+		t.Fatalf("issuertest: %v", err)
+	}
+	return c
+}
+
+// CATemplate is the template of a certificate authority named name, for Issue.
+func CATemplate(name string) *x509.Certificate {
 	return &x509.Certificate{
 		Subject:               pkix.Name{CommonName: name},
 		IsCA:                  true,
@@ -79,13 +100,9 @@ func ca(name string) *x509.Certificate {
 	}
 }
 
-// NewPKI makes a root, an intermediate and a leaf valid for hosts (names or
-// IP addresses), plus an unrelated stranger CA.
-func NewPKI(t testing.TB, hosts ...string) *PKI {
-	t.Helper()
-	p := &PKI{}
-	p.Root = issue(t, ca("Test Root CA"), nil)
-	p.Intermediate = issue(t, ca("Test Intermediate CA"), &p.Root)
+// ServerTemplate is the template of a TLS server certificate valid for
+// hosts (names or IP addresses, the first one its common name), for Issue.
+func ServerTemplate(hosts ...string) *x509.Certificate {
 	leaf := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: hosts[0]},
 		KeyUsage:    x509.KeyUsageDigitalSignature,
@@ -98,15 +115,43 @@ func NewPKI(t testing.TB, hosts ...string) *PKI {
 			leaf.DNSNames = append(leaf.DNSNames, h)
 		}
 	}
-	p.Leaf = issue(t, leaf, &p.Intermediate)
-	p.Stranger = issue(t, ca("Unrelated CA"), nil)
+	return leaf
+}
+
+// NewPKI makes a root, an intermediate and a leaf valid for hosts (names or
+// IP addresses), plus an unrelated stranger CA.
+func NewPKI(t testing.TB, hosts ...string) *PKI {
+	t.Helper()
+	p := &PKI{}
+	p.Root = issue(t, CATemplate("Test Root CA"), nil)
+	p.Intermediate = issue(t, CATemplate("Test Intermediate CA"), &p.Root)
+	p.Leaf = issue(t, ServerTemplate(hosts...), &p.Intermediate)
+	p.Stranger = issue(t, CATemplate("Unrelated CA"), nil)
 	return p
 }
 
-// RootPEM is the root in PEM, for a --ca-bundle file.
-func (p *PKI) RootPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.Root.Cert.Raw})
+// PEM encodes certs in PEM, in the order given: a chain as a server sends
+// it, or a CA bundle.
+func PEM(certs ...*x509.Certificate) []byte {
+	var b []byte
+	for _, c := range certs {
+		b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return b
 }
+
+// KeyPEM encodes the certificate's key as PEM (PKCS #8), for a server that
+// loads its key from a file.
+func (c Cert) KeyPEM() ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(c.Key)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// RootPEM is the root in PEM, for a --ca-bundle file.
+func (p *PKI) RootPEM() []byte { return PEM(p.Root.Cert) }
 
 // Chain shapes, each a list of the certificates the server sends.
 func (p *PKI) InOrder() []*x509.Certificate {

@@ -1,9 +1,11 @@
 package tokentest
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -39,18 +41,11 @@ func NewGitHubEndpoint(t testing.TB, mint func(audience string) string) *GitHubE
 	// called: make the key now.
 	Key(t)
 	e := &GitHubEndpoint{RequestToken: "tokentest-request-token"}
-	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet || r.Header.Get("Authorization") != "Bearer "+e.RequestToken {
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte(`{"message":"Bad credentials"}`))
-			return
-		}
-		audience := r.URL.Query().Get("audience")
+	e.Server = httptest.NewServer(GitHubHandler(e.RequestToken, func(audience string) (string, error) {
 		e.mu.Lock()
 		e.audiences = append(e.audiences, audience)
 		e.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"value": mint(audience)})
+		return mint(audience), nil
 	}))
 	t.Cleanup(e.Server.Close)
 	return e
@@ -76,4 +71,27 @@ func (e *GitHubEndpoint) Audiences() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]string(nil), e.audiences...)
+}
+
+// GitHubHandler answers like GitHub's ACTIONS_ID_TOKEN_REQUEST_URL: a GET
+// with `Authorization: Bearer <requestToken>` gets `{"value": "<jwt>"}`
+// from mint, given the ?audience= asked for ("" when none); anything else
+// gets 401 Bad credentials, as does every request when requestToken is "".
+func GitHubHandler(requestToken string, mint func(audience string) (string, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if r.Method != http.MethodGet || requestToken == "" || !ok || subtle.ConstantTimeCompare([]byte(got), []byte(requestToken)) != 1 {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"message":"Bad credentials"}`))
+			return
+		}
+		token, err := mint(r.URL.Query().Get("audience"))
+		if err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			_ = json.NewEncoder(w).Encode(map[string]string{"message": err.Error()})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"value": token})
+	})
 }

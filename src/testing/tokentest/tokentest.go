@@ -13,8 +13,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -270,16 +273,60 @@ func Raw(t testing.TB, headerJSON, payloadJSON string) string {
 // sig verbatim when it is not nil.
 func Sign(t testing.TB, header, payload []byte, k *rsa.PrivateKey, sig *string) string {
 	t.Helper()
-	input := b64(header) + "." + b64(payload)
 	if sig != nil {
-		return input + "." + *sig
+		return b64(header) + "." + b64(payload) + "." + *sig
+	}
+	tok, err := Encode(header, payload, k)
+	if err != nil {
+		t.Fatalf("tokentest: %v", err)
+	}
+	return tok
+}
+
+// Encode returns the compact JWS of header and payload signed with RS256 by
+// k; a nil k leaves the signature part empty, as alg "none" has it. It is
+// Sign for programs that have no testing.TB (the fake GitLab process).
+func Encode(header, payload []byte, k *rsa.PrivateKey) (string, error) {
+	input := b64(header) + "." + b64(payload)
+	if k == nil {
+		return input + ".", nil
 	}
 	digest := sha256.Sum256([]byte(input))
 	s, err := rsa.SignPKCS1v15(nil, k, crypto.SHA256, digest[:])
 	if err != nil {
-		t.Fatalf("tokentest: failed to sign: %v", err)
+		return "", fmt.Errorf("failed to sign token: %w", err)
 	}
-	return input + "." + b64(s)
+	return input + "." + b64(s), nil
+}
+
+// KeyPEM encodes k as PEM (PKCS #8), so that a test and a fake issuer
+// running as another process sign with the same key.
+func KeyPEM(k *rsa.PrivateKey) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// ErrNoPEM is ParseKeyPEM's answer to text without a PEM block.
+var ErrNoPEM = errors.New("no PEM block")
+
+// ParseKeyPEM reads an RSA key written by KeyPEM.
+func ParseKeyPEM(b []byte) (*rsa.PrivateKey, error) {
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, ErrNoPEM
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse key: %w", err)
+	}
+	k, ok := parsed.(*rsa.PrivateKey)
+	if !ok {
+		return nil, errors.New("failed to parse key: not an RSA key")
+	}
+	return k, nil
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"net/http"
 	"strings"
@@ -247,5 +248,37 @@ func TestGitHubEndpoint(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"sts.amazonaws.com"}, e.Audiences()); diff != "" {
 		t.Errorf("Audiences() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestKeyPEM_round_trip(t *testing.T) {
+	t.Parallel()
+	key := tokentest.Key(t)
+	b, err := tokentest.KeyPEM(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tokentest.ParseKeyPEM(b)
+	if err != nil || !got.Equal(key) {
+		t.Errorf("ParseKeyPEM(KeyPEM(k)) = a different key, %v", err)
+	}
+	if _, err := tokentest.ParseKeyPEM([]byte("no key here")); !errors.Is(err, tokentest.ErrNoPEM) {
+		t.Errorf("ParseKeyPEM(text) = %v, want ErrNoPEM", err)
+	}
+}
+
+func TestEncode(t *testing.T) {
+	t.Parallel()
+	header, payload := []byte(`{"alg":"RS256"}`), []byte(`{"sub":"x"}`)
+	signed, err := tokentest.Encode(header, payload, tokentest.Key(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(t, signed, &tokentest.Key(t).PublicKey); err != nil {
+		t.Errorf("signature does not verify: %v", err)
+	}
+	unsigned, err := tokentest.Encode(header, payload, nil)
+	if want := strings.Join(strings.Split(signed, ".")[:2], ".") + "."; err != nil || unsigned != want {
+		t.Errorf("Encode without a key = %q, %v; want %q", unsigned, err, want)
 	}
 }
