@@ -364,7 +364,7 @@ type exchangeClient interface {
 // --check-s3. Nothing is written here.
 func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (assumed, error) {
 	req := exchange.Request{
-		RoleARN:     t.role.String(),
+		RoleARN:     t.role,
 		SessionName: r.cfg.SessionName,
 		Token:       r.tok.Value(),
 		Duration:    t.duration,

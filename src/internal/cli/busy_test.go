@@ -110,7 +110,7 @@ func TestBusyHints(t *testing.T) {
 // the busy hint, not "raise --max-attempts", which busy answers ignore.
 func TestBusyHopHint(t *testing.T) {
 	t.Parallel()
-	err := &exchange.HopError{Hop: 1, RoleARN: "arn:aws:iam::210987654321:role/target",
+	err := &exchange.HopError{Hop: 1,
 		Err: &exchange.Error{Op: "AssumeRole", Code: "Throttling", Class: exchange.Transient, Attempts: 9, DeadlineHit: true, Busy: true}}
 	h := Hint(err)
 	if !strings.Contains(h, "STS was busy (Throttling) until the deadline") || strings.Contains(h, "--max-attempts") {

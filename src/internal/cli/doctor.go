@@ -365,7 +365,7 @@ func (r *doctorRun) checkRole(ctx context.Context, tok *token.Token, facts trust
 	retry.MaxAttempts = 3
 	retry.Now = r.env.Now
 	check, err := doctor.Role(ctx, client, exchange.Request{
-		RoleARN:     r.cfg.role.String(),
+		RoleARN:     *r.cfg.role,
 		SessionName: r.cfg.sessionName,
 		Token:       tok.Value(),
 		Duration:    15 * time.Minute,

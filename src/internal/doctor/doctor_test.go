@@ -286,7 +286,11 @@ func TestRole(t *testing.T) {
 			// deadline; the first wait does not fit in this one.
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
-			c, err := Role(ctx, client, exchange.Request{RoleARN: facts.RoleARN, SessionName: "doctor", Token: tok.Value()},
+			role, err := exchange.ParseARN(facts.RoleARN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := Role(ctx, client, exchange.Request{RoleARN: role, SessionName: "doctor", Token: tok.Value()},
 				retry, facts, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if (err != nil) != (tt.status == Fail) {
 				t.Errorf("err = %v", err)

@@ -18,7 +18,7 @@ func Role(ctx context.Context, client exchange.Client, req exchange.Request, ret
 	c := Check{Name: "role"}
 	res, err := exchange.Exchange(ctx, client, req, retry, log)
 	if err == nil {
-		c.Summary = fmt.Sprintf("STS accepted the token for %s: assumed %s (credentials discarded)", req.RoleARN, orDefault(res.AssumedRoleARN, req.RoleARN))
+		c.Summary = fmt.Sprintf("STS accepted the token for %s: assumed %s (credentials discarded)", req.RoleARN, orDefault(res.AssumedRoleARN, req.RoleARN.String()))
 		return c, nil
 	}
 	c.Status = Fail

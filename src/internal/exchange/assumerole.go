@@ -26,7 +26,7 @@ type Tag struct {
 
 // RoleRequest is one chained role session to ask for.
 type RoleRequest struct {
-	RoleARN     string
+	RoleARN     ARN
 	SessionName string
 	// ExternalID is sent when set; the role's trust policy decides whether
 	// it must be.
@@ -47,7 +47,7 @@ type RoleRequest struct {
 // second and every later hop of a role chain.
 func AssumeRole(ctx context.Context, client RoleClient, req RoleRequest, retry Retry, log *slog.Logger) (Result, error) {
 	in := &sts.AssumeRoleInput{
-		RoleArn:         aws.String(req.RoleARN),
+		RoleArn:         aws.String(req.RoleARN.String()),
 		RoleSessionName: aws.String(req.SessionName),
 	}
 	if req.Duration > 0 {

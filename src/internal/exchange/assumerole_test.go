@@ -41,7 +41,7 @@ func TestAssumeRole(t *testing.T) {
 				AccessKeyID: "ASIAFIRSTHOPEXAMPLE1", SecretAccessKey: "first-hop-secret", SessionToken: "first-hop-session", Expiration: time.Now().Add(time.Hour),
 			})})
 			req := RoleRequest{
-				RoleARN: "arn:aws:iam::210987654321:role/target", SessionName: "GitLabRunner-1-2-3", ExternalID: "ext-123",
+				RoleARN: mustARN(t, "arn:aws:iam::210987654321:role/target"), SessionName: "GitLabRunner-1-2-3", ExternalID: "ext-123",
 				Duration: time.Hour, Tags: []Tag{{"project_path", "mygroup/myproject"}, {"ref", "main"}}, TransitiveTagKeys: []string{"project_path"},
 			}
 			res, err := AssumeRole(context.Background(), client, req, testRetry(&fakeClock{now: time.Now()}), slog.New(slog.DiscardHandler))
@@ -64,7 +64,7 @@ func TestAssumeRole(t *testing.T) {
 			if res.AssumedRoleARN != "arn:aws:sts::210987654321:assumed-role/target/GitLabRunner-1-2-3" {
 				t.Errorf("assumed role = %q", res.AssumedRoleARN)
 			}
-			want := ststest.Request{Action: "AssumeRole", RoleARN: req.RoleARN, RoleSessionName: req.SessionName, DurationSeconds: "3600",
+			want := ststest.Request{Action: "AssumeRole", RoleARN: req.RoleARN.String(), RoleSessionName: req.SessionName, DurationSeconds: "3600",
 				Signed: true, ExternalID: "ext-123", Tags: []string{"project_path=mygroup/myproject", "ref=main"}, TransitiveTagKeys: []string{"project_path"}}
 			if diff := cmp.Diff(want, srv.Requests()[len(srv.Requests())-1]); diff != "" {
 				t.Errorf("request (-want +got):\n%s", diff)

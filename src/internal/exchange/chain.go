@@ -83,7 +83,7 @@ func Chain(ctx context.Context, newClient HopClient, first Result, req ChainRequ
 	prev := first
 	for i, arn := range req.Roles {
 		hop := RoleRequest{
-			RoleARN:     arn.String(),
+			RoleARN:     arn,
 			SessionName: req.SessionName,
 			ExternalID:  req.ExternalID,
 			Duration:    MaxChainDuration,
@@ -98,7 +98,7 @@ func Chain(ctx context.Context, newClient HopClient, first Result, req ChainRequ
 		}
 		res, err := AssumeRole(ctx, newClient(prev.Credentials), hop, retry, log)
 		if err != nil {
-			return Result{}, &HopError{Hop: i + 1, RoleARN: arn.String(), From: prev.AssumedRoleARN, Tags: hop.Tags, ExternalID: hop.ExternalID != "",
+			return Result{}, &HopError{Hop: i + 1, RoleARN: arn, From: prev.AssumedRoleARN, Tags: hop.Tags, ExternalID: hop.ExternalID != "",
 				SourceIdentity: hop.SourceIdentity != "", Err: err}
 		}
 		packed := ""
@@ -116,7 +116,7 @@ func Chain(ctx context.Context, newClient HopClient, first Result, req ChainRequ
 type HopError struct {
 	// Hop counts the chained hops from 1.
 	Hop     int
-	RoleARN string
+	RoleARN ARN
 	// From is the session whose credentials signed the request.
 	From       string
 	Tags       []Tag

@@ -36,7 +36,7 @@ type Client interface {
 
 // Request is one role session to ask for.
 type Request struct {
-	RoleARN     string
+	RoleARN     ARN
 	SessionName string
 	// Token is the raw web identity token. It is a secret: it is sent to STS
 	// and nowhere else, and scrubbed from every error.
@@ -239,7 +239,7 @@ func (e *Error) Transient() bool { return e.Class == Transient }
 // deadline. log receives one line per failed attempt.
 func Exchange(ctx context.Context, client Client, req Request, retry Retry, log *slog.Logger) (Result, error) {
 	in := &sts.AssumeRoleWithWebIdentityInput{
-		RoleArn:          aws.String(req.RoleARN),
+		RoleArn:          aws.String(req.RoleARN.String()),
 		RoleSessionName:  aws.String(req.SessionName),
 		WebIdentityToken: aws.String(req.Token),
 	}

@@ -52,9 +52,17 @@ func testRetry(clock *fakeClock) Retry {
 	return r
 }
 
+// must is for values a test cannot do without.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 func request() Request {
 	return Request{
-		RoleARN:     "arn:aws:iam::123456789012:role/deploy",
+		RoleARN:     must(ParseARN("arn:aws:iam::123456789012:role/deploy")),
 		SessionName: "GitLabRunner-1-2-3",
 		Token:       testToken,
 		Duration:    time.Hour,
@@ -179,7 +187,7 @@ func TestExchangeRequest(t *testing.T) {
 	}
 	want := []ststest.Request{{
 		Action:          "AssumeRoleWithWebIdentity",
-		RoleARN:         req.RoleARN,
+		RoleARN:         req.RoleARN.String(),
 		RoleSessionName: req.SessionName,
 		DurationSeconds: "3600",
 		Policy:          req.Policy,

@@ -146,8 +146,12 @@ func simJob(s *scheduler, client exchange.Client, cfg simConfig, i int) (time.Du
 	}
 	var logs bytes.Buffer
 	ctx := virtualDeadline{Context: context.Background(), at: start.Add(cfg.Timeout)}
-	_, err := exchange.Exchange(ctx, client, exchange.Request{
-		RoleARN: "arn:aws:iam::123456789012:role/deploy", SessionName: fmt.Sprintf("GitLabRunner-1-2-%d", i),
+	role, err := exchange.ParseARN("arn:aws:iam::123456789012:role/deploy")
+	if err != nil {
+		panic(err)
+	}
+	_, err = exchange.Exchange(ctx, client, exchange.Request{
+		RoleARN: role, SessionName: fmt.Sprintf("GitLabRunner-1-2-%d", i),
 		Token: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzaW0ifQ.c2ln", Duration: time.Hour,
 	}, retry, logging.New(&logs, false))
 	warnings := strings.Count(logs.String(), "warning: ")
