@@ -345,11 +345,11 @@ func (r *assumeRun) retry() exchange.Retry {
 }
 
 func (r *assumeRun) stsClient(t target, c *exchange.Credentials) exchangeClient {
-	o := exchange.ClientOptions{Region: t.region, Endpoint: t.endpoint, HTTPClient: r.env.HTTPClient, UserAgent: r.cfg.UserAgent}
-	if c != nil {
-		o.Credentials = exchange.StaticCredentials(*c)
-	}
-	return exchange.NewClient(o)
+	return exchange.NewClient(r.stsOptions(t, c))
+}
+
+func (r *assumeRun) stsOptions(t target, c *exchange.Credentials) exchange.ClientOptions {
+	return exchange.ClientOptions{Region: t.region, Endpoint: t.endpoint, HTTPClient: r.env.HTTPClient, UserAgent: r.cfg.UserAgent, Credentials: c}
 }
 
 // exchangeClient is every STS operation a run uses.
@@ -390,7 +390,7 @@ func (r *assumeRun) assumeOne(ctx context.Context, t target, log *slog.Logger) (
 		if clamped {
 			log.Warn(fmt.Sprintf("--duration %s clamped to %s: AWS caps role chaining sessions at one hour", t.duration, d))
 		}
-		res, err = exchange.Chain(ctx, func(c exchange.Credentials) exchange.RoleClient { return r.stsClient(t, &c) }, res, exchange.ChainRequest{
+		res, err = exchange.Chain(ctx, r.stsOptions(t, nil), res, exchange.ChainRequest{
 			Roles: r.cfg.Chain, SessionName: r.cfg.SessionName, ExternalID: r.cfg.ExternalID, Duration: d,
 			Tags: r.tags, TransitiveTagKeys: r.transitive, Policy: r.cfg.Policy, PolicyARNs: r.cfg.PolicyARNs,
 			SourceIdentity: r.sourceIdentity,
@@ -454,8 +454,8 @@ func (r *assumeRun) verify(ctx context.Context, t target, c exchange.Credentials
 }
 
 func (r *assumeRun) checkS3(ctx context.Context, t target, c exchange.Credentials, partition string, log *slog.Logger) error {
-	client := s3check.NewClient(s3check.ClientOptions{Region: t.region, Endpoint: r.cfg.S3Endpoint, HTTPClient: r.env.HTTPClient,
-		Credentials: exchange.StaticCredentials(c), UserAgent: r.cfg.UserAgent})
+	client := s3check.NewClient(exchange.ClientOptions{Region: t.region, Endpoint: r.cfg.S3Endpoint, HTTPClient: r.env.HTTPClient,
+		Credentials: &c, UserAgent: r.cfg.UserAgent})
 	n, err := s3check.Check(ctx, client, *r.cfg.CheckS3, partition, r.retry(), log)
 	if err != nil {
 		var be *s3check.Error

@@ -37,9 +37,9 @@ func TestAssumeRole(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := ststest.New(t, tc.script...)
-			client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: StaticCredentials(Credentials{
+			client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: &Credentials{
 				AccessKeyID: "ASIAFIRSTHOPEXAMPLE1", SecretAccessKey: "first-hop-secret", SessionToken: "first-hop-session", Expiration: time.Now().Add(time.Hour),
-			})})
+			}})
 			req := RoleRequest{
 				RoleARN: mustARN(t, "arn:aws:iam::210987654321:role/target"), SessionName: "GitLabRunner-1-2-3", ExternalID: "ext-123",
 				Duration: time.Hour, Tags: []Tag{{"project_path", "mygroup/myproject"}, {"ref", "main"}}, TransitiveTagKeys: []string{"project_path"},

@@ -73,13 +73,10 @@ type ChainRequest struct {
 	Secrets *logging.Secrets
 }
 
-// NewClient makes the client of one hop from the credentials of the hop
-// before.
-type HopClient func(Credentials) RoleClient
-
-// Run assumes every role of req in order, starting from the web identity
-// session first, and returns the final session.
-func Chain(ctx context.Context, newClient HopClient, first Result, req ChainRequest, retry Retry, log *slog.Logger) (Result, error) {
+// Chain assumes every role of req in order, starting from the web identity
+// session first, and returns the final session. Each hop's STS client is
+// o's, signed with the credentials of the hop before.
+func Chain(ctx context.Context, o ClientOptions, first Result, req ChainRequest, retry Retry, log *slog.Logger) (Result, error) {
 	prev := first
 	for i, arn := range req.Roles {
 		hop := RoleRequest{
@@ -96,7 +93,8 @@ func Chain(ctx context.Context, newClient HopClient, first Result, req ChainRequ
 		if last {
 			hop.Duration, hop.Policy, hop.PolicyARNs = req.Duration, req.Policy, req.PolicyARNs
 		}
-		res, err := AssumeRole(ctx, newClient(prev.Credentials), hop, retry, log)
+		o.Credentials = &prev.Credentials
+		res, err := AssumeRole(ctx, NewClient(o), hop, retry, log)
 		if err != nil {
 			return Result{}, &HopError{Hop: i + 1, RoleARN: arn, From: prev.AssumedRoleARN, Tags: hop.Tags, ExternalID: hop.ExternalID != "",
 				SourceIdentity: hop.SourceIdentity != "", Err: err}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,10 @@ func mustARN(t *testing.T, s string) ARN {
 	return a
 }
 
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 func chainRetry() Retry {
 	r := DefaultRetry()
 	r.MaxAttempts = 2
@@ -194,13 +199,15 @@ func TestRun(t *testing.T) {
 			t.Parallel()
 			srv := ststest.New(t, tc.script...)
 			var signers []string
-			newClient := func(c Credentials) RoleClient {
-				signers = append(signers, c.AccessKeyID)
-				return NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: StaticCredentials(c)})
-			}
+			o := ClientOptions{Region: "us-east-1", Endpoint: srv.URL, HTTPClient: &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
+				// "AWS4-HMAC-SHA256 Credential=KEYID/date/region/sts/aws4_request, ..."
+				cred, _, _ := strings.Cut(strings.TrimPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential="), "/")
+				signers = append(signers, cred)
+				return http.DefaultTransport.RoundTrip(r)
+			})}}
 			req := ChainRequest{Roles: roles, SessionName: "GitLabRunner-1", ExternalID: "ext", Duration: 30 * time.Minute,
 				Tags: tags, TransitiveTagKeys: []string{"project_path"}, Policy: `{"Statement":[]}`}
-			res, err := Chain(context.Background(), newClient, first, req, chainRetry(), slog.New(slog.DiscardHandler))
+			res, err := Chain(context.Background(), o, first, req, chainRetry(), slog.New(slog.DiscardHandler))
 			if tc.wantHop > 0 {
 				var hop *HopError
 				if !errors.As(err, &hop) || hop.Hop != tc.wantHop {

@@ -17,45 +17,70 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// ClientOptions are what an STS client needs from the configuration.
+// ClientOptions are what an AWS client of the tool needs from the
+// configuration: the STS client of every call here, and the S3 client of
+// --check-s3 (s3check.NewClient).
 type ClientOptions struct {
 	Region string
-	// Endpoint is the full STS URL, regional or overridden.
+	// Endpoint is the service's full URL: for STS the regional endpoint or
+	// the one given; empty leaves it to the SDK (S3's own for the region).
 	Endpoint string
 	// HTTPClient carries the transport (CA bundle, proxies); nil means the
 	// SDK's default.
 	HTTPClient *http.Client
-	// Credentials signs requests; nil means anonymous, which is all
+	// Credentials sign requests; nil means anonymous, which is all
 	// AssumeRoleWithWebIdentity needs.
-	Credentials aws.CredentialsProvider
+	Credentials *Credentials
 	// UserAgent is appended to the SDK's User-Agent header (see
 	// ci.UserAgent); "" adds nothing.
 	UserAgent string
 }
 
-// NewClient builds an STS client whose retries are ours: the SDK's own
-// retryer is off so that every attempt is classified, logged and counted
-// against one deadline.
-func NewClient(o ClientOptions) *sts.Client {
-	opts := sts.Options{
-		Region:       o.Region,
-		BaseEndpoint: aws.String(o.Endpoint),
-		Credentials:  o.Credentials,
-		Retryer:      aws.NopRetryer{},
-		AppID:        "aws-oidc",
+// Config is the SDK configuration of every AWS client the tool makes. The
+// SDK's own retryer is off so that every attempt is classified, logged and
+// counted against one deadline by Retry, and every answer is read whole up
+// to MaxResponseBytes.
+func (o ClientOptions) Config() aws.Config {
+	cfg := aws.Config{
+		Region:      o.Region,
+		Credentials: aws.AnonymousCredentials{},
+		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
+		AppID:       "aws-oidc",
 	}
-	if opts.Credentials == nil {
-		opts.Credentials = aws.AnonymousCredentials{}
+	if o.Endpoint != "" {
+		cfg.BaseEndpoint = aws.String(o.Endpoint)
+	}
+	if o.Credentials != nil {
+		cfg.Credentials = staticCredentials(*o.Credentials)
 	}
 	if o.HTTPClient != nil {
-		opts.HTTPClient = LimitResponses(o.HTTPClient)
+		cfg.HTTPClient = LimitResponses(o.HTTPClient)
 	} else {
-		opts.HTTPClient = LimitResponses(nil)
+		cfg.HTTPClient = LimitResponses(nil)
 	}
 	if o.UserAgent != "" {
-		opts.APIOptions = append(opts.APIOptions, AppendUserAgent(o.UserAgent))
+		cfg.APIOptions = append(cfg.APIOptions, AppendUserAgent(o.UserAgent))
 	}
-	return sts.New(opts)
+	return cfg
+}
+
+// NewClient builds the STS client of o.
+func NewClient(o ClientOptions) *sts.Client {
+	return sts.NewFromConfig(o.Config())
+}
+
+// staticCredentials signs requests with credentials from an exchange.
+func staticCredentials(c Credentials) aws.CredentialsProvider {
+	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{
+			AccessKeyID:     c.AccessKeyID,
+			SecretAccessKey: c.SecretAccessKey,
+			SessionToken:    c.SessionToken,
+			Source:          "aws-oidc",
+			CanExpire:       true,
+			Expires:         c.Expiration,
+		}, nil
+	})
 }
 
 // AppendUserAgent adds ua after the SDK's own User-Agent, which it keeps

@@ -25,20 +25,6 @@ type Identity struct {
 	UserID  string
 }
 
-// StaticCredentials signs requests with credentials from an exchange.
-func StaticCredentials(c Credentials) aws.CredentialsProvider {
-	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-		return aws.Credentials{
-			AccessKeyID:     c.AccessKeyID,
-			SecretAccessKey: c.SecretAccessKey,
-			SessionToken:    c.SessionToken,
-			Source:          "aws-oidc",
-			CanExpire:       true,
-			Expires:         c.Expiration,
-		}, nil
-	})
-}
-
 // Verify calls GetCallerIdentity with the retry rule of Exchange: the same
 // jobs that made STS busy for the exchange ask it right after, within the
 // same overall deadline (ctx's). A failure is an *Error like the

@@ -44,9 +44,9 @@ func TestVerify(t *testing.T) {
 			clock := &fakeClock{now: time.Now()}
 			ctx, cancel := context.WithDeadline(context.Background(), clock.now.Add(20*time.Second))
 			defer cancel()
-			client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: StaticCredentials(Credentials{
+			client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: &Credentials{
 				AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret-key-of-the-session", SessionToken: "session-token-of-the-session", Expiration: time.Now().Add(time.Hour),
-			})})
+			}})
 			if tc.name != "busy_until_deadline" {
 				ctx = context.Background()
 			}

@@ -58,43 +58,19 @@ type API interface {
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 }
 
-// ClientOptions are what an S3 client needs.
-type ClientOptions struct {
-	Region string
-	// Endpoint overrides S3's (S3-compatible servers, VPC endpoints); it
-	// switches to path-style addressing, which every such server takes.
-	Endpoint    string
-	HTTPClient  *http.Client
-	Credentials aws.CredentialsProvider
-	// UserAgent is appended to the SDK's User-Agent (see ci.UserAgent).
-	UserAgent string
-}
-
-// NewClient builds the S3 client of the check. The SDK's own retryer is
-// off: Check retries with the exchange's rule (exchange.Retry), so a busy S3
-// (503 SlowDown) is waited out within the run's one deadline like a busy
-// STS, and every attempt is classified and logged the same way.
-func NewClient(o ClientOptions) *s3.Client {
-	opts := s3.Options{
-		Region:      o.Region,
-		Credentials: o.Credentials,
-		AppID:       "aws-oidc",
-		Retryer:     aws.NopRetryer{},
-	}
-	if o.Endpoint != "" {
-		opts.BaseEndpoint = aws.String(o.Endpoint)
-		opts.UsePathStyle = true
-	}
-	// S3's answers are capped like STS's: the check asks for one key.
-	if o.HTTPClient != nil {
-		opts.HTTPClient = exchange.LimitResponses(o.HTTPClient)
-	} else {
-		opts.HTTPClient = exchange.LimitResponses(nil)
-	}
-	if o.UserAgent != "" {
-		opts.APIOptions = append(opts.APIOptions, exchange.AppendUserAgent(o.UserAgent))
-	}
-	return s3.New(opts)
+// NewClient builds the S3 client of the check from the options every AWS
+// client of the tool shares (exchange.ClientOptions.Config): the SDK's own
+// retryer is off, as Check retries with the exchange's rule
+// (exchange.Retry), so a busy S3 (503 SlowDown) is waited out within the
+// run's one deadline like a busy STS, and every attempt is classified and
+// logged the same way; S3's answers are capped like STS's, as the check asks
+// for one key. An Endpoint overrides S3's (S3-compatible servers, VPC
+// endpoints) and switches to path-style addressing, which every such server
+// takes.
+func NewClient(o exchange.ClientOptions) *s3.Client {
+	return s3.NewFromConfig(o.Config(), func(opts *s3.Options) {
+		opts.UsePathStyle = o.Endpoint != ""
+	})
 }
 
 // Check runs HeadBucket, then ListObjectsV2 for one key under the prefix,

@@ -93,8 +93,8 @@ func TestCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: exchange.StaticCredentials(exchange.Credentials{
-				AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "session", Expiration: time.Now().Add(time.Hour)})})
+			client := NewClient(exchange.ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: &exchange.Credentials{
+				AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "session", Expiration: time.Now().Add(time.Hour)}})
 			n, err := Check(context.Background(), client, loc, "aws", testRetry(), slog.New(slog.DiscardHandler))
 			var ops []string
 			for _, r := range srv.Requests() {
@@ -133,8 +133,8 @@ func TestCheck(t *testing.T) {
 func TestCheckBusyLog(t *testing.T) {
 	t.Parallel()
 	srv := s3test.New(t, map[string]s3test.Bucket{"busy": {SlowDown: 1}})
-	client := NewClient(ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: exchange.StaticCredentials(exchange.Credentials{
-		AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "session", Expiration: time.Now().Add(time.Hour)})})
+	client := NewClient(exchange.ClientOptions{Region: "us-east-1", Endpoint: srv.URL, Credentials: &exchange.Credentials{
+		AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "session", Expiration: time.Now().Add(time.Hour)}})
 	var logs strings.Builder
 	if _, err := Check(context.Background(), client, Location{Bucket: "busy"}, "aws", testRetry(), slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
 		t.Fatal(err)
