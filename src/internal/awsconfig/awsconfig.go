@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -45,8 +44,17 @@ type Profile struct {
 	Credentials exchange.Credentials
 }
 
-// The length is checked apart: a bounded repeat compiles a state per step.
-var profileNameRE = regexp.MustCompile(`^[A-Za-z0-9_.+@-]+$`)
+// profileChars reports whether name is one or more of A-Za-z0-9_.+@-,
+// checked byte by byte so that no regexp is compiled at start-up.
+func profileChars(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_.+@-", c) >= 0) {
+			return false
+		}
+	}
+	return name != ""
+}
 
 // ReservedName is the one section name Python's configparser (and so the
 // AWS CLI, which reads both files with it) treats specially: its
@@ -60,7 +68,7 @@ const ReservedName = "DEFAULT"
 // that is also safe in a shell, a file name and a Terraform string avoids
 // surprises. ReservedName is refused.
 func ValidateName(name string) error {
-	if len(name) > 64 || !profileNameRE.MatchString(name) {
+	if len(name) > 64 || !profileChars(name) {
 		return &exchange.FieldError{Field: "profile", Msg: fmt.Sprintf("%q must be 1 to 64 letters, digits and _.+@- (for example prod)", name)}
 	}
 	if name == ReservedName {

@@ -9,16 +9,6 @@ import (
 	"strings"
 )
 
-// Address ranges the internet cannot route to, besides what netip knows
-// (loopback, private, link-local, unspecified).
-var unroutable = []struct {
-	prefix netip.Prefix
-	what   string
-}{
-	{netip.MustParsePrefix("100.64.0.0/10"), "a carrier-grade NAT address (RFC 6598)"},
-	{netip.MustParsePrefix("198.18.0.0/15"), "a benchmarking address (RFC 2544)"},
-}
-
 // addressKind names why AWS cannot reach addr, or "" when it is public.
 func addressKind(addr netip.Addr) string {
 	addr = addr.Unmap()
@@ -32,8 +22,13 @@ func addressKind(addr netip.Addr) string {
 	case addr.IsUnspecified():
 		return "an unspecified address"
 	}
-	for _, r := range unroutable {
-		if r.prefix.Contains(addr) {
+	// Address ranges the internet cannot route to, besides what netip
+	// knows, parsed here rather than at every start-up.
+	for _, r := range []struct{ prefix, what string }{
+		{"100.64.0.0/10", "a carrier-grade NAT address (RFC 6598)"},
+		{"198.18.0.0/15", "a benchmarking address (RFC 2544)"},
+	} {
+		if netip.MustParsePrefix(r.prefix).Contains(addr) {
 			return r.what
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // URL is a URL-ish value (an endpoint, a proxy, a jwks_uri) as it may be
@@ -30,18 +31,21 @@ const HiddenURL = "[a value with an @, not shown: it may hold a password]"
 
 // userinfo finds "scheme:/" or "scheme://" followed by a user name and
 // password: the last line of defence in Writer, for a URL some message
-// quotes without going through URL.
-var userinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*:/{1,3})[^/\s@"'<>]*@`)
+// quotes without going through URL. It compiles on first use, not at every
+// start-up.
+var userinfo = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*:/{1,3})[^/\s@"'<>]*@`)
+})
 
 func cutUserinfo(text string) string {
 	if !strings.Contains(text, "@") {
 		return text
 	}
-	return userinfo.ReplaceAllStringFunc(text, func(m string) string {
+	return userinfo().ReplaceAllStringFunc(text, func(m string) string {
 		if strings.HasSuffix(m, ":xxxxx@") {
 			// Already masked, as url.URL.Redacted does.
 			return m
 		}
-		return userinfo.ReplaceAllString(m, "${1}…@")
+		return userinfo().ReplaceAllString(m, "${1}…@")
 	})
 }

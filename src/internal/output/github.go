@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -46,9 +45,18 @@ var outputOrder = []string{
 // passes no matching variable.
 var maskedOutputs = []string{OutputAccessKeyID, OutputSecretAccessKey, OutputSessionToken}
 
-// outputNamePattern is GitHub's rule for output ids: a letter or _, then
-// letters, digits, - and _.
-var outputNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+// validOutputName is GitHub's rule for output ids: a letter or _, then
+// letters, digits, - and _ ([A-Za-z_][A-Za-z0-9_-]*), checked byte by byte
+// so that no regexp is compiled at start-up.
+func validOutputName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || i > 0 && ('0' <= c && c <= '9' || c == '-')) {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // GitHubOutputs returns the step outputs for one role session. Outputs whose
 // value is unknown (an empty account id, for example) are left out. The
@@ -117,7 +125,7 @@ func PrepareGitHub(getenv func(string) string, vars []Var, outputs map[string]st
 	}
 	names := orderedOutputNames(outputs)
 	for _, name := range names {
-		if !outputNamePattern.MatchString(name) {
+		if !validOutputName(name) {
 			return nil, &VarError{Format: "github", Output: true, Key: name, Reason: "an output name must start with a letter or _ and hold only letters, digits, - and _"}
 		}
 		if strings.Contains(name, githubDelimiter) {

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -83,12 +82,41 @@ func (e *FileError) Hint() string {
 		"  - name: staging\n    role_arn: arn:aws:iam::222222222222:role/deploy\n    profile: staging"
 }
 
-var (
-	// Lengths are checked apart: a bounded repeat compiles a state per step.
-	nameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	prefixRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	profileRE = regexp.MustCompile(`^[A-Za-z0-9_.+@-]+$`)
-)
+// The name rules, checked byte by byte so that no regexp is compiled at
+// start-up; lengths are checked apart.
+
+// validName is [A-Za-z0-9][A-Za-z0-9_.-]*.
+func validName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLetter(c) && !isDigit(c) && (i == 0 || strings.IndexByte("_.-", c) < 0) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// validPrefix is [A-Za-z_][A-Za-z0-9_]*: a shell variable name.
+func validPrefix(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLetter(c) && c != '_' && (i == 0 || !isDigit(c)) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// validProfile is [A-Za-z0-9_.+@-]+.
+func validProfile(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLetter(c) && !isDigit(c) && strings.IndexByte("_.+@-", c) < 0 {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
 
 // MaxFileBytes bounds what is read of a roles file: a list of a few
 // hundred roles fits many times over.
@@ -174,7 +202,7 @@ func fieldName(flag string) string {
 
 func validate(e entry, d Defaults) (Role, error) {
 	r := Role{Name: strings.TrimSpace(e.Name), Region: strings.TrimSpace(e.Region), Prefix: e.Prefix, Profile: e.Profile}
-	if len(r.Name) > 64 || !nameRE.MatchString(r.Name) {
+	if len(r.Name) > 64 || !validName(r.Name) {
 		return Role{}, fmt.Errorf("name %q must be 1 to 64 letters, digits and _.- (it labels the role's result line)", r.Name)
 	}
 	var err error
@@ -197,7 +225,7 @@ func validate(e entry, d Defaults) (Role, error) {
 	case r.Prefix != "" && r.Profile != "":
 		return Role{}, fmt.Errorf("give prefix or profile, not both")
 	case r.Profile != "":
-		if len(r.Profile) > 64 || !profileRE.MatchString(r.Profile) {
+		if len(r.Profile) > 64 || !validProfile(r.Profile) {
 			return Role{}, fmt.Errorf("profile %q must be 1 to 64 letters, digits and _.+@-", r.Profile)
 		}
 		if r.Profile == "DEFAULT" {
@@ -205,7 +233,7 @@ func validate(e entry, d Defaults) (Role, error) {
 			return Role{}, fmt.Errorf(`profile "DEFAULT" is reserved: the AWS CLI reads a [DEFAULT] section as defaults for every profile; use "default" or another name`)
 		}
 	case r.Prefix != "":
-		if !prefixRE.MatchString(r.Prefix) {
+		if !validPrefix(r.Prefix) {
 			return Role{}, fmt.Errorf("prefix %q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", r.Prefix)
 		}
 	default:

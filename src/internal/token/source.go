@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -224,7 +225,7 @@ func (s GitHubSource) Token(ctx context.Context) (string, error) {
 		// start of it, on one line.
 		// The body is the server's text: it may echo the request token,
 		// which the caller scrubs, or another long value.
-		body := logging.ServerText(jwtLike.ReplaceAllString(failed.Body, "[redacted]"))
+		body := logging.ServerText(jwtLike().ReplaceAllString(failed.Body, "[redacted]"))
 		return "", &RequestError{StatusCode: failed.StatusCode, Body: oneLine(body, maxBodyInError)}
 	case errors.As(err, &request):
 		// Never the URL: a redirect's may echo the request token.
@@ -257,4 +258,7 @@ func oneLine(s string, limit int) string {
 
 // jwtLike matches anything shaped like a compact JWS, so that an endpoint's
 // error answer can never carry a token into a message.
-var jwtLike = regexp.MustCompile(`[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
+// It compiles on first use, not at every start-up.
+var jwtLike = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
+})

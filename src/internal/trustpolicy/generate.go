@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
@@ -45,11 +46,26 @@ func (e *AnyProjectError) Error() string {
 	return fmt.Sprintf("the policy would trust every project on %s: name --project or --group, or pass --allow-any-project", e.Issuer)
 }
 
+// The path rules compile on first use, not at every start-up.
 var (
-	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-	pathRE    = regexp.MustCompile(`^` + projectPathExpr + `$`)
-	groupRE   = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.\-]*)*$`)
+	pathRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^` + projectPathExpr + `$`) })
+	groupRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.\-]*)*$`)
+	})
 )
+
+// validAccount reports whether s is a 12-digit AWS account id.
+func validAccount(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // SpecError is an invalid generator input, naming the flag.
 type SpecError struct {
@@ -125,7 +141,7 @@ func (s Spec) Validate() error {
 	if msg := issuerProblem(s.Issuer); msg != "" {
 		return &SpecError{Field: "issuer", Msg: fmt.Sprintf("%q %s, as in iss (for example https://gitlab.example.com)", redactUserinfo(s.Issuer), msg)}
 	}
-	if !accountRE.MatchString(s.Account) {
+	if !validAccount(s.Account) {
 		return &SpecError{Field: "account", Msg: fmt.Sprintf("%q is not a 12-digit AWS account id", s.Account)}
 	}
 	if s.Audience == "" {
@@ -135,12 +151,12 @@ func (s Spec) Validate() error {
 		return &SpecError{Field: "audience", Msg: fmt.Sprintf("%q is not an audience IAM accepts (1 to 255 printable ASCII characters, no spaces)", s.Audience)}
 	}
 	for _, p := range s.Projects {
-		if !pathRE.MatchString(p) {
+		if !pathRE().MatchString(p) {
 			return &SpecError{Field: "project", Msg: fmt.Sprintf("%q is not a project path such as mygroup/myproject", p)}
 		}
 	}
 	for _, g := range s.Groups {
-		if !groupRE.MatchString(g) {
+		if !groupRE().MatchString(g) {
 			return &SpecError{Field: "group", Msg: fmt.Sprintf("%q is not a group path such as mygroup or mygroup/sub", g)}
 		}
 	}
@@ -184,7 +200,7 @@ func issuerProblem(issuer string) string {
 		return "holds a query or a fragment; an issuer URL has none"
 	case strings.HasSuffix(issuer, "/"):
 		return "must not end in a slash"
-	case !hostRE.MatchString(u.Host):
+	case !hostRE().MatchString(u.Host):
 		return "names no valid host"
 	case u.Port() != "" && !validPort(u.Port()):
 		return "names a port outside 1..65535"
@@ -202,7 +218,9 @@ func validPort(p string) bool {
 	return err == nil && n >= 1 && n <= 65535
 }
 
-var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$`)
+var hostRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$`)
+})
 
 func notPrintableASCII(r rune) bool { return r <= ' ' || r >= 0x7f }
 

@@ -1,5 +1,7 @@
 package trustpolicy
 
+import "sync"
+
 // What a GitLab ID token's sub can look like. The default is
 // project_path:<path>:ref_type:<branch|tag>:ref:<ref>; a project can choose
 // other components (ci_id_token_sub_claim_components), from a fixed list:
@@ -22,9 +24,11 @@ const (
 	probeProject = `zz-aws-oidc-probe-group/zz-aws-oidc-probe-project`
 )
 
+// The languages are built on first use: compiling them at every start-up
+// cost about a millisecond.
 var (
-	gitlabSubjects = newLanguage(`project_path:` + projectPathExpr + subTailExpr)
-	probeSubjects  = newLanguage(`project_path:` + probeProject + subTailExpr)
+	gitlabSubjects = sync.OnceValue(func() *language { return newLanguage(`project_path:` + projectPathExpr + subTailExpr) })
+	probeSubjects  = sync.OnceValue(func() *language { return newLanguage(`project_path:` + probeProject + subTailExpr) })
 )
 
 // SubjectCanMatch reports whether a sub condition value can match any sub
@@ -32,15 +36,15 @@ var (
 // (StringLike).
 func SubjectCanMatch(value string, like bool) bool {
 	if like {
-		return gitlabSubjects.meets(value)
+		return gitlabSubjects().meets(value)
 	}
-	return gitlabSubjects.matches(value)
+	return gitlabSubjects().matches(value)
 }
 
 // SubjectAdmitsAnyProject reports whether a sub condition value lets every
 // project of the instance in, which is what a missing sub condition does too.
 func SubjectAdmitsAnyProject(value string, like bool) bool {
-	return like && probeSubjects.meets(value)
+	return like && probeSubjects().meets(value)
 }
 
 // Subject is GitLab's default sub for a project and ref.
