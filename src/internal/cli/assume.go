@@ -1,19 +1,14 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -558,7 +553,7 @@ func (r *assumeRun) preflight() (created []string, err error) {
 			err = atomicfile.CheckWritable(path)
 		}
 		if err != nil {
-			return &OutputError{Format: format, Err: err}
+			return &output.Error{Format: format, Err: err}
 		}
 		return nil
 	}
@@ -571,7 +566,7 @@ func (r *assumeRun) preflight() (created []string, err error) {
 		limits := output.DefaultDotenvLimits()
 		limits.MaxVars = r.cfg.DotenvMaxVariables
 		if _, err := output.PrepareDotenv(dotenv, nil, limits); err != nil {
-			return created, &OutputError{Format: formatDotenv, Err: err}
+			return created, &output.Error{Format: formatDotenv, Err: err}
 		}
 	}
 	if err := check(tokenFile, formatTokenFile); err != nil {
@@ -591,13 +586,13 @@ func (r *assumeRun) preflight() (created []string, err error) {
 		// A profile's section that aws-oidc did not write (a person's
 		// static keys) is refused now, before STS, not after.
 		if _, err := awsconfig.PrepareRemove(r.cfg.AWSFiles, r.profileNames()); err != nil {
-			return created, &OutputError{Format: "profile", Err: err}
+			return created, &output.Error{Format: "profile", Err: err}
 		}
 	}
 	if r.has(formatGitHub) {
 		single := len(r.cfg.Roles) == 0 && r.hasVars()
 		if err := output.CheckGitHubFiles(r.env.Getenv, r.hasVars(), single && !r.has(formatTokenFile)); err != nil {
-			return created, &OutputError{Format: formatGitHub, Err: err}
+			return created, &output.Error{Format: formatGitHub, Err: err}
 		}
 	}
 	return created, nil
@@ -621,7 +616,7 @@ func (r *assumeRun) checkDistinct(dotenv, tokenFile string, profiles []string) e
 		}
 	}
 	if err := atomicfile.CheckDistinct(files...); err != nil {
-		return &OutputError{Format: "file", Err: err}
+		return &output.Error{Format: "file", Err: err}
 	}
 	return nil
 }
@@ -640,70 +635,72 @@ func (r *assumeRun) hasVars() bool {
 	return slices.ContainsFunc(r.cfg.Roles, func(ro rolesfile.Role) bool { return ro.Profile == "" })
 }
 
-// write prepares every output, checking it in full, before it writes any;
-// then it writes the files, and stdout last. When one fails, the outputs
-// already written are put back as they were, so a run writes all of its
-// outputs or none, whatever their combination. The folders of the files
-// are locked from the first read to the last write, so that runs sharing
-// a dotenv or AWS config file take turns.
-func (r *assumeRun) write(ctx context.Context, sessions []assumed) (err error) {
+// write builds the run's outputs (output.Set) and commits them: every
+// output is prepared and checked in full before any is written, the files
+// first, stdout last, and a late failure puts back those already written.
+// The folders of the files are locked from the first read to the last
+// write, so that runs sharing a dotenv or AWS config file take turns.
+func (r *assumeRun) write(ctx context.Context, sessions []assumed) error {
 	vars, profiles := r.collect(sessions)
 	if len(vars) == 0 && slices.ContainsFunc(r.cfg.Outputs, func(f string) bool { return f != formatJSON }) {
 		r.log.Info(fmt.Sprintf("no variables for --output %s: every role went to a profile", strings.Join(r.cfg.Outputs, ",")))
 	}
-	stdout, err := r.render(vars, sessions)
+	set := output.NewSet(r.log)
+	stdout, err := output.Render(r.print(vars, sessions), vars)
 	if err != nil {
 		return err
 	}
+	set.Print(stdout)
 
 	dotenvPath, tokenPath, profilePaths := r.filePaths()
-	unlock, err := atomicfile.Lock(ctx, append([]string{dotenvPath, tokenPath}, profilePaths...)...)
+	unlock, err := set.Lock(ctx, append([]string{dotenvPath, tokenPath}, profilePaths...)...)
 	if err != nil {
-		return &OutputError{Format: "file", Err: fmt.Errorf("failed to lock the output files: %w", err)}
+		return err
 	}
 	defer unlock()
-	for _, p := range append([]string{dotenvPath, tokenPath}, profilePaths...) {
-		for _, stale := range atomicfile.RemoveStale(p) {
-			r.log.Info(fmt.Sprintf("removed %s, a temporary file a killed run left behind", stale))
-		}
+	if err := r.prepare(set, vars, profiles, sessions); err != nil {
+		return err
 	}
+	return set.Commit(r.env.Stdout)
+}
 
-	var steps []commitStep
+// prepare adds each file output to set, read, merged and checked.
+func (r *assumeRun) prepare(set *output.Set, vars []output.Var, profiles []awsconfig.Profile, sessions []assumed) error {
 	if r.has(formatDotenv) && len(vars) > 0 {
 		limits := output.DefaultDotenvLimits()
 		limits.MaxVars = r.cfg.DotenvMaxVariables
 		p, err := output.PrepareDotenv(r.cfg.DotenvFile, vars, limits)
 		if err != nil {
-			return &OutputError{Format: formatDotenv, Err: err}
+			return &output.Error{Format: formatDotenv, Err: err}
 		}
 		if foreign := foreignDotenvKeys(p.Old, vars); len(foreign) > 0 {
 			r.log.Warn(fmt.Sprintf("%s held %s, which aws-oidc did not write (no credentials of a run beside them): they are replaced, and `aws-oidc cleanup` will remove them with the run's variables",
 				r.cfg.DotenvFile, strings.Join(foreign, ", ")))
 		}
-		steps = append(steps, commitStep{format: formatDotenv, commit: p.Commit, undo: func() { _ = p.Undo() },
-			done: fmt.Sprintf("wrote %d variables to %s", len(vars), r.cfg.DotenvFile)})
+		set.Add(output.Step{Format: formatDotenv, Commit: p.Commit, Undo: func() { _ = p.Undo() },
+			Done: fmt.Sprintf("wrote %d variables to %s", len(vars), r.cfg.DotenvFile)})
 	}
 	if r.has(formatTokenFile) {
 		p, err := prepareTokenFile(r.cfg.TokenOutputFile, r.tok.Value())
 		if err != nil {
-			return &OutputError{Format: formatTokenFile, Err: err}
+			return &output.Error{Format: formatTokenFile, Err: err}
 		}
-		steps = append(steps, commitStep{format: formatTokenFile, commit: p.Commit, undo: func() { _ = p.Undo() },
-			done: fmt.Sprintf("wrote the job's token to %s: AWS SDKs and the AWS CLI assume %s with it themselves, refreshing as needed, until the token expires at %s (keep this in the job: the token is job-scoped)",
+		set.Add(output.Step{Format: formatTokenFile, Commit: p.Commit, Undo: func() { _ = p.Undo() },
+			Done: fmt.Sprintf("wrote the job's token to %s: AWS SDKs and the AWS CLI assume %s with it themselves, refreshing as needed, until the token expires at %s (keep this in the job: the token is job-scoped)",
 				r.cfg.TokenOutputFile, sessions[0].session.RoleARN, r.tok.Claims.ExpiresAt.UTC().Format(time.RFC3339))})
 	}
 	if len(profiles) > 0 {
 		p, err := awsconfig.Prepare(r.cfg.AWSFiles, profiles)
 		if err != nil {
-			return &OutputError{Format: "profile", Err: err}
+			return &output.Error{Format: "profile", Err: err}
 		}
 		names := make([]string, len(profiles))
 		for i, pr := range profiles {
 			names[i] = pr.Name
 		}
 		files := r.cfg.AWSFiles
-		steps = append(steps, commitStep{format: "profile", commit: p.Write, undo: p.Undo,
-			done: fmt.Sprintf("wrote profiles %s to %s and %s: use AWS_CONFIG_FILE=%s AWS_SHARED_CREDENTIALS_FILE=%s aws --profile %s ...",
+		set.Add(output.Step{Format: "profile", Commit: p.Write, Undo: p.Undo,
+			Done: fmt.Sprintf("wrote profiles %s to %s and %s: use AWS_CONFIG_FILE=%s AWS_SHARED_CREDENTIALS_FILE=%s aws --profile %s ...",
 				strings.Join(names, ", "), files.Config, files.Credentials, files.Config, files.Credentials, names[0])})
 	}
 	if r.has(formatGitHub) && len(vars) > 0 {
@@ -713,111 +710,27 @@ func (r *assumeRun) write(ctx context.Context, sessions []assumed) (err error) {
 		}
 		p, err := output.PrepareGitHub(r.env.Getenv, vars, outs)
 		if err != nil {
-			return &OutputError{Format: formatGitHub, Err: err}
+			return &output.Error{Format: formatGitHub, Err: err}
 		}
-		// The masks go to stdout, before anything else printed there.
 		masks, err := p.Masks()
 		if err != nil {
-			return &OutputError{Format: formatGitHub, Err: err}
+			return &output.Error{Format: formatGitHub, Err: err}
 		}
-		stdout = append(masks, stdout...)
-		steps = append(steps, commitStep{format: formatGitHub, commit: p.Commit, undo: p.Undo})
-	}
-
-	var committed []commitStep
-	defer func() {
-		if err == nil {
-			return
-		}
-		for i := len(committed) - 1; i >= 0; i-- {
-			committed[i].undo()
-		}
-		if len(committed) > 0 {
-			names := make([]string, len(committed))
-			for i, c := range committed {
-				names[i] = c.format
-			}
-			r.log.Info(fmt.Sprintf("put back the %s output(s) as they were: nothing of this run is left", strings.Join(names, ", ")))
-		}
-	}()
-	for _, st := range steps {
-		if err := st.commit(); err != nil {
-			return &OutputError{Format: st.format, Err: err}
-		}
-		committed = append(committed, st)
-	}
-	if err := writeStdout(r.env.Stdout, stdout); err != nil {
-		return err
-	}
-	for _, st := range committed {
-		if st.done != "" {
-			r.log.Info(st.done)
-		}
+		set.PrintFirst(masks)
+		set.Add(output.Step{Format: formatGitHub, Commit: p.Commit, Undo: p.Undo})
 	}
 	return nil
 }
 
-// commitStep is one prepared output: commit writes it, undo puts back
-// what it replaced.
-type commitStep struct {
-	format string
-	commit func() error
-	undo   func()
-	// done is the log line once every output is written.
-	done string
-}
-
-// StdoutError is a stdout that could not take the output (a closed pipe,
-// a full disk behind a redirection).
-type StdoutError struct {
-	Err error
-	// before: found before anything was done.
-	before bool
-}
-
-func (e *StdoutError) Error() string {
-	if e.before {
-		return fmt.Sprintf("%v; nothing was done", e.Err)
-	}
-	return fmt.Sprintf("failed to write to stdout: %v; every other output was put back as it was", e.Err)
-}
-func (e *StdoutError) Unwrap() error { return e.Err }
-
-// Hint implements the hinter of Hint.
-func (e *StdoutError) Hint() string {
-	return "keep stdout open until aws-oidc exits (eval \"$(aws-oidc ...)\" does), or write files only with --output dotenv or --profile"
-}
-
 // checkStdout refuses a closed stdout (`>&-`) before anything happens when
-// an output goes there: the writes would fail only at the end, and a file
-// opened meanwhile could take descriptor 1 and receive the exports.
+// an output goes there.
 func (r *assumeRun) checkStdout() error {
-	f, ok := r.env.Stdout.(*os.File)
-	if !ok || !slices.ContainsFunc(r.cfg.Outputs, func(o string) bool {
+	if !slices.ContainsFunc(r.cfg.Outputs, func(o string) bool {
 		return o == formatShell || o == formatJSON || o == formatPowerShell || o == formatGitHub || o == formatTokenFile
 	}) {
 		return nil
 	}
-	if closedAtStart(f) {
-		return &StdoutError{Err: errors.New("stdout is closed (>&-), and the output would be lost"), before: true}
-	}
-	return nil
-}
-
-// writeStdout writes data in one call. SIGPIPE is caught meanwhile: a
-// stdout whose reader has gone would otherwise kill the process before it
-// could put the other outputs back; the write fails with EPIPE instead.
-func writeStdout(w io.Writer, data []byte) error {
-	if len(data) == 0 {
-		return nil
-	}
-	pipe := make(chan os.Signal, 1)
-	signal.Notify(pipe, syscall.SIGPIPE)
-	defer signal.Stop(pipe)
-	if _, err := w.Write(data); err != nil {
-		return &StdoutError{Err: err}
-	}
-	return nil
+	return output.CheckStdout(r.env.Stdout)
 }
 
 func (r *assumeRun) has(format string) bool { return slices.Contains(r.cfg.Outputs, format) }
@@ -842,36 +755,20 @@ func (r *assumeRun) collect(sessions []assumed) ([]output.Var, []awsconfig.Profi
 	return vars, profiles
 }
 
-// render gives what goes to stdout: shell exports or PowerShell
+// print says what goes to stdout: shell exports or PowerShell
 // assignments, and the credential_process document. token-file prints
 // exports too (PowerShell's with --output powershell), unless GitHub takes
 // them.
-func (r *assumeRun) render(vars []output.Var, sessions []assumed) ([]byte, error) {
-	var stdout bytes.Buffer
-	shell := r.has(formatShell) || (r.has(formatTokenFile) && !r.has(formatGitHub) && !r.has(formatPowerShell))
-	unsetProfile := r.unsetsProfile(vars)
-	if shell && len(vars) > 0 {
-		if err := output.WriteShell(&stdout, vars); err != nil {
-			return nil, &OutputError{Format: formatShell, Err: err}
-		}
-		if unsetProfile {
-			stdout.WriteString("unset AWS_PROFILE\n")
-		}
-	}
-	if r.has(formatPowerShell) && len(vars) > 0 {
-		if err := output.WritePowerShell(&stdout, vars); err != nil {
-			return nil, &OutputError{Format: formatPowerShell, Err: err}
-		}
-		if unsetProfile {
-			stdout.WriteString("Remove-Item Env:AWS_PROFILE -ErrorAction SilentlyContinue\n")
-		}
+func (r *assumeRun) print(vars []output.Var, sessions []assumed) output.Print {
+	p := output.Print{
+		Shell:        r.has(formatShell) || (r.has(formatTokenFile) && !r.has(formatGitHub) && !r.has(formatPowerShell)),
+		PowerShell:   r.has(formatPowerShell),
+		UnsetProfile: r.unsetsProfile(vars),
 	}
 	if r.has(formatJSON) {
-		if err := output.WriteJSON(&stdout, sessions[0].creds); err != nil {
-			return nil, &OutputError{Format: formatJSON, Err: err}
-		}
+		p.JSON = &sessions[0].creds
 	}
-	return stdout.Bytes(), nil
+	return p
 }
 
 // unsetsProfile reports whether the shell and PowerShell outputs also

@@ -54,17 +54,6 @@ type STSError struct {
 func (e *STSError) Error() string { return e.Err.Error() }
 func (e *STSError) Unwrap() error { return e.Err }
 
-// OutputError is a failure to write one output format.
-type OutputError struct {
-	Format string
-	Err    error
-}
-
-func (e *OutputError) Error() string {
-	return fmt.Sprintf("failed to write %s output: %v", e.Format, e.Err)
-}
-func (e *OutputError) Unwrap() error { return e.Err }
-
 // coded is a failure that carries its own exit code and hint, so that a
 // command can add kinds of failure without a case in ExitCode and Hint.
 type coded interface {
@@ -196,6 +185,8 @@ func Hint(err error) string {
 	case errors.As(err, &xerr) && xerr.Transient():
 		// A chained hop's, as the web identity exchange's.
 		return transientHint(xerr)
+	case errors.As(err, new(*output.StdoutError)):
+		return "keep stdout open until aws-oidc exits (eval \"$(aws-oidc ...)\" does), or write files only with --output dotenv or --profile"
 	case errors.As(err, &hinter):
 		return hinter.Hint()
 	case errors.Is(err, fs.ErrPermission):

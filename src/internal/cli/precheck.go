@@ -60,7 +60,7 @@ func (r *assumeRun) checkDotenvCount() error {
 	if len(old) > 0 {
 		from = fmt.Sprintf(", %d of them already in the file", len(old))
 	}
-	return &OutputError{Format: formatDotenv, Err: &output.DotenvError{
+	return &output.Error{Format: formatDotenv, Err: &output.DotenvError{
 		Path: r.cfg.DotenvFile,
 		Rule: output.RuleCount,
 		Reason: fmt.Sprintf("the file would hold %d variables%s; GitLab accepts at most %d (instance limit dotenv_variables); no role was assumed",

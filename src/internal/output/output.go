@@ -4,7 +4,8 @@
 //
 // Each writer checks everything it is given before it writes anything, so a
 // refusal never leaves half an output behind, and no error it returns ever
-// holds a secret value.
+// holds a secret value. A Set writes a run's outputs all or nothing: each is
+// prepared before any is written, and a late failure puts back the others.
 package output
 
 import (
