@@ -43,16 +43,46 @@ const (
 // refused: AWS's own limit for a signed request's time.
 const MaxClockSkew = 15 * time.Minute
 
-// answer is what the checks need from one STS answer.
+// answer is one STS answer of either role operation, as the checks and the
+// Result need it.
 type answer struct {
 	op    string
 	creds *types.Credentials
-	// fields are the answer's other values that are printed or written,
-	// by name (AssumedRoleUser.Arn, ...).
-	fields   [][2]string
-	metadata middleware.Metadata
+	user  *types.AssumedRoleUser
+	// subject, audience and provider are AssumeRoleWithWebIdentity's.
+	subject, audience, provider string
+	packedPolicySize            *int32
+	metadata                    middleware.Metadata
 	// duration is the session asked for (0: STS's default, an hour).
 	duration time.Duration
+}
+
+// result checks the answer and gives its session.
+func (a answer) result(now time.Time, secrets *logging.Secrets) (Result, error) {
+	creds, err := a.check(now, secrets)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Credentials: creds, Subject: a.subject, Audience: a.audience, Provider: a.provider, PackedPolicySize: -1}
+	if a.user != nil {
+		res.AssumedRoleARN = aws.ToString(a.user.Arn)
+	}
+	if a.packedPolicySize != nil {
+		res.PackedPolicySize = int(*a.packedPolicySize)
+	}
+	return res, nil
+}
+
+// fields are the answer's values besides the credentials that are printed
+// or written, by name. (AssumeRole answers have no subject, audience or
+// provider: empty, they pass every check.)
+func (a answer) fields() [][2]string {
+	fields := [][2]string{{"SubjectFromWebIdentityToken", a.subject}, {"Audience", a.audience}, {"Provider", a.provider}}
+	if a.user != nil {
+		fields = append(fields, [2]string{"AssumedRoleUser.Arn", aws.ToString(a.user.Arn)},
+			[2]string{"AssumedRoleUser.AssumedRoleId", aws.ToString(a.user.AssumedRoleId)})
+	}
+	return fields
 }
 
 // check turns an STS answer into credentials, or refuses it. The new
@@ -82,7 +112,7 @@ func (a answer) check(now time.Time, secrets *logging.Secrets) (Credentials, err
 				"it cannot be handed on safely in any format", f[0])
 		}
 	}
-	for _, f := range a.fields {
+	for _, f := range a.fields() {
 		switch {
 		case strings.ContainsFunc(f[1], unicode.IsControl):
 			return Credentials{}, bad("the answer's %s holds a control character", f[0])

@@ -47,57 +47,24 @@ type RoleRequest struct {
 // second and every later hop of a role chain.
 func AssumeRole(ctx context.Context, client RoleClient, req RoleRequest, retry Retry, log *slog.Logger) (Result, error) {
 	in := &sts.AssumeRoleInput{
-		RoleArn:         aws.String(req.RoleARN.String()),
-		RoleSessionName: aws.String(req.SessionName),
-	}
-	if req.Duration > 0 {
-		in.DurationSeconds = aws.Int32(int32(req.Duration / time.Second))
-	}
-	if req.ExternalID != "" {
-		in.ExternalId = aws.String(req.ExternalID)
+		RoleArn:           aws.String(req.RoleARN.String()),
+		RoleSessionName:   aws.String(req.SessionName),
+		DurationSeconds:   durationSeconds(req.Duration),
+		ExternalId:        optional(req.ExternalID),
+		TransitiveTagKeys: append([]string(nil), req.TransitiveTagKeys...),
+		SourceIdentity:    optional(req.SourceIdentity),
+		Policy:            optional(req.Policy),
+		PolicyArns:        policyDescriptors(req.PolicyARNs),
 	}
 	for _, t := range req.Tags {
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
 	}
-	in.TransitiveTagKeys = append(in.TransitiveTagKeys, req.TransitiveTagKeys...)
-	if req.SourceIdentity != "" {
-		in.SourceIdentity = aws.String(req.SourceIdentity)
-	}
-	if req.Policy != "" {
-		in.Policy = aws.String(req.Policy)
-	}
-	for _, arn := range req.PolicyARNs {
-		in.PolicyArns = append(in.PolicyArns, stsPolicyARN(arn))
-	}
-
-	var out *sts.AssumeRoleOutput
-	attempts, err := withRetries(ctx, retry, log, opAssumeRole, "", time.Time{}, func(ctx context.Context) error {
-		var err error
-		out, err = client.AssumeRole(ctx, in)
-		return err
+	op := roleOp{name: opAssumeRole, duration: req.Duration, secrets: req.Secrets}
+	return op.run(ctx, retry, log, func(ctx context.Context) (answer, error) {
+		out, err := client.AssumeRole(ctx, in)
+		if out == nil {
+			return answer{}, err
+		}
+		return answer{creds: out.Credentials, user: out.AssumedRoleUser, packedPolicySize: out.PackedPolicySize, metadata: out.ResultMetadata}, err
 	})
-	if err != nil {
-		return Result{}, scrubError(err, req.Secrets)
-	}
-	if out == nil {
-		out = &sts.AssumeRoleOutput{}
-	}
-	a := answer{op: opAssumeRole, creds: out.Credentials, metadata: out.ResultMetadata, duration: req.Duration}
-	if out.AssumedRoleUser != nil {
-		a.fields = append(a.fields, [2]string{"AssumedRoleUser.Arn", aws.ToString(out.AssumedRoleUser.Arn)},
-			[2]string{"AssumedRoleUser.AssumedRoleId", aws.ToString(out.AssumedRoleUser.AssumedRoleId)})
-	}
-	creds, err := a.check(now(retry), req.Secrets)
-	if err != nil {
-		err.(*Error).Attempts = attempts
-		return Result{}, scrubError(err, req.Secrets)
-	}
-	res := Result{Credentials: creds, PackedPolicySize: -1, Attempts: attempts}
-	if out.AssumedRoleUser != nil {
-		res.AssumedRoleARN = aws.ToString(out.AssumedRoleUser.Arn)
-	}
-	if out.PackedPolicySize != nil {
-		res.PackedPolicySize = int(*out.PackedPolicySize)
-	}
-	return res, nil
 }

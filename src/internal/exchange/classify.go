@@ -119,26 +119,39 @@ func Classify(err error) (code string, class Class) {
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		code = api.ErrorCode()
-		if throttleCode(code) {
-			return code, Transient
-		}
-		if c, ok := codeClass[code]; ok {
-			if c == KeyPropagation && settled(api.ErrorMessage()) {
-				return code, Permanent
-			}
-			return code, c
-		}
-		if status := httpStatus(err); status >= 500 || status == 429 {
-			return code, Transient
-		} else if status > 0 {
+		return classifyAPI(err, api)
+	}
+	return classifyOther(err)
+}
+
+// classifyAPI classifies an answer with an error document: by its code,
+// else by the HTTP status.
+func classifyAPI(err error, api smithy.APIError) (code string, class Class) {
+	code = api.ErrorCode()
+	if throttleCode(code) {
+		return code, Transient
+	}
+	if c, ok := codeClass[code]; ok {
+		if c == KeyPropagation && settled(api.ErrorMessage()) {
 			return code, Permanent
 		}
-		if api.ErrorFault() == smithy.FaultServer {
-			return code, Transient
-		}
+		return code, c
+	}
+	if status := httpStatus(err); status >= 500 || status == 429 {
+		return code, Transient
+	} else if status > 0 {
 		return code, Permanent
 	}
+	if api.ErrorFault() == smithy.FaultServer {
+		return code, Transient
+	}
+	return code, Permanent
+}
+
+// classifyOther classifies a failure without an error document: an error
+// status with another body, an answer that could not be read, a timeout, a
+// failed connection.
+func classifyOther(err error) (code string, class Class) {
 	status := httpStatus(err)
 	if status >= 300 {
 		// An error status without STS's error XML (a load balancer's or a

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -103,8 +104,29 @@ func AppendUserAgent(ua string) func(*middleware.Stack) error {
 	}
 }
 
-func stsPolicyARN(arn string) types.PolicyDescriptorType {
-	return types.PolicyDescriptorType{Arn: aws.String(arn)}
+// durationSeconds, optional and policyDescriptors put the parameters both
+// role operations share in the SDK's form: nothing for a zero value, which
+// leaves the choice to STS.
+func durationSeconds(d time.Duration) *int32 {
+	if d <= 0 {
+		return nil
+	}
+	return aws.Int32(int32(d / time.Second))
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
+
+func policyDescriptors(arns []string) []types.PolicyDescriptorType {
+	var out []types.PolicyDescriptorType
+	for _, arn := range arns {
+		out = append(out, types.PolicyDescriptorType{Arn: aws.String(arn)})
+	}
+	return out
 }
 
 // MaxResponseBytes caps what is read of one answer of STS or S3. STS

@@ -242,35 +242,58 @@ func Exchange(ctx context.Context, client Client, req Request, retry Retry, log 
 		RoleArn:          aws.String(req.RoleARN.String()),
 		RoleSessionName:  aws.String(req.SessionName),
 		WebIdentityToken: aws.String(req.Token),
+		DurationSeconds:  durationSeconds(req.Duration),
+		Policy:           optional(req.Policy),
+		PolicyArns:       policyDescriptors(req.PolicyARNs),
 	}
-	if req.Duration > 0 {
-		in.DurationSeconds = aws.Int32(int32(req.Duration / time.Second))
-	}
-	if req.Policy != "" {
-		in.Policy = aws.String(req.Policy)
-	}
-	for _, arn := range req.PolicyARNs {
-		in.PolicyArns = append(in.PolicyArns, stsPolicyARN(arn))
-	}
-
 	secrets := req.Secrets
 	if secrets == nil {
 		secrets = logging.NewSecrets()
 	}
 	secrets.AddToken(req.Token)
-	var out *sts.AssumeRoleWithWebIdentityOutput
-	attempts, err := withRetries(ctx, retry, log, opWebIdentity, req.Token, req.TokenExpiry, func(ctx context.Context) error {
+	op := roleOp{name: opWebIdentity, token: req.Token, tokenEnd: req.TokenExpiry, duration: req.Duration, secrets: secrets}
+	return op.run(ctx, retry, log, func(ctx context.Context) (answer, error) {
+		out, err := client.AssumeRoleWithWebIdentity(ctx, in)
+		if out == nil {
+			return answer{}, err
+		}
+		return answer{creds: out.Credentials, user: out.AssumedRoleUser, packedPolicySize: out.PackedPolicySize, metadata: out.ResultMetadata,
+			subject: aws.ToString(out.SubjectFromWebIdentityToken), audience: aws.ToString(out.Audience), provider: aws.ToString(out.Provider)}, err
+	})
+}
+
+// roleOp is one of the two operations that assume a role: the web identity
+// exchange and a chained hop.
+type roleOp struct {
+	name string
+	// token (empty: none) is the web identity token sent, scrubbed from
+	// every error; no attempt is made within TokenMargin of tokenEnd
+	// (zero: none), its expiry.
+	token    string
+	tokenEnd time.Time
+	// duration is the session asked for (0: STS's default).
+	duration time.Duration
+	// secrets is every secret of the run (nil: none).
+	secrets *logging.Secrets
+}
+
+// run calls call with the retry rule of every STS operation, then checks
+// the answer and gives its session: both role operations end the same way.
+func (op roleOp) run(ctx context.Context, retry Retry, log *slog.Logger, call func(context.Context) (answer, error)) (Result, error) {
+	var a answer
+	attempts, err := withRetries(ctx, retry, log, op.name, op.token, op.tokenEnd, func(ctx context.Context) error {
 		var err error
-		out, err = client.AssumeRoleWithWebIdentity(ctx, in)
+		a, err = call(ctx)
 		return err
 	})
 	if err != nil {
-		return Result{}, scrubError(err, secrets)
+		return Result{}, scrubError(err, op.secrets)
 	}
-	res, err := result(out, now(retry), req.Duration, secrets)
+	a.op, a.duration = op.name, op.duration
+	res, err := a.result(now(retry), op.secrets)
 	if err != nil {
 		err.(*Error).Attempts = attempts
-		return Result{}, scrubError(err, secrets)
+		return Result{}, scrubError(err, op.secrets)
 	}
 	res.Attempts = attempts
 	return res, nil
@@ -323,114 +346,178 @@ func withRetries(ctx context.Context, retry Retry, log *slog.Logger, op, secret 
 	if retry.MaxAttempts < 1 {
 		retry.MaxAttempts = 1
 	}
-	fail := func(err error, code string, class Class, attempt int, deadline bool) (int, error) {
-		e := newError(err, code, class, attempt, secret, deadline)
-		e.Op = op
-		e.Busy = Busy(err)
-		return attempt, e
-	}
-	var (
-		counted     int           // failed attempts that count against MaxAttempts
-		keyAttempts int           // of those, InvalidIdentityToken answers
-		busyDelay   time.Duration // the last wait after a busy answer
-		lastChance  bool          // the next attempt is the last before the end
-		lines       = retryLog{service: service(op)}
-		// last is the failure of the last attempt that was retried.
-		last struct {
-			err   error
-			code  string
-			class Class
-		}
-	)
+	r := &retrier{Retry: retry, log: log, op: op, secret: secret, tokenEnd: tokenEnd, lines: retryLog{service: service(op)}}
 	for attempt := 1; ; attempt++ {
 		err := once(ctx, retry.AttemptTimeout, call)
 		if err == nil {
 			return attempt, nil
 		}
 		code, class := Classify(err)
-		switch {
-		case errors.Is(ctx.Err(), context.Canceled):
-			// A signal ended the attempt, or came as its answer did: that
-			// is what the user must hear about (exit 1), not the answer.
-			return fail(ctx.Err(), "canceled", Permanent, attempt, false)
-		case ctx.Err() != nil && code == codeTimeout && last.err != nil:
-			// The overall deadline cut the attempt short: it got no answer,
-			// so the answers before it say what went wrong. Which attempt
-			// the deadline falls in is the machine's timing, not STS's: an
-			// issuer AWS cannot reach is a refusal (exit 4) whether the
-			// deadline ends a wait or an attempt.
-			return fail(last.err, last.code, last.class, attempt, true)
-		case ctx.Err() != nil && code == codeTimeout:
-			// The deadline ended the first attempt: no answer at all.
-			return fail(err, code, Transient, attempt, true)
-		}
-		// An answer that came as the deadline passed is still an answer:
-		// the rules below end the run with it, a busy or transient one with
-		// the deadline (no time is left to wait).
-		busy := class != Permanent && Busy(err)
-		var delay time.Duration
-		switch {
-		case busy:
-			busyDelay = retry.busyBackoff(busyDelay)
-			delay = busyDelay
-		case class == Transient || class == KeyPropagation:
-			counted++
-			if class == KeyPropagation {
-				keyAttempts++
-			}
-			if counted >= retry.MaxAttempts || (class == KeyPropagation && keyAttempts >= retry.KeyPropagationAttempts) {
-				return fail(err, code, class, attempt, false)
-			}
-			delay = retry.Jitter(backoff(retry, counted))
-		default:
-			return fail(err, code, class, attempt, false)
-		}
-		now := retry.Now()
-		if after := retryAfter(err, now); after > delay {
-			// The server said when to come back: sooner only asks to be
-			// turned away again.
-			delay = min(after, max(retry.MaxRetryAfter, delay))
-		}
-		// The retries end at the deadline, or before the token expires
-		// when that comes first: STS refuses an expired token.
-		end, hasEnd := ctx.Deadline()
-		byToken := false
-		if !tokenEnd.IsZero() {
-			if t := tokenEnd.Add(-TokenMargin); !hasEnd || t.Before(end) {
-				end, hasEnd, byToken = t, true, true
-			}
-		}
-		left := time.Duration(-1)
-		if hasEnd {
-			left = end.Sub(now)
-			// The last attempt gets a second, or less when the attempt
-			// timeout or the time left is short.
-			room := min(lastAttemptRoom, max(retry.AttemptTimeout, time.Millisecond), left/2)
-			if delay > left-room {
-				if lastChance || left <= 0 {
-					// The last attempt that fitted failed too.
-					attempts, e := fail(err, code, class, attempt, !byToken)
-					e.(*Error).TokenExpired = byToken
-					return attempts, e
-				}
-				// Waiting the whole backoff would pass the end: wait less,
-				// so that one last attempt still fits before it.
-				delay, lastChance = left-room, true
-			}
-		}
-		lines.log(log, retry, attempt, code, busy, counted, delay, left)
-		last.err, last.code, last.class = err, code, class
-		if serr := retry.Sleep(ctx, delay); serr != nil {
-			if errors.Is(serr, context.Canceled) {
-				// Stopped while waiting to retry: the same failure as being
-				// stopped mid-attempt, not one more transient STS error.
-				return fail(serr, "canceled", Permanent, attempt, false)
-			}
-			// The deadline came during the wait: the attempt's own error
-			// says what went wrong.
-			return fail(err, code, class, attempt, errors.Is(serr, context.DeadlineExceeded))
+		if e := r.failed(ctx, failure{attempt: attempt, err: err, code: code, class: class}); e != nil {
+			return attempt, e
 		}
 	}
+}
+
+// failure is one failed attempt, classified.
+type failure struct {
+	attempt int
+	err     error
+	code    string
+	class   Class
+}
+
+// retrier is the state of one run of withRetries.
+type retrier struct {
+	Retry
+	log        *slog.Logger
+	op, secret string
+	tokenEnd   time.Time
+	lines      retryLog
+
+	counted     int           // failed attempts that count against MaxAttempts
+	keyAttempts int           // of those, InvalidIdentityToken answers
+	busyDelay   time.Duration // the last wait after a busy answer
+	lastChance  bool          // the next attempt is the last before the end
+	// last is the failure of the last attempt that was retried (err nil:
+	// none yet).
+	last failure
+}
+
+// failed decides what follows a failed attempt: it waits for the next one
+// and returns nil, or returns the error that ends the run.
+func (r *retrier) failed(ctx context.Context, f failure) *Error {
+	if e := r.interrupted(ctx, f); e != nil {
+		return e
+	}
+	// An answer that came as the deadline passed is still an answer: the
+	// rules below end the run with it, a busy or transient one with the
+	// deadline (no time is left to wait).
+	busy := f.class != Permanent && Busy(f.err)
+	delay, e := r.nextDelay(f, busy)
+	if e != nil {
+		return e
+	}
+	now := r.Now()
+	if after := retryAfter(f.err, now); after > delay {
+		// The server said when to come back: sooner only asks to be
+		// turned away again.
+		delay = min(after, max(r.MaxRetryAfter, delay))
+	}
+	delay, left, e := r.fit(ctx, f, now, delay)
+	if e != nil {
+		return e
+	}
+	r.lines.log(r.log, r.Retry, f.attempt, f.code, busy, r.counted, delay, left)
+	r.last = f
+	return r.wait(ctx, f, delay)
+}
+
+// interrupted is the error of an attempt that ctx ended, nil for any other.
+func (r *retrier) interrupted(ctx context.Context, f failure) *Error {
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		// A signal ended the attempt, or came as its answer did: that is
+		// what the user must hear about (exit 1), not the answer.
+		return r.fail(failure{attempt: f.attempt, err: ctx.Err(), code: "canceled", class: Permanent}, false)
+	case ctx.Err() != nil && f.code == codeTimeout && r.last.err != nil:
+		// The overall deadline cut the attempt short: it got no answer, so
+		// the answers before it say what went wrong. Which attempt the
+		// deadline falls in is the machine's timing, not STS's: an issuer
+		// AWS cannot reach is a refusal (exit 4) whether the deadline ends
+		// a wait or an attempt.
+		last := r.last
+		last.attempt = f.attempt
+		return r.fail(last, true)
+	case ctx.Err() != nil && f.code == codeTimeout:
+		// The deadline ended the first attempt: no answer at all.
+		f.class = Transient
+		return r.fail(f, true)
+	}
+	return nil
+}
+
+// nextDelay is the wait before the next attempt by the kind of failure, or
+// the error when the failure is not retried (permanent, or the attempts
+// that count are used up).
+func (r *retrier) nextDelay(f failure, busy bool) (time.Duration, *Error) {
+	switch {
+	case busy:
+		r.busyDelay = r.busyBackoff(r.busyDelay)
+		return r.busyDelay, nil
+	case f.class == Transient || f.class == KeyPropagation:
+		r.counted++
+		if f.class == KeyPropagation {
+			r.keyAttempts++
+		}
+		if r.counted >= r.MaxAttempts || (f.class == KeyPropagation && r.keyAttempts >= r.KeyPropagationAttempts) {
+			return 0, r.fail(f, false)
+		}
+		return r.Jitter(backoff(r.Retry, r.counted)), nil
+	default:
+		return 0, r.fail(f, false)
+	}
+}
+
+// fit shortens delay so that one last attempt still fits before the end of
+// the retries: ctx's deadline, or the token's expiry when that comes
+// first, as STS refuses an expired token. It returns the time left (-1:
+// no end), or the error when even the last attempt that fitted failed.
+func (r *retrier) fit(ctx context.Context, f failure, now time.Time, delay time.Duration) (time.Duration, time.Duration, *Error) {
+	end, hasEnd := ctx.Deadline()
+	byToken := false
+	if !r.tokenEnd.IsZero() {
+		if t := r.tokenEnd.Add(-TokenMargin); !hasEnd || t.Before(end) {
+			end, hasEnd, byToken = t, true, true
+		}
+	}
+	if !hasEnd {
+		return delay, -1, nil
+	}
+	left := end.Sub(now)
+	// The last attempt gets a second, or less when the attempt timeout or
+	// the time left is short.
+	room := min(lastAttemptRoom, max(r.AttemptTimeout, time.Millisecond), left/2)
+	if delay <= left-room {
+		return delay, left, nil
+	}
+	if r.lastChance || left <= 0 {
+		// The last attempt that fitted failed too.
+		e := r.fail(f, !byToken)
+		e.TokenExpired = byToken
+		return 0, 0, e
+	}
+	// Waiting the whole backoff would pass the end: wait less, so that one
+	// last attempt still fits before it.
+	r.lastChance = true
+	return left - room, left, nil
+}
+
+// wait sleeps delay before the next attempt; ctx ending meanwhile ends the
+// run.
+func (r *retrier) wait(ctx context.Context, f failure, delay time.Duration) *Error {
+	err := r.Sleep(ctx, delay)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, context.Canceled):
+		// Stopped while waiting to retry: the same failure as being stopped
+		// mid-attempt, not one more transient STS error.
+		return r.fail(failure{attempt: f.attempt, err: err, code: "canceled", class: Permanent}, false)
+	default:
+		// The deadline came during the wait: the attempt's own error says
+		// what went wrong.
+		return r.fail(f, errors.Is(err, context.DeadlineExceeded))
+	}
+}
+
+// fail is the error that ends the run with f; deadline says the overall
+// deadline ended it.
+func (r *retrier) fail(f failure, deadline bool) *Error {
+	e := newError(f.err, f.code, f.class, f.attempt, r.secret, deadline)
+	e.Op = r.op
+	e.Busy = Busy(f.err)
+	return e
 }
 
 // retryAfter is the wait a Retry-After header of err's answer asks for, in
@@ -576,36 +663,3 @@ func (s scrubbed) Error() string {
 	return logging.ServerText(s.secrets.Scrub(Scrub(s.err.Error(), s.token)))
 }
 func (s scrubbed) Unwrap() error { return s.err }
-
-func result(out *sts.AssumeRoleWithWebIdentityOutput, now time.Time, duration time.Duration, secrets *logging.Secrets) (Result, error) {
-	if out == nil {
-		out = &sts.AssumeRoleWithWebIdentityOutput{}
-	}
-	a := answer{op: opWebIdentity, creds: out.Credentials, metadata: out.ResultMetadata, duration: duration, fields: [][2]string{
-		{"SubjectFromWebIdentityToken", aws.ToString(out.SubjectFromWebIdentityToken)},
-		{"Audience", aws.ToString(out.Audience)},
-		{"Provider", aws.ToString(out.Provider)},
-	}}
-	if out.AssumedRoleUser != nil {
-		a.fields = append(a.fields, [2]string{"AssumedRoleUser.Arn", aws.ToString(out.AssumedRoleUser.Arn)},
-			[2]string{"AssumedRoleUser.AssumedRoleId", aws.ToString(out.AssumedRoleUser.AssumedRoleId)})
-	}
-	creds, err := a.check(now, secrets)
-	if err != nil {
-		return Result{}, err
-	}
-	res := Result{
-		Credentials:      creds,
-		Subject:          aws.ToString(out.SubjectFromWebIdentityToken),
-		Audience:         aws.ToString(out.Audience),
-		Provider:         aws.ToString(out.Provider),
-		PackedPolicySize: -1,
-	}
-	if out.AssumedRoleUser != nil {
-		res.AssumedRoleARN = aws.ToString(out.AssumedRoleUser.Arn)
-	}
-	if out.PackedPolicySize != nil {
-		res.PackedPolicySize = int(*out.PackedPolicySize)
-	}
-	return res, nil
-}
