@@ -18,101 +18,92 @@ import (
 	"time"
 )
 
-// Handler is a slog.Handler writing human-readable lines.
-type Handler struct {
+// New returns a logger printing each record as one line on w; debug lowers
+// the level to Debug. The standard library's handlers cannot print a bare
+// message ("msg=" and "level=" are always theirs), so this one is ours.
+func New(w io.Writer, debug bool) *slog.Logger {
+	h := &lines{mu: &sync.Mutex{}, w: w, level: slog.LevelInfo}
+	if debug {
+		h.level = slog.LevelDebug
+	}
+	return slog.New(h)
+}
+
+// lines is the slog.Handler behind New: "error: ", "warning: " or "debug: "
+// by level (nothing for info), the message, then " key=value" per
+// attribute, with every control character escaped (Line).
+type lines struct {
 	mu    *sync.Mutex
 	w     io.Writer
 	level slog.Level
-	attrs []slog.Attr
-	group string
+	attrs []byte // of With, already printed
+	group string // of WithGroup: "name." per group
 }
 
-// New returns a logger writing to w; debug lowers the level to Debug.
-func New(w io.Writer, debug bool) *slog.Logger {
-	level := slog.LevelInfo
-	if debug {
-		level = slog.LevelDebug
-	}
-	return slog.New(&Handler{mu: &sync.Mutex{}, w: w, level: level})
-}
+func (h *lines) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
 
-func (h *Handler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
-
-func (h *Handler) Handle(_ context.Context, r slog.Record) error {
-	var b strings.Builder
+func (h *lines) Handle(_ context.Context, r slog.Record) error {
+	var b []byte
 	switch {
 	case r.Level >= slog.LevelError:
-		b.WriteString("error: ")
+		b = append(b, "error: "...)
 	case r.Level >= slog.LevelWarn:
-		b.WriteString("warning: ")
+		b = append(b, "warning: "...)
 	case r.Level < slog.LevelInfo:
-		b.WriteString("debug: ")
+		b = append(b, "debug: "...)
 	}
-	b.WriteString(Line(r.Message))
-	for _, a := range h.attrs {
-		writeAttr(&b, h.group, a)
-	}
+	b = append(append(b, Line(r.Message)...), h.attrs...)
 	r.Attrs(func(a slog.Attr) bool {
-		writeAttr(&b, h.group, a)
+		b = appendAttr(b, h.group, a)
 		return true
 	})
-	b.WriteByte('\n')
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	_, err := io.WriteString(h.w, b.String())
+	_, err := h.w.Write(append(b, '\n'))
 	return err
 }
 
-func writeAttr(b *strings.Builder, prefix string, a slog.Attr) {
+func (h *lines) WithAttrs(attrs []slog.Attr) slog.Handler {
+	h2 := *h
+	h2.attrs = h.attrs[:len(h.attrs):len(h.attrs)]
+	for _, a := range attrs {
+		h2.attrs = appendAttr(h2.attrs, h.group, a)
+	}
+	return &h2
+}
+
+func (h *lines) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	h2 := *h
+	h2.group += name + "."
+	return &h2
+}
+
+// appendAttr prints a as " key=value", a group as its members with the
+// group's name before each key. A value is quoted when it is empty or holds
+// a space, '"' or '=', and a time is printed in UTC, to the second.
+func appendAttr(b []byte, group string, a slog.Attr) []byte {
 	a.Value = a.Value.Resolve()
-	if a.Equal(slog.Attr{}) {
-		return
-	}
-	key := a.Key
-	if prefix != "" {
-		key = prefix + "." + key
-	}
-	if a.Value.Kind() == slog.KindGroup {
-		for _, g := range a.Value.Group() {
-			writeAttr(b, key, g)
+	switch {
+	case a.Equal(slog.Attr{}):
+		return b
+	case a.Value.Kind() == slog.KindGroup:
+		if a.Key != "" {
+			group += a.Key + "."
 		}
-		return
+		for _, g := range a.Value.Group() {
+			b = appendAttr(b, group, g)
+		}
+		return b
 	}
-	b.WriteByte(' ')
-	b.WriteString(key)
-	b.WriteByte('=')
-	b.WriteString(quote(Line(value(a.Value))))
-}
-
-func value(v slog.Value) string {
-	switch v.Kind() {
-	case slog.KindTime:
-		return v.Time().UTC().Format(time.RFC3339)
-	case slog.KindDuration:
-		return v.Duration().String()
-	default:
-		return fmt.Sprint(v.Any())
+	v := fmt.Sprint(a.Value.Any())
+	if a.Value.Kind() == slog.KindTime {
+		v = a.Value.Time().UTC().Format(time.RFC3339)
 	}
-}
-
-func quote(s string) string {
-	if s == "" || strings.ContainsAny(s, " \t\n\r\"=") {
-		return strconv.Quote(s)
+	if v = Line(v); v == "" || strings.ContainsAny(v, ` "=`) {
+		v = strconv.Quote(v)
 	}
-	return s
-}
-
-func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	h2 := *h
-	h2.attrs = append(append([]slog.Attr(nil), h.attrs...), attrs...)
-	return &h2
-}
-
-func (h *Handler) WithGroup(name string) slog.Handler {
-	h2 := *h
-	if h2.group != "" {
-		name = h2.group + "." + name
-	}
-	h2.group = name
-	return &h2
+	return append(b, " "+group+a.Key+"="+v...)
 }

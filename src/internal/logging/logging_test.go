@@ -33,3 +33,15 @@ func TestHandlerDebug(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// An attribute keeps the group open when it was added, as slog's own
+// handlers do: the role of the many-role path stays "role=" under a group.
+func TestHandlerAttrsKeepTheirGroup(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	New(&b, false).With("role", "prod").WithGroup("claims").Info("token", "sub", "x", "empty", "")
+	want := "token role=prod claims.sub=x claims.empty=\"\"\n"
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
