@@ -169,10 +169,10 @@ func TestRolesFailureSummaryLines(t *testing.T) {
 	assertNoForgedLine(t, "stderr", r.stderr, secrets)
 }
 
-// TestChainDebugWithoutPackedPolicySize: an AssumeRole answer without
-// PackedPolicySize (STS sends it only with session policies or tags) shows
-// no made-up "packed policy -1%" in --debug.
-func TestChainDebugWithoutPackedPolicySize(t *testing.T) {
+// TestChainDebugWithoutSessionTokenUtilization: an AssumeRole answer
+// without SessionTokenUtilization (an STS-compatible server may not send
+// it) shows no made-up "-1%" in --debug.
+func TestChainDebugWithoutSessionTokenUtilization(t *testing.T) {
 	t.Parallel()
 	sts := NewSTS(t, nil)
 	dir := t.TempDir()
@@ -186,6 +186,6 @@ func TestChainDebugWithoutPackedPolicySize(t *testing.T) {
 		t.Errorf("--debug does not show the chained hop:\n%s", redacted(r, secrets))
 	}
 	if strings.Contains(r.stderr, "-1%") {
-		t.Errorf("--debug shows a packed policy size STS never sent:\n%s", redacted(r, secrets))
+		t.Errorf("--debug shows a session token utilization STS never sent:\n%s", redacted(r, secrets))
 	}
 }

@@ -51,7 +51,7 @@ type answer struct {
 	user  *types.AssumedRoleUser
 	// subject, audience and provider are AssumeRoleWithWebIdentity's.
 	subject, audience, provider string
-	packedPolicySize            *int32
+	tokenUtilization            *int32
 	metadata                    middleware.Metadata
 	// duration is the session asked for (0: STS's default, an hour).
 	duration time.Duration
@@ -63,12 +63,12 @@ func (a answer) result(now time.Time, secrets *logging.Secrets) (Result, error) 
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Credentials: creds, Subject: a.subject, Audience: a.audience, Provider: a.provider, PackedPolicySize: -1}
+	res := Result{Credentials: creds, Subject: a.subject, Audience: a.audience, Provider: a.provider, SessionTokenUtilization: -1}
 	if a.user != nil {
 		res.AssumedRoleARN = aws.ToString(a.user.Arn)
 	}
-	if a.packedPolicySize != nil {
-		res.PackedPolicySize = int(*a.packedPolicySize)
+	if a.tokenUtilization != nil {
+		res.SessionTokenUtilization = int(*a.tokenUtilization)
 	}
 	return res, nil
 }

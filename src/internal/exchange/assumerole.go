@@ -65,6 +65,6 @@ func AssumeRole(ctx context.Context, client RoleClient, req RoleRequest, retry R
 		if out == nil {
 			return answer{}, err
 		}
-		return answer{creds: out.Credentials, user: out.AssumedRoleUser, packedPolicySize: out.PackedPolicySize, metadata: out.ResultMetadata}, err
+		return answer{creds: out.Credentials, user: out.AssumedRoleUser, tokenUtilization: out.SessionTokenUtilization, metadata: out.ResultMetadata}, err
 	})
 }

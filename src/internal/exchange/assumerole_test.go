@@ -69,8 +69,8 @@ func TestAssumeRole(t *testing.T) {
 			if diff := cmp.Diff(want, srv.Requests()[len(srv.Requests())-1]); diff != "" {
 				t.Errorf("request (-want +got):\n%s", diff)
 			}
-			if res.PackedPolicySize < 0 {
-				t.Errorf("packed policy size not read")
+			if want := 12; res.SessionTokenUtilization != want {
+				t.Errorf("session token utilization = %d, want ststest's %d%% for two tags", res.SessionTokenUtilization, want)
 			}
 		})
 	}

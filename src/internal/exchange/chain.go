@@ -99,12 +99,12 @@ func Chain(ctx context.Context, o ClientOptions, first Result, req ChainRequest,
 			return Result{}, &HopError{Hop: i + 1, RoleARN: arn, From: prev.AssumedRoleARN, Tags: hop.Tags, ExternalID: hop.ExternalID != "",
 				SourceIdentity: hop.SourceIdentity != "", Err: err}
 		}
-		packed := ""
-		if res.PackedPolicySize >= 0 {
-			// Only when STS said: it sends it only with session policies or tags.
-			packed = fmt.Sprintf(" (packed policy %d%%)", res.PackedPolicySize)
+		size := ""
+		if res.SessionTokenUtilization >= 0 {
+			// Only when the server said: STS-compatible servers may not.
+			size = fmt.Sprintf(" (session token at %d%% of STS's size limit)", res.SessionTokenUtilization)
 		}
-		log.Debug(fmt.Sprintf("chained hop %d: %s%s", i+1, res.AssumedRoleARN, packed))
+		log.Debug(fmt.Sprintf("chained hop %d: %s%s", i+1, res.AssumedRoleARN, size))
 		prev = res
 	}
 	return prev, nil

@@ -1,9 +1,9 @@
 package exchange
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
@@ -207,7 +208,8 @@ func TestRun(t *testing.T) {
 			})}}
 			req := ChainRequest{Roles: roles, SessionName: "GitLabRunner-1", ExternalID: "ext", Duration: 30 * time.Minute,
 				Tags: tags, TransitiveTagKeys: []string{"project_path"}, Policy: `{"Statement":[]}`}
-			res, err := Chain(context.Background(), o, first, req, chainRetry(), slog.New(slog.DiscardHandler))
+			var logs bytes.Buffer
+			res, err := Chain(context.Background(), o, first, req, chainRetry(), logging.New(&logs, true))
 			if tc.wantHop > 0 {
 				var hop *HopError
 				if !errors.As(err, &hop) || hop.Hop != tc.wantHop {
@@ -236,6 +238,15 @@ func TestRun(t *testing.T) {
 			}
 			if diff := cmp.Diff([]string{"ASIAFIRSTHOPEXAMPLE1", ststest.AccessKeyID}, signers); diff != "" {
 				t.Errorf("each hop must be signed by the one before (-want +got):\n%s", diff)
+			}
+			// ststest answers 6% per session tag: the first hop sends two.
+			for _, want := range []string{
+				"chained hop 1: arn:aws:sts::210987654321:assumed-role/hub/GitLabRunner-1 (session token at 12% of STS's size limit)\n",
+				"chained hop 2: arn:aws:sts::333333333333:assumed-role/target/GitLabRunner-1 (session token at 0% of STS's size limit)\n",
+			} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("--debug does not say %q:\n%s", want, logs.String())
+				}
 			}
 		})
 	}

@@ -175,10 +175,13 @@ type Result struct {
 	Subject  string
 	Audience string
 	Provider string
-	// PackedPolicySize is the percentage of the packed policy limit used,
-	// or -1 when STS did not say.
-	PackedPolicySize int
-	Attempts         int
+	// SessionTokenUtilization is how much of STS's size limit of a session
+	// token the new session's uses, in percent (its session policies and
+	// tags take most of it), or -1 when the server did not say. It replaces
+	// the deprecated PackedPolicySize, which AWS still sends with the same
+	// figure.
+	SessionTokenUtilization int
+	Attempts                int
 }
 
 // Error is a failed exchange.
@@ -257,7 +260,7 @@ func Exchange(ctx context.Context, client Client, req Request, retry Retry, log 
 		if out == nil {
 			return answer{}, err
 		}
-		return answer{creds: out.Credentials, user: out.AssumedRoleUser, packedPolicySize: out.PackedPolicySize, metadata: out.ResultMetadata,
+		return answer{creds: out.Credentials, user: out.AssumedRoleUser, tokenUtilization: out.SessionTokenUtilization, metadata: out.ResultMetadata,
 			subject: aws.ToString(out.SubjectFromWebIdentityToken), audience: aws.ToString(out.Audience), provider: aws.ToString(out.Provider)}, err
 	})
 }

@@ -350,7 +350,8 @@ func (s *Server) assumeRoleXML(r Request) string {
 	return `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <AssumeRoleResult>
 ` + s.sessionXML(r, "AROAEXAMPLECHAINED") +
-		`    <PackedPolicySize>` + fmt.Sprint(min(6*len(r.Tags), 100)) + `</PackedPolicySize>
+		`    <SessionTokenSize>` + fmt.Sprint(len(SessionToken)) + `</SessionTokenSize>
+    <SessionTokenUtilization>` + fmt.Sprint(min(6*len(r.Tags), 100)) + `</SessionTokenUtilization>
   </AssumeRoleResult>
   <ResponseMetadata>
     <RequestId>00000000-0000-0000-0000-000000000000</RequestId>
