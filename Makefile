@@ -17,8 +17,19 @@ build:
 unit:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./src/...
 
-lint: vet
+lint: vet staticcheck
 	@out=$$(gofmt -l src tests); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(STATICCHECK) ./...
+
+# staticcheck, pinned, installed into the first GOPATH's bin (named in full,
+# so PATH does not matter) when missing or of another version.
+STATICCHECK_VERSION := 0.8.2
+STATICCHECK_BIN     := $(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin
+STATICCHECK         := $(STATICCHECK_BIN)/staticcheck
+.PHONY: staticcheck
+staticcheck:
+	@$(STATICCHECK) -version 2>/dev/null | grep -qF '($(STATICCHECK_VERSION))' || \
+		GOBIN=$(STATICCHECK_BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@v$(STATICCHECK_VERSION)
 
 vet:
 	$(GO) vet ./...
@@ -123,7 +134,7 @@ demo:
 
 # Everything the tests need on a fresh machine (apt packages, npm tools, peers).
 .PHONY: deps
-deps: peers component-deps
+deps: peers component-deps staticcheck
 
 # Benchmarks (issue 7): aws-oidc against GitLab's aws CLI snippet and a bare
 # curl POST, on SeaweedFS from the end-to-end bed; writes BENCHMARKS.md. A
