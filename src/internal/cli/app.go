@@ -1,7 +1,8 @@
-// Package cli owns the command line: the urfave/cli wiring, the reading of
-// flags and their environment variables into one validated Config per
-// command, the exit codes, and the hints printed for people when a command
-// fails. The work itself is done by the core packages it calls.
+// Package cli owns the command line: the urfave/cli wiring, one file per
+// command, the reading of flags and their environment variables into one
+// validated plan per command (plan.go for assume and exec), the exit codes,
+// and the hints printed for people when a command fails. The work itself is
+// done by the core packages it calls.
 package cli
 
 import (

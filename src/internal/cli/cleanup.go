@@ -83,36 +83,35 @@ const cleanupTimeout = time.Minute
 
 func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupConfig, error) {
 	// The same parsing as assume's, so the same flags mean the same files.
-	a := &AssumeConfig{Platform: ci.Detect(env.Getenv)}
-	a.RolesFile, _ = l.String("roles")
-	a.Region, _ = l.String("region")
-	a.Profile, _ = l.String("profile")
-	a.Prefix, _ = l.String("prefix")
-	if a.Profile != "" {
-		if a.RolesFile != "" {
+	plan := &Plan{Platform: ci.Detect(env.Getenv)}
+	plan.RolesFile, _ = l.String("roles")
+	region, _ := l.String("region")
+	profile, _ := l.String("profile")
+	prefix, _ := l.String("prefix")
+	if profile != "" {
+		if plan.many() {
 			return nil, usageErr("--profile and --roles exclude each other, as with assume")
 		}
-		if err := awsconfig.ValidateName(a.Profile); err != nil {
+		if err := awsconfig.ValidateName(profile); err != nil {
 			return nil, err
 		}
 	}
-	if a.Prefix != "" && !variableName().MatchString(a.Prefix) {
-		return nil, &exchange.FieldError{Field: "prefix", Msg: fmt.Sprintf("%q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", a.Prefix)}
+	if err := checkPrefix(prefix); err != nil {
+		return nil, err
 	}
-	if a.RolesFile != "" {
+	plan.Targets = []Target{{Region: region, Prefix: prefix, Profile: profile}}
+	if plan.many() {
 		var err error
-		if a.Roles, err = rolesfile.Load(ctx, a.RolesFile, rolesfile.Defaults{Region: a.Region, Duration: time.Hour}); err != nil {
-			return nil, &rolesFileError{err}
+		if plan.Targets, err = rolesTargets(ctx, plan.RolesFile, rolesfile.Defaults{Region: region, Duration: time.Hour}, STS{}); err != nil {
+			return nil, err
 		}
 	}
 	cfg := &cleanupConfig{outputs: l.Strings("output")}
-	if len(cfg.outputs) == 0 && !profilesOnly(a) {
-		cfg.outputs = []string{a.Platform.DefaultOutput()}
+	if len(cfg.outputs) == 0 && !profilesOnly(plan.Targets) {
+		cfg.outputs = []string{plan.Platform.DefaultOutput()}
 	}
-	for _, o := range cfg.outputs {
-		if !slices.Contains(formats, o) {
-			return nil, &exchange.FieldError{Field: "output", Msg: fmt.Sprintf("unknown format %q (valid: %s)", o, strings.Join(formats, ", "))}
-		}
+	if err := checkFormats(cfg.outputs); err != nil {
+		return nil, err
 	}
 	cfg.dotenv, _ = l.String("dotenv-file")
 	if strings.TrimSpace(cfg.dotenv) == "" {
@@ -121,22 +120,14 @@ func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupConfig, error
 	cfg.tokenOut, _ = l.String("token-output-file")
 	cfg.files.Config, _ = l.String("aws-config-file")
 	cfg.files.Credentials, _ = l.String("aws-credentials-file")
-	if len(a.Roles) == 0 {
-		if a.Profile != "" {
-			cfg.profiles = []string{a.Profile}
-			if len(cfg.outputs) > 0 {
-				// assume writes every output asked for besides the profile.
-				cfg.prefixes = []string{a.Prefix}
-			}
-		} else {
-			cfg.prefixes = []string{a.Prefix}
+	plan.Outputs.Formats = cfg.outputs
+	for _, t := range plan.Targets {
+		if t.Profile != "" {
+			cfg.profiles = append(cfg.profiles, t.Profile)
 		}
-	}
-	for _, r := range a.Roles {
-		if r.Profile != "" {
-			cfg.profiles = append(cfg.profiles, r.Profile)
-		} else {
-			cfg.prefixes = append(cfg.prefixes, r.Prefix)
+		// assume writes every output asked for besides the profile.
+		if plan.withVars(t) {
+			cfg.prefixes = append(cfg.prefixes, t.Prefix)
 		}
 	}
 	var err error

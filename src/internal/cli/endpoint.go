@@ -26,7 +26,7 @@ func plainRemote(endpoint string) bool {
 // another machine. Loopback is left alone: tests, and local STS-compatible
 // servers, use it.
 func (r *assumeRun) warnPlainHTTP() {
-	for _, ep := range []struct{ flag, url string }{{"--sts-endpoint", r.cfg.Endpoint}, {"--s3-endpoint", r.cfg.S3Endpoint}} {
+	for _, ep := range []struct{ flag, url string }{{"--sts-endpoint", r.plan.STS.Endpoint}, {"--s3-endpoint", r.plan.Checks.S3Endpoint}} {
 		if plainRemote(ep.url) {
 			r.log.Warn(fmt.Sprintf("%s %s is plain http to another machine: the token and the credentials cross the network unencrypted; use https", ep.flag, ep.url))
 		}

@@ -44,18 +44,14 @@ func execCommand(env Env) *cli.Command {
 			return &UsageError{Err: err}
 		},
 		Action: func(c *cli.Context) error {
-			l := newLookup(c, env.Getenv, execFlags)
-			cfg, err := parseSession(l, env, "")
+			plan, err := execPlan(newLookup(c, env.Getenv, execFlags), env)
 			if err != nil {
-				return err
-			}
-			if err := checkAccounts(cfg); err != nil {
 				return err
 			}
 			signals := make(chan os.Signal, 4)
 			signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 			defer signal.Stop(signals)
-			return runExec(c.Context, cfg, env, c.Args().Slice(), os.Environ(), signals)
+			return runExec(c.Context, plan, env, c.Args().Slice(), os.Environ(), signals)
 		},
 	}
 }
@@ -71,7 +67,7 @@ var childVars = []string{
 
 // runExec assumes the role, then runs argv with environ plus the
 // credentials, forwarding what arrives on signals until it exits.
-func runExec(ctx context.Context, cfg *AssumeConfig, env Env, argv, environ []string, signals <-chan os.Signal) error {
+func runExec(ctx context.Context, plan *Plan, env Env, argv, environ []string, signals <-chan os.Signal) error {
 	if len(argv) == 0 {
 		return usageErr("exec needs a command: aws-oidc exec [flags] -- COMMAND [ARGS...]")
 	}
@@ -80,8 +76,8 @@ func runExec(ctx context.Context, cfg *AssumeConfig, env Env, argv, environ []st
 	if err != nil {
 		return &CommandError{Command: argv[0], Err: errors.Unwrap(err)}
 	}
-	r := newAssumeRun(cfg, env)
-	actx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	r := newAssumeRun(plan, env)
+	actx, cancel := context.WithTimeout(ctx, plan.STS.Timeout)
 	sessions, err := r.assumeAll(actx)
 	cancel()
 	if err != nil {
@@ -91,7 +87,7 @@ func runExec(ctx context.Context, cfg *AssumeConfig, env Env, argv, environ []st
 
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
-	cmd.Env = childEnvironment(environ, output.Variables("", a.creds, a.session), tokenVarsOf(cfg, r.tok.Value(), env.Getenv))
+	cmd.Env = childEnvironment(environ, output.Variables("", a.creds, a.session), tokenVarsOf(plan.Token, r.tok.Value(), env.Getenv))
 	// The command's own output is its business: it goes out unscrubbed.
 	stderr := env.childStderr
 	if stderr == nil {
@@ -146,8 +142,8 @@ type tokenVars struct {
 // mintVars are GitHub's: with them any step can request an ID token.
 var mintVars = []string{"ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"}
 
-func tokenVarsOf(cfg *AssumeConfig, value string, getenv func(string) string) tokenVars {
-	names := slices.Concat(token.DefaultEnvs, cfg.Token.Envs, []string{"AWS_OIDC_TOKEN_FILE"}, mintVars)
+func tokenVarsOf(pick token.Pick, value string, getenv func(string) string) tokenVars {
+	names := slices.Concat(token.DefaultEnvs, pick.Envs, []string{"AWS_OIDC_TOKEN_FILE"}, mintVars)
 	values := logging.NewSecrets()
 	// The payload and the signature, not the header: it is the same for
 	// every token of the issuer and tells nothing.

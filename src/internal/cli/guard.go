@@ -76,16 +76,10 @@ func pluralThose(n int) string {
 type handOff struct{ prefix, region string }
 
 func (r *assumeRun) handOffs() []handOff {
-	if len(r.cfg.Roles) == 0 {
-		if r.cfg.Profile != "" {
-			return nil
-		}
-		return []handOff{{r.cfg.Prefix, r.cfg.Region}}
-	}
 	var out []handOff
-	for _, ro := range r.cfg.Roles {
-		if ro.Profile == "" {
-			out = append(out, handOff{ro.Prefix, ro.Region})
+	for _, t := range r.plan.Targets {
+		if t.Profile == "" {
+			out = append(out, handOff{t.Prefix, t.Region})
 		}
 	}
 	return out
@@ -98,7 +92,7 @@ func (r *assumeRun) handOffs() []handOff {
 // step switching roles) existing credentials are normal: a debug note.
 func (r *assumeRun) guardInherited() error {
 	getenv := r.env.Getenv
-	if r.cfg.Platform != ci.GitLab || !r.has(formatDotenv) {
+	if r.plan.Platform != ci.GitLab || !r.plan.has(formatDotenv) {
 		for _, h := range r.handOffs() {
 			for _, k := range credentialKeys {
 				if getenv(h.prefix+k) != "" {
@@ -125,7 +119,7 @@ func (r *assumeRun) guardInherited() error {
 	if len(set) == 0 {
 		return nil
 	}
-	if !r.cfg.AllowExistingCredentials {
+	if !r.plan.Outputs.AllowExistingCredentials {
 		return &InheritedCredentialsError{Names: set, Prefixed: prefixed}
 	}
 	r.log.Warn(r.words(fmt.Sprintf("%s already set in this job's environment: later jobs get %s, not the new credentials (allowed by --allow-existing-credentials)",

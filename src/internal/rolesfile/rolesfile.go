@@ -1,7 +1,6 @@
 // Package rolesfile owns --roles FILE: the list of roles one job assumes with
-// one token (YAML or JSON), its validation before anything is asked of
-// STS, and running the roles concurrently with bounded parallelism. The
-// caller decides what to do with the results; Run gives every role's.
+// one token (YAML or JSON) and its validation before anything is asked of
+// STS. The cli's plan makes each entry a target of the run.
 package rolesfile
 
 import (
@@ -11,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -260,37 +258,4 @@ func DefaultPrefix(name string) string {
 		p = "_" + p
 	}
 	return p
-}
-
-// Result is one role's outcome.
-type Result[T any] struct {
-	Role     Role
-	Value    T
-	Err      error
-	Duration time.Duration
-}
-
-// Run calls fn for every role, at most parallel at a time, and returns the
-// results in the order of roles. When one fails the others still finish
-// (they are already on their way), so every failure is reported at once.
-func Run[T any](ctx context.Context, roles []Role, parallel int, now func() time.Time, fn func(context.Context, Role) (T, error)) []Result[T] {
-	if parallel < 1 {
-		parallel = 1
-	}
-	results := make([]Result[T], len(roles))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, r := range roles {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			start := now()
-			v, err := fn(ctx, r)
-			results[i] = Result[T]{Role: r, Value: v, Err: err, Duration: now().Sub(start)}
-		}()
-	}
-	wg.Wait()
-	return results
 }

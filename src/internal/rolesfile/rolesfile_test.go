@@ -1,11 +1,9 @@
 package rolesfile
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,43 +100,5 @@ func TestParseTooMany(t *testing.T) {
 	}
 	if _, err := Parse("f", []byte(b.String()), defaults); err == nil || !strings.Contains(err.Error(), "at most 100") {
 		t.Errorf("err = %v", err)
-	}
-}
-
-func TestRun(t *testing.T) {
-	t.Parallel()
-	var rs []Role
-	for i := range 12 {
-		rs = append(rs, Role{Name: fmt.Sprintf("r%d", i)})
-	}
-	var running, peak atomic.Int32
-	results := Run(context.Background(), rs, 3, time.Now, func(_ context.Context, r Role) (string, error) {
-		n := running.Add(1)
-		defer running.Add(-1)
-		for {
-			p := peak.Load()
-			if n <= p || peak.CompareAndSwap(p, n) {
-				break
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-		if r.Name == "r7" {
-			return "", errors.New("boom")
-		}
-		return "ok " + r.Name, nil
-	})
-	if p := peak.Load(); p > 3 || p < 2 {
-		t.Errorf("peak parallelism = %d, want at most 3 (and some)", p)
-	}
-	for i, res := range results {
-		if res.Role.Name != rs[i].Name {
-			t.Fatalf("result %d is %q, want the order of the roles", i, res.Role.Name)
-		}
-		if (res.Err != nil) != (res.Role.Name == "r7") {
-			t.Errorf("%s: err = %v", res.Role.Name, res.Err)
-		}
-		if res.Err == nil && res.Value != "ok "+res.Role.Name {
-			t.Errorf("%s: value = %q", res.Role.Name, res.Value)
-		}
 	}
 }
