@@ -54,6 +54,7 @@ FUZZ_TARGETS := \
 	./src/internal/exchange:FuzzSanitizeValue \
 	./src/internal/exchange:FuzzParseTag \
 	./src/internal/exchange:FuzzSanitizeSourceIdentity \
+	./src/internal/exchange:FuzzPatterns \
 	./src/internal/rolesfile:FuzzParse \
 	./src/internal/trustpolicy:FuzzParsePolicy \
 	./src/internal/trustpolicy:FuzzSubjectPattern

@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
 
@@ -36,16 +35,20 @@ func ClampDuration(d time.Duration) (time.Duration, bool) {
 	return d, false
 }
 
-var externalIDRE = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-
 // ParseExternalID checks an external id against STS's rules: 2 to 1224
 // characters of letters, digits and +=,.@:/-.
 func ParseExternalID(s string) (string, error) {
 	s = strings.TrimSpace(s)
-	if s == "" || (len(s) >= 2 && len(s) <= 1224 && externalIDRE.MatchString(s)) {
+	if s == "" || (len(s) >= 2 && len(s) <= 1224 && isExternalID(s)) {
 		return s, nil
 	}
 	return "", &FieldError{Field: "external-id", Msg: fmt.Sprintf("%q must be 2 to 1224 characters of letters, digits and +=,.@:/-", s)}
+}
+
+// isExternalID reports whether s has only the characters of an external id:
+// IAM's name characters, ':' and '/'.
+func isExternalID(s string) bool {
+	return s != "" && allRunes(s, func(r rune) bool { return r == ':' || r == '/' || iamRune(r) })
 }
 
 // Request is the chain after the web identity hop.

@@ -44,49 +44,29 @@ func (c Class) String() string {
 	}
 }
 
-// Codes STS answers with, and the class of each. Codes not listed fall back
-// to the HTTP status: 5xx is transient, anything else permanent. STS-compatible
-// servers use other codes for the same causes; the status keeps them sane.
-var codeClass = map[string]Class{
-	"IDPCommunicationError":            Transient,
-	"Throttling":                       Transient,
-	"ThrottlingException":              Transient,
-	"RequestLimitExceeded":             Transient,
-	"TooManyRequestsException":         Transient,
-	"ServiceUnavailable":               Transient,
-	"InternalFailure":                  Transient,
-	"InternalError":                    Transient,
-	"RequestTimeout":                   Transient,
-	"RequestTimeoutException":          Transient,
-	"InvalidIdentityToken":             KeyPropagation,
-	"ExpiredTokenException":            Permanent,
-	"IDPRejectedClaim":                 Permanent,
-	"AccessDenied":                     Permanent,
-	"ValidationError":                  Permanent,
-	"MalformedPolicyDocument":          Permanent,
-	"PackedPolicyTooLarge":             Permanent,
-	"RegionDisabledException":          Permanent,
-	"InvalidParameterValue":            Permanent,
-	"InvalidAction":                    Permanent,
-	"MissingParameter":                 Permanent,
-	"InvalidClientTokenId":             Permanent,
-	"SignatureDoesNotMatch":            Permanent,
-	"IncompleteSignature":              Permanent,
-	"UnrecognizedClientException":      Permanent,
-	"MalformedQueryString":             Permanent,
-	"OptInRequired":                    Permanent,
-	"NotAuthorized":                    Permanent,
-	"UnauthorizedOperation":            Permanent,
-	"AccessDeniedException":            Permanent,
-	"InvalidParameterCombination":      Permanent,
-	"InvalidQueryParameter":            Permanent,
-	"ValidationException":              Permanent,
-	"ExpiredToken":                     Permanent,
-	"InvalidIdentityTokenException":    KeyPropagation,
-	"IDPCommunicationErrorException":   Transient,
-	"PackedPolicyTooLargeException":    Permanent,
-	"RegionDisabled":                   Permanent,
-	"MalformedPolicyDocumentException": Permanent,
+// codeClass is the class of a code STS answers with; false for a code not
+// listed, which falls back to the HTTP status: 5xx is transient, anything
+// else permanent. STS-compatible servers use other codes for the same
+// causes; the status keeps them sane. (A switch, not a map: nothing is
+// built at start-up.)
+func codeClass(code string) (Class, bool) {
+	switch code {
+	case "IDPCommunicationError", "Throttling", "ThrottlingException", "RequestLimitExceeded",
+		"TooManyRequestsException", "ServiceUnavailable", "InternalFailure", "InternalError", "RequestTimeout",
+		"RequestTimeoutException", "IDPCommunicationErrorException":
+		return Transient, true
+	case "InvalidIdentityToken", "InvalidIdentityTokenException":
+		return KeyPropagation, true
+	case "ExpiredTokenException", "IDPRejectedClaim", "AccessDenied", "ValidationError",
+		"MalformedPolicyDocument", "PackedPolicyTooLarge", "RegionDisabledException", "InvalidParameterValue",
+		"InvalidAction", "MissingParameter", "InvalidClientTokenId", "SignatureDoesNotMatch",
+		"IncompleteSignature", "UnrecognizedClientException", "MalformedQueryString", "OptInRequired",
+		"NotAuthorized", "UnauthorizedOperation", "AccessDeniedException", "InvalidParameterCombination",
+		"InvalidQueryParameter", "ValidationException", "ExpiredToken", "PackedPolicyTooLargeException",
+		"RegionDisabled", "MalformedPolicyDocumentException":
+		return Permanent, true
+	}
+	return Permanent, false
 }
 
 // CodeProxy is a failure of the proxy the environment names that no retry
@@ -131,7 +111,7 @@ func classifyAPI(err error, api smithy.APIError) (code string, class Class) {
 	if throttleCode(code) {
 		return code, Transient
 	}
-	if c, ok := codeClass[code]; ok {
+	if c, ok := codeClass(code); ok {
 		if c == KeyPropagation && settled(api.ErrorMessage()) {
 			return code, Permanent
 		}

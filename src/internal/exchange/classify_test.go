@@ -112,7 +112,7 @@ func FuzzClassify(f *testing.F) {
 			t.Errorf("code %q reported as %q", code, got)
 		}
 		if status >= 500 && status < 600 {
-			if _, known := codeClass[code]; !known && class != Transient {
+			if _, known := codeClass(code); !known && class != Transient {
 				t.Errorf("unknown code %q with status %d classed %v", code, status, class)
 			}
 		}

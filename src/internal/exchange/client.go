@@ -136,8 +136,15 @@ func policyDescriptors(arns []string) []types.PolicyDescriptorType {
 // the process read hundreds of megabytes into memory.
 const MaxResponseBytes = 1 << 20
 
-// ErrResponseTooLarge is an answer longer than MaxResponseBytes.
-var ErrResponseTooLarge = fmt.Errorf("the answer is longer than %d bytes, far more than any STS or S3 answer", MaxResponseBytes)
+// ErrResponseTooLarge is an answer longer than MaxResponseBytes. (A value
+// of its own type, not fmt.Errorf's: nothing is built at start-up.)
+var ErrResponseTooLarge error = responseTooLarge{}
+
+type responseTooLarge struct{}
+
+func (responseTooLarge) Error() string {
+	return fmt.Sprintf("the answer is longer than %d bytes, far more than any STS or S3 answer", MaxResponseBytes)
+}
 
 // HTTPDoer is the HTTP client the AWS SDK clients take.
 type HTTPDoer interface {

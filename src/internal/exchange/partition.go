@@ -2,7 +2,6 @@ package exchange
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -17,33 +16,61 @@ type Partition struct {
 }
 
 // The partitions STS serves web identity federation in. Region prefixes
-// follow AWS's published partition metadata; the commercial partition takes
-// every region no other claims.
-var partitions = map[string]Partition{
-	"aws":        {Name: "aws", DNSSuffix: "amazonaws.com"},
-	"aws-cn":     {Name: "aws-cn", DNSSuffix: "amazonaws.com.cn", regionPrefixes: []string{"cn-"}},
-	"aws-us-gov": {Name: "aws-us-gov", DNSSuffix: "amazonaws.com", regionPrefixes: []string{"us-gov-"}},
-	"aws-iso":    {Name: "aws-iso", DNSSuffix: "c2s.ic.gov", regionPrefixes: []string{"us-iso-"}},
-	"aws-iso-b":  {Name: "aws-iso-b", DNSSuffix: "sc2s.sgov.gov", regionPrefixes: []string{"us-isob-"}},
-	"aws-iso-e":  {Name: "aws-iso-e", DNSSuffix: "cloud.adc-e.uk", regionPrefixes: []string{"eu-isoe-"}},
-	"aws-iso-f":  {Name: "aws-iso-f", DNSSuffix: "csp.hci.ic.gov", regionPrefixes: []string{"us-isof-"}},
+// follow AWS's published partition metadata; the commercial partition, the
+// first, takes every region no other claims.
+// (A slice, not a map: the compiler lays it out, so nothing is built at
+// start-up.)
+var partitions = []Partition{
+	{Name: "aws", DNSSuffix: "amazonaws.com"},
+	{Name: "aws-cn", DNSSuffix: "amazonaws.com.cn", regionPrefixes: []string{"cn-"}},
+	{Name: "aws-us-gov", DNSSuffix: "amazonaws.com", regionPrefixes: []string{"us-gov-"}},
+	{Name: "aws-iso", DNSSuffix: "c2s.ic.gov", regionPrefixes: []string{"us-iso-"}},
+	{Name: "aws-iso-b", DNSSuffix: "sc2s.sgov.gov", regionPrefixes: []string{"us-isob-"}},
+	{Name: "aws-iso-e", DNSSuffix: "cloud.adc-e.uk", regionPrefixes: []string{"eu-isoe-"}},
+	{Name: "aws-iso-f", DNSSuffix: "csp.hci.ic.gov", regionPrefixes: []string{"us-isof-"}},
+}
+
+// partitionNamed is the known partition of that name.
+func partitionNamed(name string) (Partition, bool) {
+	for _, p := range partitions {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Partition{}, false
 }
 
 // PartitionNames lists the known partitions, sorted.
 func PartitionNames() []string {
 	names := make([]string, 0, len(partitions))
-	for n := range partitions {
-		names = append(names, n)
+	for _, p := range partitions {
+		names = append(names, p.Name)
 	}
 	slices.Sort(names)
 	return names
 }
 
-var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+// isRegion reports whether s has the shape of an AWS region name: two
+// letters, one or more words of letters, and a number of one or two digits,
+// joined by '-' (us-east-1, us-gov-west-1).
+func isRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	n := len(parts)
+	if n < 3 || len(parts[0]) != 2 || len(parts[n-1]) < 1 || len(parts[n-1]) > 2 {
+		return false
+	}
+	lower := func(r rune) bool { return 'a' <= r && r <= 'z' }
+	for _, p := range parts[:n-1] {
+		if p == "" || !allRunes(p, lower) {
+			return false
+		}
+	}
+	return allRunes(parts[n-1], func(r rune) bool { return '0' <= r && r <= '9' })
+}
 
 // PartitionOf returns the partition a region belongs to.
 func PartitionOf(region string) (Partition, error) {
-	if !regionRE.MatchString(region) {
+	if !isRegion(region) {
 		return Partition{}, fieldErr("region", "%q is not an AWS region name (for example us-east-1, eu-central-1, cn-north-1)", region)
 	}
 	for _, p := range partitions {
@@ -53,7 +80,7 @@ func PartitionOf(region string) (Partition, error) {
 			}
 		}
 	}
-	return partitions["aws"], nil
+	return partitions[0], nil
 }
 
 // STSEndpoint is the regional STS endpoint for region. Regional endpoints

@@ -3,7 +3,6 @@ package exchange
 import (
 	"bytes"
 	"encoding/json"
-	"regexp"
 	"strings"
 )
 
@@ -39,7 +38,37 @@ func ParsePolicy(text string) (string, error) {
 	return b.String(), nil
 }
 
-var policyARNRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(aws|[0-9]{12}):policy/([\w+=,.@/-]*/)?([\w+=,.@-]+)$`)
+// isPolicyARN reports whether s is a managed policy ARN:
+// arn:PARTITION:iam::(aws|ACCOUNT):policy[/PATH]/NAME, the name at most 128
+// characters.
+func isPolicyARN(s string) bool {
+	rest, ok := strings.CutPrefix(s, "arn:")
+	if !ok {
+		return false
+	}
+	partition, rest, _ := strings.Cut(rest, ":")
+	switch {
+	case partition == "aws", partition == "aws-cn", partition == "aws-us-gov", partition == "aws-iso":
+	case len(partition) == len("aws-iso-b") && strings.HasPrefix(partition, "aws-iso-") && 'a' <= partition[8] && partition[8] <= 'z':
+	default:
+		return false
+	}
+	if rest, ok = strings.CutPrefix(rest, "iam::"); !ok {
+		return false
+	}
+	account, rest, _ := strings.Cut(rest, ":")
+	if account != "aws" && !isAccountID(account) {
+		return false
+	}
+	if rest, ok = strings.CutPrefix(rest, "policy/"); !ok {
+		return false
+	}
+	path, name := "", rest
+	if i := strings.LastIndex(rest, "/"); i >= 0 {
+		path, name = rest[:i], rest[i+1:]
+	}
+	return len(name) <= 128 && isRoleName(name) && allRunes(path, func(r rune) bool { return r == '/' || iamRune(r) })
+}
 
 // ParsePolicyARNs checks managed session policy ARNs; at most 10.
 func ParsePolicyARNs(arns []string) ([]string, error) {
@@ -50,7 +79,7 @@ func ParsePolicyARNs(arns []string) ([]string, error) {
 		if a == "" {
 			continue
 		}
-		if m := policyARNRE.FindStringSubmatch(a); m == nil || len(m[len(m)-1]) > 128 {
+		if !isPolicyARN(a) {
 			return nil, fieldErr(field, "%q is not a managed policy ARN (arn:aws:iam::aws:policy/NAME or arn:aws:iam::123456789012:policy/NAME)", a)
 		}
 		out = append(out, a)

@@ -8,7 +8,6 @@ package exchange
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -40,17 +39,44 @@ type ARN struct {
 
 func (a ARN) String() string { return a.raw }
 
-var (
-	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-	// Lengths are checked apart: bounded repeats such as {1,64} make
-	// regexp compile a state per repetition, which cost most of the
-	// binary's start-up.
-	roleNameRE = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	// IAM accepts any printable ASCII in a path; we accept the characters
-	// of names and "/", so that no ARN we pass on can carry a quote, a "$" or
-	// a backtick into a shell, dotenv or GITHUB_OUTPUT line.
-	rolePathRE = regexp.MustCompile(`^/([\w+=,.@/-]*/)?$`)
-)
+// The patterns of this package are plain loops, not regular expressions:
+// nothing is compiled at start-up, which regexp.MustCompile at package
+// level costs every run of the binary (issue 11).
+
+// iamRune reports whether r is one of IAM's name characters, [\w+=,.@-]:
+// those of role names, session names, source identities and, with others,
+// external ids and policy ARNs.
+func iamRune(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("_+=,.@-", r)
+}
+
+// allRunes reports whether every rune of s is ok; a byte that is not UTF-8
+// is utf8.RuneError.
+func allRunes(s string, ok func(rune) bool) bool {
+	for _, r := range s {
+		if !ok(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// isAccountID reports whether s is an AWS account id: exactly 12 digits.
+func isAccountID(s string) bool {
+	return len(s) == 12 && allRunes(s, func(r rune) bool { return '0' <= r && r <= '9' })
+}
+
+// isRoleName reports whether s has only IAM's name characters; its length
+// is checked apart.
+func isRoleName(s string) bool { return s != "" && allRunes(s, iamRune) }
+
+// isRolePath reports whether s is a role path: "/", or "/" and names ending
+// in "/". IAM accepts any printable ASCII in a path; we accept the
+// characters of names and "/", so that no ARN we pass on can carry a quote,
+// a "$" or a backtick into a shell, dotenv or GITHUB_OUTPUT line.
+func isRolePath(s string) bool {
+	return strings.HasPrefix(s, "/") && strings.HasSuffix(s, "/") && allRunes(s, func(r rune) bool { return r == '/' || iamRune(r) })
+}
 
 // ParseARN checks a role ARN in the form
 // arn:PARTITION:iam::ACCOUNT:role[/PATH]/NAME.
@@ -72,7 +98,7 @@ func ParseARN(s string) (ARN, error) {
 		return ARN{}, fieldErr(field, "%q is not an ARN; want arn:aws:iam::123456789012:role/NAME", s)
 	}
 	partition, service, region, account, resource := parts[1], parts[2], parts[3], parts[4], parts[5]
-	if _, ok := partitions[partition]; !ok {
+	if _, ok := partitionNamed(partition); !ok {
 		return ARN{}, fieldErr(field, "%q has unknown partition %q (valid: %s)", s, partition, strings.Join(PartitionNames(), ", "))
 	}
 	if service != "iam" {
@@ -81,7 +107,7 @@ func ParseARN(s string) (ARN, error) {
 	if region != "" {
 		return ARN{}, fieldErr(field, "%q names region %q; IAM ARNs have an empty region field (arn:%s:iam::ACCOUNT:role/NAME)", s, region, partition)
 	}
-	if !accountRE.MatchString(account) {
+	if !isAccountID(account) {
 		return ARN{}, fieldErr(field, "%q has account %q; want exactly 12 digits", s, account)
 	}
 	kind, rest, _ := strings.Cut(resource, "/")
@@ -92,10 +118,10 @@ func ParseARN(s string) (ARN, error) {
 	if i := strings.LastIndex(rest, "/"); i >= 0 {
 		path, name = "/"+rest[:i+1], rest[i+1:]
 	}
-	if len(path) > 512 || !rolePathRE.MatchString(path) {
+	if len(path) > 512 || !isRolePath(path) {
 		return ARN{}, fieldErr(field, "%q has an invalid role path %q (letters, digits, +=,.@_- and /)", s, path)
 	}
-	if len(name) > 64 || !roleNameRE.MatchString(name) {
+	if len(name) > 64 || !isRoleName(name) {
 		return ARN{}, fieldErr(field, "%q has an invalid role name %q (1 to 64 of letters, digits and +=,.@_-)", s, name)
 	}
 	return ARN{Partition: partition, AccountID: account, Path: path, Name: name, raw: s}, nil
@@ -106,7 +132,7 @@ func ParseARN(s string) (ARN, error) {
 // none.
 func AccountFromAssumedRole(arn string) string {
 	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || !accountRE.MatchString(parts[4]) {
+	if len(parts) != 6 || !isAccountID(parts[4]) {
 		return ""
 	}
 	return parts[4]
@@ -150,13 +176,18 @@ func ParseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-var sessionNameIllegal = regexp.MustCompile(`[^\w+=,.@-]`)
-
 // SessionName makes s acceptable to STS: characters outside [\w+=,.@-]
 // become "-", the result is cut to 64 characters and padded to at least 2.
 // It reports whether s had to be rewritten, so the caller can say so.
 func SessionName(s string) (name string, rewritten bool) {
-	name = sessionNameIllegal.ReplaceAllString(s, "-")
+	var b strings.Builder
+	for _, r := range s {
+		if !iamRune(r) {
+			r = '-'
+		}
+		b.WriteRune(r)
+	}
+	name = b.String()
 	if len(name) > 64 {
 		name = name[:64]
 	}

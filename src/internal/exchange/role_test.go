@@ -238,7 +238,7 @@ func FuzzParseARN(f *testing.F) {
 		if a.String() != s || len(a.AccountID) != 12 || strings.ContainsAny(s, " \t\r\n'\"$`") {
 			t.Errorf("accepted %q as %+v", s, a)
 		}
-		if _, ok := partitions[a.Partition]; !ok {
+		if _, ok := partitionNamed(a.Partition); !ok {
 			t.Errorf("accepted unknown partition %q", a.Partition)
 		}
 	})

@@ -17,25 +17,41 @@ const (
 )
 
 // sourceIdentityClaims are the claims --source-identity claim:NAME may
-// name: those that say who started the pipeline, or what it ran for.
-var sourceIdentityClaims = map[string]func(token.Claims) string{
-	"user_login":     func(c token.Claims) string { return c.UserLogin },
-	"user_id":        func(c token.Claims) string { return c.UserID },
-	"user_email":     func(c token.Claims) string { return c.UserEmail },
-	"project_path":   func(c token.Claims) string { return c.ProjectPath },
-	"namespace_path": func(c token.Claims) string { return c.NamespacePath },
-	"pipeline_id":    func(c token.Claims) string { return c.PipelineID },
-	"job_id":         func(c token.Claims) string { return c.JobID },
-	"actor":          func(c token.Claims) string { return c.Actor },
-	"repository":     func(c token.Claims) string { return c.Repository },
-	"run_id":         func(c token.Claims) string { return c.RunID },
+// name: those that say who started the pipeline, or what it ran for. (A
+// slice, not a map: the compiler lays it out, so nothing is built at
+// start-up.)
+var sourceIdentityClaims = []struct {
+	name  string
+	value func(token.Claims) string
+}{
+	{"user_login", func(c token.Claims) string { return c.UserLogin }},
+	{"user_id", func(c token.Claims) string { return c.UserID }},
+	{"user_email", func(c token.Claims) string { return c.UserEmail }},
+	{"project_path", func(c token.Claims) string { return c.ProjectPath }},
+	{"namespace_path", func(c token.Claims) string { return c.NamespacePath }},
+	{"pipeline_id", func(c token.Claims) string { return c.PipelineID }},
+	{"job_id", func(c token.Claims) string { return c.JobID }},
+	{"actor", func(c token.Claims) string { return c.Actor }},
+	{"repository", func(c token.Claims) string { return c.Repository }},
+	{"run_id", func(c token.Claims) string { return c.RunID }},
+}
+
+// sourceIdentityClaim reads the claim of that name; nil for a name
+// claim:NAME does not accept.
+func sourceIdentityClaim(name string) func(token.Claims) string {
+	for _, c := range sourceIdentityClaims {
+		if c.name == name {
+			return c.value
+		}
+	}
+	return nil
 }
 
 // SourceIdentityClaimNames lists what claim:NAME accepts, sorted.
 func SourceIdentityClaimNames() []string {
 	names := make([]string, 0, len(sourceIdentityClaims))
-	for n := range sourceIdentityClaims {
-		names = append(names, n)
+	for _, c := range sourceIdentityClaims {
+		names = append(names, c.name)
 	}
 	slices.Sort(names)
 	return names
@@ -71,12 +87,12 @@ func ParseSourceIdentity(s string) (SourceIdentity, error) {
 	}
 	if name, ok := strings.CutPrefix(s, claimPrefix); ok {
 		name = strings.TrimSpace(name)
-		if _, known := sourceIdentityClaims[name]; !known {
+		if sourceIdentityClaim(name) == nil {
 			return SourceIdentity{}, sourceErr("%q names no claim aws-oidc can use (valid: %s)", s, strings.Join(SourceIdentityClaimNames(), ", "))
 		}
 		return SourceIdentity{Claim: name}, nil
 	}
-	if n := len(s); n < minSourceIdentity || n > maxSourceIdentity || strings.IndexFunc(s, func(r rune) bool { return !sourceRune(r) }) >= 0 {
+	if n := len(s); n < minSourceIdentity || n > maxSourceIdentity || !allRunes(s, iamRune) {
 		return SourceIdentity{}, sourceErr("%q must be 2 to 64 characters of letters, digits and _+=,.@- (or claim:NAME, such as claim:user_login)", s)
 	}
 	return SourceIdentity{Literal: s}, nil
@@ -89,7 +105,7 @@ func (s SourceIdentity) Resolve(c token.Claims) (value string, rewritten bool, e
 	if s.Claim == "" {
 		return s.Literal, false, nil
 	}
-	raw := sourceIdentityClaims[s.Claim](c)
+	raw := sourceIdentityClaim(s.Claim)(c)
 	if raw == "" {
 		return "", false, sourceErr("the token has no %s claim to take the source identity from; name another claim or give a literal", s.Claim)
 	}
@@ -108,14 +124,10 @@ func SanitizeSourceIdentity(v string) string {
 		if b.Len() == maxSourceIdentity {
 			break
 		}
-		if !sourceRune(r) {
+		if !iamRune(r) {
 			r = '_'
 		}
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-func sourceRune(r rune) bool {
-	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("_+=,.@-", r)
 }

@@ -81,7 +81,7 @@ func FuzzSanitizeSourceIdentity(f *testing.F) {
 			t.Fatalf("%d bytes", len(got))
 		}
 		for _, r := range got {
-			if !sourceRune(r) {
+			if !iamRune(r) {
 				t.Fatalf("%q holds %q", got, r)
 			}
 		}

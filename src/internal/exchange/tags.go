@@ -2,7 +2,6 @@ package exchange
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -24,8 +23,6 @@ const (
 func tagRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.Is(unicode.Z, r) || unicode.IsNumber(r) || strings.ContainsRune("_.:/=+-@", r)
 }
-
-var tagKeyRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
 
 // ParseTag reads a KEY=VALUE session tag given by the user. Given tags are
 // checked, not rewritten: a policy condition must see exactly what was typed.
@@ -51,7 +48,7 @@ func checkTag(t Tag) error {
 		return tagErr("a tag key is empty")
 	case n > MaxTagKey:
 		return tagErr("key %q is %d characters; AWS accepts at most %d", t.Key, n, MaxTagKey)
-	case !tagKeyRE.MatchString(t.Key):
+	case !allRunes(t.Key, tagRune):
 		return tagErr("key %q holds a character AWS does not accept (letters, digits, spaces and _.:/=+-@)", t.Key)
 	case strings.HasPrefix(strings.ToLower(t.Key), reservedPrefix):
 		return tagErr("key %q starts with %q, which AWS reserves", t.Key, reservedPrefix)
