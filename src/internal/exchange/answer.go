@@ -1,7 +1,12 @@
+// What both role operations share once they are sent: the retries, the
+// checks of STS's answer, and the Result.
+
 package exchange
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode"
@@ -167,4 +172,58 @@ func (e *Error) expiredMessage() string {
 		msg += fmt.Sprintf("; the server dated its answer %s", e.ServerTime.UTC().Format(time.RFC3339))
 	}
 	return msg
+}
+
+// Result is what STS said besides the credentials.
+type Result struct {
+	Credentials    Credentials
+	AssumedRoleARN string
+	// Subject and Audience are the token's, as STS read them.
+	Subject  string
+	Audience string
+	Provider string
+	// SessionTokenUtilization is how much of STS's size limit of a session
+	// token the new session's uses, in percent (its session policies and
+	// tags take most of it), or -1 when the server did not say. It replaces
+	// the deprecated PackedPolicySize, which AWS still sends with the same
+	// figure.
+	SessionTokenUtilization int
+	Attempts                int
+}
+
+// roleOp is one of the two operations that assume a role: the web identity
+// exchange and a chained hop.
+type roleOp struct {
+	name string
+	// token (empty: none) is the web identity token sent, scrubbed from
+	// every error; no attempt is made within TokenMargin of tokenEnd
+	// (zero: none), its expiry.
+	token    string
+	tokenEnd time.Time
+	// duration is the session asked for (0: STS's default).
+	duration time.Duration
+	// secrets is every secret of the run (nil: none).
+	secrets *logging.Secrets
+}
+
+// run calls call with the retry rule of every STS operation, then checks
+// the answer and gives its session: both role operations end the same way.
+func (op roleOp) run(ctx context.Context, retry Retry, log *slog.Logger, call func(context.Context) (answer, error)) (Result, error) {
+	var a answer
+	attempts, err := withRetries(ctx, retry, log, op.name, op.token, op.tokenEnd, func(ctx context.Context) error {
+		var err error
+		a, err = call(ctx)
+		return err
+	})
+	if err != nil {
+		return Result{}, scrubError(err, op.secrets)
+	}
+	a.op, a.duration = op.name, op.duration
+	res, err := a.result(now(retry), op.secrets)
+	if err != nil {
+		err.(*Error).Attempts = attempts
+		return Result{}, scrubError(err, op.secrets)
+	}
+	res.Attempts = attempts
+	return res, nil
 }

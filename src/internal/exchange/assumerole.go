@@ -18,12 +18,6 @@ type RoleClient interface {
 	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, opts ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
 }
 
-// Tag is one session tag.
-type Tag struct {
-	Key   string
-	Value string
-}
-
 // RoleRequest is one chained role session to ask for.
 type RoleRequest struct {
 	RoleARN     ARN

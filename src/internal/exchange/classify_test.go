@@ -6,16 +6,21 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/google/go-cmp/cmp"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 )
 
 func apiErr(status int, code, msg string) error {
@@ -160,5 +165,25 @@ func TestClassifyProxy(t *testing.T) {
 		Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}}
 	if code, class := Classify(cert); code != "tls" || class != Permanent {
 		t.Errorf("untrusted certificate in a dial: %s, %s", code, class)
+	}
+}
+
+// TestThrottleCodes: every code the AWS SDK counts as throttling is STS
+// being busy, at HTTP 400 as STS sends them: retried, not a refusal.
+func TestThrottleCodes(t *testing.T) {
+	t.Parallel()
+	for code := range retry.DefaultThrottleErrorCodes {
+		t.Run(code, func(t *testing.T) {
+			t.Parallel()
+			srv := ststest.New(t, ststest.Fail(400, code, "slow down"), ststest.Fail(400, code, "slow down"))
+			clock := &fakeClock{now: time.Now()}
+			res, err := Exchange(context.Background(), newTestClient(srv), request(), testRetry(clock), slog.New(slog.DiscardHandler))
+			if err != nil || res.Attempts != 3 {
+				t.Fatalf("Exchange = %d attempts, %v; want credentials at the third", res.Attempts, err)
+			}
+			if diff := cmp.Diff([]time.Duration{6 * time.Second, 10 * time.Second}, clock.sleeps); diff != "" {
+				t.Errorf("not the busy backoff (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

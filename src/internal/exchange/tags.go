@@ -155,3 +155,9 @@ func Tags(given, fromClaims []Tag, transitive []string) ([]Tag, []string, error)
 	}
 	return out, keys, nil
 }
+
+// Tag is one session tag.
+type Tag struct {
+	Key   string
+	Value string
+}

@@ -1,13 +1,6 @@
-// Package exchange owns everything aws-oidc asks of STS: the call that turns
-// a web identity token into AWS credentials (AssumeRoleWithWebIdentity), the
-// chained AssumeRole hops after it (chain.go, tags.go, source.go), the
-// GetCallerIdentity check (verify.go), all with classified retries, a
-// timeout per attempt and an overall deadline that always holds. It also
-// owns the values those calls take and give, checked before any network
-// call: the typed role ARN, its partition and STS endpoint, the session
-// name, duration and policies (role.go, partition.go, policy.go), and the
-// credentials, which can never be printed by accident (credentials.go).
-// The package is not named sts so as not to shadow the AWS SDK's.
+// The one retry rule of every STS (and S3) call: which failures are
+// retried, how long to wait, and when to stop.
+
 package exchange
 
 import (
@@ -21,38 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
-
-// Client is the one STS operation the exchange needs.
-type Client interface {
-	AssumeRoleWithWebIdentity(ctx context.Context, in *sts.AssumeRoleWithWebIdentityInput, opts ...func(*sts.Options)) (*sts.AssumeRoleWithWebIdentityOutput, error)
-}
-
-// Request is one role session to ask for.
-type Request struct {
-	RoleARN     ARN
-	SessionName string
-	// Token is the raw web identity token. It is a secret: it is sent to STS
-	// and nowhere else, and scrubbed from every error.
-	Token      string
-	Duration   time.Duration
-	Policy     string
-	PolicyARNs []string
-	// Secrets is every secret of the run: the new session's join it as soon
-	// as STS answers, and every error is scrubbed of all of them. Nil
-	// scrubs the token alone.
-	Secrets *logging.Secrets
-	// TokenExpiry is the token's "exp" (zero: unknown). Retries stop
-	// TokenMargin before it: STS refuses an expired token, so waiting on a
-	// busy STS past it cannot succeed.
-	TokenExpiry time.Time
-}
 
 // TokenMargin is how long before the token's expiry the retries stop: an
 // attempt takes a moment, and STS's clock may be a little ahead of ours.
@@ -167,171 +130,12 @@ func fullJitter(d time.Duration) time.Duration {
 	return rand.N(d)
 }
 
-// Result is what STS said besides the credentials.
-type Result struct {
-	Credentials    Credentials
-	AssumedRoleARN string
-	// Subject and Audience are the token's, as STS read them.
-	Subject  string
-	Audience string
-	Provider string
-	// SessionTokenUtilization is how much of STS's size limit of a session
-	// token the new session's uses, in percent (its session policies and
-	// tags take most of it), or -1 when the server did not say. It replaces
-	// the deprecated PackedPolicySize, which AWS still sends with the same
-	// figure.
-	SessionTokenUtilization int
-	Attempts                int
-}
-
-// Error is a failed exchange.
-type Error struct {
-	// Op is the STS operation; empty means AssumeRoleWithWebIdentity.
-	Op string
-	// Code is STS's error code, or a word for the kind of failure.
-	Code string
-	// Message is STS's message, scrubbed of the token.
-	Message  string
-	Class    Class
-	Attempts int
-	// DeadlineHit is set when the overall deadline ended the retries.
-	DeadlineHit bool
-	// Busy is set when the last answer said STS was busy (see Busy).
-	Busy bool
-	// TokenExpired is set when the token's expiry (Request.TokenExpiry)
-	// ended the retries before the deadline did.
-	TokenExpired bool
-	// Expiration, LocalTime and ServerTime (the answer's Date header, zero
-	// when it had none) explain CodeExpiredCredentials.
-	Expiration, LocalTime, ServerTime time.Time
-	err                               error
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	op := e.Op
-	if op == "" {
-		op = opWebIdentity
-	}
-	fmt.Fprintf(&b, "sts %s failed", op)
-	if e.Attempts > 1 {
-		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
-	}
-	switch {
-	case e.TokenExpired:
-		b.WriteString(" (the ID token expires before another attempt)")
-	case e.DeadlineHit:
-		b.WriteString(" (overall deadline reached)")
-	}
-	fmt.Fprintf(&b, ": %s", e.Code)
-	if e.Message != "" {
-		fmt.Fprintf(&b, ": %s", e.Message)
-	}
-	return b.String()
-}
-
-// Unwrap gives the last attempt's error, for errors.Is on context errors.
-// The SDK's error text carries no request body, so no token can leak through.
-func (e *Error) Unwrap() error { return e.err }
-
-// Transient reports whether the failure may pass on its own.
-func (e *Error) Transient() bool { return e.Class == Transient }
-
-// Exchange calls AssumeRoleWithWebIdentity until it succeeds, a permanent
-// error comes back, the attempts run out or ctx ends. ctx carries the overall
-// deadline. log receives one line per failed attempt.
-func Exchange(ctx context.Context, client Client, req Request, retry Retry, log *slog.Logger) (Result, error) {
-	in := &sts.AssumeRoleWithWebIdentityInput{
-		RoleArn:          aws.String(req.RoleARN.String()),
-		RoleSessionName:  aws.String(req.SessionName),
-		WebIdentityToken: aws.String(req.Token),
-		DurationSeconds:  durationSeconds(req.Duration),
-		Policy:           optional(req.Policy),
-		PolicyArns:       policyDescriptors(req.PolicyARNs),
-	}
-	secrets := req.Secrets
-	if secrets == nil {
-		secrets = logging.NewSecrets()
-	}
-	secrets.AddToken(req.Token)
-	op := roleOp{name: opWebIdentity, token: req.Token, tokenEnd: req.TokenExpiry, duration: req.Duration, secrets: secrets}
-	return op.run(ctx, retry, log, func(ctx context.Context) (answer, error) {
-		out, err := client.AssumeRoleWithWebIdentity(ctx, in)
-		if out == nil {
-			return answer{}, err
-		}
-		return answer{creds: out.Credentials, user: out.AssumedRoleUser, tokenUtilization: out.SessionTokenUtilization, metadata: out.ResultMetadata,
-			subject: aws.ToString(out.SubjectFromWebIdentityToken), audience: aws.ToString(out.Audience), provider: aws.ToString(out.Provider)}, err
-	})
-}
-
-// roleOp is one of the two operations that assume a role: the web identity
-// exchange and a chained hop.
-type roleOp struct {
-	name string
-	// token (empty: none) is the web identity token sent, scrubbed from
-	// every error; no attempt is made within TokenMargin of tokenEnd
-	// (zero: none), its expiry.
-	token    string
-	tokenEnd time.Time
-	// duration is the session asked for (0: STS's default).
-	duration time.Duration
-	// secrets is every secret of the run (nil: none).
-	secrets *logging.Secrets
-}
-
-// run calls call with the retry rule of every STS operation, then checks
-// the answer and gives its session: both role operations end the same way.
-func (op roleOp) run(ctx context.Context, retry Retry, log *slog.Logger, call func(context.Context) (answer, error)) (Result, error) {
-	var a answer
-	attempts, err := withRetries(ctx, retry, log, op.name, op.token, op.tokenEnd, func(ctx context.Context) error {
-		var err error
-		a, err = call(ctx)
-		return err
-	})
-	if err != nil {
-		return Result{}, scrubError(err, op.secrets)
-	}
-	a.op, a.duration = op.name, op.duration
-	res, err := a.result(now(retry), op.secrets)
-	if err != nil {
-		err.(*Error).Attempts = attempts
-		return Result{}, scrubError(err, op.secrets)
-	}
-	res.Attempts = attempts
-	return res, nil
-}
-
 func now(r Retry) time.Time {
 	if r.Now == nil {
 		return time.Now()
 	}
 	return r.Now()
 }
-
-// scrubError makes sure no text of err can show a secret of the run, nor a
-// control character of a server's message: the message is also used for
-// hints, which print it.
-func scrubError(err error, secrets *logging.Secrets) error {
-	e, ok := err.(*Error)
-	if !ok {
-		return err
-	}
-	// Both come from the server: beyond the run's own secrets, no long
-	// value of its may be printed either (logging.ServerText).
-	e.Code = logging.Line(logging.ServerText(secrets.Scrub(e.Code)))
-	e.Message = logging.Line(logging.ServerText(secrets.Scrub(e.Message)))
-	if e.err != nil {
-		e.err = scrubbed{err: e.err, secrets: secrets}
-	}
-	return e
-}
-
-// STS operations, as they are named in errors.
-const (
-	opWebIdentity = "AssumeRoleWithWebIdentity"
-	opAssumeRole  = "AssumeRole"
-)
 
 // Run calls call with the retry rule of every STS operation (see
 // withRetries) and returns the number of attempts made. op names the
@@ -626,43 +430,3 @@ func backoff(r Retry, n int) time.Duration {
 	}
 	return min(d, r.MaxDelay)
 }
-
-func newError(err error, code string, class Class, attempts int, token string, deadline bool) *Error {
-	msg := ""
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		msg = api.ErrorMessage()
-	} else {
-		msg = err.Error()
-	}
-	return &Error{
-		Code:        code,
-		Message:     Scrub(msg, token),
-		Class:       class,
-		Attempts:    attempts,
-		DeadlineHit: deadline,
-		err:         scrubbed{err: err, token: token},
-	}
-}
-
-// Scrub removes every occurrence of secret from s. Servers have been seen
-// echoing parts of the request in their error messages.
-func Scrub(s, secret string) string {
-	if len(secret) < 4 {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "[REDACTED]")
-}
-
-// scrubbed keeps the error chain for errors.Is/As while making sure its
-// text cannot carry a secret.
-type scrubbed struct {
-	err     error
-	token   string
-	secrets *logging.Secrets
-}
-
-func (s scrubbed) Error() string {
-	return logging.ServerText(s.secrets.Scrub(Scrub(s.err.Error(), s.token)))
-}
-func (s scrubbed) Unwrap() error { return s.err }
