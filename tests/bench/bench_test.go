@@ -23,6 +23,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/tests/benchdoc"
 	"gitlab.com/aws-oidc/aws-oidc/tests/e2e"
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // Repetitions, overridable for a quick look: BENCH_RUNS=5 make bench.
@@ -38,7 +39,7 @@ const hyperfine = "/usr/bin/hyperfine"
 
 // TestBench measures, prints the table and writes BENCHMARKS.md.
 func TestBench(t *testing.T) {
-	root, err := e2e.RepoRoot()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +52,8 @@ func TestBench(t *testing.T) {
 			t.Fatalf("%s is missing: `make bench` installs hyperfine and time with apt-get", tool)
 		}
 	}
-	leaks := e2e.NewLeaks(t, nil)
-	bins, err := e2e.Build(t.TempDir())
+	leaks := harness.NewLeaks(t, nil)
+	bins, err := harness.Build(t.TempDir())
 	if err != nil || bins.AWSOIDCErr != nil {
 		t.Fatalf("failed to build: %v %v", err, bins.AWSOIDCErr)
 	}
@@ -211,7 +212,7 @@ type runner struct {
 	ns    string
 	env   []string
 	dir   string
-	leaks *e2e.Leaks
+	leaks *harness.Leaks
 }
 
 // stats are one command's timings.
@@ -478,9 +479,9 @@ func sizes(t *testing.T, root, binary string) size {
 // httpsFront runs tests/faultproxy with no fault as an https endpoint in
 // front of the peer's STS, with a certificate from a CA of its own, and
 // returns its URL and the CA's file.
-func httpsFront(t *testing.T, leaks *e2e.Leaks, b *e2e.Bed, bins e2e.Binaries, work string) (string, string) {
+func httpsFront(t *testing.T, leaks *harness.Leaks, b *e2e.Bed, bins harness.Binaries, work string) (string, string) {
 	t.Helper()
-	root, err := e2e.RepoRoot()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

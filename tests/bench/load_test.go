@@ -17,6 +17,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/tests/benchdoc"
 	"gitlab.com/aws-oidc/aws-oidc/tests/e2e"
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // Issue 13's load benchmark: N jobs started together, each a real process
@@ -83,12 +84,12 @@ type contender struct {
 }
 
 func TestBenchLoad(t *testing.T) {
-	root, err := e2e.RepoRoot()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaks := e2e.NewLeaks(t, nil)
-	bins, err := e2e.Build(t.TempDir())
+	leaks := harness.NewLeaks(t, nil)
+	bins, err := harness.Build(t.TempDir())
 	if err != nil || bins.AWSOIDCErr != nil {
 		t.Fatalf("failed to build: %v %v", err, bins.AWSOIDCErr)
 	}
@@ -146,7 +147,7 @@ func TestBenchLoad(t *testing.T) {
 
 // runLoad starts n jobs of c together behind a fresh front (a full bucket,
 // zero counts) and gathers the figures.
-func runLoad(t *testing.T, leaks *e2e.Leaks, b *e2e.Bed, work string, n int, c contender) loadRow {
+func runLoad(t *testing.T, leaks *harness.Leaks, b *e2e.Bed, work string, n int, c contender) loadRow {
 	t.Helper()
 	front := e2e.StartThrottleFront(t, leaks, b, loadRate, loadBurst)
 	(&runner{t: t, ns: b.NetNS}).prioritise()

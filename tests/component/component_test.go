@@ -12,30 +12,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"gitlab.com/aws-oidc/aws-oidc/tests/e2e"
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // gclVersion is pinned: later gitlab-ci-local releases need Node 22.
 const gclVersion = "4.73.0"
 
 // bin holds aws-oidc and fake-gitlab, built once by TestMain.
-var bin e2e.Binaries
+var bin harness.Binaries
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "aws-oidc-component-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin, err = e2e.Build(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "failed to build the programs under test:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { harness.Main(m, &bin, nil) }
 
 // gitlabCILocal finds the pinned gitlab-ci-local that install.sh caches. As
 // with the peers, a missing tool fails the test: CI must never pass by
@@ -92,7 +78,7 @@ const canonicalRemote = "https://gitlab.com/aws-oidc/aws-oidc.git"
 // projectAt is project with the origin remote of a fork or mirror.
 func projectAt(t *testing.T, env []string, pipeline string, variables map[string]string, remote string, files ...projectFile) string {
 	t.Helper()
-	root, err := e2e.RepoRoot()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,14 +136,12 @@ func copyFile(t *testing.T, from, to string) {
 func TestComponentPipeline(t *testing.T) {
 	t.Parallel()
 	gcl := gitlabCILocal(t)
-	if bin.AWSOIDCErr != nil {
-		t.Fatalf("aws-oidc could not be built: %v", bin.AWSOIDCErr)
-	}
-	leaks := e2e.NewLeaks(t, nil)
+	bin.Tool(t) // fail now, before the bed starts, if aws-oidc was not built
+	leaks := harness.NewLeaks(t, nil)
 	bed := e2e.StartSeaweedFS(t, leaks, bin, 40)
 
 	t.Run("credentials_reach_later_jobs", func(t *testing.T) {
-		leaks := e2e.NewLeaks(t, leaks)
+		leaks := harness.NewLeaks(t, leaks)
 		token := bed.Mint(t, leaks, fakegitlab.Options{})
 		dir, r := runPipeline(t, leaks, bed, gcl, token, "component-test")
 		if r.ExitCode != 0 {
@@ -176,7 +160,7 @@ func TestComponentPipeline(t *testing.T) {
 	})
 
 	t.Run("refused_token_hands_on_nothing", func(t *testing.T) {
-		leaks := e2e.NewLeaks(t, leaks)
+		leaks := harness.NewLeaks(t, leaks)
 		// A token of another project: the trust policy's sub condition fails.
 		token := bed.Mint(t, leaks, fakegitlab.Options{ProjectPath: "othergroup/otherproject"})
 		dir, r := runPipeline(t, leaks, bed, gcl, token, "component-refused")
@@ -213,14 +197,12 @@ func TestComponentPipeline(t *testing.T) {
 func TestConsumerPipelines(t *testing.T) {
 	t.Parallel()
 	gcl := gitlabCILocal(t)
-	if bin.AWSOIDCErr != nil {
-		t.Fatalf("aws-oidc could not be built: %v", bin.AWSOIDCErr)
-	}
-	leaks := e2e.NewLeaks(t, nil)
+	bin.Tool(t) // fail now, before the bed starts, if aws-oidc was not built
+	leaks := harness.NewLeaks(t, nil)
 	bed := e2e.StartSeaweedFS(t, leaks, bin, 41)
 
 	t.Run("default_region_and_hidden_job", func(t *testing.T) {
-		leaks := e2e.NewLeaks(t, leaks)
+		leaks := harness.NewLeaks(t, leaks)
 		token := bed.Mint(t, leaks, fakegitlab.Options{})
 		dir, r := runPipelineFile(t, leaks, bed, gcl, "tests/component/consumer.yml", token,
 			map[string]string{"AWS_REGION": "eu-central-1"})
@@ -276,7 +258,7 @@ func TestConsumerPipelines(t *testing.T) {
 	})
 
 	t.Run("static_keys_in_ci_variables", func(t *testing.T) {
-		leaks := e2e.NewLeaks(t, leaks)
+		leaks := harness.NewLeaks(t, leaks)
 		const staticID, staticSecret = "AKIAOLDSTATICKEY0001", "old/static/secret/key/from/the/settings/0001"
 		leaks.Secret("static secret access key", staticSecret)
 		token := bed.Mint(t, leaks, fakegitlab.Options{})
@@ -348,7 +330,7 @@ func jobLog(t *testing.T, dir, job string) string {
 
 // readReport reads a job's dotenv report by GitLab's rules and adds its
 // secrets to the leak scan.
-func readReport(t *testing.T, leaks *e2e.Leaks, dir, job, file string) map[string]string {
+func readReport(t *testing.T, leaks *harness.Leaks, dir, job, file string) map[string]string {
 	t.Helper()
 	path := filepath.Join(dir, ".gitlab-ci-local", "artifacts", job, ".gitlab-ci-reports", "dotenv", file)
 	data, err := os.ReadFile(path)
@@ -371,7 +353,7 @@ func readReport(t *testing.T, leaks *e2e.Leaks, dir, job, file string) map[strin
 
 // runPipeline lays out the test project with the token and runs its
 // pipeline under gitlab-ci-local in the bed's namespace.
-func runPipeline(t *testing.T, leaks *e2e.Leaks, bed *e2e.Bed, gcl, token, bucket string) (string, e2e.Result) {
+func runPipeline(t *testing.T, leaks *harness.Leaks, bed *e2e.Bed, gcl, token, bucket string) (string, e2e.Result) {
 	t.Helper()
 	return runPipelineFile(t, leaks, bed, gcl, "tests/component/pipeline.yml", token, map[string]string{"TEST_BUCKET": bucket})
 }
@@ -379,7 +361,7 @@ func runPipeline(t *testing.T, leaks *e2e.Leaks, bed *e2e.Bed, gcl, token, bucke
 // runPipelineFile runs one of the test pipelines with the token and the bed
 // in .gitlab-ci-local-variables.yml, plus vars: gitlab-ci-local ranks that
 // file's variables above a job's own, as GitLab does project variables.
-func runPipelineFile(t *testing.T, leaks *e2e.Leaks, bed *e2e.Bed, gcl, pipeline, token string, vars map[string]string, files ...projectFile) (string, e2e.Result) {
+func runPipelineFile(t *testing.T, leaks *harness.Leaks, bed *e2e.Bed, gcl, pipeline, token string, vars map[string]string, files ...projectFile) (string, e2e.Result) {
 	t.Helper()
 	// The real binary first on PATH, then the system (node, git, rsync,
 	// bash); nothing else of this machine's environment, and in particular
@@ -438,7 +420,7 @@ func checkPassed(t *testing.T, r e2e.Result) {
 // checkReports reads each dotenv report by GitLab's rules, since
 // gitlab-ci-local parses them more leniently than GitLab, and adds their
 // secrets to the leak scan of everything the pipeline printed.
-func checkReports(t *testing.T, leaks *e2e.Leaks, dir string) {
+func checkReports(t *testing.T, leaks *harness.Leaks, dir string) {
 	t.Helper()
 	for _, report := range []struct{ job, file, prefix string }{
 		{"assume-role", "aws.env", ""},
@@ -512,7 +494,7 @@ func TestProjectPipelineJobs(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			leaks := e2e.NewLeaks(t, nil)
+			leaks := harness.NewLeaks(t, nil)
 			remote := tc.remote
 			if remote == "" {
 				remote = canonicalRemote
@@ -556,15 +538,13 @@ func listedJobs(out string) []string {
 func TestCIVariablesPipelines(t *testing.T) {
 	t.Parallel()
 	gcl := gitlabCILocal(t)
-	if bin.AWSOIDCErr != nil {
-		t.Fatalf("aws-oidc could not be built: %v", bin.AWSOIDCErr)
-	}
-	leaks := e2e.NewLeaks(t, nil)
+	bin.Tool(t) // fail now, before the bed starts, if aws-oidc was not built
+	leaks := harness.NewLeaks(t, nil)
 	bed := e2e.StartSeaweedFS(t, leaks, bin, 42)
 	arn := `arn:aws:sts::([0-9]{12}:)?assumed-role/deploy/`
 
 	t.Run("yaml_variables_unset_inputs_committed_report", func(t *testing.T) {
-		leaks := e2e.NewLeaks(t, leaks)
+		leaks := harness.NewLeaks(t, leaks)
 		token := bed.Mint(t, leaks, fakegitlab.Options{})
 		dir, r := runPipelineFile(t, leaks, bed, gcl, "tests/component/ci-variables.yml", token, nil,
 			projectFile{"committed.env", "DEPLOY_TARGET=prod\n"})
@@ -625,7 +605,7 @@ func TestCIVariablesPipelines(t *testing.T) {
 			refused: "AWS_OIDC_INPUT_ROLE_ARN is not the role_arn input ($TEST_ROLE_ARN)"},
 	} {
 		t.Run("settings_"+c.name, func(t *testing.T) {
-			leaks := e2e.NewLeaks(t, leaks)
+			leaks := harness.NewLeaks(t, leaks)
 			token := bed.Mint(t, leaks, fakegitlab.Options{})
 			dir, r := runPipelineFile(t, leaks, bed, gcl, "tests/component/ci-settings.yml", token, c.settings)
 			log := jobLog(t, dir, "assume-role")

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"gitlab.com/aws-oidc/aws-oidc/tests/e2e"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // TestDockerfileCrossCompiles reads the Dockerfile: the Go stage runs on the
@@ -17,7 +17,7 @@ import (
 // `make image` checks the images themselves.
 func TestDockerfileCrossCompiles(t *testing.T) {
 	t.Parallel()
-	root, err := e2e.RepoRoot()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

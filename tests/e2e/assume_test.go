@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
+
 	"github.com/google/go-cmp/cmp"
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
 )
@@ -17,7 +19,7 @@ var credentialKeys = []string{"AWS_ACCESS_KEY_ID", "AWS_CREDENTIAL_EXPIRATION", 
 	"AWS_REGION", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 
 // readDotenv reads and checks the dotenv report, and registers its secrets.
-func readDotenv(t *testing.T, leaks *Leaks, path string) map[string]string {
+func readDotenv(t *testing.T, leaks *harness.Leaks, path string) map[string]string {
 	t.Helper()
 	info, err := os.Stat(path)
 	if err != nil {
@@ -70,7 +72,7 @@ func keys(m map[string]string) []string {
 // GITLAB_OIDC_TOKEN, aws.env written, and a later job using only it.
 func testDotenv(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	dir := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 	r := b.Tool(t, leaks, dir, JobEnv(t.TempDir(), token), "assume", "--role-arn", b.Roles.Deploy, "--sts-endpoint", b.STS)
@@ -96,7 +98,7 @@ func testDotenv(t *testing.T, b *Bed) {
 // --verify (GetCallerIdentity with the new credentials before writing).
 func testDebugVerify(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	dir := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{})
 	r := b.Tool(t, leaks, dir, JobEnv(t.TempDir(), token),

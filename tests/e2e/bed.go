@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // Bed is one STS and S3 peer, running with a fake GitLab that it trusts, set
@@ -38,8 +39,8 @@ type Bed struct {
 	Roles     Roles
 	// Account is the peer's account id, as it appears in role ARNs.
 	Account string
-	Bin     Binaries
-	Leaks   *Leaks
+	Bin     harness.Binaries
+	Leaks   *harness.Leaks
 }
 
 // Roles are the ARNs the guide's setup created.
@@ -69,7 +70,7 @@ const GitHubSubject = "repo:mygroup/myproject:ref:refs/heads/main"
 const GitHubAudience = "sts.amazonaws.com"
 
 // Mint returns a token from the bed's issuer and registers it as a secret.
-func (b *Bed) Mint(t testing.TB, leaks *Leaks, o fakegitlab.Options) string {
+func (b *Bed) Mint(t testing.TB, leaks *harness.Leaks, o fakegitlab.Options) string {
 	t.Helper()
 	token, err := b.Issuer.Mint(o)
 	if err != nil {
@@ -80,23 +81,20 @@ func (b *Bed) Mint(t testing.TB, leaks *Leaks, o fakegitlab.Options) string {
 }
 
 // Tool runs aws-oidc in the bed's namespace with env (see JobEnv).
-func (b *Bed) Tool(t testing.TB, leaks *Leaks, dir string, env []string, args ...string) Result {
+func (b *Bed) Tool(t testing.TB, leaks *harness.Leaks, dir string, env []string, args ...string) Result {
 	t.Helper()
-	if b.Bin.AWSOIDCErr != nil {
-		t.Fatalf("aws-oidc could not be built: %v", b.Bin.AWSOIDCErr)
-	}
-	return Run(t, leaks, Command{Name: "aws-oidc", Path: b.Bin.AWSOIDC, Args: args, Env: env, NetNS: b.NetNS, Dir: dir})
+	return Run(t, leaks, Command{Name: "aws-oidc", Path: b.Bin.Tool(t), Args: args, Env: env, NetNS: b.NetNS, Dir: dir})
 }
 
 // AWS runs the AWS CLI in the bed's namespace.
-func (b *Bed) AWS(t testing.TB, leaks *Leaks, env []string, args ...string) Result {
+func (b *Bed) AWS(t testing.TB, leaks *harness.Leaks, env []string, args ...string) Result {
 	t.Helper()
 	return Run(t, leaks, Command{Name: awsName(args), Path: AWSCLI, Args: args, Env: env, NetNS: b.NetNS})
 }
 
 // MintedGitHubTokens registers every token the GitHub endpoint has handed
 // out so far as a secret.
-func (b *Bed) MintedGitHubTokens(leaks *Leaks) {
+func (b *Bed) MintedGitHubTokens(leaks *harness.Leaks) {
 	data, _ := os.ReadFile(b.mintedLog)
 	for _, tok := range strings.Fields(string(data)) {
 		leaks.Secret("GitHub ID token", tok)
@@ -128,7 +126,7 @@ type issuerProcess struct {
 
 // startIssuer writes a fresh signing key (and, for https, a certificate for
 // the issuer's host) and runs fake-gitlab serve in netns.
-func startIssuer(t testing.TB, leaks *Leaks, bin Binaries, netns, issuerURL, listen string, https bool) issuerProcess {
+func startIssuer(t testing.TB, leaks *harness.Leaks, bin harness.Binaries, netns, issuerURL, listen string, https bool) issuerProcess {
 	t.Helper()
 	dir := t.TempDir()
 	key, err := fakegitlab.NewKey()

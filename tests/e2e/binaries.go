@@ -1,40 +1,29 @@
+// Package e2e proves aws-oidc end to end against servers other people wrote:
+// VersityGW and SeaweedFS as STS and S3, a GitLab-shaped issuer of ours
+// (tests/fakegitlab) and the real AWS CLI as the consumer, every one of them a
+// real process. The helpers here (processes in network namespaces, peers,
+// beds) are exported so that other end-to-end suites can reuse them; what
+// every suite needs (building the programs, the leak scanner) is in
+// tests/harness.
 package e2e
 
 import (
 	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // AWSCLI is the Debian aws CLI v2; a Python aws 1.x may come first on PATH.
 const AWSCLI = "/usr/bin/aws"
 
-// RepoRoot is the folder holding go.mod, found upward from the working
-// directory (go test runs in the package folder).
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // Versions reads tests/peers/versions.env, the one place peers are pinned.
 func Versions() (map[string]string, error) {
-	root, err := RepoRoot()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -94,45 +83,4 @@ func PeerBinary(t testing.TB, name, versionKey, binary string) string {
 		}
 	}
 	return path
-}
-
-// Binaries are the programs under test, built once per test binary.
-type Binaries struct {
-	// AWSOIDC is the tool, from AWS_OIDC_BIN or built from ./src/cmd/aws-oidc.
-	AWSOIDC string
-	// FakeGitLab is tests/fakegitlab/cmd/fake-gitlab.
-	FakeGitLab string
-	// AWSOIDCErr is why the tool could not be built, reported by the tests
-	// that need it rather than by every test.
-	AWSOIDCErr error
-}
-
-// Build builds the tool and the fake issuer into dir with CGO_ENABLED=0, as
-// shipped.
-func Build(dir string) (Binaries, error) {
-	root, err := RepoRoot()
-	if err != nil {
-		return Binaries{}, err
-	}
-	b := Binaries{FakeGitLab: filepath.Join(dir, "fake-gitlab"), AWSOIDC: os.Getenv("AWS_OIDC_BIN")}
-	if err := goBuild(root, b.FakeGitLab, "./tests/fakegitlab/cmd/fake-gitlab"); err != nil {
-		return b, err
-	}
-	if b.AWSOIDC == "" {
-		b.AWSOIDC = filepath.Join(dir, "aws-oidc")
-		b.AWSOIDCErr = goBuild(root, b.AWSOIDC, "./src/cmd/aws-oidc")
-	} else if b.AWSOIDC, err = filepath.Abs(b.AWSOIDC); err != nil {
-		b.AWSOIDCErr = err
-	}
-	return b, nil
-}
-
-func goBuild(root, out, pkg string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // testCleanup is a shell executor's job that writes a profile into the
@@ -18,7 +19,7 @@ import (
 // own profiles read as before, byte for byte.
 func testCleanup(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 	home := t.TempDir()
 	awsDir := filepath.Join(home, ".aws")
@@ -92,7 +93,7 @@ func testCleanup(t *testing.T, b *Bed) {
 }
 
 // leakCredentialsFile registers the secrets of a credentials file.
-func leakCredentialsFile(t *testing.T, leaks *Leaks, path string) {
+func leakCredentialsFile(t *testing.T, leaks *harness.Leaks, path string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

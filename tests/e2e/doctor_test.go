@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // TestDoctor runs `aws-oidc doctor --role-arn` against VersityGW, which
@@ -17,7 +18,7 @@ import (
 // its own so that it does not touch the shared cases' runner.
 func TestDoctor(t *testing.T) {
 	t.Parallel()
-	leaks := NewLeaks(t, nil)
+	leaks := harness.NewLeaks(t, nil)
 	b := StartVersity(t, leaks, bin, 5)
 
 	host := strings.TrimPrefix(b.Issuer.URL, "https://")
@@ -34,7 +35,7 @@ func TestDoctor(t *testing.T) {
 
 	t.Run("healthy", func(t *testing.T) {
 		t.Parallel()
-		leaks := NewLeaks(t, leaks)
+		leaks := harness.NewLeaks(t, leaks)
 		r := doctor(t, b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour}))
 		if r.ExitCode != 0 {
 			t.Errorf("exit code = %d, want 0", r.ExitCode)
@@ -52,7 +53,7 @@ func TestDoctor(t *testing.T) {
 
 	t.Run("other_project_and_branch", func(t *testing.T) {
 		t.Parallel()
-		leaks := NewLeaks(t, leaks)
+		leaks := harness.NewLeaks(t, leaks)
 		r := doctor(t, b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour, ProjectPath: "othergroup/otherproject", Ref: "feature"}))
 		if r.ExitCode != exitRefused {
 			t.Errorf("exit code = %d, want %d", r.ExitCode, exitRefused)
@@ -78,7 +79,7 @@ func TestDoctor(t *testing.T) {
 // does: the refusal is explained with the sub the policy must match.
 func TestDoctorSeaweedFS(t *testing.T) {
 	t.Parallel()
-	leaks := NewLeaks(t, nil)
+	leaks := harness.NewLeaks(t, nil)
 	b := StartSeaweedFS(t, leaks, bin, 6)
 	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour, ProjectPath: "othergroup/otherproject", Ref: "feature"})
 	r := b.Tool(t, leaks, t.TempDir(), JobEnv(t.TempDir(), token), "doctor", "--role-arn", b.Roles.Deploy, "--sts-endpoint", b.STS)

@@ -11,13 +11,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
 	"gitlab.com/aws-oidc/aws-oidc/tests/faultproxy"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // The fault suite (issue 7): tests/faultproxy between the built aws-oidc and
@@ -121,7 +121,7 @@ func faultCases() []faultCase {
 // its own, with --debug so that the most talkative output is scanned.
 func TestFaults(t *testing.T) {
 	t.Parallel()
-	leaks := NewLeaks(t, nil)
+	leaks := harness.NewLeaks(t, nil)
 	runFaults(t, StartSeaweedFS(t, leaks, bin, 7))
 }
 
@@ -129,7 +129,7 @@ func TestFaults(t *testing.T) {
 // are AWS's in shape: the proxy is the same, the peer behind it differs.
 func TestFaultsVersity(t *testing.T) {
 	t.Parallel()
-	leaks := NewLeaks(t, nil)
+	leaks := harness.NewLeaks(t, nil)
 	runFaults(t, StartVersity(t, leaks, bin, 8))
 }
 
@@ -149,7 +149,7 @@ func runFaults(t *testing.T, b *Bed) {
 }
 
 func testFault(t *testing.T, b *Bed, fc faultCase) {
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	var extra []string
 	if fc.then != "" {
 		extra = []string{"-then", string(fc.then)}
@@ -214,7 +214,7 @@ var retryLine = regexp.MustCompile(`attempt \d+(?: of \d+)? failed: (\S+); retry
 
 // checkOnlyDotenv checks that dir holds a complete, valid aws.env and
 // nothing else (no temporary file left behind).
-func checkOnlyDotenv(t *testing.T, leaks *Leaks, dir string) {
+func checkOnlyDotenv(t *testing.T, leaks *harness.Leaks, dir string) {
 	t.Helper()
 	vars := readDotenv(t, leaks, filepath.Join(dir, "aws.env"))
 	if got := strings.Join(keys(vars), ","); got != strings.Join(credentialKeys, ",") {
@@ -253,7 +253,7 @@ const chaosRuns = 6
 // run ends with a complete, valid aws.env (exit 0) or with nothing written
 // (exit 5, the network's fault), and within its deadline.
 func testChaos(t *testing.T, b *Bed) {
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	seed := uint64(time.Now().UnixNano())
 	count := int(seed % 5)
 	t.Logf("first %d answers spoiled, faults picked from seed %d", count, seed)
@@ -283,7 +283,7 @@ func testChaos(t *testing.T, b *Bed) {
 // throttled attempts (Throttling): it must end at once, non-zero, with an
 // error line, and write nothing.
 func testSIGTERM(t *testing.T, b *Bed, fault faultproxy.Fault) {
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	p := startFaultProxy(t, leaks, b, fault, -1, time.Minute)
 	dir := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{})
@@ -317,7 +317,7 @@ func testSIGTERM(t *testing.T, b *Bed, fault faultproxy.Fault) {
 // earlier role: afterwards the report is either exactly the earlier one or
 // the earlier one plus a complete new role, never anything in between.
 func testSIGKILL(t *testing.T, b *Bed) {
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 	env := JobEnv(t.TempDir(), token)
 	args := func(prefix string) []string {
@@ -401,13 +401,13 @@ func testSIGKILL(t *testing.T, b *Bed) {
 // killable is a run of the tool that the test signals.
 type killable struct {
 	c              Command
-	leaks          *Leaks
+	leaks          *harness.Leaks
 	cmd            *exec.Cmd
 	stdout, stderr bytes.Buffer
 	done           chan error
 }
 
-func startKillable(t *testing.T, leaks *Leaks, c Command) *killable {
+func startKillable(t *testing.T, leaks *harness.Leaks, c Command) *killable {
 	t.Helper()
 	k := &killable{c: c, leaks: leaks, done: make(chan error, 1)}
 	cmd := c.cmd(context.Background())
@@ -503,7 +503,7 @@ func (p *faultProxy) checkDeadline(t *testing.T, r Result, timeout time.Duration
 
 // noteSecrets registers every credential the peer handed out through the
 // proxy, whole or not, with the leak scanner.
-func (p *faultProxy) noteSecrets(t *testing.T, leaks *Leaks) {
+func (p *faultProxy) noteSecrets(t *testing.T, leaks *harness.Leaks) {
 	t.Helper()
 	data, _ := os.ReadFile(p.secrets)
 	for _, s := range strings.Fields(string(data)) {
@@ -514,7 +514,7 @@ func (p *faultProxy) noteSecrets(t *testing.T, leaks *Leaks) {
 // startFaultProxy runs the proxy in front of the bed's STS. The TLS faults
 // serve https with a certificate for 127.0.0.1 from a CA the tool is told to
 // trust (SSL_CERT_FILE); tls-untrusted presents one from another CA.
-func startFaultProxy(t *testing.T, leaks *Leaks, b *Bed, fault faultproxy.Fault, count int, delay time.Duration, extra ...string) *faultProxy {
+func startFaultProxy(t *testing.T, leaks *harness.Leaks, b *Bed, fault faultproxy.Fault, count int, delay time.Duration, extra ...string) *faultProxy {
 	t.Helper()
 	dir := t.TempDir()
 	p := &faultProxy{secrets: filepath.Join(dir, "secrets")}
@@ -534,7 +534,7 @@ func startFaultProxy(t *testing.T, leaks *Leaks, b *Bed, fault faultproxy.Fault,
 		args = append(args, "-tls-cert", filepath.Join(trusted, "tls.crt"), "-tls-key", filepath.Join(trusted, "tls.key"),
 			"-untrusted-cert", filepath.Join(untrusted, "tls.crt"), "-untrusted-key", filepath.Join(untrusted, "tls.key"))
 	}
-	p.server = Start(t, leaks, Command{Name: "faultproxy " + string(fault), Path: faultProxyBinary(t), Args: args,
+	p.server = Start(t, leaks, Command{Name: "faultproxy " + string(fault), Path: bin.Program(t, "./tests/faultproxy/cmd/faultproxy"), Args: args,
 		NetNS: b.NetNS, Env: BaseEnv(dir)})
 	waitFor(t, 10*time.Second, func() bool {
 		_, err := os.Stat(addrFile)
@@ -561,31 +561,6 @@ func writeCertificate(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-var (
-	faultProxyOnce sync.Once
-	faultProxyPath string
-	faultProxyErr  error
-)
-
-// faultProxyBinary builds tests/faultproxy/cmd/faultproxy once, next to the
-// other programs TestMain built.
-func faultProxyBinary(t *testing.T) string {
-	t.Helper()
-	faultProxyOnce.Do(func() {
-		root, err := RepoRoot()
-		if err != nil {
-			faultProxyErr = err
-			return
-		}
-		faultProxyPath = filepath.Join(filepath.Dir(bin.FakeGitLab), "faultproxy")
-		faultProxyErr = goBuild(root, faultProxyPath, "./tests/faultproxy/cmd/faultproxy")
-	})
-	if faultProxyErr != nil {
-		t.Fatal(faultProxyErr)
-	}
-	return faultProxyPath
 }
 
 func waitFor(t *testing.T, limit time.Duration, ok func() bool) {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
+
 	"github.com/google/go-cmp/cmp"
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
 )
@@ -47,7 +49,7 @@ func threeRoles(t *testing.T, b *Bed, profiles bool) string {
 // one dotenv report, each under its own prefix, and a later job uses each.
 func testRolesPrefixes(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	dir := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 	roles := threeRoles(t, b, false)
@@ -101,7 +103,7 @@ func testRolesPrefixes(t *testing.T, b *Bed) {
 // uses each with --profile.
 func testRolesProfiles(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	dir := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 	// The folder aws/ does not exist: aws-oidc makes it, 0700.
@@ -130,7 +132,7 @@ func testRolesProfiles(t *testing.T, b *Bed) {
 }
 
 // registerProfileSecrets registers the secrets of a credentials file.
-func registerProfileSecrets(t *testing.T, leaks *Leaks, path string) {
+func registerProfileSecrets(t *testing.T, leaks *harness.Leaks, path string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -148,7 +150,7 @@ func registerProfileSecrets(t *testing.T, leaks *Leaks, path string) {
 // written and the failing role is named.
 func testRolesOneFails(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	dir := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{})
 	roles := filepath.Join(t.TempDir(), "roles.json")
@@ -178,7 +180,7 @@ func testRolesOneFails(t *testing.T, b *Bed) {
 // is written.
 func testChain(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	dir := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 	r := b.Tool(t, leaks, dir, JobEnv(t.TempDir(), token), "assume", "--role-arn", b.Roles.Deploy, "--sts-endpoint", b.STS,
@@ -211,7 +213,7 @@ func testChain(t *testing.T, b *Bed) {
 // credentials, its exit code comes through, and nothing is written.
 func testExec(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	dir := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{})
 	r := b.Tool(t, leaks, dir, JobEnv(t.TempDir(), token), "exec", "--role-arn", b.Roles.Deploy, "--sts-endpoint", b.STS, "--",
@@ -238,7 +240,7 @@ func testExec(t *testing.T, b *Bed) {
 // its STS calls to the peer.
 func testTokenFile(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	dir := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 	r := b.Tool(t, leaks, dir, JobEnv(t.TempDir(), token), "assume", "--role-arn", b.Roles.Deploy, "--sts-endpoint", b.STS, "-o", "token-file")
@@ -290,7 +292,7 @@ func stsDataPath(t *testing.T, url string) string {
 // nothing written.
 func testCheckS3(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 	bucket := "check-" + randomHex(t, 4)
 	dir := t.TempDir()
@@ -329,7 +331,7 @@ func testCheckS3(t *testing.T, b *Bed) {
 // before anything is written.
 func testAllowedAccount(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	token := b.Mint(t, leaks, fakegitlab.Options{})
 	dir := t.TempDir()
 	r := b.Tool(t, leaks, dir, JobEnv(t.TempDir(), token), "assume", "--role-arn", b.Roles.Deploy, "--sts-endpoint", b.STS,

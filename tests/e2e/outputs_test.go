@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
+
 	"github.com/google/go-cmp/cmp"
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
 )
@@ -17,7 +19,7 @@ import (
 // the component is included twice, and uses each set in a later job.
 func testPrefix(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	dir := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 	roles := map[string]string{"DEPLOY_": b.Roles.Deploy, "READONLY_": b.Roles.Readonly}
@@ -55,7 +57,7 @@ type credentialProcess struct {
 // aws-oidc itself as the credential_process of a profile.
 func testCredentialProcess(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	home := t.TempDir()
 	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 	args := []string{"assume", "--output", "json", "--role-arn", b.Roles.Deploy, "--sts-endpoint", b.STS}
@@ -89,7 +91,7 @@ func testCredentialProcess(t *testing.T, b *Bed) {
 // GITHUB_ENV and GITHUB_OUTPUT.
 func testGitHub(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	leaks.Secret("GitHub request token", b.GitHubRequestToken)
 	home := t.TempDir()
 	githubEnv, githubOutput := filepath.Join(home, "github_env"), filepath.Join(home, "github_output")
@@ -181,7 +183,7 @@ func readGitHubFile(t *testing.T, path string) map[string]string {
 // CI, and calls STS from that same shell.
 func testShell(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	token := b.Mint(t, leaks, fakegitlab.Options{})
 	script := fmt.Sprintf(`set -e
 eval "$(%s assume --output shell --role-arn %s --sts-endpoint %s)"

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // testPowerShell runs --output powershell against the peer and hands what
@@ -15,7 +16,7 @@ import (
 // src/internal/output tests with hostile values.
 func testPowerShell(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 	r := Run(t, leaks, Command{Name: "aws-oidc --output powershell", Path: b.Bin.AWSOIDC, NetNS: b.NetNS, Dir: t.TempDir(),
 		Env: JobEnv(t.TempDir(), token), StdoutHoldsSecrets: true,

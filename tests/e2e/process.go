@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // Command is one process to run: a peer, the issuer, aws-oidc or the AWS CLI.
@@ -57,7 +59,7 @@ type Result struct {
 
 // Run runs c to completion (at most two minutes), records its output for the
 // leak scan and logs it, redacted, when the test fails.
-func Run(t testing.TB, leaks *Leaks, c Command) Result {
+func Run(t testing.TB, leaks *harness.Leaks, c Command) Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -119,7 +121,7 @@ type Server struct {
 // Start runs c in the background with its output in a log file, and stops it
 // by PID (SIGTERM, then SIGKILL after five seconds) when the test ends; its
 // log is then scanned for leaks and printed, redacted, if the test failed.
-func Start(t testing.TB, leaks *Leaks, c Command) *Server {
+func Start(t testing.TB, leaks *harness.Leaks, c Command) *Server {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), sanitize(c.Name)+".log")
 	logFile, err := os.Create(logPath)

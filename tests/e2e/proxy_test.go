@@ -6,12 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
 	"gitlab.com/aws-oidc/aws-oidc/tests/fwdproxy"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // Issue 12, part 1 and 2: a corporate forward proxy (tests/fwdproxy, a real
@@ -42,7 +42,7 @@ type proxyBed struct {
 	requestToken                   string
 }
 
-func startProxyBed(t *testing.T, leaks *Leaks, b *Bed) *proxyBed {
+func startProxyBed(t *testing.T, leaks *harness.Leaks, b *Bed) *proxyBed {
 	t.Helper()
 	dir := t.TempDir()
 	sts, _ := url.Parse(b.STS)
@@ -85,7 +85,7 @@ func startProxyBed(t *testing.T, leaks *Leaks, b *Bed) *proxyBed {
 	user, password := "ci", randomHex(t, 12)
 	leaks.Secret("proxy password", password)
 	addrFile := filepath.Join(dir, "addr")
-	srv := Start(t, leaks, Command{Name: "fwdproxy", Path: fwdProxyBinary(t), NetNS: b.NetNS, Env: BaseEnv(dir),
+	srv := Start(t, leaks, Command{Name: "fwdproxy", Path: bin.Program(t, "./tests/fwdproxy/cmd/fwdproxy"), NetNS: b.NetNS, Env: BaseEnv(dir),
 		Args: []string{"-addr-file", addrFile, "-log", p.log, "-auth", user + ":" + password,
 			"-route", proxiedSTSHost + ":" + sts.Port() + "=" + sts.Host,
 			"-route", proxiedS3Host + ":" + s3.Port() + "=" + s3.Host,
@@ -153,13 +153,13 @@ func proxyEnv(env []string, proxy string, names ...string) []string {
 
 func testProxy(t *testing.T, b *Bed) {
 	t.Parallel()
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	p := startProxyBed(t, leaks, b)
 	const gitlabJob = "(gitlab; job 2002; project mygroup/myproject)"
 
 	// Serial: each case reads the proxy log after its own run.
 	t.Run("gitlab_upper_case_sts_and_s3", func(t *testing.T) {
-		leaks := NewLeaks(t, leaks)
+		leaks := harness.NewLeaks(t, leaks)
 		token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 		dir := t.TempDir()
 		r := b.Tool(t, leaks, dir, JobEnv(t.TempDir(), token), "assume", "--role-arn", b.Roles.Deploy, "--sts-endpoint", b.STS)
@@ -191,7 +191,7 @@ func testProxy(t *testing.T, b *Bed) {
 	})
 
 	t.Run("only_through_the_proxy", func(t *testing.T) {
-		leaks := NewLeaks(t, leaks)
+		leaks := harness.NewLeaks(t, leaks)
 		token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 		dir := t.TempDir()
 		r := b.Tool(t, leaks, dir, JobEnv(t.TempDir(), token), "assume", "--role-arn", b.Roles.Deploy,
@@ -205,7 +205,7 @@ func testProxy(t *testing.T, b *Bed) {
 	})
 
 	t.Run("exec_lower_case", func(t *testing.T) {
-		leaks := NewLeaks(t, leaks)
+		leaks := harness.NewLeaks(t, leaks)
 		token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 		before := len(p.entries(t))
 		env := proxyEnv(JobEnv(t.TempDir(), token), p.URL, "http_proxy", "https_proxy")
@@ -218,7 +218,7 @@ func testProxy(t *testing.T, b *Bed) {
 	})
 
 	t.Run("github_token_endpoint_through_connect", func(t *testing.T) {
-		leaks := NewLeaks(t, leaks)
+		leaks := harness.NewLeaks(t, leaks)
 		before := len(p.entries(t))
 		r := b.Tool(t, leaks, t.TempDir(), proxyEnv(p.githubEnv(t, p.GitHubTokenURL), p.URL, "HTTPS_PROXY", "HTTP_PROXY"),
 			"assume", "--role-arn", b.Roles.GitHub, "--sts-endpoint", p.STS, "--ca-bundle", p.CAFile, "-o", "dotenv")
@@ -233,7 +233,7 @@ func testProxy(t *testing.T, b *Bed) {
 	})
 
 	t.Run("no_proxy_goes_direct", func(t *testing.T) {
-		leaks := NewLeaks(t, leaks)
+		leaks := harness.NewLeaks(t, leaks)
 		// Without NO_PROXY the token endpoint's address goes to the
 		// proxy, which has no route for it.
 		before := len(p.entries(t))
@@ -270,7 +270,7 @@ func testProxy(t *testing.T, b *Bed) {
 		// SeaweedFS has AssumeRole (VersityGW v1.8.0 does not): the chained
 		// hop carries the source identity, the first one cannot.
 		t.Run("chain_source_identity", func(t *testing.T) {
-			leaks := NewLeaks(t, leaks)
+			leaks := harness.NewLeaks(t, leaks)
 			token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 			before := len(p.entries(t))
 			dir := t.TempDir()
@@ -308,11 +308,11 @@ const tinyproxyBin = "/usr/bin/tinyproxy"
 // requests), and it hands everything to fwdproxy as its upstream, which
 // alone resolves the names. A GitHub Actions step fetches its token and
 // assumes the role through both.
-func testTinyproxy(t *testing.T, b *Bed, p *proxyBed, leaks *Leaks) {
+func testTinyproxy(t *testing.T, b *Bed, p *proxyBed, leaks *harness.Leaks) {
 	if _, err := os.Stat(tinyproxyBin); err != nil {
 		t.Fatalf("%s is missing: run tests/peers/install.sh (apt-get install tinyproxy-bin)", tinyproxyBin)
 	}
-	leaks = NewLeaks(t, leaks)
+	leaks = harness.NewLeaks(t, leaks)
 	dir := t.TempDir()
 	upstream, err := url.Parse(p.URL)
 	if err != nil {
@@ -408,7 +408,7 @@ func testTinyproxy(t *testing.T, b *Bed, p *proxyBed, leaks *Leaks) {
 
 // testDoctorProxy: doctor's role check goes through the proxy like assume;
 // its issuer checks go direct, as AWS fetches, unless --issuer-proxy.
-func testDoctorProxy(t *testing.T, b *Bed, p *proxyBed, leaks *Leaks) {
+func testDoctorProxy(t *testing.T, b *Bed, p *proxyBed, leaks *harness.Leaks) {
 	for _, tc := range []struct {
 		name        string
 		args        []string
@@ -418,7 +418,7 @@ func testDoctorProxy(t *testing.T, b *Bed, p *proxyBed, leaks *Leaks) {
 		{name: "issuer_through_proxy", args: []string{"--issuer-proxy"}, wantTunnels: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			leaks := NewLeaks(t, leaks)
+			leaks := harness.NewLeaks(t, leaks)
 			token := b.Mint(t, leaks, fakegitlab.Options{Lifetime: time.Hour})
 			before := len(p.entries(t))
 			env := proxyEnv(JobEnv(t.TempDir(), token), p.URL, "HTTPS_PROXY", "HTTP_PROXY")
@@ -455,28 +455,4 @@ func (p *proxyBed) githubEnv(t *testing.T, tokenURL string) []string {
 	return Env(BaseEnv(home), "GITHUB_ACTIONS", "true", "GITHUB_RUN_ID", "9001", "GITHUB_RUN_ATTEMPT", "3",
 		"GITHUB_REPOSITORY", "mygroup/myproject", "ACTIONS_ID_TOKEN_REQUEST_URL", tokenURL,
 		"ACTIONS_ID_TOKEN_REQUEST_TOKEN", p.requestToken, "GITHUB_ENV", githubEnv)
-}
-
-var (
-	fwdProxyOnce sync.Once
-	fwdProxyPath string
-	fwdProxyErr  error
-)
-
-// fwdProxyBinary builds tests/fwdproxy/cmd/fwdproxy once.
-func fwdProxyBinary(t *testing.T) string {
-	t.Helper()
-	fwdProxyOnce.Do(func() {
-		root, err := RepoRoot()
-		if err != nil {
-			fwdProxyErr = err
-			return
-		}
-		fwdProxyPath = filepath.Join(filepath.Dir(bin.FakeGitLab), "fwdproxy")
-		fwdProxyErr = goBuild(root, fwdProxyPath, "./tests/fwdproxy/cmd/fwdproxy")
-	})
-	if fwdProxyErr != nil {
-		t.Fatal(fwdProxyErr)
-	}
-	return fwdProxyPath
 }

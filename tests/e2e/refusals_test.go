@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // Exit codes of the contract (issue 2).
@@ -130,7 +131,7 @@ func testRefusals(t *testing.T, b *Bed) {
 	for _, tc := range refusals(b) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			leaks := NewLeaks(t, b.Leaks)
+			leaks := harness.NewLeaks(t, b.Leaks)
 			token := tc.raw
 			if token == "" && !tc.noToken {
 				token = b.Mint(t, leaks, tc.token)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // SeaweedFS's `weed mini` runs master, volume, filer and S3 (with STS) in one
@@ -24,7 +26,7 @@ const (
 // (SeaweedFS, unlike AWS, accepts any issuer URL) and `weed mini` with an
 // IAM file that holds what the guide's steps create in AWS: the provider,
 // the roles with their trust policies, and their S3 policies.
-func StartSeaweedFS(t testing.TB, leaks *Leaks, bin Binaries, n int) *Bed {
+func StartSeaweedFS(t testing.TB, leaks *harness.Leaks, bin harness.Binaries, n int) *Bed {
 	t.Helper()
 	weed := PeerBinary(t, "seaweedfs", "SEAWEEDFS_VERSION", "weed")
 	ns := NewNetNS(t, n)

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // testGuideSnippet is the baseline: the command GitLab's guide gives users,
 // run with the same token against the same peer, must get credentials that
 // the AWS CLI can then use. If it fails, the bed is wrong, not aws-oidc.
 func testGuideSnippet(t *testing.T, b *Bed) {
-	leaks := NewLeaks(t, b.Leaks)
+	leaks := harness.NewLeaks(t, b.Leaks)
 	token := b.Mint(t, leaks, fakegitlab.Options{})
 	// The snippet prints the credentials by design, so its stdout is not
 	// scanned; its stderr is.
@@ -37,7 +38,7 @@ func testGuideSnippet(t *testing.T, b *Bed) {
 }
 
 // checkIdentity asks STS who the credentials in env belong to.
-func checkIdentity(t *testing.T, b *Bed, leaks *Leaks, env []string, role string) {
+func checkIdentity(t *testing.T, b *Bed, leaks *harness.Leaks, env []string, role string) {
 	t.Helper()
 	r := b.AWS(t, leaks, env, "--endpoint-url", b.STS, "sts", "get-caller-identity", "--query", "Arn", "--output", "text")
 	if r.ExitCode != 0 {
@@ -50,7 +51,7 @@ func checkIdentity(t *testing.T, b *Bed, leaks *Leaks, env []string, role string
 
 // checkS3 makes a bucket, puts an object and lists it with the credentials
 // in env: what a deploy job does.
-func checkS3(t *testing.T, b *Bed, leaks *Leaks, env []string, bucket string) {
+func checkS3(t *testing.T, b *Bed, leaks *harness.Leaks, env []string, bucket string) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := writeFile(dir+"/hello.txt", "hello from a later job\n"); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // throttledJobs is how many jobs TestManyJobsThrottled starts at once: eight
@@ -48,7 +49,7 @@ func TestManyJobsBusy503(t *testing.T) {
 
 // manyJobsThrottled runs the test on bed n (its network namespace).
 func manyJobsThrottled(t *testing.T, n, jobs int, frontArgs []string, extra ...string) {
-	leaks := NewLeaks(t, nil)
+	leaks := harness.NewLeaks(t, nil)
 	b := StartSeaweedFS(t, leaks, bin, n)
 	front := StartThrottleFront(t, leaks, b, 5, 2, frontArgs...)
 	var cmds []Command

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 	"gitlab.com/aws-oidc/aws-oidc/tests/throttle"
 )
 
@@ -33,12 +34,12 @@ type ThrottleFront struct {
 // StartThrottleFront puts a front before the bed's STS that holds every
 // caller to rate requests per second with the given burst. extra are more
 // of the front's flags (-busy 503, -retry-after 3).
-func StartThrottleFront(t testing.TB, leaks *Leaks, b *Bed, rate float64, burst int, extra ...string) *ThrottleFront {
+func StartThrottleFront(t testing.TB, leaks *harness.Leaks, b *Bed, rate float64, burst int, extra ...string) *ThrottleFront {
 	t.Helper()
 	dir := t.TempDir()
 	f := &ThrottleFront{counts: filepath.Join(dir, "counts.json"), secrets: filepath.Join(dir, "secrets")}
 	addrFile := filepath.Join(dir, "addr")
-	f.server = Start(t, leaks, Command{Name: "throttle-front", Path: throttleFrontBinary(t, b.Bin), NetNS: b.NetNS, Env: BaseEnv(dir), Dir: dir,
+	f.server = Start(t, leaks, Command{Name: "throttle-front", Path: b.Bin.Program(t, "./tests/throttle/cmd/throttle-front"), NetNS: b.NetNS, Env: BaseEnv(dir), Dir: dir,
 		Args: append([]string{"-upstream", b.STS, "-rate", fmt.Sprint(rate), "-burst", fmt.Sprint(burst),
 			"-addr-file", addrFile, "-counts-file", f.counts, "-secrets-file", f.secrets}, extra...)})
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
@@ -54,7 +55,7 @@ func StartThrottleFront(t testing.TB, leaks *Leaks, b *Bed, rate float64, burst 
 
 // Stop stops the front, registers every credential it forwarded as a
 // secret, and returns its counts by action.
-func (f *ThrottleFront) Stop(t testing.TB, leaks *Leaks) throttle.Counts {
+func (f *ThrottleFront) Stop(t testing.TB, leaks *harness.Leaks) throttle.Counts {
 	t.Helper()
 	f.server.Stop()
 	data, _ := os.ReadFile(f.secrets)
@@ -77,31 +78,6 @@ func lastLog(s string, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
-var (
-	throttleFrontOnce sync.Once
-	throttleFrontPath string
-	throttleFrontErr  error
-)
-
-// throttleFrontBinary builds tests/throttle/cmd/throttle-front once, next
-// to the fake GitLab.
-func throttleFrontBinary(t testing.TB, bin Binaries) string {
-	t.Helper()
-	throttleFrontOnce.Do(func() {
-		root, err := RepoRoot()
-		if err != nil {
-			throttleFrontErr = err
-			return
-		}
-		throttleFrontPath = filepath.Join(filepath.Dir(bin.FakeGitLab), "throttle-front")
-		throttleFrontErr = goBuild(root, throttleFrontPath, "./tests/throttle/cmd/throttle-front")
-	})
-	if throttleFrontErr != nil {
-		t.Fatal(throttleFrontErr)
-	}
-	return throttleFrontPath
-}
-
 // Together is what processes started at once did.
 type Together struct {
 	Results []Result
@@ -116,7 +92,7 @@ func (g Together) Last() time.Duration { return slices.Max(g.Ended) }
 // RunTogether starts every command as fast as it can, one right after the
 // other, and waits for all of them (each at most limit). Their outputs go
 // to the leak scan like Run's.
-func RunTogether(t testing.TB, leaks *Leaks, cmds []Command, limit time.Duration) Together {
+func RunTogether(t testing.TB, leaks *harness.Leaks, cmds []Command, limit time.Duration) Together {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
@@ -177,7 +153,7 @@ var CredentialKeys = []string{"AWS_ACCESS_KEY_ID", "AWS_CREDENTIAL_EXPIRATION", 
 // JobFolder says what a job left in its folder: "dotenv" for exactly one
 // complete report named name that GitLab would accept (its secrets are
 // registered), "empty" for nothing at all, or what else is there.
-func JobFolder(leaks *Leaks, dir, name string) string {
+func JobFolder(leaks *harness.Leaks, dir, name string) string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err.Error()

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // VersityGW runs as two processes, as its docs describe: the IAM and STS
@@ -21,7 +23,7 @@ const (
 // https://198.18.0.1 (VersityGW, like AWS, fetches keys only over https on
 // port 443 from a public address), VersityGW, and does the guide's AWS setup
 // with the AWS CLI and the root keys. Everything stops when t ends.
-func StartVersity(t testing.TB, leaks *Leaks, bin Binaries, n int) *Bed {
+func StartVersity(t testing.TB, leaks *harness.Leaks, bin harness.Binaries, n int) *Bed {
 	t.Helper()
 	versitygw := PeerBinary(t, "versitygw", "VERSITYGW_VERSION", "versitygw")
 	ns := NewNetNS(t, n)

@@ -181,17 +181,17 @@ func TestLastOutputBrokenLeavesNothing(t *testing.T) {
 				stdout = closedPipe(t)
 			}
 			r := e.j.run(t, stdout, args...)
-			if r.signaled {
+			if r.Signaled {
 				t.Fatalf("aws-oidc was killed by a signal")
 			}
-			if r.code != tc.wantCode {
-				t.Errorf("exit %d, want %d", r.code, tc.wantCode)
+			if r.Code != tc.wantCode {
+				t.Errorf("exit %d, want %d", r.Code, tc.wantCode)
 			}
-			if !strings.Contains(r.stderr, tc.wantMsg) {
+			if !strings.Contains(r.Stderr, tc.wantMsg) {
 				t.Errorf("stderr does not name %q", tc.wantMsg)
 			}
-			if r.stdout != "" {
-				t.Errorf("stdout holds %d bytes after a failure", len(r.stdout))
+			if r.Stdout != "" {
+				t.Errorf("stdout holds %d bytes after a failure", len(r.Stdout))
 			}
 			assertUnchanged(t, before, snapshot(t, e.j.dir, e.runner))
 			if n := len(e.j.sts.Requests()); tc.beforeSTS && n > 0 {

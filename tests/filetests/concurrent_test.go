@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // TestConcurrentRunsShareOneDotenvFile starts many runs with different
@@ -26,7 +27,7 @@ func TestConcurrentRunsShareOneDotenvFile(t *testing.T) {
 	for round := range rounds {
 		_ = os.Remove(dotenv)
 		var wg sync.WaitGroup
-		results := make([]result, runs)
+		results := make([]harness.Result, runs)
 		for i := range runs {
 			wg.Add(1)
 			go func() {
@@ -37,8 +38,8 @@ func TestConcurrentRunsShareOneDotenvFile(t *testing.T) {
 		}
 		wg.Wait()
 		for i, r := range results {
-			if r.code != 0 {
-				t.Fatalf("round %d: run %d exited %d", round, i, r.code)
+			if r.Code != 0 {
+				t.Fatalf("round %d: run %d exited %d", round, i, r.Code)
 			}
 		}
 		data, err := os.ReadFile(dotenv)
@@ -76,8 +77,8 @@ func TestDotenvFolderIsMadeBeforeSTS(t *testing.T) {
 		t.Parallel()
 		j := newJob(t)
 		r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--dotenv-file", "ci/out/aws.env")
-		if r.code != 0 {
-			t.Fatalf("exit %d", r.code)
+		if r.Code != 0 {
+			t.Fatalf("exit %d", r.Code)
 		}
 		for _, d := range []string{"ci", "ci/out"} {
 			if info, err := os.Stat(filepath.Join(j.dir, d)); err != nil || info.Mode().Perm() != 0o700 {
@@ -93,8 +94,8 @@ func TestDotenvFolderIsMadeBeforeSTS(t *testing.T) {
 		j := newJob(t, ststest.Fail(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"))
 		before := snapshot(t, j.dir)
 		r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--dotenv-file", "ci/out/aws.env")
-		if r.code != 4 {
-			t.Errorf("exit %d, want 4", r.code)
+		if r.Code != 4 {
+			t.Errorf("exit %d, want 4", r.Code)
 		}
 		assertUnchanged(t, before, snapshot(t, j.dir))
 	})
@@ -104,8 +105,8 @@ func TestDotenvFolderIsMadeBeforeSTS(t *testing.T) {
 		write(t, filepath.Join(j.dir, "ci"), "a file where a folder should be\n")
 		before := snapshot(t, j.dir)
 		r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--dotenv-file", "ci/out/aws.env")
-		if r.code != 2 || !strings.Contains(r.stderr, "ci") {
-			t.Errorf("exit %d, want 2 and an error naming the folder", r.code)
+		if r.Code != 2 || !strings.Contains(r.Stderr, "ci") {
+			t.Errorf("exit %d, want 2 and an error naming the folder", r.Code)
 		}
 		if n := len(j.sts.Requests()); n > 0 {
 			t.Errorf("STS was called %d times", n)
@@ -132,9 +133,11 @@ func TestDotenvFolderIsMadeBeforeSTS(t *testing.T) {
 		if os.Geteuid() == 0 {
 			wrap = []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}
 		}
-		r := j.runWrapped(t, nil, wrap, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--dotenv-file", "ro/sub/aws.env")
-		if r.code != 2 {
-			t.Errorf("exit %d, want 2", r.code)
+		p := j.process(t, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--dotenv-file", "ro/sub/aws.env")
+		p.Wrap = wrap
+		r := j.runProcess(t, p)
+		if r.Code != 2 {
+			t.Errorf("exit %d, want 2", r.Code)
 		}
 		if n := len(j.sts.Requests()); n > 0 {
 			t.Errorf("STS was called %d times", n)
@@ -155,7 +158,7 @@ func TestConcurrentRunsShareOneAWSConfig(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			codes[i] = j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL,
-				"--profile", fmt.Sprintf("p%d", i)).code
+				"--profile", fmt.Sprintf("p%d", i)).Code
 		}()
 	}
 	wg.Wait()

@@ -1,9 +1,6 @@
 package filetests
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,25 +88,13 @@ func TestInputFilesAreBoundedAndRegular(t *testing.T) {
 // within a minute (a read blocked on the pipe) is killed and fails the test.
 func runLimited(t *testing.T, j *job, args ...string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "prlimit", append([]string{memoryLimit, bin}, args...)...)
-	cmd.Dir = j.dir
-	for k, v := range j.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
+	p := j.process(t, args...)
+	p.Wrap, p.Timeout = []string{"prlimit", memoryLimit}, time.Minute
+	r := j.runProcess(t, p)
+	if r.TimedOut {
 		t.Fatalf("aws-oidc %s did not end: it waits on its input", strings.Join(args, " "))
 	}
-	t.Logf("aws-oidc %s\nstderr:\n%s", strings.Join(args, " "), stderr.String())
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		t.Fatal(err)
-	}
-	return cmd.ProcessState.ExitCode(), stderr.String()
+	return r.Code, r.Stderr
 }
 
 // TestSystemCertificateVariablesAreBounded points SSL_CERT_FILE and

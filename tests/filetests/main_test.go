@@ -6,12 +6,8 @@
 package filetests
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,65 +16,35 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
-// bin is the binary under test.
-var bin string
+// bin holds the binary under test, built once (or AWS_OIDC_BIN).
+var bin harness.Binaries
 
-func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
+func TestMain(m *testing.M) { harness.Main(m, &bin, copySharedBin) }
 
-// runAll makes the shared copy of the binary, then runs the tests.
-func runAll(m *testing.M) int {
-	if err := copySharedBin(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(filepath.Dir(sharedBin))
-	return m.Run()
-}
-
-func buildAndRun(m *testing.M) int {
-	if b := os.Getenv("AWS_OIDC_BIN"); b != "" {
-		bin = b
-		return runAll(m)
-	}
-	dir, err := os.MkdirTemp("", "aws-oidc-filetests-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	bin = filepath.Join(dir, "aws-oidc")
-	cmd := exec.Command("go", "build", "-o", bin, "../../src/cmd/aws-oidc")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "failed to build aws-oidc: %v\n%s", err, out)
-		return 1
-	}
-	return runAll(m)
-}
-
-// sharedBin is a copy of bin that every user may run (bin's folder is
-// root's alone), made before any test starts: writing an executable while
-// parallel tests fork makes its exec fail with ETXTBSY (golang/go#22315).
+// sharedBin is a copy of the tool that every user may run (the build's
+// folder is root's alone), made before any test starts: writing an
+// executable while parallel tests fork makes its exec fail with ETXTBSY
+// (golang/go#22315).
 var sharedBin string
 
-func copySharedBin() error {
+func copySharedBin() (cleanup func(), err error) {
 	dir, err := os.MkdirTemp("", "aws-oidc-shared-")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	cleanup = func() { os.RemoveAll(dir) }
 	if err := os.Chmod(dir, 0o755); err != nil {
-		return err
+		return cleanup, err
 	}
-	b, err := os.ReadFile(bin)
+	b, err := os.ReadFile(bin.AWSOIDC)
 	if err != nil {
-		return err
+		return cleanup, err
 	}
 	sharedBin = filepath.Join(dir, "aws-oidc")
-	return os.WriteFile(sharedBin, b, 0o755)
+	return cleanup, os.WriteFile(sharedBin, b, 0o755)
 }
 
 const roleARN = "arn:aws:iam::123456789012:role/deploy"
@@ -111,66 +77,39 @@ func newJob(t *testing.T, script ...ststest.Answer) *job {
 	}
 }
 
-type result struct {
-	code           int
-	signaled       bool
-	stdout, stderr string
+// process is the job's run of aws-oidc with args: in its folder, with its
+// environment, as its user.
+func (j *job) process(t *testing.T, args ...string) harness.Process {
+	t.Helper()
+	p := harness.Process{Path: j.bin, Args: args, Dir: j.dir, Env: j.env, Credential: j.as}
+	if p.Path == "" {
+		p.Path = bin.Tool(t)
+	}
+	return p
 }
 
 // run runs aws-oidc in the job's folder; stdout, when not nil, replaces the
 // captured stdout (a closed pipe, for example).
-func (j *job) run(t *testing.T, stdout *os.File, args ...string) result {
+func (j *job) run(t *testing.T, stdout *os.File, args ...string) harness.Result {
 	t.Helper()
-	return j.runWrapped(t, stdout, nil, args...)
+	p := j.process(t, args...)
+	p.Stdout = stdout
+	return j.runProcess(t, p)
 }
 
-// runWrapped runs aws-oidc under wrapper (prlimit, for example).
-func (j *job) runWrapped(t *testing.T, stdout *os.File, wrapper []string, args ...string) result {
+// runProcess runs p, fails the test when stderr holds a secret, and logs
+// the exit code and, when it holds none, stderr.
+func (j *job) runProcess(t *testing.T, p harness.Process) harness.Result {
 	t.Helper()
-	b := bin
-	if j.bin != "" {
-		b = j.bin
+	r := harness.Run(t, p)
+	stderr := r.Stderr
+	if !harness.AssertNoSecret(t, map[string]string{"stderr": r.Stderr}, map[string]string{
+		"secret access key": ststest.SecretAccessKey, "session token": ststest.SessionToken, "ID token": j.env["GITLAB_OIDC_TOKEN"],
+	}) {
+		stderr = "(not shown: it holds a secret)\n"
 	}
-	argv := append(append(append([]string{}, wrapper...), b), args...)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = j.dir
-	if j.as != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: j.as}
-	}
-	for k, v := range j.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var out, errb bytes.Buffer
-	cmd.Stderr = &errb
-	if stdout != nil {
-		cmd.Stdout = stdout
-	} else {
-		cmd.Stdout = &out
-	}
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-		r.signaled = ee.ExitCode() == -1
-	default:
-		t.Fatalf("failed to run aws-oidc: %v", err)
-	}
-	t.Logf("aws-oidc %s: exit %d\nstderr:\n%s", strings.Join(args, " "), r.code, r.stderr)
-	assertNoSecrets(t, r.stderr, j.env["GITLAB_OIDC_TOKEN"])
+	t.Logf("aws-oidc %s: exit %d\nstderr:\n%s", strings.Join(p.Args, " "), r.Code, stderr)
 	return r
-}
-
-// assertNoSecrets fails when a secret shows in what was printed for people.
-func assertNoSecrets(t *testing.T, text, token string) {
-	t.Helper()
-	for _, s := range []string{ststest.SecretAccessKey, ststest.SessionToken, token} {
-		if s != "" && strings.Contains(text, s) {
-			t.Errorf("a secret of %d characters was printed", len(s))
-		}
-	}
 }
 
 // snapshot is every file and folder under dir with its mode and content.

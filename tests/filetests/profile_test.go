@@ -31,8 +31,8 @@ func TestProfileRunKeepsProfilesItDoesNotOwn(t *testing.T) {
 
 	r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1",
 		"--profile", "ours", "--aws-config-file", config, "--aws-credentials-file", creds)
-	if r.code != 0 {
-		t.Fatalf("exit %d", r.code)
+	if r.Code != 0 {
+		t.Fatalf("exit %d", r.Code)
 	}
 	for path, want := range map[string]string{config: prodConfig, creds: prodCreds} {
 		b, _ := os.ReadFile(path)

@@ -1,9 +1,9 @@
 package filetests
 
 import (
+	"context"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -11,19 +11,20 @@ import (
 	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // refusedBeforeSTS runs aws-oidc with args after the STS endpoint and
 // checks that it exits 2 with msg in stderr, without calling STS and
 // without changing anything under dirs.
-func refusedBeforeSTS(t *testing.T, j *job, msg string, dirs []string, args ...string) result {
+func refusedBeforeSTS(t *testing.T, j *job, msg string, dirs []string, args ...string) harness.Result {
 	t.Helper()
 	before := snapshot(t, dirs...)
 	r := j.run(t, nil, append([]string{"assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1"}, args...)...)
-	if r.code != 2 {
-		t.Errorf("exit %d, want 2", r.code)
+	if r.Code != 2 {
+		t.Errorf("exit %d, want 2", r.Code)
 	}
-	if !strings.Contains(r.stderr, msg) {
+	if !strings.Contains(r.Stderr, msg) {
 		t.Errorf("stderr does not say %q", msg)
 	}
 	if n := len(j.sts.Requests()); n > 0 {
@@ -63,8 +64,8 @@ func TestProfileDEFAULTIsRefused(t *testing.T) {
 				// --role-arn and --roles exclude each other.
 				before := snapshot(t, j.dir)
 				r := j.run(t, nil, append([]string{"assume", "--sts-endpoint", j.sts.URL, "--region", "eu-west-1"}, args...)...)
-				if r.code != 2 || !strings.Contains(r.stderr, "DEFAULT") || len(j.sts.Requests()) > 0 {
-					t.Errorf("exit %d, STS calls %d; want 2 naming DEFAULT before STS", r.code, len(j.sts.Requests()))
+				if r.Code != 2 || !strings.Contains(r.Stderr, "DEFAULT") || len(j.sts.Requests()) > 0 {
+					t.Errorf("exit %d, STS calls %d; want 2 naming DEFAULT before STS", r.Code, len(j.sts.Requests()))
 				}
 				assertUnchanged(t, before, snapshot(t, j.dir))
 				return
@@ -124,8 +125,8 @@ func TestOutputsNamingOneFileAreRefused(t *testing.T) {
 			if strings.Contains(strings.Join(args, " "), "--roles") {
 				before := snapshot(t, j.dir)
 				r := j.run(t, nil, append([]string{"assume", "--sts-endpoint", j.sts.URL, "--region", "eu-west-1"}, args...)...)
-				if r.code != 2 || !strings.Contains(r.stderr, "same file") || len(j.sts.Requests()) > 0 {
-					t.Errorf("exit %d, STS calls %d; want 2 saying same file before STS", r.code, len(j.sts.Requests()))
+				if r.Code != 2 || !strings.Contains(r.Stderr, "same file") || len(j.sts.Requests()) > 0 {
+					t.Errorf("exit %d, STS calls %d; want 2 saying same file before STS", r.Code, len(j.sts.Requests()))
 				}
 				assertUnchanged(t, before, snapshot(t, j.dir))
 				return
@@ -149,8 +150,8 @@ func TestSymlinkedFolderAliasDoesNotDeadlock(t *testing.T) {
 	}
 	r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1",
 		"--profile", "ci", "--aws-config-file", "d/config", "--aws-credentials-file", "e/credentials", "--timeout", "5s")
-	if r.code != 0 {
-		t.Fatalf("exit %d, want 0", r.code)
+	if r.Code != 0 {
+		t.Fatalf("exit %d, want 0", r.Code)
 	}
 	if b, _ := os.ReadFile(filepath.Join(j.dir, "d", "credentials")); !strings.Contains(string(b), "[ci]") {
 		t.Errorf("no [ci] in the credentials file:\n%s", b)
@@ -180,7 +181,7 @@ func TestRollbackRestoresModes(t *testing.T) {
 	before := snapshot(t, j.dir)
 	r := j.run(t, closedPipe(t), "assume", "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--roles", "roles.yml",
 		"--output", "dotenv,shell", "--aws-config-file", "aws/config", "--aws-credentials-file", "aws/credentials")
-	if r.code == 0 {
+	if r.Code == 0 {
 		t.Fatal("exit 0 with a closed stdout")
 	}
 	assertUnchanged(t, before, snapshot(t, j.dir))
@@ -196,8 +197,8 @@ func TestSuccessWritesMode0600(t *testing.T) {
 	if err := os.Chmod(p, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1"); r.code != 0 {
-		t.Fatalf("exit %d", r.code)
+	if r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1"); r.Code != 0 {
+		t.Fatalf("exit %d", r.Code)
 	}
 	if info, err := os.Stat(p); err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("aws.env mode %v (%v), want 0600", info.Mode(), err)
@@ -279,8 +280,8 @@ func TestGitHubEnvWithoutLastLineBreak(t *testing.T) {
 	write(t, outFile, "earlier=1")
 	j.env["GITHUB_ACTIONS"] = "true"
 	j.env["GITHUB_ENV"], j.env["GITHUB_OUTPUT"] = envFile, outFile
-	if r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--output", "github"); r.code != 0 {
-		t.Fatalf("exit %d", r.code)
+	if r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--output", "github"); r.Code != 0 {
+		t.Fatalf("exit %d", r.Code)
 	}
 	for path, first := range map[string]string{envFile: "EXISTING=1\n", outFile: "earlier=1\n"} {
 		b, _ := os.ReadFile(path)
@@ -294,7 +295,7 @@ func TestGitHubEnvWithoutLastLineBreak(t *testing.T) {
 	j2.env["GITHUB_ACTIONS"] = "true"
 	j2.env["GITHUB_ENV"], j2.env["GITHUB_OUTPUT"] = filepath.Join(j2.dir, "env"), filepath.Join(j2.dir, "out")
 	before := snapshot(t, j2.dir)
-	if r := j2.run(t, closedPipe(t), "assume", "--role-arn", roleARN, "--sts-endpoint", j2.sts.URL, "--region", "eu-west-1", "--output", "github"); r.code == 0 {
+	if r := j2.run(t, closedPipe(t), "assume", "--role-arn", roleARN, "--sts-endpoint", j2.sts.URL, "--region", "eu-west-1", "--output", "github"); r.Code == 0 {
 		t.Fatal("exit 0 with a closed stdout")
 	}
 	assertUnchanged(t, before, snapshot(t, j2.dir))
@@ -312,16 +313,16 @@ func TestAssumeWritesOnlyWhatCleanupCanRemove(t *testing.T) {
 	write(t, filepath.Join(j.dir, "config"), config)
 	args := []string{"--profile", "ci", "--aws-config-file", "config", "--aws-credentials-file", "credentials"}
 	r := j.run(t, nil, append([]string{"assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1"}, args...)...)
-	if r.code == 0 {
+	if r.Code == 0 {
 		// Whatever assume writes, cleanup must take out again.
 		c := j.run(t, nil, append([]string{"cleanup"}, args...)...)
-		if c.code != 0 {
-			t.Fatalf("assume exited 0, then cleanup exited %d", c.code)
+		if c.Code != 0 {
+			t.Fatalf("assume exited 0, then cleanup exited %d", c.Code)
 		}
 		return
 	}
-	if r.code != 2 || !strings.Contains(r.stderr, "[profile z]") || len(j.sts.Requests()) > 0 {
-		t.Errorf("exit %d, %d STS calls; want 2 naming [profile z] before STS", r.code, len(j.sts.Requests()))
+	if r.Code != 2 || !strings.Contains(r.Stderr, "[profile z]") || len(j.sts.Requests()) > 0 {
+		t.Errorf("exit %d, %d STS calls; want 2 naming [profile z] before STS", r.Code, len(j.sts.Requests()))
 	}
 	if b, _ := os.ReadFile(filepath.Join(j.dir, "config")); string(b) != config {
 		t.Errorf("the config file changed:\n%s", b)
@@ -343,15 +344,15 @@ func TestStaleTemporaryFilesAreRemoved(t *testing.T) {
 	write(t, staleCreds, "[ci]\naws_secret_access_key = stale\n")
 	write(t, other, "mine\n")
 	r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1")
-	if r.code != 0 {
-		t.Fatalf("assume: exit %d", r.code)
+	if r.Code != 0 {
+		t.Fatalf("assume: exit %d", r.Code)
 	}
 	if _, err := os.Lstat(staleEnv); err == nil {
 		t.Errorf("assume left %s", filepath.Base(staleEnv))
 	}
 	c := j.run(t, nil, "cleanup", "--profile", "ci", "--aws-config-file", "aws/config", "--aws-credentials-file", "aws/credentials")
-	if c.code != 0 {
-		t.Fatalf("cleanup: exit %d", c.code)
+	if c.Code != 0 {
+		t.Fatalf("cleanup: exit %d", c.Code)
 	}
 	if _, err := os.Lstat(staleCreds); err == nil {
 		t.Errorf("cleanup left %s", filepath.Base(staleCreds))
@@ -373,11 +374,11 @@ func TestCleanupKeepsALinkedDefaultFolder(t *testing.T) {
 	if err := os.Symlink("real", filepath.Join(j.dir, ".aws-oidc")); err != nil {
 		t.Fatal(err)
 	}
-	if r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--profile", "ci"); r.code != 0 {
-		t.Fatalf("assume: exit %d", r.code)
+	if r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--profile", "ci"); r.Code != 0 {
+		t.Fatalf("assume: exit %d", r.Code)
 	}
-	if c := j.run(t, nil, "cleanup", "--profile", "ci"); c.code != 0 {
-		t.Fatalf("cleanup: exit %d", c.code)
+	if c := j.run(t, nil, "cleanup", "--profile", "ci"); c.Code != 0 {
+		t.Fatalf("cleanup: exit %d", c.Code)
 	}
 	if info, err := os.Lstat(filepath.Join(j.dir, ".aws-oidc")); err != nil || info.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("the link .aws-oidc is gone or changed: %v", err)
@@ -430,11 +431,11 @@ func TestTokenFileErrorsNameTheirSource(t *testing.T) {
 			t.Parallel()
 			j := newJob(t)
 			r := j.run(t, nil, append([]string{"assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1"}, tc.set(j)...)...)
-			if r.code != 3 {
-				t.Errorf("exit %d, want 3", r.code)
+			if r.Code != 3 {
+				t.Errorf("exit %d, want 3", r.Code)
 			}
 			for _, want := range []string{"not a regular file", tc.from} {
-				if !strings.Contains(r.stderr, want) {
+				if !strings.Contains(r.Stderr, want) {
 					t.Errorf("stderr does not say %q", want)
 				}
 			}
@@ -451,16 +452,10 @@ func TestClosedStdoutIsRefusedAtStart(t *testing.T) {
 	j := newJob(t)
 	args := []string{"assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--output", "shell"}
 	run := func(redirect string) (int, string) {
-		cmd := exec.Command("/bin/sh", append([]string{"-c", `exec "$0" "$@" ` + redirect, bin}, args...)...)
-		cmd.Dir = j.dir
-		for k, v := range j.env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		_ = cmd.Run()
-		t.Logf("%s: exit %d\n%s", redirect, cmd.ProcessState.ExitCode(), stderr.String())
-		return cmd.ProcessState.ExitCode(), stderr.String()
+		p := j.process(t, args...)
+		p.Wrap = []string{"/bin/sh", "-c", `exec "$0" "$@" ` + redirect}
+		r := j.runProcess(t, p)
+		return r.Code, r.Stderr
 	}
 	if code, stderr := run(">&-"); code == 0 || !strings.Contains(stderr, "stdout is closed") || len(j.sts.Requests()) > 0 {
 		t.Errorf("closed stdout: exit %d, %d STS calls; want a failure before STS", code, len(j.sts.Requests()))
@@ -484,8 +479,8 @@ func TestLockTimeoutHasAHint(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := j.run(t, nil, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--timeout", "2s")
-	if r.code == 0 || !strings.Contains(r.stderr, "hint: another aws-oidc run") {
-		t.Errorf("exit %d; want a failure with a hint about the lock", r.code)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "hint: another aws-oidc run") {
+		t.Errorf("exit %d; want a failure with a hint about the lock", r.Code)
 	}
 }
 
@@ -503,7 +498,7 @@ func TestRollbackRestoresOwner(t *testing.T) {
 	if err := os.Chown(p, 65534, 65534); err != nil {
 		t.Fatal(err)
 	}
-	if r := j.run(t, closedPipe(t), "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--output", "dotenv,shell"); r.code == 0 {
+	if r := j.run(t, closedPipe(t), "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--output", "dotenv,shell"); r.Code == 0 {
 		t.Fatal("exit 0 with a closed stdout")
 	}
 	info, err := os.Stat(p)
@@ -522,11 +517,8 @@ func TestSIGTERMEndsAWaitingRun(t *testing.T) {
 	t.Parallel()
 	j := newJob(t, ststest.Answer{Delay: time.Minute})
 	before := snapshot(t, j.dir)
-	cmd := exec.Command(bin, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--timeout", "10m")
-	cmd.Dir = j.dir
-	for k, v := range j.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd := j.process(t, "assume", "--role-arn", roleARN, "--sts-endpoint", j.sts.URL, "--region", "eu-west-1", "--timeout", "10m").
+		Command(context.Background())
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

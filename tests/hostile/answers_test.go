@@ -65,14 +65,14 @@ func TestBadAnswers(t *testing.T) {
 			for i, s := range sts.Secrets() {
 				secrets["server secret "+string(rune('A'+i))] = s
 			}
-			if r.code != exitRefused {
-				t.Errorf("exit %d, want %d\n%s", r.code, exitRefused, redacted(r, secrets))
+			if r.Code != exitRefused {
+				t.Errorf("exit %d, want %d\n%s", r.Code, exitRefused, redacted(r, secrets))
 			}
-			if !strings.Contains(r.stderr, c.wantHint) {
+			if !strings.Contains(r.Stderr, c.wantHint) {
 				t.Errorf("stderr does not say %q\n%s", c.wantHint, redacted(r, secrets))
 			}
 			assertNoSecret(t, texts(t, dir, r, false, "roles.yml"), secrets)
-			assertNoForgedLine(t, "stderr", r.stderr, secrets)
+			assertNoForgedLine(t, "stderr", r.Stderr, secrets)
 			assertNothingWritten(t, dir)
 		})
 	}
@@ -90,8 +90,8 @@ func TestHugeAnswer(t *testing.T) {
 	dir := t.TempDir()
 	token := mint(t, fakegitlab.Options{})
 	ok := NewSTS(t, nil)
-	if r := run(t, dir, job(dir, token), limitMB, "assume", "--sts-endpoint", ok.URL, "--role-arn", roleARN, "--output", "json"); r.code != exitOK {
-		t.Fatalf("a normal run does not fit in %d MB: exit %d\n%s", limitMB, r.code, redacted(r, map[string]string{"the ID token": token}))
+	if r := run(t, dir, job(dir, token), limitMB, "assume", "--sts-endpoint", ok.URL, "--role-arn", roleARN, "--output", "json"); r.Code != exitOK {
+		t.Fatalf("a normal run does not fit in %d MB: exit %d\n%s", limitMB, r.Code, redacted(r, map[string]string{"the ID token": token}))
 	}
 	for _, op := range []string{"AssumeRoleWithWebIdentity", "GetCallerIdentity"} {
 		t.Run(op, func(t *testing.T) {
@@ -102,8 +102,8 @@ func TestHugeAnswer(t *testing.T) {
 			for i, s := range sts.Secrets() {
 				secrets["server secret "+string(rune('A'+i))] = s
 			}
-			if r.code != exitRefused || !strings.Contains(r.stderr, "longer than") {
-				t.Errorf("exit %d, want %d with the answer's size named\n%s", r.code, exitRefused, redacted(r, secrets))
+			if r.Code != exitRefused || !strings.Contains(r.Stderr, "longer than") {
+				t.Errorf("exit %d, want %d with the answer's size named\n%s", r.Code, exitRefused, redacted(r, secrets))
 			}
 			if n := sts.Calls(op); n != 1 {
 				t.Errorf("%s called %d times: an answer too large is not retried\n%s", op, n, redacted(r, secrets))
@@ -128,10 +128,10 @@ func TestProfileWithOutputs(t *testing.T) {
 	for i, s := range sts.Secrets() {
 		secrets["server secret "+string(rune('A'+i))] = s
 	}
-	if r.code != exitOK {
-		t.Fatalf("exit %d\n%s", r.code, redacted(r, secrets))
+	if r.Code != exitOK {
+		t.Fatalf("exit %d\n%s", r.Code, redacted(r, secrets))
 	}
-	if !strings.Contains(r.stdout, "export AWS_ACCESS_KEY_ID=") {
+	if !strings.Contains(r.Stdout, "export AWS_ACCESS_KEY_ID=") {
 		t.Error("--output shell printed no exports")
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "aws.env")); err != nil || !strings.Contains(string(b), "AWS_SESSION_TOKEN=") {
@@ -155,18 +155,18 @@ func TestRolesFailureSummaryLines(t *testing.T) {
 		"- name: staging\n  role_arn: arn:aws:iam::222222222222:role/deploy\n")
 	r := run(t, dir, job(dir, token), 0, "assume", "--roles", "roles.yml", "--sts-endpoint", sts.URL)
 	secrets := map[string]string{"the ID token": token}
-	if r.code != exitRefused {
-		t.Errorf("exit %d, want %d\n%s", r.code, exitRefused, redacted(r, secrets))
+	if r.Code != exitRefused {
+		t.Errorf("exit %d, want %d\n%s", r.Code, exitRefused, redacted(r, secrets))
 	}
 	for _, name := range []string{"prod", "staging"} {
-		if !strings.Contains(r.stderr, "\n  role \""+name+"\" (") {
+		if !strings.Contains(r.Stderr, "\n  role \""+name+"\" (") {
 			t.Errorf("role %q's failure is not on a line of its own:\n%s", name, redacted(r, secrets))
 		}
 	}
-	if strings.Contains(r.stderr, `\n  role`) {
+	if strings.Contains(r.Stderr, `\n  role`) {
 		t.Errorf("the summary's own line breaks print as \\n:\n%s", redacted(r, secrets))
 	}
-	assertNoForgedLine(t, "stderr", r.stderr, secrets)
+	assertNoForgedLine(t, "stderr", r.Stderr, secrets)
 }
 
 // TestChainDebugWithoutSessionTokenUtilization: an AssumeRole answer
@@ -179,13 +179,13 @@ func TestChainDebugWithoutSessionTokenUtilization(t *testing.T) {
 	token := mint(t, fakegitlab.Options{})
 	r := run(t, dir, job(dir, token), 0, "assume", "--role-arn", roleARN, "--chain-role-arn", chainARN, "--sts-endpoint", sts.URL, "--output", "json", "--debug")
 	secrets := map[string]string{"the ID token": token}
-	if r.code != exitOK {
-		t.Fatalf("exit %d\n%s", r.code, redacted(r, secrets))
+	if r.Code != exitOK {
+		t.Fatalf("exit %d\n%s", r.Code, redacted(r, secrets))
 	}
-	if !strings.Contains(r.stderr, "chained hop 1: ") {
+	if !strings.Contains(r.Stderr, "chained hop 1: ") {
 		t.Errorf("--debug does not show the chained hop:\n%s", redacted(r, secrets))
 	}
-	if strings.Contains(r.stderr, "-1%") {
+	if strings.Contains(r.Stderr, "-1%") {
 		t.Errorf("--debug shows a session token utilization STS never sent:\n%s", redacted(r, secrets))
 	}
 }

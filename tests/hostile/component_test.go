@@ -56,11 +56,11 @@ func TestComponentJobCIVariables(t *testing.T) {
 		env["AWS_ENDPOINT_URL_STS"] = sts.URL
 		env["AWS_OIDC_OUTPUT"] = "shell"
 		r := run(t, dir, env, 0, "assume")
-		if r.code != exitConfig || !strings.Contains(r.stderr, `AWS_OIDC_OUTPUT is "shell" in this job, not "dotenv"`) {
-			t.Errorf("exit %d, want %d naming AWS_OIDC_OUTPUT\n%s", r.code, exitConfig, r.stderr)
+		if r.Code != exitConfig || !strings.Contains(r.Stderr, `AWS_OIDC_OUTPUT is "shell" in this job, not "dotenv"`) {
+			t.Errorf("exit %d, want %d naming AWS_OIDC_OUTPUT\n%s", r.Code, exitConfig, r.Stderr)
 		}
-		if r.stdout != "" || strings.Contains(r.stderr, "token claims") {
-			t.Errorf("printed %d bytes on stdout, or read the token", len(r.stdout)) // stdout may hold credentials: not printed
+		if r.Stdout != "" || strings.Contains(r.Stderr, "token claims") {
+			t.Errorf("printed %d bytes on stdout, or read the token", len(r.Stdout)) // stdout may hold credentials: not printed
 		}
 		if _, err := os.Stat(filepath.Join(dir, "aws.env")); err == nil {
 			t.Error("a dotenv file was written")
@@ -73,15 +73,15 @@ func TestComponentJobCIVariables(t *testing.T) {
 		env["AWS_ENDPOINT_URL_STS"] = sts.URL
 		env["AWS_OIDC_ROLE_ARN"] = "arn:aws:iam::999999999999:role/other"
 		r := run(t, dir, env, 0, "assume")
-		if r.code != exitOK {
-			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		if r.Code != exitOK {
+			t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
 		}
-		if !strings.Contains(r.stderr, "warning: AWS_OIDC_ROLE_ARN is set in the CI/CD variables; the component ignores it and takes the role_arn input") ||
-			!strings.Contains(r.stderr, "assumed-role/deploy/") {
-			t.Errorf("the input's role was not assumed with a warning:\n%s", r.stderr)
+		if !strings.Contains(r.Stderr, "warning: AWS_OIDC_ROLE_ARN is set in the CI/CD variables; the component ignores it and takes the role_arn input") ||
+			!strings.Contains(r.Stderr, "assumed-role/deploy/") {
+			t.Errorf("the input's role was not assumed with a warning:\n%s", r.Stderr)
 		}
-		if strings.Contains(r.stderr, "set to the empty string") {
-			t.Errorf("warned about the template's own empty variables:\n%s", r.stderr)
+		if strings.Contains(r.Stderr, "set to the empty string") {
+			t.Errorf("warned about the template's own empty variables:\n%s", r.Stderr)
 		}
 	})
 
@@ -90,8 +90,8 @@ func TestComponentJobCIVariables(t *testing.T) {
 		env := job(dir, mint(t, fakegitlab.Options{}))
 		env["AWS_SESSION_TOKEN"] = ""
 		r := run(t, dir, env, 0, "assume", "--role-arn", roleARN, "--sts-endpoint", sts.URL)
-		if r.code != exitOK || !strings.Contains(r.stderr, "warning: AWS_SESSION_TOKEN is set to the empty string") {
-			t.Errorf("exit %d, want 0 with a warning about the empty AWS_SESSION_TOKEN\n%s", r.code, r.stderr)
+		if r.Code != exitOK || !strings.Contains(r.Stderr, "warning: AWS_SESSION_TOKEN is set to the empty string") {
+			t.Errorf("exit %d, want 0 with a warning about the empty AWS_SESSION_TOKEN\n%s", r.Code, r.Stderr)
 		}
 	})
 }

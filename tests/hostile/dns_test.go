@@ -1,9 +1,6 @@
 package hostile
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -11,9 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 // resolverAddr is the loopback address of the tests' own DNS server. The
@@ -112,8 +109,8 @@ func TestUnresolvableEndpoint(t *testing.T) {
 			env := job(dir, mint(t, fakegitlab.Options{}))
 			r := runResolving(t, dir, conf, env, "assume", "--role-arn", roleARN, "--sts-endpoint", "https://"+c.host,
 				"--output", "json", "--max-attempts", "2", "--timeout", "30s")
-			if r.code != c.want {
-				t.Errorf("exit %d, want %d\n%s", r.code, c.want, redacted(r, nil))
+			if r.Code != c.want {
+				t.Errorf("exit %d, want %d\n%s", r.Code, c.want, redacted(r, nil))
 			}
 			asked := 0
 			for _, n := range res.queried()[before:] {
@@ -136,26 +133,8 @@ func TestUnresolvableEndpoint(t *testing.T) {
 
 // runResolving runs the tool in a mount namespace where /etc/resolv.conf
 // is conf.
-func runResolving(t *testing.T, dir, conf string, env map[string]string, args ...string) result {
+func runResolving(t *testing.T, dir, conf string, env map[string]string, args ...string) harness.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	argv := append([]string{"--mount", "--propagation", "private", "sh", "-c", `mount --bind "$0" /etc/resolv.conf && exec "$@"`, conf, bin.AWSOIDC}, args...)
-	cmd := exec.CommandContext(ctx, "unshare", argv...)
-	cmd.Dir = dir
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		r.code = exit.ExitCode()
-	case err != nil:
-		t.Fatalf("failed to run aws-oidc: %v", err)
-	}
-	return r
+	return harness.Run(t, harness.Process{Path: bin.Tool(t), Args: args, Dir: dir, Env: env,
+		Wrap: []string{"unshare", "--mount", "--propagation", "private", "sh", "-c", `mount --bind "$0" /etc/resolv.conf && exec "$@"`, conf}})
 }

@@ -26,8 +26,8 @@ func TestCleanupLeavesWhatItDidNotWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := run(t, dir, job(dir, mint(t, fakegitlab.Options{})), 0, "cleanup", "--output", "shell")
-		if r.code != exitOK {
-			t.Errorf("exit %d\n%s", r.code, redacted(r, nil))
+		if r.Code != exitOK {
+			t.Errorf("exit %d\n%s", r.Code, redacted(r, nil))
 		}
 		if _, err := os.Stat(filepath.Join(dir, ".aws-oidc")); err != nil {
 			t.Errorf("the user's empty .aws-oidc folder is gone: %v", err)
@@ -39,8 +39,8 @@ func TestCleanupLeavesWhatItDidNotWrite(t *testing.T) {
 		const env = "AWS_REGION=eu-west-1\n"
 		writeFile(t, filepath.Join(dir, "aws.env"), env)
 		r := run(t, dir, job(dir, mint(t, fakegitlab.Options{})), 0, "cleanup")
-		if r.code != exitOK || !strings.Contains(r.stderr, "they are not aws-oidc's") {
-			t.Errorf("exit %d, want 0 and a note\n%s", r.code, redacted(r, nil))
+		if r.Code != exitOK || !strings.Contains(r.Stderr, "they are not aws-oidc's") {
+			t.Errorf("exit %d, want 0 and a note\n%s", r.Code, redacted(r, nil))
 		}
 		if got, _ := os.ReadFile(filepath.Join(dir, "aws.env")); string(got) != env {
 			t.Errorf("aws.env is now %q", got)
@@ -61,8 +61,8 @@ func TestCleanupLeavesWhatItDidNotWrite(t *testing.T) {
 		}
 		env := job(dir, mint(t, fakegitlab.Options{}))
 		for _, args := range [][]string{{"cleanup"}, {"cleanup", "--profile", "ci", "--aws-config-file", "config", "--aws-credentials-file", "credentials"}} {
-			if r := run(t, dir, env, 0, args...); r.code != exitOK {
-				t.Errorf("%s: exit %d\n%s", args, r.code, redacted(r, nil))
+			if r := run(t, dir, env, 0, args...); r.Code != exitOK {
+				t.Errorf("%s: exit %d\n%s", args, r.Code, redacted(r, nil))
 			}
 		}
 		for name, want := range map[string]string{"aws.env": "OTHER=1\n", "config": "[profile other]\nregion = x\n"} {
@@ -97,8 +97,8 @@ func TestCleanupLeavesWhatItDidNotWrite(t *testing.T) {
 			{"cleanup", "-o", "token-file", "--token-output-file", "important.txt", "--profile", ""},
 		} {
 			r := run(t, dir, env, 0, args...)
-			if r.code != exitConfig {
-				t.Errorf("%s: exit %d, want %d\n%s", args, r.code, exitConfig, redacted(r, nil))
+			if r.Code != exitConfig {
+				t.Errorf("%s: exit %d, want %d\n%s", args, r.Code, exitConfig, redacted(r, nil))
 			}
 		}
 		if sts.Total() != 0 {

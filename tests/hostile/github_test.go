@@ -85,7 +85,7 @@ func TestGitHubTokenEndpointEchoes(t *testing.T) {
 			}
 			r := run(t, dir, env, 0, "assume", "--role-arn", roleARN, "--region", "eu-west-1", "--sts-endpoint", sts.URL, "--output", "json")
 			secrets := map[string]string{"the request token": requestToken, "the request URL's query": "JobSecretQuery0123456789", "the request URL's password": "PassW0rdSecretLongEnough"}
-			if r.code == exitOK {
+			if r.Code == exitOK {
 				t.Errorf("the run succeeded without a token\n%s", redacted(r, secrets))
 			}
 			if sts.Total() != 0 {
@@ -95,7 +95,7 @@ func TestGitHubTokenEndpointEchoes(t *testing.T) {
 				t.Error("a redirect to another host was followed with the request token")
 			}
 			assertNoPiece(t, texts(t, dir, r, false), secrets)
-			assertNoForgedLine(t, "stderr", r.stderr, secrets)
+			assertNoForgedLine(t, "stderr", r.Stderr, secrets)
 		})
 	}
 }

@@ -1,51 +1,29 @@
 package hostile
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 	"unicode"
 
-	"gitlab.com/aws-oidc/aws-oidc/tests/e2e"
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
-// bin is the tool under test, built once (or AWS_OIDC_BIN, to run these
+// bin holds the tool under test, built once (or AWS_OIDC_BIN, to run these
 // tests against another build, such as an older main).
-var bin e2e.Binaries
+var bin harness.Binaries
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "aws-oidc-hostile-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin, err = e2e.Build(dir)
-	if err == nil {
-		err = bin.AWSOIDCErr
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "failed to build the programs under test:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { harness.Main(m, &bin, nil) }
 
 // Exit codes of the contract.
 const (
@@ -97,55 +75,25 @@ func job(dir, token string) map[string]string {
 	}
 }
 
-// result is one finished run of the tool.
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
 // run runs the tool in dir with exactly env, under a memory limit of
 // limitMB megabytes of address space when it is positive.
-func run(t *testing.T, dir string, env map[string]string, limitMB int, args ...string) result {
+func run(t *testing.T, dir string, env map[string]string, limitMB int, args ...string) harness.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	path, argv := bin.AWSOIDC, args
+	p := harness.Process{Path: bin.Tool(t), Args: args, Dir: dir, Env: env}
 	if limitMB > 0 {
-		path, argv = "prlimit", append([]string{fmt.Sprintf("--as=%d", limitMB<<20), bin.AWSOIDC}, args...)
+		p.Wrap = []string{"prlimit", fmt.Sprintf("--as=%d", limitMB<<20)}
 	}
-	cmd := exec.CommandContext(ctx, path, argv...)
-	cmd.Dir = dir
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		r.code = exit.ExitCode()
-	case err != nil:
-		t.Fatalf("failed to run aws-oidc: %v", err)
-	}
-	return r
+	return harness.Run(t, p)
 }
 
-// forms are the shapes a secret leaks in: as is, its parts for a token,
-// URL-escaped and base64.
-func forms(secret string) map[string]string {
-	out := map[string]string{
-		"raw":           secret,
-		"query-escaped": url.QueryEscape(secret),
-		"base64":        base64.StdEncoding.EncodeToString([]byte(secret)),
-	}
-	if parts := strings.Split(secret, "."); len(parts) == 3 {
-		out["token header"], out["token payload"], out["token signature"] = parts[0], parts[1], parts[2]
-	}
-	for k, v := range out {
-		if len(v) < 12 {
-			delete(out, k)
+// withParts adds the header and payload of every token among secrets:
+// harness.Encodings cover a token's signature alone, and no output here has
+// a reason to hold its other parts either.
+func withParts(secrets map[string]string) map[string]string {
+	out := maps.Clone(secrets)
+	for label, s := range secrets {
+		if parts := strings.Split(s, "."); len(parts) == 3 {
+			out[label+" (header)"], out[label+" (payload)"] = parts[0], parts[1]
 		}
 	}
 	return out
@@ -154,11 +102,11 @@ func forms(secret string) map[string]string {
 // texts are what a run left for people and later jobs to read: its
 // streams, and every file under dir except those named in keep (outputs
 // that hold credentials by design).
-func texts(t *testing.T, dir string, r result, stdoutHoldsCredentials bool, keep ...string) map[string]string {
+func texts(t *testing.T, dir string, r harness.Result, stdoutHoldsCredentials bool, keep ...string) map[string]string {
 	t.Helper()
-	out := map[string]string{"stderr": r.stderr}
+	out := map[string]string{"stderr": r.Stderr}
 	if !stdoutHoldsCredentials {
-		out["stdout"] = r.stdout
+		out["stdout"] = r.Stdout
 	}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -180,19 +128,12 @@ func texts(t *testing.T, dir string, r result, stdoutHoldsCredentials bool, keep
 	return out
 }
 
-// assertNoSecret fails when any text holds any secret in any form. It
-// never prints a secret: only its label, form and where it was found.
+// assertNoSecret fails when any text holds any secret, or a part of a
+// token, in any form. It never prints a secret: only its label, form and
+// where it was found.
 func assertNoSecret(t *testing.T, where map[string]string, secrets map[string]string) {
 	t.Helper()
-	for label, secret := range secrets {
-		for form, v := range forms(secret) {
-			for name, text := range where {
-				if strings.Contains(text, v) {
-					t.Errorf("%s (%s) leaked in %s", label, form, name)
-				}
-			}
-		}
-	}
+	harness.AssertNoSecret(t, where, withParts(secrets))
 }
 
 // assertNoPiece fails when any text holds a piece of 20 characters of any
@@ -262,14 +203,15 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-// redacted shows a failed run's output with the secrets cut out.
-func redacted(r result, secrets map[string]string) string {
-	return redact(fmt.Sprintf("exit %d\n--- stdout:\n%s--- stderr:\n%s", r.code, r.stdout, r.stderr), secrets)
+// redacted shows a failed run with the secrets cut out of its stderr and
+// only the size of its stdout.
+func redacted(r harness.Result, secrets map[string]string) string {
+	return r.Describe(func(text string) string { return redact(text, secrets) })
 }
 
 func redact(text string, secrets map[string]string) string {
-	for _, s := range secrets {
-		for _, v := range forms(s) {
+	for _, s := range withParts(secrets) {
+		for _, v := range harness.Encodings(s) {
 			text = strings.ReplaceAll(text, v, "[SECRET]")
 		}
 	}

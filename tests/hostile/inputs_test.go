@@ -45,11 +45,11 @@ func TestEndpointPasswords(t *testing.T) {
 			before := sts.Total()
 			r := run(t, dir, env, 0, append(c.args, "--role-arn", roleARN, "--debug")...)
 			secrets := map[string]string{"the password": password}
-			if r.code != exitConfig {
-				t.Errorf("exit %d, want %d\n%s", r.code, exitConfig, redacted(r, secrets))
+			if r.Code != exitConfig {
+				t.Errorf("exit %d, want %d\n%s", r.Code, exitConfig, redacted(r, secrets))
 			}
 			assertNoSecret(t, texts(t, dir, r, false), secrets)
-			if strings.Contains(r.stdout+r.stderr, "deployer") {
+			if strings.Contains(r.Stdout+r.Stderr, "deployer") {
 				t.Error("the user name was printed")
 			}
 			if sts.Total() != before {
@@ -67,14 +67,14 @@ func TestPlainHTTPWarning(t *testing.T) {
 	env := job(dir, "")
 	delete(env, "GITLAB_OIDC_TOKEN") // fails on the token, before any packet leaves
 	r := run(t, dir, env, 0, "assume", "--role-arn", roleARN, "--sts-endpoint", "http://192.0.2.10:9")
-	if r.code != exitToken || !strings.Contains(r.stderr, "plain http") {
-		t.Errorf("exit %d (want %d) and no plain-http warning:\n%s", r.code, exitToken, r.stderr)
+	if r.Code != exitToken || !strings.Contains(r.Stderr, "plain http") {
+		t.Errorf("exit %d (want %d) and no plain-http warning:\n%s", r.Code, exitToken, r.Stderr)
 	}
 	sts := NewSTS(t, nil)
 	dir = t.TempDir()
 	r = run(t, dir, job(dir, mint(t, fakegitlab.Options{})), 0, "assume", "--role-arn", roleARN, "--sts-endpoint", sts.URL)
-	if r.code != exitOK || strings.Contains(r.stderr, "plain http") {
-		t.Errorf("loopback: exit %d, want 0 without a warning:\n%s", r.code, r.stderr)
+	if r.Code != exitOK || strings.Contains(r.Stderr, "plain http") {
+		t.Errorf("loopback: exit %d, want 0 without a warning:\n%s", r.Code, r.Stderr)
 	}
 }
 
@@ -128,20 +128,20 @@ func TestTokenSource(t *testing.T) {
 			}
 			r := run(t, dir, env, 0, args...)
 			secrets := map[string]string{"the pod's token": podToken, "the job's token": jobToken}
-			if r.code != c.want {
-				t.Errorf("exit %d, want %d\n%s", r.code, c.want, redacted(r, secrets))
+			if r.Code != c.want {
+				t.Errorf("exit %d, want %d\n%s", r.Code, c.want, redacted(r, secrets))
 			}
 			if c.want == exitToken {
 				if sts.Total() != 0 {
 					t.Error("STS was called with the pod's token")
 				}
-				if !strings.Contains(r.stderr+r.stdout, "AWS_OIDC_TOKEN_FILE") {
+				if !strings.Contains(r.Stderr+r.Stdout, "AWS_OIDC_TOKEN_FILE") {
 					t.Errorf("the hint does not say how to use the file anyway:\n%s", redacted(r, secrets))
 				}
 			}
 			delete(secrets, "the job's token")
 			if c.job {
-				assertNoSecret(t, map[string]string{"stderr": r.stderr}, secrets)
+				assertNoSecret(t, map[string]string{"stderr": r.Stderr}, secrets)
 			}
 		})
 	}
@@ -189,7 +189,7 @@ func TestGitHubAudienceOfPartition(t *testing.T) {
 		got := strings.Join(asked, ",")
 		mu.Unlock()
 		if got != "sts.amazonaws.com.cn" {
-			t.Errorf("%s asked GitHub for the audience %q, want sts.amazonaws.com.cn (exit %d)\n%s", args[0], got, r.code, r.stderr)
+			t.Errorf("%s asked GitHub for the audience %q, want sts.amazonaws.com.cn (exit %d)\n%s", args[0], got, r.Code, r.Stderr)
 		}
 	}
 }
@@ -203,8 +203,8 @@ func TestExecChild(t *testing.T) {
 	dir := t.TempDir()
 	token := mint(t, fakegitlab.Options{})
 	r := run(t, dir, job(dir, token), 0, "exec", "--role-arn", roleARN, "--sts-endpoint", sts.URL, "--", "no-such-command-aws-oidc")
-	if r.code != exitConfig || sts.Total() != 0 {
-		t.Errorf("a missing command: exit %d (want %d) after %d STS calls (want 0)", r.code, exitConfig, sts.Total())
+	if r.Code != exitConfig || sts.Total() != 0 {
+		t.Errorf("a missing command: exit %d (want %d) after %d STS calls (want 0)", r.Code, exitConfig, sts.Total())
 	}
 
 	env := job(dir, token)
@@ -212,8 +212,8 @@ func TestExecChild(t *testing.T) {
 	env["AWS_OIDC_TOKEN"] = token
 	env["COPY_OF_TOKEN"] = token
 	r = run(t, dir, env, 0, "exec", "--role-arn", roleARN, "--sts-endpoint", sts.URL, "--token-env", "MY_ID_TOKEN", "--", "sh", "-c", "env > child.env")
-	if r.code != exitOK {
-		t.Fatalf("exit %d\n%s", r.code, redacted(r, map[string]string{"the ID token": token}))
+	if r.Code != exitOK {
+		t.Fatalf("exit %d\n%s", r.Code, redacted(r, map[string]string{"the ID token": token}))
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "child.env"))
 	if err != nil {
@@ -244,8 +244,8 @@ func TestRolesDotenvLimitFirst(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "aws.env"), existing.String())
 	writeFile(t, filepath.Join(dir, "roles.yml"), "- name: prod\n  role_arn: arn:aws:iam::111111111111:role/deploy\n- name: staging\n  role_arn: arn:aws:iam::222222222222:role/deploy\n")
 	r := run(t, dir, job(dir, mint(t, fakegitlab.Options{})), 0, "assume", "--roles", "roles.yml", "--sts-endpoint", sts.URL)
-	if r.code != exitConfig || !strings.Contains(r.stderr, "dotenv_variables") {
-		t.Errorf("exit %d, want %d naming dotenv_variables\n%s", r.code, exitConfig, r.stderr)
+	if r.Code != exitConfig || !strings.Contains(r.Stderr, "dotenv_variables") {
+		t.Errorf("exit %d, want %d naming dotenv_variables\n%s", r.Code, exitConfig, r.Stderr)
 	}
 	if n := sts.Total(); n != 0 {
 		t.Errorf("%d roles were assumed before the limit was checked", n)
@@ -287,13 +287,13 @@ func TestTrustPolicyInputs(t *testing.T) {
 				env[k] = v
 			}
 			r := run(t, dir, env, 0, append(base, c.args...)...)
-			if r.code != exitConfig || r.stdout != "" {
-				t.Errorf("exit %d, want %d with nothing generated\n--- stdout:\n%s--- stderr:\n%s", r.code, exitConfig, r.stdout, redact(r.stderr, map[string]string{"p": "hunter2hunter2"}))
+			if r.Code != exitConfig || r.Stdout != "" {
+				t.Errorf("want exit %d with nothing generated, got %s", exitConfig, redacted(r, map[string]string{"p": "hunter2hunter2"}))
 			}
-			if strings.Contains(r.stderr, "hunter2hunter2") || strings.Contains(r.stderr, "admin") {
+			if strings.Contains(r.Stderr, "hunter2hunter2") || strings.Contains(r.Stderr, "admin") {
 				t.Error("the issuer's user name or password was printed")
 			}
-			assertNoForgedLine(t, "stderr", r.stderr, nil)
+			assertNoForgedLine(t, "stderr", r.Stderr, nil)
 		})
 	}
 }
@@ -326,8 +326,8 @@ func TestExecChildGetsNoMeansToMint(t *testing.T) {
 	}
 	r := run(t, dir, env, 0, "exec", "--role-arn", roleARN, "--sts-endpoint", sts.URL, "--", "sh", "-c", "env > child.env")
 	secrets := map[string]string{"the ID token": token, "the request token": requestToken}
-	if r.code != exitOK {
-		t.Fatalf("exit %d\n%s", r.code, redacted(r, secrets))
+	if r.Code != exitOK {
+		t.Fatalf("exit %d\n%s", r.Code, redacted(r, secrets))
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "child.env"))
 	if err != nil {
@@ -345,8 +345,8 @@ func TestExecChildGetsNoMeansToMint(t *testing.T) {
 	assertNoPiece(t, map[string]string{"the command's environment": child}, secrets)
 
 	r = run(t, dir, job(dir, token), 0, "exec", "--role-arn", roleARN, "--sts-endpoint", sts.URL, "--", "no-such-command-aws-oidc")
-	if r.code != exitConfig || strings.Contains(r.stderr, "invalid --exec") || !strings.Contains(r.stderr, `command "no-such-command-aws-oidc"`) {
-		t.Errorf("a missing command is not named as one: exit %d\n%s", r.code, redacted(r, secrets))
+	if r.Code != exitConfig || strings.Contains(r.Stderr, "invalid --exec") || !strings.Contains(r.Stderr, `command "no-such-command-aws-oidc"`) {
+		t.Errorf("a missing command is not named as one: exit %d\n%s", r.Code, redacted(r, secrets))
 	}
 }
 
@@ -401,10 +401,10 @@ func TestPasswordsInMalformedURLs(t *testing.T) {
 					}
 					r := run(t, dir, env, 0, argv...)
 					secrets := map[string]string{"the password": password, "the user": user}
-					if r.code != exitConfig {
-						t.Errorf("exit %d, want %d\n%s", r.code, exitConfig, redacted(r, secrets))
+					if r.Code != exitConfig {
+						t.Errorf("exit %d, want %d\n%s", r.Code, exitConfig, redacted(r, secrets))
 					}
-					for name, text := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
+					for name, text := range map[string]string{"stdout": r.Stdout, "stderr": r.Stderr} {
 						if strings.Contains(text, password) || strings.Contains(text, user) {
 							t.Errorf("%s shows the user name or the password: %s", name, strings.NewReplacer(password, "[PASSWORD]", user, "[USER]").Replace(text))
 						}
@@ -426,11 +426,11 @@ func TestStrayArgumentWithPassword(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			r := run(t, dir, job(dir, mint(t, fakegitlab.Options{})), 0, cmd, "usr:"+password+"@127.0.0.1:3128")
-			if r.code != exitConfig {
-				t.Errorf("exit %d, want %d", r.code, exitConfig)
+			if r.Code != exitConfig {
+				t.Errorf("exit %d, want %d", r.Code, exitConfig)
 			}
-			if strings.Contains(r.stdout+r.stderr, password) {
-				t.Errorf("the stray argument's password was printed: %s", strings.ReplaceAll(r.stderr, password, "[PASSWORD]"))
+			if strings.Contains(r.Stdout+r.Stderr, password) {
+				t.Errorf("the stray argument's password was printed: %s", strings.ReplaceAll(r.Stderr, password, "[PASSWORD]"))
 			}
 		})
 	}

@@ -134,16 +134,16 @@ func TestProxyRefuses(t *testing.T) {
 			}
 			env[c.variable] = p.withPassword()
 			r := run(t, dir, env, 0, args...)
-			if r.code != exitConfig {
-				t.Errorf("exit %d, want %d\n%s", r.code, exitConfig, redacted(r, proxySecrets()))
+			if r.Code != exitConfig {
+				t.Errorf("exit %d, want %d\n%s", r.Code, exitConfig, redacted(r, proxySecrets()))
 			}
 			if n := p.requests(); n != 1 {
 				t.Errorf("the proxy was asked %d times, want once: a refusal is not retried", n)
 			}
-			if !strings.Contains(r.stderr, "hint: the proxy named by $"+c.variable) || !strings.Contains(r.stderr, "password") {
+			if !strings.Contains(r.Stderr, "hint: the proxy named by $"+c.variable) || !strings.Contains(r.Stderr, "password") {
 				t.Errorf("the hint does not name $%s and its password:\n%s", c.variable, redacted(r, proxySecrets()))
 			}
-			if c.github && !strings.Contains(r.stderr, "debug: GitHub's token endpoint token.proxy.invalid: through proxy http://puser:xxxxx@") {
+			if c.github && !strings.Contains(r.Stderr, "debug: GitHub's token endpoint token.proxy.invalid: through proxy http://puser:xxxxx@") {
 				t.Errorf("--debug does not say which proxy the token endpoint goes through:\n%s", redacted(r, proxySecrets()))
 			}
 			assertNoSecret(t, texts(t, dir, r, false), proxySecrets())
@@ -190,17 +190,17 @@ func TestProxyInvalid(t *testing.T) {
 			before := sts.Total()
 			r := run(t, dir, env, 0, args...)
 			secrets := map[string]string{"the password": c.password}
-			if r.code != exitConfig {
-				t.Errorf("exit %d, want %d\n%s", r.code, exitConfig, redacted(r, secrets))
+			if r.Code != exitConfig {
+				t.Errorf("exit %d, want %d\n%s", r.Code, exitConfig, redacted(r, secrets))
 			}
-			if want := "error: " + c.variable + " is not a valid URL (percent-encode the password)"; !strings.Contains(r.stderr, want) {
+			if want := "error: " + c.variable + " is not a valid URL (percent-encode the password)"; !strings.Contains(r.Stderr, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, redacted(r, secrets))
 			}
 			if sts.Total() != before || p.requests() != 0 {
 				t.Error("a request went out with a proxy variable that is not a URL")
 			}
 			assertNoSecret(t, texts(t, dir, r, false), secrets)
-			if strings.Contains(r.stderr+r.stdout, "pS3cret") {
+			if strings.Contains(r.Stderr+r.Stdout, "pS3cret") {
 				t.Error("the password was printed")
 			}
 		})
@@ -218,8 +218,8 @@ func TestProxyUntrustedCertificate(t *testing.T) {
 	env := job(dir, mint(t, fakegitlab.Options{}))
 	env["HTTPS_PROXY"] = p.withPassword()
 	r := run(t, dir, env, 0, "assume", "--role-arn", roleARN, "--sts-endpoint", "https://sts.proxy.invalid", "--output", "json")
-	if r.code != exitConfig || !strings.Contains(r.stderr, "--ca-bundle") || !strings.Contains(r.stderr, "HTTPS_PROXY") {
-		t.Errorf("exit %d, want %d and the --ca-bundle hint\n%s", r.code, exitConfig, redacted(r, proxySecrets()))
+	if r.Code != exitConfig || !strings.Contains(r.Stderr, "--ca-bundle") || !strings.Contains(r.Stderr, "HTTPS_PROXY") {
+		t.Errorf("exit %d, want %d and the --ca-bundle hint\n%s", r.Code, exitConfig, redacted(r, proxySecrets()))
 	}
 	if p.requests() != 0 {
 		t.Error("the proxy got a request over a connection the tool did not trust")
@@ -227,7 +227,7 @@ func TestProxyUntrustedCertificate(t *testing.T) {
 	bundle := filepath.Join(dir, "proxy-ca.pem")
 	writeFile(t, bundle, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.Certificate().Raw})))
 	r = run(t, dir, env, 0, "assume", "--role-arn", roleARN, "--sts-endpoint", "https://sts.proxy.invalid", "--output", "json", "--ca-bundle", bundle)
-	if p.requests() != 1 || !strings.Contains(r.stderr, "refused the request") {
+	if p.requests() != 1 || !strings.Contains(r.Stderr, "refused the request") {
 		t.Errorf("with --ca-bundle the proxy was not reached (%d requests)\n%s", p.requests(), redacted(r, proxySecrets()))
 	}
 	assertNoSecret(t, texts(t, dir, r, false), proxySecrets())
@@ -247,13 +247,13 @@ func TestProxyPasswordEchoed(t *testing.T) {
 	env := job(dir, mint(t, fakegitlab.Options{}))
 	env["HTTP_PROXY"] = strings.Replace(p.withPassword(), proxyPassword, "pS3cret%50W", 1)
 	r := run(t, dir, env, 0, "assume", "--role-arn", roleARN, "--sts-endpoint", "http://sts.proxy.invalid:8080", "--output", "json", "--debug")
-	if r.code == exitOK {
+	if r.Code == exitOK {
 		t.Fatalf("exit 0 from an error answer")
 	}
-	if !strings.Contains(r.stderr, "debug: STS http://sts.proxy.invalid:8080: through proxy http://puser:xxxxx@") {
+	if !strings.Contains(r.Stderr, "debug: STS http://sts.proxy.invalid:8080: through proxy http://puser:xxxxx@") {
 		t.Errorf("--debug does not say which proxy STS goes through:\n%s", redacted(r, proxySecrets()))
 	}
-	if !strings.Contains(r.stderr, "[REDACTED]") {
+	if !strings.Contains(r.Stderr, "[REDACTED]") {
 		t.Errorf("nothing was scrubbed:\n%s", redacted(r, proxySecrets()))
 	}
 	secrets := proxySecrets()
@@ -272,7 +272,7 @@ func TestProxyCGI(t *testing.T) {
 	env["HTTP_PROXY"] = p.URL
 	env["REQUEST_METHOD"] = "GET"
 	r := run(t, dir, env, 0, "assume", "--role-arn", roleARN, "--sts-endpoint", "http://sts.proxy.invalid:8080", "--output", "json")
-	if r.code != exitConfig || !strings.Contains(r.stderr, "REQUEST_METHOD") {
-		t.Errorf("exit %d, want %d naming REQUEST_METHOD\n%s", r.code, exitConfig, redacted(r, nil))
+	if r.Code != exitConfig || !strings.Contains(r.Stderr, "REQUEST_METHOD") {
+		t.Errorf("exit %d, want %d naming REQUEST_METHOD\n%s", r.Code, exitConfig, redacted(r, nil))
 	}
 }

@@ -74,8 +74,8 @@ func TestHostileS3(t *testing.T) {
 			for i, s := range sts.Secrets() {
 				secrets["server secret "+string(rune('A'+i))] = s
 			}
-			if r.code != exitRefused {
-				t.Errorf("exit %d, want %d\n%s", r.code, exitRefused, redacted(r, secrets))
+			if r.Code != exitRefused {
+				t.Errorf("exit %d, want %d\n%s", r.Code, exitRefused, redacted(r, secrets))
 			}
 			mu.Lock()
 			calls := len(seen)
@@ -85,10 +85,10 @@ func TestHostileS3(t *testing.T) {
 			}
 			assertNoSecret(t, texts(t, dir, r, false), secrets)
 			assertNoPiece(t, texts(t, dir, r, false), secrets)
-			if strings.Contains(r.stderr, unknown[:20]) {
+			if strings.Contains(r.Stderr, unknown[:20]) {
 				t.Error("a long value of the server's was printed")
 			}
-			assertNoForgedLine(t, "stderr", r.stderr, secrets)
+			assertNoForgedLine(t, "stderr", r.Stderr, secrets)
 			if _, err := os.Stat(filepath.Join(dir, "aws.env")); err == nil {
 				t.Error("a refused run wrote aws.env")
 			}

@@ -105,16 +105,16 @@ func runEchoCases(t *testing.T, Echo, EchoInFields Behaviour, assertNoSecret fun
 			for i, s := range sts.Secrets() {
 				secrets["server secret "+string(rune('A'+i))] = s
 			}
-			if r.code != c.want {
-				t.Errorf("exit %d, want %d\n%s", r.code, c.want, redacted(r, secrets))
+			if r.Code != c.want {
+				t.Errorf("exit %d, want %d\n%s", r.Code, c.want, redacted(r, secrets))
 			}
 			if sts.Total() == 0 {
 				t.Fatal("the run never called STS: the case tests nothing")
 			}
 			keep := []string{"roles.yml"}
 			assertNoSecret(t, texts(t, dir, r, false, keep...), secrets)
-			assertNoForgedLine(t, "stderr", r.stderr, secrets)
-			assertNoForgedLine(t, "stdout", r.stdout, secrets)
+			assertNoForgedLine(t, "stderr", r.Stderr, secrets)
+			assertNoForgedLine(t, "stdout", r.Stdout, secrets)
 			assertNothingWritten(t, dir)
 		})
 	}
@@ -148,15 +148,15 @@ func TestForgedClaims(t *testing.T) {
 			}
 			r := run(t, dir, job(dir, token), 0, args...)
 			secrets := map[string]string{"the ID token": token}
-			if r.code != c.want {
-				t.Errorf("exit %d, want %d\n%s", r.code, c.want, redacted(r, secrets))
+			if r.Code != c.want {
+				t.Errorf("exit %d, want %d\n%s", r.Code, c.want, redacted(r, secrets))
 			}
 			if sts.Total() != 0 {
 				t.Errorf("a forged token reached STS %d times", sts.Total())
 			}
 			assertNoSecret(t, texts(t, dir, r, false), secrets)
-			assertNoForgedLine(t, "stderr", r.stderr, secrets)
-			assertNoForgedLine(t, "stdout", r.stdout, secrets)
+			assertNoForgedLine(t, "stderr", r.Stderr, secrets)
+			assertNoForgedLine(t, "stdout", r.Stdout, secrets)
 		})
 	}
 }
@@ -186,12 +186,12 @@ func TestFormatCharactersInClaims(t *testing.T) {
 			}
 			r := run(t, dir, job(dir, token), 0, args...)
 			secrets := map[string]string{"the ID token": token}
-			if !strings.Contains(r.stdout+r.stderr, `\u202e`) {
+			if !strings.Contains(r.Stdout+r.Stderr, `\u202e`) {
 				t.Errorf("the override is not shown escaped\n%s", redacted(r, secrets))
 			}
-			assertNoForgedLine(t, "stderr", r.stderr, secrets)
+			assertNoForgedLine(t, "stderr", r.Stderr, secrets)
 			if c.name != "assume" {
-				assertNoForgedLine(t, "stdout", r.stdout, secrets)
+				assertNoForgedLine(t, "stdout", r.Stdout, secrets)
 			}
 		})
 	}

@@ -1,9 +1,4 @@
-// Package e2e proves aws-oidc end to end against servers other people wrote:
-// VersityGW and SeaweedFS as STS and S3, a GitLab-shaped issuer of ours
-// (tests/fakegitlab) and the real AWS CLI as the consumer, every one of them a
-// real process. The helpers here (processes, network namespaces, peers, the
-// leak scanner) are exported so that other end-to-end suites can reuse them.
-package e2e
+package harness
 
 import (
 	"encoding/base64"
@@ -47,7 +42,7 @@ func (l *Leaks) Secret(label, value string) {
 		return
 	}
 	l.mu.Lock()
-	for form, v := range encodings(value) {
+	for form, v := range Encodings(value) {
 		l.secrets = append(l.secrets, secret{label: label, form: form, value: v})
 	}
 	l.mu.Unlock()
@@ -56,10 +51,10 @@ func (l *Leaks) Secret(label, value string) {
 	}
 }
 
-// encodings are the forms a careless program prints a secret in: as is,
+// Encodings are the forms a careless program prints a secret in: as is,
 // base64 in each alphabet, URL-escaped, and for a JWT its signature alone
 // (printing "just the payload" is fine: it holds claims, not credentials).
-func encodings(v string) map[string]string {
+func Encodings(v string) map[string]string {
 	forms := map[string]string{
 		"raw":           v,
 		"base64":        base64.StdEncoding.EncodeToString([]byte(v)),
@@ -108,4 +103,27 @@ func (l *Leaks) Redact(text string) string {
 		return l.parent.Redact(text)
 	}
 	return text
+}
+
+// AssertNoSecret fails t at once for every secret (by label) found in any of
+// its Encodings in any of texts (by where the text came from), and says
+// whether none was. Like Leaks, it never prints a secret, and ignores values
+// shorter than 8 bytes.
+func AssertNoSecret(t testing.TB, texts, secrets map[string]string) (clean bool) {
+	t.Helper()
+	clean = true
+	for label, value := range secrets {
+		if len(value) < 8 {
+			continue
+		}
+		for form, v := range Encodings(value) {
+			for where, text := range texts {
+				if i := strings.Index(text, v); i >= 0 {
+					t.Errorf("LEAK: %s holds the %s (%s form) at byte %d", where, label, form, i)
+					clean = false
+				}
+			}
+		}
+	}
+	return clean
 }
