@@ -17,11 +17,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/relay"
 )
 
 // Fault is one way to spoil an answer.
@@ -106,15 +107,15 @@ type Config struct {
 
 // Proxy serves one Config.
 type Proxy struct {
-	cfg    Config
-	client *http.Client
+	cfg      Config
+	upstream *relay.Upstream
 
 	chaos    *rand.Rand // guarded by mu
 	requests atomic.Int64
 	conns    atomic.Int64
 	spoiled  atomic.Int64
 
-	mu sync.Mutex // guards writes to Secrets and Log
+	mu sync.Mutex // guards writes to Log
 }
 
 // New checks cfg and returns a proxy for it.
@@ -146,13 +147,11 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	if cfg.Secrets == nil {
-		cfg.Secrets = io.Discard
-	}
 	// Each forwarded request is independent: no pooled connection to the
 	// peer can carry one fault's leftovers into the next request.
-	transport := &http.Transport{DisableKeepAlives: true}
-	return &Proxy{cfg: cfg, client: &http.Client{Transport: transport}, chaos: rand.New(rand.NewPCG(cfg.Seed, 0))}, nil
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	return &Proxy{cfg: cfg, upstream: &relay.Upstream{URL: cfg.Upstream, Client: client, Secrets: cfg.Secrets},
+		chaos: rand.New(rand.NewPCG(cfg.Seed, 0))}, nil
 }
 
 // Spoiled is how many requests or connections got the fault so far.
@@ -294,14 +293,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case Malformed:
 		body = garble(body)
 	}
-	for k, vs := range header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	relay.Reply(w, status, header, body)
 }
 
 // forward sends r to the upstream and reads the whole answer.
@@ -310,41 +302,7 @@ func (p *Proxy) forward(r *http.Request) (int, http.Header, []byte, error) {
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("failed to read request: %w", err)
 	}
-	target := *p.cfg.Upstream
-	target.Path = strings.TrimSuffix(target.Path, "/") + r.URL.Path
-	target.RawQuery = r.URL.RawQuery
-	out, err := http.NewRequestWithContext(r.Context(), r.Method, target.String(), bytes.NewReader(in))
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	for k, vs := range r.Header {
-		out.Header[k] = vs
-	}
-	res, err := p.client.Do(out)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("failed to read answer: %w", err)
-	}
-	p.noteSecrets(body)
-	header := res.Header.Clone()
-	for _, h := range []string{"Content-Length", "Connection", "Transfer-Encoding"} {
-		header.Del(h)
-	}
-	return res.StatusCode, header, body, nil
-}
-
-var secretElement = regexp.MustCompile(`<(SecretAccessKey|SessionToken)>([^<]+)</`)
-
-func (p *Proxy) noteSecrets(body []byte) {
-	for _, m := range secretElement.FindAllSubmatch(body, -1) {
-		p.mu.Lock()
-		fmt.Fprintf(p.cfg.Secrets, "%s\n", m[2])
-		p.mu.Unlock()
-	}
+	return p.upstream.Forward(r, in)
 }
 
 // stsError answers the way STS does: the Query protocol's ErrorResponse.

@@ -11,13 +11,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/fakegitlab"
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 const answer = `<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>` +
@@ -247,7 +247,7 @@ func TestProxyChaos(t *testing.T) {
 	}))
 	t.Cleanup(upstream.Close)
 	// Two proxies with one seed spoil the same requests the same way.
-	var logs [2]lockedBuffer
+	var logs [2]harness.SyncBuffer
 	for i := range logs {
 		url := serve(t, Config{Upstream: mustURL(t, upstream.URL), Fault: Chaos, Count: -1, Seed: 7, Delay: time.Millisecond, Log: &logs[i]}, nil)
 		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
@@ -264,22 +264,4 @@ func TestProxyChaos(t *testing.T) {
 	if diff := cmp.Diff(logs[0].String(), logs[1].String()); diff != "" {
 		t.Errorf("same seed, different faults (-first +second):\n%s", diff)
 	}
-}
-
-// lockedBuffer is a log the proxy's handlers may write to at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

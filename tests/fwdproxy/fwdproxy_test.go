@@ -1,36 +1,15 @@
 package fwdproxy
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) entries(t *testing.T) []Entry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, err := ReadLog(s.b.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
 
 func TestProxy(t *testing.T) {
 	t.Parallel()
@@ -44,7 +23,7 @@ func TestProxy(t *testing.T) {
 	}))
 	t.Cleanup(secure.Close)
 
-	log := &syncBuffer{}
+	log := &harness.SyncBuffer{}
 	p := &Proxy{Auth: "u:pw", Log: log, Routes: map[string]string{
 		"sts.proxy.test:7080": plain.Listener.Addr().String(),
 		"idp.proxy.test:8443": secure.Listener.Addr().String(),
@@ -93,7 +72,10 @@ func TestProxy(t *testing.T) {
 		t.Errorf("wrong password: %v, %v; want 407", resp, err)
 	}
 
-	got := log.entries(t)
+	got, err := ReadLog(log.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []Entry{
 		{Method: "POST", Target: "http://sts.proxy.test:7080/", UserAgent: "test-agent/1", Status: 200, Action: "AssumeRole", SourceIdentity: "alice"},
 		{Method: "CONNECT", Target: "idp.proxy.test:8443", UserAgent: "Go-http-client/1.1", Status: 200},
@@ -108,7 +90,7 @@ func TestProxy(t *testing.T) {
 			t.Errorf("entry %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}
-	if strings.Contains(log.b.String(), "secret") || strings.Contains(log.b.String(), "pw") {
+	if strings.Contains(log.String(), "secret") || strings.Contains(log.String(), "pw") {
 		t.Error("the log holds a body or a credential")
 	}
 }

@@ -11,16 +11,16 @@
 package throttle
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/relay"
 )
 
 // Bucket is a token bucket: it holds at most Burst tokens, gains Rate tokens
@@ -126,11 +126,11 @@ type Config struct {
 
 // Front serves one Config.
 type Front struct {
-	cfg    Config
-	bucket *Bucket
-	client *http.Client
+	cfg      Config
+	bucket   *Bucket
+	upstream *relay.Upstream
 
-	mu     sync.Mutex // guards counts, n and the writers
+	mu     sync.Mutex // guards counts, n and writes to Log
 	counts Counts
 	n      int
 }
@@ -154,11 +154,9 @@ func New(cfg Config) (*Front, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	if cfg.Secrets == nil {
-		cfg.Secrets = io.Discard
-	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	return &Front{cfg: cfg, bucket: NewBucket(cfg.Rate, cfg.Burst), counts: Counts{},
-		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}, nil
+		upstream: &relay.Upstream{URL: cfg.Upstream, Client: client, KeepHost: true, Secrets: cfg.Secrets}}, nil
 }
 
 // Counts returns a copy of the counts so far.
@@ -200,7 +198,7 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	status, header, answer, err := f.forward(r, body)
+	status, header, answer, err := f.upstream.Forward(r, body)
 	if err != nil {
 		f.mu.Lock()
 		fmt.Fprintf(f.cfg.Log, "request %d: upstream failed: %v\n", n, err)
@@ -208,14 +206,7 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "upstream failed", http.StatusBadGateway)
 		return
 	}
-	for k, vs := range header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.Header().Set("Content-Length", fmt.Sprint(len(answer)))
-	w.WriteHeader(status)
-	_, _ = w.Write(answer)
+	relay.Reply(w, status, header, answer)
 }
 
 // actionOf reads the Query protocol's Action, from the form body the SDKs
@@ -258,46 +249,4 @@ func unavailable(w http.ResponseWriter, retryAfter int) {
   <RequestId>5d1f4c36-0000-4000-8000-throttlefront</RequestId>
 </ErrorResponse>
 `)
-}
-
-// forward sends the request to the upstream and reads the whole answer.
-func (f *Front) forward(r *http.Request, body []byte) (int, http.Header, []byte, error) {
-	target := *f.cfg.Upstream
-	target.Path = strings.TrimSuffix(target.Path, "/") + r.URL.Path
-	target.RawQuery = r.URL.RawQuery
-	out, err := http.NewRequestWithContext(r.Context(), r.Method, target.String(), bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	for k, vs := range r.Header {
-		out.Header[k] = vs
-	}
-	// The Host the client signed (SigV4 signs it): a signed call such as
-	// GetCallerIdentity fails the peer's check under the upstream's.
-	out.Host = r.Host
-	res, err := f.client.Do(out)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	defer res.Body.Close()
-	answer, err := io.ReadAll(res.Body)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("failed to read answer: %w", err)
-	}
-	f.noteSecrets(answer)
-	header := res.Header.Clone()
-	for _, h := range []string{"Content-Length", "Connection", "Transfer-Encoding"} {
-		header.Del(h)
-	}
-	return res.StatusCode, header, answer, nil
-}
-
-var secretElement = regexp.MustCompile(`<(SecretAccessKey|SessionToken)>([^<]+)</`)
-
-func (f *Front) noteSecrets(body []byte) {
-	for _, m := range secretElement.FindAllSubmatch(body, -1) {
-		f.mu.Lock()
-		fmt.Fprintf(f.cfg.Secrets, "%s\n", m[2])
-		f.mu.Unlock()
-	}
 }

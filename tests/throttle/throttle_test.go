@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
+
+	"gitlab.com/aws-oidc/aws-oidc/tests/harness"
 )
 
 func TestBucket(t *testing.T) {
@@ -61,9 +63,9 @@ func TestFront(t *testing.T) {
 	}))
 	t.Cleanup(peer.Close)
 	up, _ := url.Parse(peer.URL)
-	var log strings.Builder
+	var log harness.SyncBuffer
 	stopped := time.Unix(1000, 0)
-	front, err := New(Config{Upstream: up, Rate: 5, Burst: 2, Now: func() time.Time { return stopped }, Log: &syncWriter{w: &log}})
+	front, err := New(Config{Upstream: up, Rate: 5, Burst: 2, Now: func() time.Time { return stopped }, Log: &log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,15 +110,4 @@ func TestFront(t *testing.T) {
 	if got := strings.Count(log.String(), "\n"); got != n {
 		t.Errorf("%d log lines, want one per request:\n%s", got, log.String())
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/faultproxy"
+	"gitlab.com/aws-oidc/aws-oidc/tests/relay"
 )
 
 func main() {
@@ -66,9 +66,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	up, err := url.Parse(*upstream)
-	if err != nil || up.Scheme == "" || up.Host == "" {
-		return fmt.Errorf("-upstream %q is not an absolute URL", *upstream)
+	up, err := relay.ParseUpstream(*upstream)
+	if err != nil {
+		return err
 	}
 	cfg := faultproxy.Config{Upstream: up, Fault: f, Count: *count, Then: thenFault, Delay: *delay, Seed: *seed, Log: stamped{os.Stderr}}
 	if *certFile != "" {
@@ -82,9 +82,9 @@ func run() error {
 		}
 	}
 	if *secretsFile != "" {
-		sf, err := os.OpenFile(*secretsFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		sf, err := relay.Append(*secretsFile)
 		if err != nil {
-			return fmt.Errorf("failed to open secrets file: %w", err)
+			return err
 		}
 		defer sf.Close()
 		cfg.Secrets = sf
@@ -94,19 +94,9 @@ func run() error {
 		return err
 	}
 
-	l, err := net.Listen("tcp", *listen)
+	l, err := relay.Listen(*listen, *addrFile)
 	if err != nil {
-		return fmt.Errorf("failed to listen: %w", err)
-	}
-	if *addrFile != "" {
-		// Written to a temporary name and renamed: a reader never sees half.
-		tmp := *addrFile + ".tmp"
-		if err := os.WriteFile(tmp, []byte(l.Addr().String()), 0o600); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, *addrFile); err != nil {
-			return err
-		}
+		return err
 	}
 	fmt.Fprintf(os.Stderr, "faultproxy: %s on %s -> %s (fault %s, count %d, then %s)\n",
 		map[bool]string{true: "https", false: "http"}[cfg.Certificate != nil], l.Addr(), up, f, *count, thenFault)

@@ -7,7 +7,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -15,6 +14,7 @@ import (
 	"syscall"
 
 	"gitlab.com/aws-oidc/aws-oidc/tests/fwdproxy"
+	"gitlab.com/aws-oidc/aws-oidc/tests/relay"
 )
 
 type routes map[string]string
@@ -41,7 +41,7 @@ func main() {
 
 	p := &fwdproxy.Proxy{Routes: rt, Auth: *auth}
 	if *logPath != "" {
-		f, err := os.OpenFile(*logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		f, err := relay.Append(*logPath)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -49,17 +49,10 @@ func main() {
 		defer f.Close()
 		p.Log = f
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := relay.Listen(*listen, *addrFile)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
-	}
-	if *addrFile != "" {
-		tmp := *addrFile + ".tmp"
-		if err := os.WriteFile(tmp, []byte(ln.Addr().String()), 0o600); err != nil || os.Rename(tmp, *addrFile) != nil {
-			fmt.Fprintln(os.Stderr, "failed to write", *addrFile)
-			os.Exit(1)
-		}
 	}
 	fmt.Fprintf(os.Stderr, "fwdproxy listening on %s, routes %s\n", ln.Addr(), rt)
 	go func() {

@@ -15,14 +15,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"gitlab.com/aws-oidc/aws-oidc/tests/relay"
 	"gitlab.com/aws-oidc/aws-oidc/tests/throttle"
 )
 
@@ -47,15 +46,15 @@ func run() error {
 	)
 	flag.Parse()
 
-	up, err := url.Parse(*upstream)
-	if err != nil || up.Scheme == "" || up.Host == "" {
-		return fmt.Errorf("-upstream %q is not an absolute URL", *upstream)
+	up, err := relay.ParseUpstream(*upstream)
+	if err != nil {
+		return err
 	}
 	cfg := throttle.Config{Upstream: up, Rate: *rate, Burst: *burst, Log: os.Stderr, Busy: *busy, RetryAfter: *retryAfter}
 	if *secretsFile != "" {
-		sf, err := os.OpenFile(*secretsFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		sf, err := relay.Append(*secretsFile)
 		if err != nil {
-			return fmt.Errorf("failed to open secrets file: %w", err)
+			return err
 		}
 		defer sf.Close()
 		cfg.Secrets = sf
@@ -65,14 +64,9 @@ func run() error {
 		return err
 	}
 
-	l, err := net.Listen("tcp", *listen)
+	l, err := relay.Listen(*listen, *addrFile)
 	if err != nil {
-		return fmt.Errorf("failed to listen: %w", err)
-	}
-	if *addrFile != "" {
-		if err := writeAtomically(*addrFile, []byte(l.Addr().String())); err != nil {
-			return err
-		}
+		return err
 	}
 	fmt.Fprintf(os.Stderr, "throttle-front: http on %s -> %s (%g requests/s, burst %d)\n", l.Addr(), up, *rate, *burst)
 
@@ -97,15 +91,5 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	return writeAtomically(*countsFile, data)
-}
-
-// writeAtomically writes to a temporary name and renames: a reader never
-// sees half a file.
-func writeAtomically(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return relay.WriteFile(*countsFile, data)
 }
