@@ -95,7 +95,7 @@ func newApp(env, help Env) *cli.App {
 		// Exiting is main's job alone.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &UsageError{Err: err}
+			return &InputError{Msg: err.Error()}
 		},
 		Commands: []*cli.Command{
 			assumeCommand(env),
@@ -120,14 +120,4 @@ func versionCommand(env Env) *cli.Command {
 			return err
 		},
 	}
-}
-
-// UsageError is a command line that could not be parsed.
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-func usageErr(format string, args ...any) error {
-	return &UsageError{Err: fmt.Errorf(format, args...)}
 }

@@ -34,7 +34,7 @@ func assumeCommand(env Env) *cli.Command {
 			"5 transient failure after all attempts, 1 anything else.",
 		Flags: flags(assumeFlags),
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &UsageError{Err: err}
+			return &InputError{Msg: err.Error()}
 		},
 		Action: func(c *cli.Context) error {
 			if inComponent(env.Getenv) {

@@ -47,9 +47,11 @@ func withUsage(specs []flagSpec, name, usage string) []flagSpec {
 // commercial partition's audience.
 const defaultRegion = "us-east-1"
 
-var claimsFlags = append(tokenFlags("token-env", "token-file", "audience"),
-	flagSpec{Name: "format", Envs: []string{"AWS_OIDC_FORMAT"}, Usage: "output format: text or json", Default: "text"},
-)
+func claimsFlags() []flagSpec {
+	return append(tokenFlags("token-env", "token-file", "audience"),
+		flagSpec{Name: "format", Envs: []string{"AWS_OIDC_FORMAT"}, Usage: "output format: text or json", Default: "text"},
+	)
+}
 
 func claimsCommand(env Env) *cli.Command {
 	return &cli.Command{
@@ -59,16 +61,16 @@ func claimsCommand(env Env) *cli.Command {
 			"sub, project_path, namespace_path, ref, ref_type, ref_protected, environment and exp, then the exact " +
 			"condition keys and values an IAM trust policy must use for this job. Never the token or its signature.\n\n" +
 			"Exit codes: 0 shown, 2 invalid flags, 3 no token or not a JWT.",
-		Flags:        flags(claimsFlags),
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &FlagError{Command: "claims", Msg: err.Error()} },
+		Flags:        flags(claimsFlags()),
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &InputError{Command: "claims", Msg: err.Error()} },
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return &FlagError{Command: "claims", Msg: fmt.Sprintf("unexpected argument %q: claims takes flags only", logging.URL(c.Args().First()))}
+				return &InputError{Command: "claims", Msg: fmt.Sprintf("unexpected argument %q: claims takes flags only", logging.URL(c.Args().First()))}
 			}
-			l := newLookup(c, env.Getenv, claimsFlags)
+			l := newLookup(c, env.Getenv, claimsFlags())
 			format, from := l.String("format")
 			if format != "text" && format != "json" {
-				return &FlagError{Command: "claims", Field: "format", Msg: fmt.Sprintf("unknown format %q (from %s; valid: text, json)", format, from)}
+				return &InputError{Command: "claims", Field: "format", From: from, Msg: fmt.Sprintf("unknown format %q (from %s; valid: text, json)", format, from)}
 			}
 			tok, pick, err := readToken(c.Context, l, env, defaultRegion)
 			if err != nil {
@@ -234,50 +236,22 @@ func quoteFirst(v []string) string {
 	return fmt.Sprintf("%q", v[0])
 }
 
-// FlagError is an invalid command line of one of the diagnosis commands.
-// It carries its own exit code (2) and a hint that points at the right
-// command's help, not assume's.
-type FlagError struct {
-	Command string
-	// Field is the flag without dashes; empty for a command line that did
-	// not parse.
-	Field string
-	Msg   string
-	// Fix, when set, replaces the pointer to --help.
-	Fix string
-}
-
-func (e *FlagError) Error() string {
-	if e.Field == "" {
-		return e.Msg
-	}
-	return fmt.Sprintf("invalid --%s: %s", e.Field, e.Msg)
-}
-
-// ExitCode implements the coded errors of ExitCode.
-func (e *FlagError) ExitCode() int { return ExitConfig }
-
-// Hint implements the coded errors of Hint.
-func (e *FlagError) Hint() string {
-	if e.Fix != "" {
-		return e.Fix
-	}
-	return fmt.Sprintf("run `aws-oidc %s --help` for the flags and their variables", e.Command)
-}
-
-// commandError turns the flag errors of shared parsers into the command's
-// own, so the hint names the command; the role flags keep assume's hints,
-// which say what a valid value looks like.
+// commandError points the hint of an input error at the command's own
+// --help, not assume's; the role flags keep assume's hints, which say what
+// a valid value looks like.
 func commandError(command string, err error) error {
 	var (
+		in    *InputError
 		field *exchange.FieldError
-		usage *UsageError
 	)
 	switch {
+	case errors.As(err, &in):
+		if in.Fix == "" && in.Field != "role-arn" && in.Field != "region" {
+			in.Command = command
+		}
+		return in
 	case errors.As(err, &field) && field.Field != "role-arn" && field.Field != "region":
-		return &FlagError{Command: command, Field: field.Field, Msg: field.Msg}
-	case errors.As(err, &usage):
-		return &FlagError{Command: command, Msg: usage.Error()}
+		return &InputError{Command: command, Field: field.Field, Msg: field.Msg}
 	}
 	return err
 }

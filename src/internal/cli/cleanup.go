@@ -15,7 +15,6 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/rolesfile"
@@ -24,14 +23,16 @@ import (
 // cleanupFlags are assume's flags that say where a run writes: the same
 // names and variables, so that an after_script with the job's variables
 // removes what the script's assume wrote.
-var cleanupFlags = withUsage(slices.DeleteFunc(slices.Clone(assumeFlags), func(s flagSpec) bool {
-	switch s.Name {
-	case "output", "dotenv-file", "prefix", "profile", "aws-config-file", "aws-credentials-file", "roles",
-		"token-output-file", "region", "debug":
-		return false
-	}
-	return true
-}), "region", "default region of the roles file's entries, read as assume reads it")
+func cleanupFlags() []flagSpec {
+	return withUsage(slices.DeleteFunc(slices.Clone(assumeFlags), func(s flagSpec) bool {
+		switch s.Name {
+		case "output", "dotenv-file", "prefix", "profile", "aws-config-file", "aws-credentials-file", "roles",
+			"token-output-file", "region", "debug":
+			return false
+		}
+		return true
+	}), "region", "default region of the roles file's entries, read as assume reads it")
+}
 
 func cleanupCommand(env Env) *cli.Command {
 	return &cli.Command{
@@ -44,17 +45,17 @@ func cleanupCommand(env Env) *cli.Command {
 			"byte of those files stays as it was. Nothing to remove is not an error.\n\n" +
 			"Exit codes: 0 success (also when nothing was there), 2 invalid flags or a file that is not what aws-oidc " +
 			"writes (left alone), 1 anything else.",
-		Flags: flags(cleanupFlags),
+		Flags: flags(cleanupFlags()),
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &UsageError{Err: err}
+			return &InputError{Msg: err.Error()}
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usageErr("unexpected argument %q: cleanup takes flags only", logging.URL(c.Args().First()))
+				return inputErr("unexpected argument %q: cleanup takes flags only", logging.URL(c.Args().First()))
 			}
 			ctx, cancel := context.WithTimeout(c.Context, cleanupTimeout)
 			defer cancel()
-			cfg, err := parseCleanup(ctx, newLookup(c, env.Getenv, cleanupFlags), env)
+			cfg, err := parseCleanup(ctx, newLookup(c, env.Getenv, cleanupFlags()), env)
 			if err != nil {
 				return err
 			}
@@ -90,7 +91,7 @@ func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupConfig, error
 	prefix, _ := l.String("prefix")
 	if profile != "" {
 		if plan.many() {
-			return nil, usageErr("--profile and --roles exclude each other, as with assume")
+			return nil, inputErr("--profile and --roles exclude each other, as with assume")
 		}
 		if err := awsconfig.ValidateName(profile); err != nil {
 			return nil, err
@@ -115,7 +116,7 @@ func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupConfig, error
 	}
 	cfg.dotenv, _ = l.String("dotenv-file")
 	if strings.TrimSpace(cfg.dotenv) == "" {
-		return nil, &exchange.FieldError{Field: "dotenv-file", Msg: "the dotenv file name is empty"}
+		return nil, &InputError{Field: "dotenv-file", Msg: "the dotenv file name is empty"}
 	}
 	cfg.tokenOut, _ = l.String("token-output-file")
 	cfg.files.Config, _ = l.String("aws-config-file")

@@ -32,19 +32,112 @@ type componentError struct {
 	getenv func(string) string
 }
 
-func (e *componentError) Error() string { return inputWordsIn(e.err.Error(), e.getenv) }
+// Error names the setting of an input error from where its value came
+// from; the rest of the text, a core package's words included, has its
+// flags and variables named as inputs (inputWordsIn).
+func (e *componentError) Error() string {
+	if in, ok := e.err.(*InputError); ok && in.Field != "" {
+		return "invalid " + e.naming().invalid(in.Field, in.From) + ": " + inputWordsIn(in.Msg, e.getenv)
+	}
+	return inputWordsIn(e.err.Error(), e.getenv)
+}
+
 func (e *componentError) Unwrap() error { return e.err }
 func (e *componentError) ExitCode() int { return ExitCode(e.err) }
 
+func (e *componentError) naming() naming { return naming{component: true, getenv: e.getenv} }
+
 func (e *componentError) Hint() string {
+	in, ok := e.err.(*InputError)
 	var fe *exchange.FieldError
-	if errors.As(e.err, &fe) && fe.Field == "role-arn" && strings.TrimSpace(e.getenv(inputEnv("role_arn"))) == "" {
+	if (ok && in.Field == "role-arn" || errors.As(e.err, &fe) && fe.Field == "role-arn") && strings.TrimSpace(e.getenv(inputEnv("role_arn"))) == "" {
 		// GitLab checks the input's regex before it expands variables, so an
 		// empty role_arn here is a CI/CD variable that this pipeline lacks.
 		return "the role_arn input is empty. When it names a CI/CD variable (role_arn: $DEPLOY_ROLE_ARN), that variable is not set " +
 			"for this pipeline: check its name and, for a protected variable, that this branch or tag is protected"
 	}
+	if ok && in.Fix == "" && in.Command == "" {
+		return in.hint(e.naming())
+	}
 	return inputWordsIn(Hint(e.err), e.getenv)
+}
+
+// naming says how errors and hints name a setting: outside the component
+// the flag and its first variable; inside it the input that sets the
+// flag, or the CI/CD variable of a flag without an input.
+type naming struct {
+	component bool
+	getenv    func(string) string
+}
+
+// setting is how to set field: "--role-arn or $AWS_OIDC_ROLE_ARN", "the
+// role_arn input" or "the CI/CD variable AWS_OIDC_TIMEOUT".
+func (n naming) setting(field string) string {
+	s, ok := assumeSpec(field)
+	switch {
+	case !ok:
+		return "--" + field
+	case n.component && s.Input != "":
+		return inputName(s.Input)
+	case n.component && slices.Contains(componentTuning, s.Name):
+		return "the CI/CD variable " + n.variable(s, "")
+	case len(s.Envs) > 0:
+		return "--" + field + " or $" + s.Envs[0]
+	}
+	return "--" + field
+}
+
+// invalid names field after "invalid ": "duration input", "CI/CD variable
+// AWS_ENDPOINT_URL" (the one from names, else the first the job set), or
+// the flag of a setting the component does not take.
+func (n naming) invalid(field, from string) string {
+	s, ok := assumeSpec(field)
+	switch {
+	case ok && n.component && s.Input != "":
+		return s.Input + " input"
+	case ok && n.component && slices.Contains(componentTuning, s.Name):
+		return "CI/CD variable " + n.variable(s, from)
+	}
+	return "--" + field
+}
+
+// variable is the variable of s that from names, else the first the job
+// set, else its first.
+func (n naming) variable(s flagSpec, from string) string {
+	if v, ok := strings.CutPrefix(from, "$"); ok && slices.Contains(s.Envs, v) {
+		return v
+	}
+	for _, e := range s.Envs {
+		if n.getenv != nil && n.getenv(e) != "" {
+			return e
+		}
+	}
+	return s.Envs[0]
+}
+
+// help points at where the settings are explained.
+func (n naming) help() string {
+	if n.component {
+		return "see the assume-role component's inputs in README.md"
+	}
+	return "see `aws-oidc assume --help`"
+}
+
+// usage is the hint of a command line that is not valid.
+func (n naming) usage() string {
+	if n.component {
+		return "see the assume-role component's inputs in README.md"
+	}
+	return "run `aws-oidc assume --help` for the flags and their variables"
+}
+
+// assumeSpec is assume's flag of that name.
+func assumeSpec(name string) (flagSpec, bool) {
+	i := slices.IndexFunc(assumeFlags, func(s flagSpec) bool { return s.Name == name })
+	if i < 0 {
+		return flagSpec{}, false
+	}
+	return assumeFlags[i], true
 }
 
 // inComponentErr wraps err when the tool runs as the component.
@@ -174,9 +267,14 @@ var rawInputs = []string{"role_arn", "audience", "region", "session_name", "poli
 
 // componentPinned are set by the template to one value that the tool
 // relies on.
-var componentPinned = map[string]string{
-	"output":    formatDotenv,
-	"token-env": "AWS_OIDC_TOKEN",
+func componentPinned(flag string) string {
+	switch flag {
+	case "output":
+		return formatDotenv
+	case "token-env":
+		return "AWS_OIDC_TOKEN"
+	}
+	return ""
 }
 
 // componentTuning are the flags without an input whose variables keep
@@ -225,10 +323,10 @@ func checkComponent(getenv func(string) string, warn func(string)) error {
 					warn(fmt.Sprintf("%s is set in the CI/CD variables; the component ignores it and takes %s", e, inputName(s.Input)))
 				}
 			}
-		case componentPinned[s.Name] != "":
-			if v := getenv(s.Envs[0]); v != componentPinned[s.Name] {
+		case componentPinned(s.Name) != "":
+			if v := getenv(s.Envs[0]); v != componentPinned(s.Name) {
 				return &CIVariableError{
-					Msg: fmt.Sprintf("%s is %q in this job, not %q as the component sets it: %s", s.Envs[0], v, componentPinned[s.Name], outranksJob),
+					Msg: fmt.Sprintf("%s is %q in this job, not %q as the component sets it: %s", s.Envs[0], v, componentPinned(s.Name), outranksJob),
 					Fix: fmt.Sprintf("remove %s from Settings > CI/CD > Variables (of the project, its groups or the instance) and from the pipeline's trigger or schedule; "+
 						"set it in the variables: of the jobs that need it instead", s.Envs[0]),
 				}
@@ -254,6 +352,31 @@ func checkComponent(getenv func(string) string, warn func(string)) error {
 			}
 		}
 	}
+	if err := checkRawInputs(getenv); err != nil {
+		return err
+	}
+	// The policy is passed unexpanded twice: the copies differ only when a
+	// CI/CD variable outranks one.
+	if getenv(inputEnv("policy")) != getenv(rawInputEnv("policy")) {
+		return &CIVariableError{
+			Msg: fmt.Sprintf("%s is not the policy input as written: %s", inputEnv("policy"), outranksJob),
+			Fix: fmt.Sprintf("remove %s and %s from the CI/CD variables", inputEnv("policy"), rawInputEnv("policy")),
+		}
+	}
+	if f := getenv(inputEnv("dotenv_file")); slices.Contains(strings.Split(filepath.ToSlash(f), "/"), "..") {
+		return &InputError{Field: "dotenv-file", Msg: fmt.Sprintf("%q leaves the project directory; name a path inside it, such as aws.env", f)}
+	} else if f != "" {
+		if err := checkNoReport(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkRawInputs compares each string input as expanded with the input as
+// written: a CI/CD variable that outranks the input's variable, or an
+// input naming a variable this pipeline lacks, is refused.
+func checkRawInputs(getenv func(string) string) error {
 	for _, in := range rawInputs {
 		raw, value := getenv(rawInputEnv(in)), getenv(inputEnv(in))
 		if name, ok := variableReference(raw); ok {
@@ -281,21 +404,6 @@ func checkComponent(getenv func(string) string, warn func(string)) error {
 			}
 		}
 	}
-	// The policy is passed unexpanded twice: the copies differ only when a
-	// CI/CD variable outranks one.
-	if getenv(inputEnv("policy")) != getenv(rawInputEnv("policy")) {
-		return &CIVariableError{
-			Msg: fmt.Sprintf("%s is not the policy input as written: %s", inputEnv("policy"), outranksJob),
-			Fix: fmt.Sprintf("remove %s and %s from the CI/CD variables", inputEnv("policy"), rawInputEnv("policy")),
-		}
-	}
-	if f := getenv(inputEnv("dotenv_file")); slices.Contains(strings.Split(filepath.ToSlash(f), "/"), "..") {
-		return &exchange.FieldError{Field: "dotenv-file", Msg: fmt.Sprintf("%q leaves the project directory; name a path inside it, such as aws.env", f)}
-	} else if f != "" {
-		if err := checkNoReport(f); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -316,18 +424,6 @@ func checkNoReport(path string) error {
 		}
 		what = "its " + joinAnd(names)
 	}
-	return &exchange.FieldError{Field: "dotenv-file", Msg: fmt.Sprintf("%q already exists before the job wrote it: the report would hand %s on to later jobs with the credentials. "+
+	return &InputError{Field: "dotenv-file", Msg: fmt.Sprintf("%q already exists before the job wrote it: the report would hand %s on to later jobs with the credentials. "+
 		"Remove the file from the repository (or from what made it), or write to another dotenv_file", path, what)}
 }
-
-// variableReference reports whether s is one CI/CD variable, $NAME or
-// ${NAME}, and its name.
-func variableReference(s string) (string, bool) {
-	m := variableRefRE.FindStringSubmatch(s)
-	if m == nil {
-		return "", false
-	}
-	return m[1] + m[2], true
-}
-
-var variableRefRE = regexp.MustCompile(`^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$`)

@@ -324,9 +324,9 @@ func TestComponentFlagsClassified(t *testing.T) {
 			continue
 		}
 		e := s.Envs[0]
-		if componentPinned[s.Name] != "" {
-			if !strings.Contains(tpl, "\n    "+e+": "+componentPinned[s.Name]+"\n") {
-				t.Errorf("the template does not pin %s to %s", e, componentPinned[s.Name])
+		if componentPinned(s.Name) != "" {
+			if !strings.Contains(tpl, "\n    "+e+": "+componentPinned(s.Name)+"\n") {
+				t.Errorf("the template does not pin %s to %s", e, componentPinned(s.Name))
 			}
 			continue
 		}

@@ -23,18 +23,20 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/version"
 )
 
-var doctorFlags = append(
-	withUsage(withUsage(tokenFlags("token-env", "token-file", "audience", "role-arn", "region", "sts-endpoint"),
-		"role-arn", "ARN of a role to try AssumeRoleWithWebIdentity on, for real (optional)"),
-		"region", "AWS region of the STS endpoint for --role-arn"),
-	flagSpec{Name: "trust-policy", Envs: []string{"AWS_OIDC_TRUST_POLICY"}, Usage: "the role's trust policy `FILE` (JSON, or the output of aws iam get-role): check it, and name the condition that fails"},
-	flagSpec{Name: "session-name", Usage: "role session name of the test call", Default: "aws-oidc-doctor"},
-	flagSpec{Name: "ca-bundle", Envs: []string{"AWS_CA_BUNDLE", "SSL_CERT_FILE"}, Usage: "PEM file of extra CAs to trust (a private CA); AWS itself trusts only public CAs"},
-	flagSpec{Name: "issuer-proxy", Envs: []string{"AWS_OIDC_DOCTOR_ISSUER_PROXY"}, Usage: "fetch the issuer's documents and TLS chain through $HTTPS_PROXY too (default: directly, as AWS does; the role check always uses the proxy)", Bool: true},
-	flagSpec{Name: "issuer-limit", Usage: "how long the issuer may take to answer, as STS allows", Default: "5s"},
-	flagSpec{Name: "timeout", Envs: []string{"AWS_OIDC_TIMEOUT"}, Usage: "overall deadline", Default: "60s"},
-	flagSpec{Name: "debug", Envs: []string{"AWS_OIDC_DEBUG"}, Usage: "more diagnostics on stderr (never a secret)", Bool: true},
-)
+func doctorFlags() []flagSpec {
+	return append(
+		withUsage(withUsage(tokenFlags("token-env", "token-file", "audience", "role-arn", "region", "sts-endpoint"),
+			"role-arn", "ARN of a role to try AssumeRoleWithWebIdentity on, for real (optional)"),
+			"region", "AWS region of the STS endpoint for --role-arn"),
+		flagSpec{Name: "trust-policy", Envs: []string{"AWS_OIDC_TRUST_POLICY"}, Usage: "the role's trust policy `FILE` (JSON, or the output of aws iam get-role): check it, and name the condition that fails"},
+		flagSpec{Name: "session-name", Usage: "role session name of the test call", Default: "aws-oidc-doctor"},
+		flagSpec{Name: "ca-bundle", Envs: []string{"AWS_CA_BUNDLE", "SSL_CERT_FILE"}, Usage: "PEM file of extra CAs to trust (a private CA); AWS itself trusts only public CAs"},
+		flagSpec{Name: "issuer-proxy", Envs: []string{"AWS_OIDC_DOCTOR_ISSUER_PROXY"}, Usage: "fetch the issuer's documents and TLS chain through $HTTPS_PROXY too (default: directly, as AWS does; the role check always uses the proxy)", Bool: true},
+		flagSpec{Name: "issuer-limit", Usage: "how long the issuer may take to answer, as STS allows", Default: "5s"},
+		flagSpec{Name: "timeout", Envs: []string{"AWS_OIDC_TIMEOUT"}, Usage: "overall deadline", Default: "60s"},
+		flagSpec{Name: "debug", Envs: []string{"AWS_OIDC_DEBUG"}, Usage: "more diagnostics on stderr (never a secret)", Bool: true},
+	)
+}
 
 func doctorCommand(env Env) *cli.Command {
 	return &cli.Command{
@@ -49,11 +51,11 @@ func doctorCommand(env Env) *cli.Command {
 			"  trust-policy  with --trust-policy: the policy's problems and whether it admits this token\n" +
 			"  role          with --role-arn: a real AssumeRoleWithWebIdentity, and the cause of a refusal\n\n" +
 			"Exit codes: 0 all ok or warn, 3 token problem, 4 STS refused, 5 STS unreachable, 2 invalid flags, 1 another check failed.",
-		Flags:        flags(doctorFlags),
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &FlagError{Command: "doctor", Msg: err.Error()} },
+		Flags:        flags(doctorFlags()),
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return &InputError{Command: "doctor", Msg: err.Error()} },
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return &FlagError{Command: "doctor", Msg: fmt.Sprintf("unexpected argument %q: doctor takes flags only", logging.URL(c.Args().First()))}
+				return &InputError{Command: "doctor", Msg: fmt.Sprintf("unexpected argument %q: doctor takes flags only", logging.URL(c.Args().First()))}
 			}
 			cfg, err := parseDoctor(c, env)
 			if err != nil {
@@ -82,7 +84,7 @@ type doctorConfig struct {
 }
 
 func parseDoctor(c *cli.Context, env Env) (*doctorConfig, error) {
-	l := newLookup(c, env.Getenv, doctorFlags)
+	l := newLookup(c, env.Getenv, doctorFlags())
 	cfg := &doctorConfig{l: l}
 	var err error
 	if arn, _ := l.String("role-arn"); strings.TrimSpace(arn) != "" {
@@ -167,7 +169,7 @@ func loadCABundle(ctx context.Context, getenv func(string) string, path, from st
 		if errors.As(err, &be) && be.Var != "" {
 			return nil, err // names SSL_CERT_FILE or SSL_CERT_DIR; exit 2
 		}
-		return nil, &exchange.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
+		return nil, &InputError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
 	}
 	return pool, nil
 }

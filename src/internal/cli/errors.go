@@ -31,6 +31,80 @@ const (
 	ExitTransient = 5
 )
 
+// InputError is invalid input: a flag, a variable or a component input, or
+// flags that cannot go together. It is the one error of that kind (exit 2);
+// a core package's exchange.FieldError is read as one (see asInput).
+type InputError struct {
+	// Field is the setting, the flag without dashes; "" for a command line
+	// that did not parse or flags that exclude each other.
+	Field string
+	// From is where the value came from, as lookup.String says it:
+	// "--duration", "$AWS_OIDC_DURATION", "the duration input", "default";
+	// "" when not known.
+	From string
+	Msg  string
+	// Command is the command whose --help the hint points at; "" keeps
+	// assume's hints, which say what a valid value looks like.
+	Command string
+	// Fix, when set, is the hint.
+	Fix string
+}
+
+func (e *InputError) Error() string {
+	if e.Field == "" {
+		return e.Msg
+	}
+	return fmt.Sprintf("invalid --%s: %s", e.Field, e.Msg)
+}
+
+// ExitCode implements coded.
+func (e *InputError) ExitCode() int { return ExitConfig }
+
+// Hint implements coded.
+func (e *InputError) Hint() string {
+	switch {
+	case e.Fix != "":
+		return e.Fix
+	case e.Command != "":
+		return fmt.Sprintf("run `aws-oidc %s --help` for the flags and their variables", e.Command)
+	}
+	return e.hint(naming{})
+}
+
+// hint is the hint of an input error without its own, named as n names
+// settings.
+func (e *InputError) hint(n naming) string {
+	if e.Field == "" {
+		return n.usage()
+	}
+	return fieldHint(e.Field, n)
+}
+
+// inputErr is an InputError without a field: flags that cannot go
+// together, or a command line that did not parse.
+func inputErr(format string, args ...any) error {
+	return &InputError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// asInput reads a core package's FieldError, returned as it is, as the
+// InputError it is, and gives an InputError where its value came from;
+// any other error is returned unchanged.
+func asInput(err error, from func(field string) string) error {
+	var e *InputError
+	switch t := err.(type) {
+	case *exchange.FieldError:
+		e = &InputError{Field: t.Field, Msg: t.Msg}
+	case *InputError:
+		e = t
+	default:
+		return err
+	}
+	if e.From == "" && e.Field != "" {
+		e.From = from(e.Field)
+	}
+	return e
+}
+
 // TokenError is a failure to get or accept the job's token.
 type TokenError struct {
 	Err      error
@@ -66,7 +140,6 @@ type coded interface {
 func ExitCode(err error) int {
 	var (
 		own      coded
-		usage    *UsageError
 		field    *exchange.FieldError
 		tokenErr *TokenError
 		xerr     *exchange.Error
@@ -90,7 +163,7 @@ func ExitCode(err error) int {
 		// The proxy setting, or the proxy's password, policy or
 		// certificate: the same on every attempt, whatever was called.
 		return ExitConfig
-	case errors.As(err, &usage), errors.As(err, &field), errors.As(err, &bundle):
+	case errors.As(err, &field), errors.As(err, &bundle):
 		return ExitConfig
 	case errors.As(err, &tokenErr):
 		return ExitToken
@@ -151,7 +224,6 @@ func printError(w io.Writer, err error) {
 func Hint(err error) string {
 	var (
 		own      coded
-		usage    *UsageError
 		field    *exchange.FieldError
 		tokenErr *TokenError
 		stsErr   *STSError
@@ -168,10 +240,9 @@ func Hint(err error) string {
 		return proxyHint(proxyErr)
 	case answerHint(err) != "":
 		return answerHint(err)
-	case errors.As(err, &usage):
-		return "run `aws-oidc assume --help` for the flags and their variables"
 	case errors.As(err, &field):
-		return fieldHint(field)
+		// A core package's, inside another error.
+		return fieldHint(field.Field, naming{})
 	case errors.As(err, &tokenErr):
 		h := tokenHint(tokenErr)
 		var missing *token.MissingError
@@ -195,16 +266,18 @@ func Hint(err error) string {
 	return ""
 }
 
-func fieldHint(e *exchange.FieldError) string {
-	switch e.Field {
+// fieldHint says what a valid value of field looks like, naming the
+// setting as n does.
+func fieldHint(field string, n naming) string {
+	switch field {
 	case "role-arn":
-		return "set --role-arn or $AWS_OIDC_ROLE_ARN to the role's ARN as the IAM console shows it, for example arn:aws:iam::123456789012:role/deploy"
+		return "set " + n.setting(field) + " to the role's ARN as the IAM console shows it, for example arn:aws:iam::123456789012:role/deploy"
 	case "region":
-		return "set --region or $AWS_OIDC_REGION to a region of the role's partition (aws-cn roles need a cn- region, aws-us-gov roles a us-gov- region)"
+		return "set " + n.setting(field) + " to a region of the role's partition (aws-cn roles need a cn- region, aws-us-gov roles a us-gov- region)"
 	case "duration":
-		return "set --duration or $AWS_OIDC_DURATION to 900..43200 seconds (15m..12h), no longer than the role's maximum session duration"
+		return "set " + n.setting(field) + " to 900..43200 seconds (15m..12h), no longer than the role's maximum session duration"
 	}
-	return "see `aws-oidc assume --help`"
+	return n.help()
 }
 
 func tokenHint(e *TokenError) string {

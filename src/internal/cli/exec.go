@@ -21,14 +21,16 @@ import (
 
 // execFlags are assume's, without the outputs: exec hands the credentials
 // to one process and writes nothing.
-var execFlags = slices.DeleteFunc(slices.Clone(assumeFlags), func(s flagSpec) bool {
-	switch s.Name {
-	case "output", "dotenv-file", "dotenv-max-variables", "prefix", "profile", "aws-config-file",
-		"aws-credentials-file", "roles", "max-parallel", "token-output-file", "allow-existing-credentials":
-		return true
-	}
-	return false
-})
+func execFlags() []flagSpec {
+	return slices.DeleteFunc(slices.Clone(assumeFlags), func(s flagSpec) bool {
+		switch s.Name {
+		case "output", "dotenv-file", "dotenv-max-variables", "prefix", "profile", "aws-config-file",
+			"aws-credentials-file", "roles", "max-parallel", "token-output-file", "allow-existing-credentials":
+			return true
+		}
+		return false
+	})
+}
 
 func execCommand(env Env) *cli.Command {
 	return &cli.Command{
@@ -39,12 +41,12 @@ func execCommand(env Env) *cli.Command {
 			"AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_DEFAULT_REGION and " +
 			"AWS_CREDENTIAL_EXPIRATION in its environment. Nothing is written to disk. SIGINT and SIGTERM are passed on " +
 			"to the command, and its exit code becomes aws-oidc's.",
-		Flags: flags(execFlags),
+		Flags: flags(execFlags()),
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &UsageError{Err: err}
+			return &InputError{Msg: err.Error()}
 		},
 		Action: func(c *cli.Context) error {
-			plan, err := execPlan(newLookup(c, env.Getenv, execFlags), env)
+			plan, err := execPlan(newLookup(c, env.Getenv, execFlags()), env)
 			if err != nil {
 				return err
 			}
@@ -69,7 +71,7 @@ var childVars = []string{
 // credentials, forwarding what arrives on signals until it exits.
 func runExec(ctx context.Context, plan *Plan, env Env, argv, environ []string, signals <-chan os.Signal) error {
 	if len(argv) == 0 {
-		return usageErr("exec needs a command: aws-oidc exec [flags] -- COMMAND [ARGS...]")
+		return inputErr("exec needs a command: aws-oidc exec [flags] -- COMMAND [ARGS...]")
 	}
 	// Before STS: a command that cannot run must not cost a session.
 	path, err := exec.LookPath(argv[0])

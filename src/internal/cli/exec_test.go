@@ -23,9 +23,9 @@ func parseForTest(t *testing.T, e Env, args ...string) (*Plan, error) {
 	t.Helper()
 	var cfg *Plan
 	app := &cli.App{Writer: io.Discard, ErrWriter: io.Discard, ExitErrHandler: func(*cli.Context, error) {},
-		Commands: []*cli.Command{{Name: "exec", Flags: flags(execFlags), Action: func(c *cli.Context) error {
+		Commands: []*cli.Command{{Name: "exec", Flags: flags(execFlags()), Action: func(c *cli.Context) error {
 			var err error
-			cfg, err = execPlan(newLookup(c, e.Getenv, execFlags), e)
+			cfg, err = execPlan(newLookup(c, e.Getenv, execFlags()), e)
 			return err
 		}}}}
 	err := app.Run(append([]string{"aws-oidc", "exec"}, args...))

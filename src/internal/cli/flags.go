@@ -60,6 +60,9 @@ type lookup struct {
 	specs  map[string]flagSpec
 	// component is set when the tool runs as the assume-role component.
 	component bool
+	// origins are where each flag read so far got its value, for errors
+	// that name the setting (see from).
+	origins map[string]string
 }
 
 func newLookup(c *cli.Context, getenv func(string) string, specs []flagSpec) lookup {
@@ -68,10 +71,14 @@ func newLookup(c *cli.Context, getenv func(string) string, specs []flagSpec) loo
 		m[s.Name] = s
 	}
 	if inComponent(getenv) {
-		return lookup{c: c, getenv: componentGetenv(getenv), specs: m, component: true}
+		return lookup{c: c, getenv: componentGetenv(getenv), specs: m, component: true, origins: map[string]string{}}
 	}
-	return lookup{c: c, getenv: getenv, specs: m}
+	return lookup{c: c, getenv: getenv, specs: m, origins: map[string]string{}}
 }
+
+// from is where the flag name got its value when it was read ("--name",
+// "$VAR", "the NAME input" or "default"); "" before it is read.
+func (l lookup) from(name string) string { return l.origins[name] }
 
 // envs are the variables a flag reads, in order. Inside the component a flag
 // that an input sets reads only the variable the template passes the input
@@ -105,6 +112,12 @@ func (l lookup) spec(name string) flagSpec {
 // String returns the flag's value and where it came from ("--name", "$VAR",
 // "the NAME input" or "default"), so errors can point at the right place.
 func (l lookup) String(name string) (value, from string) {
+	value, from = l.string(name)
+	l.origins[name] = from
+	return value, from
+}
+
+func (l lookup) string(name string) (value, from string) {
 	s := l.spec(name)
 	if l.c.IsSet(name) {
 		return l.c.String(name), "--" + name
@@ -122,13 +135,16 @@ func (l lookup) String(name string) (value, from string) {
 func (l lookup) Strings(name string) []string {
 	s := l.spec(name)
 	if l.c.IsSet(name) {
+		l.origins[name] = "--" + name
 		return splitAll(l.c.StringSlice(name))
 	}
 	for _, e := range l.envs(s) {
 		if v := l.getenv(e); v != "" {
+			l.origins[name] = l.source(s, e)
 			return splitAll([]string{v})
 		}
 	}
+	l.origins[name] = "default"
 	if s.Default != "" {
 		return splitAll([]string{s.Default})
 	}
@@ -140,21 +156,25 @@ func (l lookup) Strings(name string) []string {
 func (l lookup) Bool(name string) (bool, error) {
 	s := l.spec(name)
 	if l.c.IsSet(name) {
+		l.origins[name] = "--" + name
 		return l.c.Bool(name), nil
 	}
 	for _, e := range l.envs(s) {
 		v := strings.ToLower(strings.TrimSpace(l.getenv(e)))
-		switch v {
-		case "":
+		if v == "" {
 			continue
+		}
+		l.origins[name] = l.source(s, e)
+		switch v {
 		case "1", "true", "yes", "on":
 			return true, nil
 		case "0", "false", "no", "off":
 			return false, nil
 		default:
-			return false, usageErr("%s is %q, not a boolean (valid: true, false)", l.source(s, e), v)
+			return false, inputErr("%s is %q, not a boolean (valid: true, false)", l.source(s, e), v)
 		}
 	}
+	l.origins[name] = "default"
 	return false, nil
 }
 

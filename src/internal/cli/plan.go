@@ -3,7 +3,6 @@ package cli
 import (
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -152,14 +151,14 @@ type planner struct {
 // assumePlan reads and validates every flag of `assume`.
 func assumePlan(c *cli.Context, env Env) (*Plan, error) {
 	if c.NArg() > 0 {
-		return nil, usageErr("unexpected argument %q: assume takes flags only", logging.URL(c.Args().First()))
+		return nil, inputErr("unexpected argument %q: assume takes flags only", logging.URL(c.Args().First()))
 	}
 	l := newLookup(c, env.Getenv, assumeFlags)
 	rolesFile, _ := l.String("roles")
 	b := &planner{l: l, env: env, plan: &Plan{Platform: ci.Detect(env.Getenv), RolesFile: rolesFile}}
 	for _, step := range []func() error{b.session, b.targets, b.outputs, b.combinations, b.accounts} {
 		if err := step(); err != nil {
-			return nil, err
+			return nil, asInput(err, l.from)
 		}
 	}
 	return b.plan, nil
@@ -170,10 +169,13 @@ func assumePlan(c *cli.Context, env Env) (*Plan, error) {
 func execPlan(l lookup, env Env) (*Plan, error) {
 	b := &planner{l: l, env: env, plan: &Plan{Platform: ci.Detect(env.Getenv)}}
 	if err := b.session(); err != nil {
-		return nil, err
+		return nil, asInput(err, l.from)
 	}
 	b.plan.Targets = []Target{b.single()}
-	return b.plan, b.accounts()
+	if err := b.accounts(); err != nil {
+		return nil, err
+	}
+	return b.plan, nil
 }
 
 func (b *planner) single() Target {
@@ -196,17 +198,17 @@ func (b *planner) session() error {
 func (b *planner) combinations() error {
 	p := b.plan
 	if p.has(formatShell) && p.has(formatPowerShell) {
-		return usageErr("--output shell and powershell both print to stdout for one shell to read: pick the one your job's shell is")
+		return inputErr("--output shell and powershell both print to stdout for one shell to read: pick the one your job's shell is")
 	}
 	if p.has(formatTokenFile) {
 		switch {
 		case p.has(formatDotenv):
-			return &exchange.FieldError{Field: "output", Msg: "format \"token-file\" cannot go with \"dotenv\": the ID token is job-scoped and its file stays on this runner, " +
+			return &InputError{Field: "output", Msg: "format \"token-file\" cannot go with \"dotenv\": the ID token is job-scoped and its file stays on this runner, " +
 				"so a later job would get variables pointing at a token it does not have. Use token-file inside one job (the .aws-oidc hidden job), or dotenv to hand credentials on"}
 		case p.many() || b.profile != "":
-			return usageErr("--output token-file names one role in AWS_ROLE_ARN; it cannot go with --roles or --profile")
+			return inputErr("--output token-file names one role in AWS_ROLE_ARN; it cannot go with --roles or --profile")
 		case len(p.Chain.Roles) > 0:
-			return usageErr("--output token-file lets SDKs call AssumeRoleWithWebIdentity themselves, which cannot chain roles; drop --chain-role-arn or use another output")
+			return inputErr("--output token-file lets SDKs call AssumeRoleWithWebIdentity themselves, which cannot chain roles; drop --chain-role-arn or use another output")
 		}
 	}
 	if !p.many() {
@@ -214,13 +216,13 @@ func (b *planner) combinations() error {
 	}
 	switch {
 	case p.has(formatJSON):
-		return usageErr("--output json holds one role's credentials; with --roles use dotenv, shell, github or profiles")
+		return inputErr("--output json holds one role's credentials; with --roles use dotenv, shell, github or profiles")
 	case len(p.Chain.Roles) > 0:
-		return usageErr("--chain-role-arn chains from one role; it cannot go with --roles")
+		return inputErr("--chain-role-arn chains from one role; it cannot go with --roles")
 	case p.Checks.S3 != nil:
-		return usageErr("--check-s3 checks one role's access; it cannot go with --roles")
+		return inputErr("--check-s3 checks one role's access; it cannot go with --roles")
 	case b.prefix != "":
-		return usageErr("--prefix names one role's variables; with --roles give each entry its own prefix (the default is its name, PROD_ for prod)")
+		return inputErr("--prefix names one role's variables; with --roles give each entry its own prefix (the default is its name, PROD_ for prod)")
 	}
 	return nil
 }
@@ -239,11 +241,6 @@ func (b *planner) accounts() error {
 		}
 	}
 	return nil
-}
-
-// isAccountID reports whether s is a 12-digit AWS account id.
-func isAccountID(s string) bool {
-	return len(s) == 12 && strings.Trim(s, "0123456789") == ""
 }
 
 func allowAccount(allowed []string, account, what string) error {

@@ -27,7 +27,7 @@ func (b *planner) roleFlags() error {
 	p, l := b.plan, b.l
 	arn, arnFrom := l.String("role-arn")
 	if p.many() && arnFrom == "--role-arn" {
-		return usageErr("--role-arn and --roles exclude each other: put every role in the roles file")
+		return inputErr("--role-arn and --roles exclude each other: put every role in the roles file")
 	}
 	p.STS.Region, _ = l.String("region")
 	if p.many() {
@@ -70,7 +70,7 @@ func (b *planner) sessionFlags() error {
 	if p.Session.Name, _ = exchange.SessionName(name); p.Session.Name != name {
 		p.Session.NameGiven = name
 		if from != "default" && strings.Trim(p.Session.Name, "-_") == "" {
-			return &exchange.FieldError{Field: "session-name", Msg: fmt.Sprintf("%q has no usable character; use letters, digits and +=,.@_-", name)}
+			return &InputError{Field: "session-name", Msg: fmt.Sprintf("%q has no usable character; use letters, digits and +=,.@_-", name)}
 		}
 	}
 	policy, from := l.String("policy")
@@ -123,7 +123,7 @@ func (b *planner) httpClient() error {
 		if errors.As(err, &be) && be.Var != "" {
 			return err // names its variable; exit 2 (see ExitCode)
 		}
-		return &exchange.FieldError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
+		return &InputError{Field: "ca-bundle", Msg: fmt.Sprintf("%v (from %s)", err, from)}
 	}
 	return nil
 }
@@ -133,15 +133,13 @@ func (b *planner) chain() error {
 	p, l := b.plan, b.l
 	for _, a := range l.Strings("chain-role-arn") {
 		arn, err := exchange.ParseARN(a)
-		if err != nil {
-			var fe *exchange.FieldError
-			if errors.As(err, &fe) {
-				fe.Field = "chain-role-arn"
-			}
+		if fe, ok := err.(*exchange.FieldError); ok {
+			return &InputError{Field: "chain-role-arn", From: l.from("chain-role-arn"), Msg: fe.Msg}
+		} else if err != nil {
 			return err
 		}
 		if arn.Partition != b.arn.Partition && !p.many() {
-			return &exchange.FieldError{Field: "chain-role-arn", Msg: fmt.Sprintf("%q is in partition %q but the first role is in %q; a chain stays in one partition", a, arn.Partition, b.arn.Partition)}
+			return &InputError{Field: "chain-role-arn", Msg: fmt.Sprintf("%q is in partition %q but the first role is in %q; a chain stays in one partition", a, arn.Partition, b.arn.Partition)}
 		}
 		p.Chain.Roles = append(p.Chain.Roles, arn)
 	}
@@ -187,7 +185,7 @@ func chainOnly(c Chain) error {
 		{"source-identity", !c.SourceIdentity.IsZero()},
 	} {
 		if f.set {
-			return usageErr("--%s needs --chain-role-arn: AssumeRoleWithWebIdentity takes no external id, tags or source identity (GitLab tokens cannot carry AWS's claims for them), a chained AssumeRole does", f.name)
+			return inputErr("--%s needs --chain-role-arn: AssumeRoleWithWebIdentity takes no external id, tags or source identity (GitLab tokens cannot carry AWS's claims for them), a chained AssumeRole does", f.name)
 		}
 	}
 	return nil
@@ -198,7 +196,7 @@ func (b *planner) checks() error {
 	p, l := b.plan, b.l
 	for _, a := range l.Strings("allowed-account") {
 		if !isAccountID(a) {
-			return &exchange.FieldError{Field: "allowed-account", Msg: fmt.Sprintf("%q is not a 12-digit AWS account id", a)}
+			return &InputError{Field: "allowed-account", Msg: fmt.Sprintf("%q is not a 12-digit AWS account id", a)}
 		}
 		p.Checks.AllowedAccounts = append(p.Checks.AllowedAccounts, a)
 	}
@@ -212,9 +210,9 @@ func (b *planner) checks() error {
 	if ep, from := l.String("s3-endpoint"); ep != "" {
 		var err error
 		if p.Checks.S3Endpoint, err = parseEndpoint(ep, from); err != nil {
-			var fe *exchange.FieldError
-			if errors.As(err, &fe) {
-				fe.Field = "s3-endpoint"
+			var in *InputError
+			if errors.As(err, &in) {
+				in.Field = "s3-endpoint"
 			}
 			return err
 		}
@@ -229,7 +227,7 @@ func (b *planner) targets() error {
 	b.profile, _ = l.String("profile")
 	if b.profile != "" {
 		if p.many() {
-			return usageErr("--profile and --roles exclude each other: give each role its profile in the roles file")
+			return inputErr("--profile and --roles exclude each other: give each role its profile in the roles file")
 		}
 		if err := awsconfig.ValidateName(b.profile); err != nil {
 			return err
@@ -238,7 +236,7 @@ func (b *planner) targets() error {
 	p.Outputs.AWSFiles.Config, _ = l.String("aws-config-file")
 	p.Outputs.AWSFiles.Credentials, _ = l.String("aws-credentials-file")
 	if p.Outputs.AWSFiles.Config == p.Outputs.AWSFiles.Credentials {
-		return &exchange.FieldError{Field: "aws-credentials-file", Msg: fmt.Sprintf("%q is also the config file; the AWS CLI reads two different files", p.Outputs.AWSFiles.Config)}
+		return &InputError{Field: "aws-credentials-file", Msg: fmt.Sprintf("%q is also the config file; the AWS CLI reads two different files", p.Outputs.AWSFiles.Config)}
 	}
 	var err error
 	if p.MaxParallel, err = boundedInt(l, "max-parallel", 1, 32); err != nil {
@@ -287,12 +285,12 @@ func (b *planner) outputs() error {
 	}
 	o.Formats = slices.Compact(o.Formats)
 	if p.has(formatGitHub) && b.env.Getenv("GITHUB_ENV") == "" {
-		return &exchange.FieldError{Field: "output", Msg: "format \"github\" needs $GITHUB_ENV, which only GitHub Actions sets; use shell or json elsewhere"}
+		return &InputError{Field: "output", Msg: "format \"github\" needs $GITHUB_ENV, which only GitHub Actions sets; use shell or json elsewhere"}
 	}
 	o.TokenFile, _ = l.String("token-output-file")
 	o.DotenvFile, _ = l.String("dotenv-file")
 	if strings.TrimSpace(o.DotenvFile) == "" {
-		return &exchange.FieldError{Field: "dotenv-file", Msg: "the dotenv file name is empty"}
+		return &InputError{Field: "dotenv-file", Msg: "the dotenv file name is empty"}
 	}
 	var err error
 	if o.DotenvMaxVariables, err = boundedInt(l, "dotenv-max-variables", 1, 1000); err != nil {
@@ -321,7 +319,7 @@ func (b *planner) prefixFlag() error {
 	}
 	for _, v := range output.Variables(b.prefix, exchange.Credentials{}, exchange.Session{Region: p.STS.Region}) {
 		if len(v.Key) > maxDotenvKey {
-			return &exchange.FieldError{Field: "prefix", Msg: fmt.Sprintf("the prefix is %d characters long, which makes %s...%s %d characters; GitLab accepts dotenv names of at most %d",
+			return &InputError{Field: "prefix", Msg: fmt.Sprintf("the prefix is %d characters long, which makes %s...%s %d characters; GitLab accepts dotenv names of at most %d",
 				len(b.prefix), b.prefix[:8], strings.TrimPrefix(v.Key, b.prefix), len(v.Key), maxDotenvKey)}
 		}
 	}
@@ -329,8 +327,8 @@ func (b *planner) prefixFlag() error {
 }
 
 func checkPrefix(prefix string) error {
-	if prefix != "" && !variableName().MatchString(prefix) {
-		return &exchange.FieldError{Field: "prefix", Msg: fmt.Sprintf("%q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", prefix)}
+	if prefix != "" && !isVariableName(prefix) {
+		return &InputError{Field: "prefix", Msg: fmt.Sprintf("%q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", prefix)}
 	}
 	return nil
 }
@@ -338,7 +336,7 @@ func checkPrefix(prefix string) error {
 func checkFormats(formats []string) error {
 	for _, o := range formats {
 		if !slices.Contains(allFormats, o) {
-			return &exchange.FieldError{Field: "output", Msg: fmt.Sprintf("unknown format %q (valid: %s)", o, strings.Join(allFormats, ", "))}
+			return &InputError{Field: "output", Msg: fmt.Sprintf("unknown format %q (valid: %s)", o, strings.Join(allFormats, ", "))}
 		}
 	}
 	return nil

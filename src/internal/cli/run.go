@@ -155,7 +155,7 @@ func checkSessionName(s Session, raw string) error {
 		}
 		for _, part := range strings.Split(raw, ".") {
 			if len(part) >= minPiece && (strings.Contains(name, part) || strings.Contains(part, name)) || strings.Contains(raw, name) {
-				return &exchange.FieldError{Field: "session-name", Msg: "it holds the job's ID token or a part of it, which STS would keep in CloudTrail; " +
+				return &InputError{Field: "session-name", Msg: "it holds the job's ID token or a part of it, which STS would keep in CloudTrail; " +
 					"name the session after the job instead, such as deploy-$CI_PIPELINE_ID"}
 			}
 		}

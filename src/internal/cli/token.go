@@ -3,18 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"sync"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
-
-// variableName is a shell variable's name: --token-env's and --prefix's
-// rule. Built on first use, not at start-up.
-var variableName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // pickToken reads the token flags and applies token.Choose, the one rule
 // every command (assume, exec, claims, doctor, trust-policy --check) uses.
@@ -25,8 +19,8 @@ func pickToken(l lookup, getenv func(string) string, platform ci.Platform, regio
 	s.Audience, _ = l.String("audience")
 	s.Env, _ = l.String("token-env")
 	s.File, s.FileFrom = l.String("token-file")
-	if s.FileFrom != "--token-file" && s.Env != "" && !variableName().MatchString(s.Env) {
-		return token.Pick{}, &exchange.FieldError{Field: "token-env", Msg: fmt.Sprintf("%q is not a variable name", s.Env)}
+	if s.FileFrom != "--token-file" && s.Env != "" && !isVariableName(s.Env) {
+		return token.Pick{}, &InputError{Field: "token-env", Msg: fmt.Sprintf("%q is not a variable name", s.Env)}
 	}
 	return token.Choose(s), nil
 }

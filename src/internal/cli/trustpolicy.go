@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -18,23 +17,25 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
 )
 
-var trustPolicyFlags = append(tokenFlags("token-env", "token-file"),
-	flagSpec{Name: "audience", Envs: []string{"AWS_OIDC_AUDIENCE"}, Usage: "the aud the jobs request in id_tokens: (default: the issuer URL)"},
-	flagSpec{Name: "issuer", Envs: []string{"AWS_OIDC_ISSUER", "CI_SERVER_URL"}, Usage: "the GitLab instance URL, as in the token's iss"},
-	flagSpec{Name: "account", Envs: []string{"AWS_OIDC_ACCOUNT"}, Usage: "12-digit AWS account id that holds the IAM OIDC provider and the role"},
-	flagSpec{Name: "partition", Envs: []string{"AWS_OIDC_PARTITION"}, Usage: "AWS partition: aws, aws-cn, aws-us-gov, ...", Default: "aws"},
-	flagSpec{Name: "project", Usage: "project path allowed, group/project (repeatable)", Multi: true},
-	flagSpec{Name: "group", Usage: "group whose projects (subgroups included) are allowed (repeatable)", Multi: true},
-	flagSpec{Name: "branch", Usage: "branch allowed, * and ? as wildcards (repeatable)", Multi: true},
-	flagSpec{Name: "tag", Usage: "tag allowed, * and ? as wildcards (repeatable)", Multi: true},
-	flagSpec{Name: "ref-type", Usage: "allow only branches or only tags: branch or tag"},
-	flagSpec{Name: "protected-only", Usage: "only protected refs; AWS cannot see ref_protected, so name the protected refs with --branch/--tag", Bool: true},
-	flagSpec{Name: "environment", Usage: "only jobs of this environment (AWS cannot see it: refused with an explanation)"},
-	flagSpec{Name: "allow-any-project", Usage: "accept a policy that trusts every project on the instance", Bool: true},
-	flagSpec{Name: "format", Usage: "json (the trust policy) or terraform (provider and role)", Default: "json"},
-	flagSpec{Name: "role-name", Usage: "role name in the terraform output", Default: "gitlab-ci"},
-	flagSpec{Name: "check", Usage: "check the existing trust policy in `FILE` instead of generating one (JSON, or the output of aws iam get-role)"},
-)
+func trustPolicyFlags() []flagSpec {
+	return append(tokenFlags("token-env", "token-file"),
+		flagSpec{Name: "audience", Envs: []string{"AWS_OIDC_AUDIENCE"}, Usage: "the aud the jobs request in id_tokens: (default: the issuer URL)"},
+		flagSpec{Name: "issuer", Envs: []string{"AWS_OIDC_ISSUER", "CI_SERVER_URL"}, Usage: "the GitLab instance URL, as in the token's iss"},
+		flagSpec{Name: "account", Envs: []string{"AWS_OIDC_ACCOUNT"}, Usage: "12-digit AWS account id that holds the IAM OIDC provider and the role"},
+		flagSpec{Name: "partition", Envs: []string{"AWS_OIDC_PARTITION"}, Usage: "AWS partition: aws, aws-cn, aws-us-gov, ...", Default: "aws"},
+		flagSpec{Name: "project", Usage: "project path allowed, group/project (repeatable)", Multi: true},
+		flagSpec{Name: "group", Usage: "group whose projects (subgroups included) are allowed (repeatable)", Multi: true},
+		flagSpec{Name: "branch", Usage: "branch allowed, * and ? as wildcards (repeatable)", Multi: true},
+		flagSpec{Name: "tag", Usage: "tag allowed, * and ? as wildcards (repeatable)", Multi: true},
+		flagSpec{Name: "ref-type", Usage: "allow only branches or only tags: branch or tag"},
+		flagSpec{Name: "protected-only", Usage: "only protected refs; AWS cannot see ref_protected, so name the protected refs with --branch/--tag", Bool: true},
+		flagSpec{Name: "environment", Usage: "only jobs of this environment (AWS cannot see it: refused with an explanation)"},
+		flagSpec{Name: "allow-any-project", Usage: "accept a policy that trusts every project on the instance", Bool: true},
+		flagSpec{Name: "format", Usage: "json (the trust policy) or terraform (provider and role)", Default: "json"},
+		flagSpec{Name: "role-name", Usage: "role name in the terraform output", Default: "gitlab-ci"},
+		flagSpec{Name: "check", Usage: "check the existing trust policy in `FILE` instead of generating one (JSON, or the output of aws iam get-role)"},
+	)
+}
 
 func trustPolicyCommand(env Env) *cli.Command {
 	return &cli.Command{
@@ -45,15 +46,15 @@ func trustPolicyCommand(env Env) *cli.Command {
 			"wildcard. With --check FILE it reports every problem it sees in an existing policy, and with a token " +
 			"available (same token flags as assume) whether this job's token satisfies it, and why not.\n\n" +
 			"Exit codes: 0 fine, 1 --check found a problem, 2 invalid flags, 3 token unreadable.",
-		Flags: flags(trustPolicyFlags),
+		Flags: flags(trustPolicyFlags()),
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &FlagError{Command: "trust-policy", Msg: err.Error()}
+			return &InputError{Command: "trust-policy", Msg: err.Error()}
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return &FlagError{Command: "trust-policy", Msg: fmt.Sprintf("unexpected argument %q: trust-policy takes flags only", logging.URL(c.Args().First()))}
+				return &InputError{Command: "trust-policy", Msg: fmt.Sprintf("unexpected argument %q: trust-policy takes flags only", logging.URL(c.Args().First()))}
 			}
-			l := newLookup(c, env.Getenv, trustPolicyFlags)
+			l := newLookup(c, env.Getenv, trustPolicyFlags())
 			if path, _ := l.String("check"); path != "" {
 				return commandError("trust-policy", checkTrustPolicy(c, l, env, path))
 			}
@@ -65,7 +66,7 @@ func trustPolicyCommand(env Env) *cli.Command {
 func generateTrustPolicy(l lookup, env Env) error {
 	format, from := l.String("format")
 	if format != "json" && format != "terraform" {
-		return &exchange.FieldError{Field: "format", Msg: fmt.Sprintf("unknown format %q (from %s; valid: json, terraform)", format, from)}
+		return &InputError{Field: "format", Msg: fmt.Sprintf("unknown format %q (from %s; valid: json, terraform)", format, from)}
 	}
 	issuer, _ := l.String("issuer")
 	audience, _ := l.String("audience")
@@ -85,33 +86,33 @@ func generateTrustPolicy(l lookup, env Env) error {
 	spec.Account, _ = l.String("account")
 	spec.RefType, _ = l.String("ref-type")
 	if !slices.Contains(exchange.PartitionNames(), spec.Partition) {
-		return &exchange.FieldError{Field: "partition", Msg: fmt.Sprintf("unknown partition %q (valid: %s)", spec.Partition, strings.Join(exchange.PartitionNames(), ", "))}
+		return &InputError{Field: "partition", Msg: fmt.Sprintf("unknown partition %q (valid: %s)", spec.Partition, strings.Join(exchange.PartitionNames(), ", "))}
 	}
 	var err error
 	if spec.AllowAnyProject, err = l.Bool("allow-any-project"); err != nil {
 		return err
 	}
 	if environment, _ := l.String("environment"); environment != "" {
-		return &exchange.FieldError{Field: "environment", Msg: fmt.Sprintf("AWS cannot restrict a role to the environment %q: for GitLab tokens IAM offers only the aud and sub claims as condition keys, and sub holds no environment. Restrict by --branch/--tag (protected ones), or assume a first role and chain to a second with session tags", environment)}
+		return &InputError{Field: "environment", Msg: fmt.Sprintf("AWS cannot restrict a role to the environment %q: for GitLab tokens IAM offers only the aud and sub claims as condition keys, and sub holds no environment. Restrict by --branch/--tag (protected ones), or assume a first role and chain to a second with session tags", environment)}
 	}
 	protected, err := l.Bool("protected-only")
 	if err != nil {
 		return err
 	}
 	if protected && len(spec.Branches) == 0 && len(spec.Tags) == 0 {
-		return &exchange.FieldError{Field: "protected-only", Msg: "AWS cannot see ref_protected (IAM offers only aud and sub for GitLab tokens): name the protected refs with --branch and --tag, and keep them protected in the project's settings"}
+		return &InputError{Field: "protected-only", Msg: "AWS cannot see ref_protected (IAM offers only aud and sub for GitLab tokens): name the protected refs with --branch and --tag, and keep them protected in the project's settings"}
 	}
 	if spec.Issuer == "" {
-		return &exchange.FieldError{Field: "issuer", Msg: "no issuer: give --issuer https://gitlab.example.com (in a job, $CI_SERVER_URL is used)"}
+		return &InputError{Field: "issuer", Msg: "no issuer: give --issuer https://gitlab.example.com (in a job, $CI_SERVER_URL is used)"}
 	}
 	doc, err := trustpolicy.Generate(spec)
 	var specErr *trustpolicy.SpecError
 	var anyErr *trustpolicy.AnyProjectError
 	switch {
 	case errors.As(err, &specErr):
-		return &exchange.FieldError{Field: specErr.Field, Msg: specErr.Msg}
+		return &InputError{Field: specErr.Field, Msg: specErr.Msg}
 	case errors.As(err, &anyErr):
-		return &FlagError{Command: "trust-policy", Field: "project", Msg: anyErr.Error(),
+		return &InputError{Command: "trust-policy", Field: "project", Msg: anyErr.Error(),
 			Fix: "name the projects (--project mygroup/myproject, repeatable) or groups (--group mygroup) whose jobs may assume the role"}
 	case err != nil:
 		return err
@@ -119,8 +120,8 @@ func generateTrustPolicy(l lookup, env Env) error {
 	var out []byte
 	if format == "terraform" {
 		name, from := l.String("role-name")
-		if !roleNameRE.MatchString(name) {
-			return &exchange.FieldError{Field: "role-name", Msg: fmt.Sprintf("%q (from %s) is not an IAM role name: 1 to 64 letters, digits and +=,.@_-", name, from)}
+		if !isRoleName(name) {
+			return &InputError{Field: "role-name", Msg: fmt.Sprintf("%q (from %s) is not an IAM role name: 1 to 64 letters, digits and +=,.@_-", name, from)}
 		}
 		out, err = doc.Terraform(spec, name)
 	} else {
@@ -135,9 +136,6 @@ func generateTrustPolicy(l lookup, env Env) error {
 	_, err = env.Stdout.Write(out)
 	return err
 }
-
-// roleNameRE is IAM's rule for role names.
-var roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 
 // PolicyError is a trust policy with problems, found by --check.
 type PolicyError struct {
@@ -165,11 +163,11 @@ func (e *PolicyError) Hint() string {
 func readTrustPolicy(ctx context.Context, path, field string) (*trustpolicy.Policy, error) {
 	b, err := atomicfile.ReadInput(ctx, path, maxTrustPolicyFileBytes)
 	if err != nil {
-		return nil, &exchange.FieldError{Field: field, Msg: fmt.Sprintf("failed to read trust policy %q: %v", path, inputReason(err))}
+		return nil, &InputError{Field: field, Msg: fmt.Sprintf("failed to read trust policy %q: %v", path, inputReason(err))}
 	}
 	p, err := trustpolicy.ParsePolicy(b)
 	if err != nil {
-		return nil, &exchange.FieldError{Field: field, Msg: fmt.Sprintf("trust policy %q: %v", path, err)}
+		return nil, &InputError{Field: field, Msg: fmt.Sprintf("trust policy %q: %v", path, err)}
 	}
 	return p, nil
 }

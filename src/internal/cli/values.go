@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
@@ -54,7 +53,7 @@ func readPolicy(l lookup, value, from string) (string, error) {
 	defer cancel()
 	b, err := atomicfile.ReadInput(ctx, path, maxPolicyFileBytes)
 	if err != nil {
-		return "", &exchange.FieldError{Field: "policy", Msg: fmt.Sprintf("failed to read policy file %q (from %s): %v", path, from, inputReason(err))}
+		return "", &InputError{Field: "policy", Msg: fmt.Sprintf("failed to read policy file %q (from %s): %v", path, from, inputReason(err))}
 	}
 	return string(b), nil
 }
@@ -73,12 +72,12 @@ func parseEndpoint(value, from string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(value))
 	switch {
 	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-		return "", &exchange.FieldError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) is not an http(s) URL such as https://sts.us-east-1.amazonaws.com", logging.URL(value), from)}
+		return "", &InputError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) is not an http(s) URL such as https://sts.us-east-1.amazonaws.com", logging.URL(value), from)}
 	case u.User != nil || strings.Contains(value, "@"):
 		// A password in a URL ends up in logs, process lists and outputs
 		// (AWS_ENDPOINT_URL_STS of --output token-file); AWS endpoints take
 		// none, and no "@" anywhere else either. Never print it.
-		return "", &exchange.FieldError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) holds a user name or password before the host; endpoints take none: remove it (credentials for a proxy go in HTTPS_PROXY)", logging.URL(value), from)}
+		return "", &InputError{Field: "sts-endpoint", Msg: fmt.Sprintf("%q (from %s) holds a user name or password before the host; endpoints take none: remove it (credentials for a proxy go in HTTPS_PROXY)", logging.URL(value), from)}
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }
@@ -90,7 +89,7 @@ func positiveDuration(l lookup, name string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 || d > 24*time.Hour {
-		return 0, &exchange.FieldError{Field: name, Msg: fmt.Sprintf("%q (from %s) is not a positive duration such as 60s or 2m", v, from)}
+		return 0, &InputError{Field: name, Msg: fmt.Sprintf("%q (from %s) is not a positive duration such as 60s or 2m", v, from)}
 	}
 	return d, nil
 }
@@ -99,7 +98,7 @@ func boundedInt(l lookup, name string, lo, hi int) (int, error) {
 	v, from := l.String(name)
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || n < lo || n > hi {
-		return 0, &exchange.FieldError{Field: name, Msg: fmt.Sprintf("%q (from %s) must be a whole number from %d to %d", v, from, lo, hi)}
+		return 0, &InputError{Field: name, Msg: fmt.Sprintf("%q (from %s) must be a whole number from %d to %d", v, from, lo, hi)}
 	}
 	return n, nil
 }
