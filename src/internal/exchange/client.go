@@ -55,12 +55,12 @@ func (o ClientOptions) Config() aws.Config {
 		cfg.Credentials = staticCredentials(*o.Credentials)
 	}
 	if o.HTTPClient != nil {
-		cfg.HTTPClient = LimitResponses(o.HTTPClient)
+		cfg.HTTPClient = limitResponses(o.HTTPClient)
 	} else {
-		cfg.HTTPClient = LimitResponses(nil)
+		cfg.HTTPClient = limitResponses(nil)
 	}
 	if o.UserAgent != "" {
-		cfg.APIOptions = append(cfg.APIOptions, AppendUserAgent(o.UserAgent))
+		cfg.APIOptions = append(cfg.APIOptions, appendUserAgent(o.UserAgent))
 	}
 	return cfg
 }
@@ -84,11 +84,11 @@ func staticCredentials(c Credentials) aws.CredentialsProvider {
 	})
 }
 
-// AppendUserAgent adds ua after the SDK's own User-Agent, which it keeps
+// appendUserAgent adds ua after the SDK's own User-Agent, which it keeps
 // whole. The SDK's AddUserAgentKeyValue would turn every '/' of a project
 // path into '-', so the comment is added as is, once the SDK has built its
 // part. User-Agent is not signed: adding to it cannot break a signature.
-func AppendUserAgent(ua string) func(*middleware.Stack) error {
+func appendUserAgent(ua string) func(*middleware.Stack) error {
 	return func(stack *middleware.Stack) error {
 		return stack.Build.Add(middleware.BuildMiddlewareFunc("aws-oidc/UserAgent",
 			func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
@@ -146,22 +146,22 @@ func (responseTooLarge) Error() string {
 	return fmt.Sprintf("the answer is longer than %d bytes, far more than any STS or S3 answer", MaxResponseBytes)
 }
 
-// HTTPDoer is the HTTP client the AWS SDK clients take.
-type HTTPDoer interface {
+// httpDoer is the HTTP client the AWS SDK clients take.
+type httpDoer interface {
 	Do(*http.Request) (*http.Response, error)
 }
 
-// LimitResponses returns c (nil: the SDK's default client) reading every
+// limitResponses returns c (nil: the SDK's default client) reading every
 // answer whole, up to MaxResponseBytes: a longer one, announced or not,
 // fails with ErrResponseTooLarge after reading at most that much.
-func LimitResponses(c HTTPDoer) HTTPDoer {
+func limitResponses(c httpDoer) httpDoer {
 	if c == nil {
 		c = awshttp.NewBuildableClient()
 	}
 	return limited{c}
 }
 
-type limited struct{ c HTTPDoer }
+type limited struct{ c httpDoer }
 
 func (l limited) Do(req *http.Request) (*http.Response, error) {
 	resp, err := l.c.Do(req)

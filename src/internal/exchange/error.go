@@ -101,7 +101,7 @@ func newError(err error, code string, class Class, attempts int, token string, d
 	}
 	return &Error{
 		Code:        code,
-		Message:     Scrub(msg, token),
+		Message:     scrub(msg, token),
 		Class:       class,
 		Attempts:    attempts,
 		DeadlineHit: deadline,
@@ -109,9 +109,9 @@ func newError(err error, code string, class Class, attempts int, token string, d
 	}
 }
 
-// Scrub removes every occurrence of secret from s. Servers have been seen
+// scrub removes every occurrence of secret from s. Servers have been seen
 // echoing parts of the request in their error messages.
-func Scrub(s, secret string) string {
+func scrub(s, secret string) string {
 	if len(secret) < 4 {
 		return s
 	}
@@ -127,7 +127,7 @@ type scrubbed struct {
 }
 
 func (s scrubbed) Error() string {
-	return logging.ServerText(s.secrets.Scrub(Scrub(s.err.Error(), s.token)))
+	return logging.ServerText(s.secrets.Scrub(scrub(s.err.Error(), s.token)))
 }
 
 func (s scrubbed) Unwrap() error { return s.err }

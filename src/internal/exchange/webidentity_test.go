@@ -338,9 +338,9 @@ func TestExchangeRetryAfter(t *testing.T) {
 
 func TestScrub(t *testing.T) {
 	t.Parallel()
-	got := Scrub("bad token "+testToken+" here", testToken)
+	got := scrub("bad token "+testToken+" here", testToken)
 	if strings.Contains(got, testToken) || !strings.Contains(got, "[REDACTED]") {
-		t.Errorf("Scrub = %q", got)
+		t.Errorf("scrub = %q", got)
 	}
 }
 
