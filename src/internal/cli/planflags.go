@@ -243,6 +243,9 @@ func (b *planner) targets() error {
 		return err
 	}
 	if !p.many() {
+		// --prefix is read here for the target and checked with the
+		// outputs, whose errors come later.
+		b.prefix, _ = l.String("prefix")
 		p.Targets = []Target{b.single()}
 		return nil
 	}
@@ -310,9 +313,6 @@ func (b *planner) prefixFlag() error {
 	b.prefix, _ = b.l.String("prefix")
 	if err := checkPrefix(b.prefix); err != nil {
 		return err
-	}
-	if !p.many() {
-		p.Targets[0].Prefix = b.prefix
 	}
 	if !p.has(formatDotenv) {
 		return nil
