@@ -47,7 +47,7 @@ func assumeCommand(env Env) *cli.Command {
 			if err != nil {
 				return inComponentErr(err, env.Getenv)
 			}
-			return inComponentErr(runAssume(c.Context, plan, env), env.Getenv)
+			return inComponentErr(asInput(runAssume(c.Context, plan, env), plan.from), env.Getenv)
 		},
 	}
 }

@@ -53,7 +53,7 @@ func execCommand(env Env) *cli.Command {
 			signals := make(chan os.Signal, 4)
 			signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 			defer signal.Stop(signals)
-			return runExec(c.Context, plan, env, c.Args().Slice(), os.Environ(), signals)
+			return asInput(runExec(c.Context, plan, env, c.Args().Slice(), os.Environ(), signals), plan.from)
 		},
 	}
 }

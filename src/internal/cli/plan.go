@@ -33,6 +33,9 @@ type Plan struct {
 	Checks      Checks
 	Outputs     Outputs
 	Debug       bool
+	// origins are where each setting got its value ("--x", "$VAR", "the
+	// X input", "default"), for the errors found while the plan runs.
+	origins map[string]string
 }
 
 // Target is one role to assume and where its credentials go.
@@ -106,6 +109,9 @@ type Outputs struct {
 	AllowExistingCredentials bool
 }
 
+// from is where the setting field got its value, "" when it was not read.
+func (p *Plan) from(field string) string { return p.origins[field] }
+
 // many reports whether the targets come from a roles file.
 func (p *Plan) many() bool { return p.RolesFile != "" }
 
@@ -155,7 +161,7 @@ func assumePlan(c *cli.Context, env Env) (*Plan, error) {
 	}
 	l := newLookup(c, env.Getenv, assumeFlags)
 	rolesFile, _ := l.String("roles")
-	b := &planner{l: l, env: env, plan: &Plan{Platform: ci.Detect(env.Getenv), RolesFile: rolesFile}}
+	b := &planner{l: l, env: env, plan: &Plan{Platform: ci.Detect(env.Getenv), RolesFile: rolesFile, origins: l.origins}}
 	for _, step := range []func() error{b.session, b.targets, b.outputs, b.combinations, b.accounts} {
 		if err := step(); err != nil {
 			return nil, asInput(err, l.from)
@@ -167,7 +173,7 @@ func assumePlan(c *cli.Context, env Env) (*Plan, error) {
 // execPlan reads and validates the flags of `exec`: assume's without the
 // outputs, for the one role of --role-arn.
 func execPlan(l lookup, env Env) (*Plan, error) {
-	b := &planner{l: l, env: env, plan: &Plan{Platform: ci.Detect(env.Getenv)}}
+	b := &planner{l: l, env: env, plan: &Plan{Platform: ci.Detect(env.Getenv), origins: l.origins}}
 	if err := b.session(); err != nil {
 		return nil, asInput(err, l.from)
 	}
