@@ -219,8 +219,8 @@ func printError(w io.Writer, err error) {
 }
 
 // Hint says what to do about err. It is the one place where failures are
-// turned into advice; the STS part comes from package doctor, whose
-// checks give the same advice.
+// turned into advice; the advice on tokens and STS refusals comes from
+// package doctor, whose checks give the same advice.
 func Hint(err error) string {
 	var (
 		own      coded
@@ -244,13 +244,7 @@ func Hint(err error) string {
 		// A core package's, inside another error.
 		return fieldHint(field.Field, naming{})
 	case errors.As(err, &tokenErr):
-		h := tokenHint(tokenErr)
-		var missing *token.MissingError
-		if tokenErr.IgnoredFile != "" && errors.As(tokenErr.Err, &missing) {
-			h += fmt.Sprintf("\n$AWS_WEB_IDENTITY_TOKEN_FILE (%q) was not used: in a CI job it is the runner's own token (a Kubernetes pod's), not the job's. "+
-				"To use that file anyway, name it with --token-file or $AWS_OIDC_TOKEN_FILE", tokenErr.IgnoredFile)
-		}
-		return h
+		return doctor.TokenFix(tokenErr.Err, tokenErr.Platform, tokenErr.IgnoredFile)
 	case errors.As(err, &stsErr):
 		return stsHint(stsErr)
 	case errors.As(err, &xerr) && xerr.Transient():
@@ -278,47 +272,6 @@ func fieldHint(field string, n naming) string {
 		return "set " + n.setting(field) + " to 900..43200 seconds (15m..12h), no longer than the role's maximum session duration"
 	}
 	return n.help()
-}
-
-func tokenHint(e *TokenError) string {
-	var (
-		missing  *token.MissingError
-		expired  *token.ExpiredError
-		early    *token.NotYetValidError
-		audience *token.AudienceError
-		life     *token.LifetimeError
-		bad      *token.MalformedError
-	)
-	switch {
-	case errors.As(e.Err, &missing) && (missing.GitHub || e.Platform == ci.GitHub):
-		return "give the workflow or job `permissions: id-token: write` (and keep `contents: read`), so GitHub can issue an ID token"
-	case errors.As(e.Err, &missing) && missing.Path != "":
-		return "point --token-file or $AWS_OIDC_TOKEN_FILE at a file holding the token, or pass it in a variable with --token-env"
-	case errors.As(e.Err, &missing):
-		name := "GITLAB_OIDC_TOKEN"
-		if len(missing.Names) == 1 {
-			name = missing.Names[0]
-		}
-		return fmt.Sprintf("add an ID token to the job:\n  id_tokens:\n    %s:\n      aud: https://gitlab.example.com   # the audience your IAM OIDC provider lists\n"+
-			"or name the variable that holds it with --token-env", name)
-	case errors.As(e.Err, &expired):
-		return "the token expired before it was used. GitLab ID tokens live as long as the job's timeout (5 minutes without one): run aws-oidc at the start of the job, and check the runner's clock"
-	case errors.As(e.Err, &early):
-		return "this machine's clock is behind the issuer's; sync it (NTP) on the runner"
-	case errors.As(e.Err, &audience):
-		return fmt.Sprintf("the token's aud is %s. Make `id_tokens: ... aud:` the audience your IAM OIDC provider lists (%q), or drop --audience/$AWS_OIDC_AUDIENCE",
-			strings.Join(quoteEach(audience.Got), ", "), audience.Want)
-	case errors.As(e.Err, &life):
-		return "the token is about to expire: run aws-oidc earlier in the job, or give the job a longer timeout"
-	case errors.As(e.Err, &bad) && bad.Claim == "alg":
-		return "STS only accepts tokens signed by the issuer's published keys (GitLab and GitHub sign with RS256); " +
-			"pass the job's ID token itself, not a token made or re-signed elsewhere"
-	case errors.As(e.Err, &bad) && bad.Claim == "exp":
-		return "STS needs a token with a numeric expiry (\"exp\"); GitLab's `id_tokens:` tokens always have one, so pass the job's ID token itself"
-	case errors.As(e.Err, &bad):
-		return "the variable does not hold a GitLab ID token: declare it under `id_tokens:` and do not overwrite it; CI_JOB_JWT is gone since GitLab 17.0"
-	}
-	return ""
 }
 
 func stsHint(e *STSError) string {
@@ -400,14 +353,6 @@ func proxyHint(e *httpclient.ProxyError) string {
 	}
 	return fmt.Sprintf("set $%s to a URL such as http://proxy.example:3128, with the user and password before the host as user:password@ "+
 		"and every : @ / ? # %% and space in them percent-encoded (%%40 for @, %%23 for #, %%2F for /)", e.Var)
-}
-
-func quoteEach(values []string) []string {
-	out := make([]string, len(values))
-	for i, v := range values {
-		out[i] = fmt.Sprintf("%q", v)
-	}
-	return out
 }
 
 // answerHint explains an STS answer the exchange refused itself, whichever

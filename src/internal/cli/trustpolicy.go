@@ -233,5 +233,9 @@ func writeLine(w io.Writer, status, text string) {
 }
 
 func quoteJoin(v []string) string {
-	return strings.Join(quoteEach(v), ", ")
+	q := make([]string, len(v))
+	for i, s := range v {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
 }

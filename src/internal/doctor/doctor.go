@@ -3,11 +3,15 @@
 // does (within its 5-second limit), inspecting the TLS chain the issuer
 // presents, verifying the token's signature locally, seeing whether the
 // issuer's addresses are reachable from the internet, and trying the role.
-// It is also the home of advice: why STS refused (advice.go, the causes
-// on GitLab's troubleshooting page and AWS's error codes, matched against
-// the token's claims and a trust policy), which `assume` prints as its hint
-// too, so the two never disagree; and whether an issuer's TLS chain is one
-// AWS can use (tlschain.go).
+// It is also the home of advice on federation and tokens: why STS refused
+// (advice.go, the causes on GitLab's troubleshooting page and AWS's error
+// codes, matched against the token's claims and a trust policy), what to do
+// about a token that is missing, malformed, expired, early or for another
+// audience, on GitLab or GitHub (tokenadvice.go), which `assume` prints as
+// its hint too, so the two never disagree; and whether an issuer's TLS chain
+// is one AWS can use (tlschain.go). Errors of local things (a locked file, a
+// dotenv file that cannot be written, a proxy setting) keep their own Hint
+// methods beside their types, where the thing they describe is known.
 package doctor
 
 import (
