@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -18,8 +17,6 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
-
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/version"
 )
 
@@ -192,202 +189,79 @@ func (e *DoctorError) Hint() string {
 	return "apply the fix under each failed check above, then run `aws-oidc doctor` again"
 }
 
-// doctorRun is one run of the checks, printing each line as it completes.
-type doctorRun struct {
-	cfg    *doctorConfig
-	env    Env
-	w      io.Writer
-	failed []string
-}
-
-func (r *doctorRun) report(c doctor.Check) {
-	// One write per line (see logging.Writer): a summary or detail that
-	// holds a newline is printed escaped, on its own line.
-	fmt.Fprintf(r.w, "%-5s %-13s %s\n", c.Status, c.Name, c.Summary)
-	for _, d := range c.Details {
-		fmt.Fprintf(r.w, "%s%s\n", detailIndent, d)
-	}
-	if c.Fix != "" && c.Status != doctor.OK && c.Status != doctor.Skip {
-		// A fix of several lines (the id_tokens: YAML of a hint) keeps
-		// its continuation lines inside the check's block.
-		for i, line := range strings.Split(c.Fix, "\n") {
-			if i == 0 {
-				line = "fix: " + line
-			} else {
-				line = "  " + line
-			}
-			fmt.Fprintf(r.w, "%s%s\n", detailIndent, line)
-		}
-	}
-	if c.Status == doctor.Fail {
-		r.failed = append(r.failed, c.Name)
-	}
-}
-
-// detailIndent lines details up under the summaries.
-const detailIndent = "                    "
-
+// runDoctor reads the token as assume does, runs doctor's checks with the
+// settings of the flags, and maps what failed to the error (and exit code)
+// of the command.
 func runDoctor(c *cli.Context, cfg *doctorConfig, env Env) error {
-	ctx, cancel := context.WithTimeout(c.Context, cfg.timeout)
-	defer cancel()
-	r := &doctorRun{cfg: cfg, env: env, w: env.diag(env.Stdout)}
-	opts := doctor.Options{Limit: cfg.limit, RootCAs: cfg.roots, Now: env.Now}
-	// The issuer checks imitate AWS, which fetches from the internet
-	// directly; --issuer-proxy is for runners with no other way out.
+	s := doctor.Settings{
+		Skew:    tokenSkew,
+		Options: doctor.Options{Limit: cfg.limit, RootCAs: cfg.roots, Now: env.Now},
+		// The issuer checks imitate AWS, which fetches from the internet
+		// directly; --issuer-proxy is for runners with no other way out.
+		ProxySet:   !cfg.issuerProxy && httpclient.Proxy(env.Getenv) != nil,
+		Policy:     cfg.policy,
+		PolicyPath: cfg.policyPath,
+		Stderr:     env.Stderr,
+	}
 	if cfg.issuerProxy {
-		opts.Proxy = httpclient.Proxy(env.Getenv)
+		s.Options.Proxy = httpclient.Proxy(env.Getenv)
 	}
-	d := doctor.New(opts)
-
-	tok, tokCheck, tokErr := r.checkToken(c)
-	r.report(tokCheck)
-	if tok == nil {
-		for _, name := range []string{"issuer", "tls", "keys", "reachability"} {
-			r.report(doctor.Check{Name: name, Status: doctor.Skip, Summary: "needs the token's issuer"})
-		}
-		return r.finish(tokErr)
-	}
-	iss := tok.Claims.Issuer
-	issuerCheck, disc := d.Issuer(ctx, iss)
-	if issuerCheck.Status == doctor.Fail && !cfg.issuerProxy && httpclient.Proxy(env.Getenv) != nil {
-		issuerCheck.Fix += "; this runner has a proxy set (HTTPS_PROXY): if it reaches the internet only through it, run doctor with --issuer-proxy"
-	}
-	r.report(issuerCheck)
-	r.report(d.TLS(ctx, iss))
-	urls := []string{iss}
-	if disc != nil && disc.JWKSURI != "" {
-		r.report(d.Keys(ctx, disc.JWKSURI, tok))
-		urls = append(urls, disc.JWKSURI)
-	} else {
-		r.report(doctor.Check{Name: "keys", Status: doctor.Skip, Summary: "needs jwks_uri from the discovery document"})
-	}
-	r.report(d.Reachability(ctx, urls...))
-
-	facts := trustpolicy.Facts{Issuer: iss, Subject: tok.Claims.Subject, Audience: tok.Claims.Audience, GitHub: tok.Claims.IsGitHub(), TrustPolicy: cfg.policy}
-	if cfg.policy != nil {
-		r.report(r.checkPolicy(facts))
+	tok, pick, readErr := readToken(c.Context, cfg.l, env, cfg.tokenRegion())
+	s.Token, s.Platform, s.Audience = tok, pick.Platform, pick.CheckAudience()
+	if readErr != nil {
+		s.ReadErr, s.ReadFix = readErr, Hint(readErr)
 	}
 	if cfg.role != nil {
-		facts.RoleARN = cfg.role.String()
-		if tokErr != nil {
-			r.report(doctor.Check{Name: "role", Status: doctor.Skip, Summary: "not tried: STS would refuse the token (see the token check)"})
-		} else {
-			check, err := r.checkRole(ctx, tok, facts)
-			r.report(check)
-			if err != nil && tokErr == nil {
-				tokErr = err
-			}
-		}
+		s.Role = cfg.roleSettings(env)
 	}
-	return r.finish(tokErr)
-}
-
-func (r *doctorRun) finish(cause error) error {
-	if len(r.failed) == 0 {
+	ctx, cancel := context.WithTimeout(c.Context, cfg.timeout)
+	defer cancel()
+	res := doctor.Run(ctx, s, env.diag(env.Stdout))
+	if len(res.Failed) == 0 {
 		return nil
 	}
-	return &DoctorError{Failed: r.failed, err: cause}
+	cause := readErr
+	switch {
+	case res.Token != nil:
+		cause = &TokenError{Err: res.Token, Platform: pick.Platform, Claims: &tok.Claims}
+	case cause == nil:
+		cause = res.Role
+	}
+	return &DoctorError{Failed: res.Failed, err: cause}
 }
 
-// checkToken reads the token with assume's rules and checks it with
-// assume's preflight; its fix is assume's hint for the same failure.
-func (r *doctorRun) checkToken(c *cli.Context) (*token.Token, doctor.Check, error) {
-	check := doctor.Check{Name: "token"}
-	tok, pick, err := readToken(c.Context, r.cfg.l, r.env, r.cfg.tokenRegion())
-	if err != nil {
-		check.Status, check.Summary, check.Fix = doctor.Fail, err.Error(), Hint(err)
-		return nil, check, err
-	}
-	now := r.env.Now()
-	claims := tok.Claims
-	kind := "GitLab"
-	if claims.IsGitHub() {
-		kind = "GitHub Actions"
-	}
-	check.Summary = fmt.Sprintf("%s token: sub %q, aud %s, %s", kind, claims.Subject, quoteJoin(claims.Audience), lifetime(claims.ExpiresAt, now))
-	err = token.Check(tok, token.CheckOptions{Now: now, Audience: pick.CheckAudience(), Skew: tokenSkew})
-	if err != nil {
-		err = &TokenError{Err: err, Platform: pick.Platform, Claims: &tok.Claims}
-		check.Status, check.Summary, check.Fix = doctor.Fail, err.Error(), Hint(err)
-		return tok, check, err
-	}
-	if left := claims.ExpiresAt.Sub(now); left < 2*time.Minute {
-		check.Status = doctor.Warn
-		check.Fix = "the token expires in " + left.Round(time.Second).String() + ": run aws-oidc at the start of the job, or give the job a longer timeout"
-	}
-	return tok, check, nil
-}
-
-func lifetime(exp, now time.Time) string {
-	left := exp.Sub(now).Round(time.Second)
-	if left <= 0 {
-		return fmt.Sprintf("expired at %s", exp.UTC().Format(time.RFC3339))
-	}
-	return fmt.Sprintf("%s left (until %s)", left, exp.UTC().Format(time.RFC3339))
-}
-
-func (r *doctorRun) checkPolicy(f trustpolicy.Facts) doctor.Check {
-	c := doctor.Check{Name: "trust-policy"}
-	p := r.cfg.policy
-	for _, finding := range p.Check(trustpolicy.Expect{Issuer: f.Issuer, Audience: f.Audience, GitHub: f.GitHub}) {
-		c.Details = append(c.Details, fmt.Sprintf("%s: %s", finding.Level, finding.Problem))
-		if finding.Level == trustpolicy.Fail {
-			c.Status = doctor.Fail
-			if c.Fix == "" {
-				c.Fix = finding.Fix
-			}
-		} else if c.Status == doctor.OK {
-			c.Status = doctor.Warn
-			c.Fix = finding.Fix
-		}
-	}
-	v := p.Evaluate(f)
-	if v.Allowed {
-		c.Summary = fmt.Sprintf("%s admits this token", r.cfg.policyPath)
-	} else {
-		c.Status = doctor.Fail
-		c.Summary = fmt.Sprintf("%s refuses this token", r.cfg.policyPath)
-		c.Fix = "make the failing condition match the token's claims (`aws-oidc claims` shows the values to use)"
-	}
-	c.Details = append(c.Details, v.Reasons...)
-	return c
-}
-
-func (r *doctorRun) checkRole(ctx context.Context, tok *token.Token, facts trustpolicy.Facts) (doctor.Check, error) {
-	if plainRemote(r.cfg.endpoint) {
-		fmt.Fprintf(r.env.Stderr, "warning: --sts-endpoint %s is plain http to another machine: the token crosses the network unencrypted; use https\n", r.cfg.endpoint)
-	}
-	client := exchange.NewClient(exchange.ClientOptions{
-		Region:     r.cfg.region,
-		Endpoint:   r.cfg.endpoint,
-		HTTPClient: r.stsHTTPClient(),
-		UserAgent:  ci.UserAgent(ci.Detect(r.env.Getenv), version.Get().Version, r.env.Getenv),
-	})
+// roleSettings are the role check's: the STS client, retries and request
+// of a real call, as assume makes them.
+func (c *doctorConfig) roleSettings(env Env) *doctor.RoleSettings {
 	retry := exchange.DefaultRetry()
 	retry.MaxAttempts = 3
-	retry.Now = r.env.Now
-	check, err := doctor.Role(ctx, client, exchange.Request{
-		RoleARN:     *r.cfg.role,
-		SessionName: r.cfg.sessionName,
-		Token:       tok.Value(),
-		Duration:    15 * time.Minute,
-		Secrets:     r.env.secrets,
-	}, retry, facts, logging.New(r.env.Stderr, r.cfg.debug))
-	var xerr *exchange.Error
-	if errors.As(err, &xerr) {
-		// Keep the exchange error for the exit code; the line above has
-		// already said the cause, with the trust policy when given.
-		return check, xerr
+	retry.Now = env.Now
+	return &doctor.RoleSettings{
+		Client: exchange.NewClient(exchange.ClientOptions{
+			Region:     c.region,
+			Endpoint:   c.endpoint,
+			HTTPClient: c.stsHTTPClient(env),
+			UserAgent:  ci.UserAgent(ci.Detect(env.Getenv), version.Get().Version, env.Getenv),
+		}),
+		Request: exchange.Request{
+			RoleARN:     *c.role,
+			SessionName: c.sessionName,
+			Duration:    15 * time.Minute,
+			Secrets:     env.secrets,
+		},
+		Retry:     retry,
+		Log:       logging.New(env.Stderr, c.debug),
+		PlainHTTP: plainRemote(c.endpoint),
+		Endpoint:  c.endpoint,
 	}
-	return check, err
 }
 
 // stsHTTPClient is the injected client, or one that trusts --ca-bundle and
 // goes through the environment's proxy, as assume's does: this call is the
 // job's own, not AWS's.
-func (r *doctorRun) stsHTTPClient() *http.Client {
-	if r.env.HTTPClient != nil {
-		return r.env.HTTPClient
+func (c *doctorConfig) stsHTTPClient(env Env) *http.Client {
+	if env.HTTPClient != nil {
+		return env.HTTPClient
 	}
-	return httpclient.NewWithRoots(r.env.Getenv, r.cfg.roots)
+	return httpclient.NewWithRoots(env.Getenv, c.roots)
 }

@@ -1,6 +1,8 @@
-// Package doctor owns the checks of `aws-oidc doctor` that touch the
-// network: fetching the issuer's discovery document and keys the way STS
-// does (within its 5-second limit), inspecting the TLS chain the issuer
+// Package doctor owns `aws-oidc doctor`: the sequence of its checks, their
+// report and the list of those that failed (Run, in run.go), and the checks
+// themselves, most of which touch the network: fetching the issuer's
+// discovery document and keys the way STS does (within its 5-second
+// limit), inspecting the TLS chain the issuer
 // presents, verifying the token's signature locally, seeing whether the
 // issuer's addresses are reachable from the internet, and trying the role.
 // It is also the home of advice on federation and tokens: why STS refused
