@@ -109,7 +109,7 @@ func TestAWSCLIReadsTheSameProfilesAfterward(t *testing.T) {
 				}
 			}
 
-			if _, err := Remove(context.Background(), files, []string{"ours"}); err != nil {
+			if _, _, err := Remove(context.Background(), files, []string{"ours"}); err != nil {
 				t.Fatal(err)
 			}
 			// The values were compared above; the names are enough here.

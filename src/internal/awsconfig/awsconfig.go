@@ -82,24 +82,36 @@ const reservedMsg = `"DEFAULT" is reserved: the AWS CLI reads a [DEFAULT] sectio
 	`so its credentials would become every other profile's; use "default" for the default profile, or another name`
 
 // Remove deletes the sections of the named profiles from both files and
-// reports which of the names it found in either file. Every other byte
-// stays; a file that holds none of them is not rewritten. It holds the
-// lock of both files' directories (see atomicfile.Lock) from the read to
-// the write, so a run writing profiles at the same time loses nothing.
-func Remove(ctx context.Context, files Files, names []string) ([]string, error) {
+// reports which of the names it found in either file, and the files it
+// deleted because they held nothing else. Every other byte stays; a file
+// that holds none of them is not rewritten. It holds the lock of both
+// files' directories (see atomicfile.Lock) from the read to the write, so
+// a run writing profiles at the same time loses nothing.
+func Remove(ctx context.Context, files Files, names []string) (found, deleted []string, err error) {
 	unlock, err := atomicfile.Lock(ctx, files.Config, files.Credentials)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer unlock()
 	p, err := PrepareRemove(files, names)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := p.Write(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return p.Found(), nil
+	if len(p.found) == 0 {
+		return nil, nil, nil
+	}
+	for _, f := range p.files {
+		if f.written && len(f.old) > 0 && len(f.data) == 0 {
+			if err := os.Remove(f.path); err != nil {
+				return p.found, deleted, err
+			}
+			deleted = append(deleted, f.path)
+		}
+	}
+	return p.found, deleted, nil
 }
 
 // Pending is a checked pair of files, ready to be written.

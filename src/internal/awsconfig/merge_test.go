@@ -183,7 +183,7 @@ func TestRemove(t *testing.T) {
 	config := "# top\n[profile a]\nregion = x\n\n# b below\n[profile b] # keep\nregion = y\n[default]\nregion = z\n"
 	creds := "[a]\naws_access_key_id = A\n[b]\naws_access_key_id = B\n[c]\naws_access_key_id = C\n"
 	files := writeFiles(t, markSections(kindConfig, config, "a", "c"), markSections(kindCredentials, creds, "a", "c"))
-	found, err := Remove(context.Background(), files, []string{"a", "c", "missing"})
+	found, _, err := Remove(context.Background(), files, []string{"a", "c", "missing"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestRemove(t *testing.T) {
 	// Nothing to remove: the files are not rewritten, missing ones not made.
 	dir := t.TempDir()
 	none := Files{Config: filepath.Join(dir, "config"), Credentials: filepath.Join(dir, "credentials")}
-	found, err = Remove(context.Background(), none, []string{"a"})
+	found, _, err = Remove(context.Background(), none, []string{"a"})
 	if err != nil || len(found) != 0 {
 		t.Fatalf("found %v, err %v", found, err)
 	}
@@ -215,7 +215,7 @@ func TestRemoveRefusesToJoinAnIndentedHeader(t *testing.T) {
 	t.Parallel()
 	config := "[profile a]\nx = 1\n[profile ours]\n" + Marker + "\n  [profile prod]\n  region = y\n"
 	files := writeFiles(t, config, "")
-	_, err := Remove(context.Background(), files, []string{"ours"})
+	_, _, err := Remove(context.Background(), files, []string{"ours"})
 	var ae *AmbiguousError
 	if !errors.As(err, &ae) || ae.Line != 5 {
 		t.Fatalf("err = %v, want an AmbiguousError on line 5", err)
@@ -321,7 +321,7 @@ func TestForeignSectionsStay(t *testing.T) {
 				if op == "write" {
 					err = write(files, []Profile{{Name: tc.profile, Region: "us-east-1", Credentials: creds("ASIAOURS")}})
 				} else {
-					_, err = Remove(context.Background(), files, []string{tc.profile})
+					_, _, err = Remove(context.Background(), files, []string{tc.profile})
 				}
 				var fe *ForeignError
 				if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.line) {
@@ -351,10 +351,40 @@ func TestMarkerOnce(t *testing.T) {
 	if got, want := readString(t, files.Config), "[profile other]\nregion = x\n[profile ci]\n"+Marker+"\n"; got != want {
 		t.Errorf("config = %q, want %q", got, want)
 	}
-	if _, err := Remove(context.Background(), files, []string{"ci"}); err != nil {
+	if _, _, err := Remove(context.Background(), files, []string{"ci"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readString(t, files.Config); got != "[profile other]\nregion = x\n" {
 		t.Errorf("after removal config = %q", got)
+	}
+}
+
+// TestRemoveDeletesEmptied: a file that held only the removed sections is
+// deleted (assume made it, or the user's was empty of everything else); a
+// file with other sections stays, and so does a missing one.
+func TestRemoveDeletesEmptied(t *testing.T) {
+	t.Parallel()
+	files := writeFiles(t, "[profile other]\nregion = x\n", "")
+	if err := write(files, []Profile{{Name: "ci", Region: "us-east-1", Credentials: creds("A")}}); err != nil {
+		t.Fatal(err)
+	}
+	found, deleted, err := Remove(context.Background(), files, []string{"ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"ci"}, found); diff != "" {
+		t.Errorf("found (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{files.Credentials}, deleted); diff != "" {
+		t.Errorf("deleted (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(files.Credentials); !os.IsNotExist(err) {
+		t.Errorf("the credentials file is still there (%v)", err)
+	}
+	if got := readString(t, files.Config); got != "[profile other]\nregion = x\n" {
+		t.Errorf("config = %q", got)
+	}
+	if _, deleted, err := Remove(context.Background(), files, []string{"ci"}); err != nil || len(deleted) != 0 {
+		t.Errorf("second removal: deleted %v, err %v", deleted, err)
 	}
 }

@@ -16,9 +16,6 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 )
 
-// tokenFileMode keeps the job's token readable by the job's user only.
-const tokenFileMode = 0o600
-
 func assumeCommand(env Env) *cli.Command {
 	return &cli.Command{
 		Name:    "assume",
@@ -128,7 +125,7 @@ func (r *assumeRun) prepare(set *output.Set, vars []output.Var, profiles []awsco
 		if err != nil {
 			return &output.Error{Format: formatDotenv, Err: err}
 		}
-		if foreign := foreignDotenvKeys(p.Old, vars); len(foreign) > 0 {
+		if foreign := output.ForeignDotenvKeys(p.Old, vars); len(foreign) > 0 {
 			r.log.Warn(fmt.Sprintf("%s held %s, which aws-oidc did not write (no credentials of a run beside them): they are replaced, and `aws-oidc cleanup` will remove them with the run's variables",
 				r.plan.Outputs.DotenvFile, strings.Join(foreign, ", ")))
 		}
@@ -224,23 +221,6 @@ func (r *assumeRun) unsetsProfile(vars []output.Var) bool {
 	return slices.ContainsFunc(vars, func(v output.Var) bool { return v.Key == output.KeyAccessKeyID })
 }
 
-// maxTokenOutputBytes bounds what is read of an existing token output file
-// to put it back: a token is at most 20000 characters.
-const maxTokenOutputBytes = 64 << 10
-
-// prepareTokenFile checks the token output file's path and keeps its
-// current content for Undo.
-func prepareTokenFile(path, tok string) (*atomicfile.Replacement, error) {
-	if err := checkTokenOutputFile(path); err != nil {
-		return nil, err
-	}
-	old, existed, err := atomicfile.ReadExisting(path, maxTokenOutputBytes)
-	if err != nil {
-		return nil, err
-	}
-	return &atomicfile.Replacement{Path: path, Data: []byte(tok), Perm: tokenFileMode, Old: old, Existed: existed}, nil
-}
-
 // tokenFileVars are what AWS SDKs and the CLI read to assume a role with a
 // web identity token file themselves.
 func (r *assumeRun) tokenFileVars(a assumed) []output.Var {
@@ -268,32 +248,4 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// foreignDotenvKeys are the variables of vars already in the dotenv file
-// existing whose prefix's credentials (key id, secret key, session token)
-// are not all there: someone else set them (a hand-written AWS_REGION).
-func foreignDotenvKeys(existing []byte, vars []output.Var) []string {
-	old, err := output.ParseDotenv(existing)
-	if err != nil || len(old) == 0 {
-		return nil
-	}
-	there := map[string]bool{}
-	for _, v := range old {
-		there[v.Key] = true
-	}
-	var foreign []string
-	for _, v := range vars {
-		p, ok := strings.CutSuffix(v.Key, output.KeyAccessKeyID)
-		if !ok || there[p+output.KeyAccessKeyID] && there[p+output.KeySecretAccessKey] && there[p+output.KeySessionToken] {
-			continue
-		}
-		for _, k := range []string{output.KeyAccessKeyID, output.KeySecretAccessKey, output.KeySessionToken,
-			output.KeyRegion, output.KeyDefaultRegion, output.KeyCredentialExpiration} {
-			if there[p+k] {
-				foreign = append(foreign, p+k)
-			}
-		}
-	}
-	return foreign
 }

@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
@@ -64,25 +61,17 @@ func cleanupCommand(env Env) *cli.Command {
 	}
 }
 
-// cleanupConfig is what a run of assume with the same flags would write.
-type cleanupConfig struct {
-	outputs  []string
-	dotenv   string
-	tokenOut string
-	files    awsconfig.Files
-	// prefixes name the variable sets (one per role without a profile).
-	prefixes []string
-	profiles []string
-	debug    bool
+// cleanupPlan is what a run of assume with the same flags would write.
+type cleanupPlan struct {
+	files output.Cleanup
+	debug bool
 }
-
-func (c *cleanupConfig) has(format string) bool { return slices.Contains(c.outputs, format) }
 
 // cleanupTimeout bounds a cleanup: reading the roles file, waiting for the
 // files' locks, the removals.
 const cleanupTimeout = time.Minute
 
-func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupConfig, error) {
+func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupPlan, error) {
 	// The same parsing as assume's, so the same flags mean the same files.
 	plan := &Plan{Platform: ci.Detect(env.Getenv)}
 	plan.RolesFile, _ = l.String("roles")
@@ -107,50 +96,39 @@ func parseCleanup(ctx context.Context, l lookup, env Env) (*cleanupConfig, error
 			return nil, err
 		}
 	}
-	cfg := &cleanupConfig{outputs: l.Strings("output")}
-	if len(cfg.outputs) == 0 && !profilesOnly(plan.Targets) {
-		cfg.outputs = []string{plan.Platform.DefaultOutput()}
+	plan.Outputs.Formats = l.Strings("output")
+	if len(plan.Outputs.Formats) == 0 && !profilesOnly(plan.Targets) {
+		plan.Outputs.Formats = []string{plan.Platform.DefaultOutput()}
 	}
-	if err := checkFormats(cfg.outputs); err != nil {
+	if err := checkFormats(plan.Outputs.Formats); err != nil {
 		return nil, err
 	}
-	cfg.dotenv, _ = l.String("dotenv-file")
-	if strings.TrimSpace(cfg.dotenv) == "" {
+	dotenv, _ := l.String("dotenv-file")
+	if strings.TrimSpace(dotenv) == "" {
 		return nil, &InputError{Field: "dotenv-file", Msg: "the dotenv file name is empty"}
 	}
-	cfg.tokenOut, _ = l.String("token-output-file")
-	cfg.files.Config, _ = l.String("aws-config-file")
-	cfg.files.Credentials, _ = l.String("aws-credentials-file")
-	plan.Outputs.Formats = cfg.outputs
+	c := &cleanupPlan{files: output.Cleanup{
+		DotenvFile: dotenv,
+		Token:      plan.has(formatTokenFile),
+		Defaults:   []string{defaultTokenOutputFile, defaultAWSConfigFile, defaultAWSCredentialsFile},
+	}}
+	c.files.TokenFile, _ = l.String("token-output-file")
+	c.files.AWSFiles.Config, _ = l.String("aws-config-file")
+	c.files.AWSFiles.Credentials, _ = l.String("aws-credentials-file")
 	for _, t := range plan.Targets {
 		if t.Profile != "" {
-			cfg.profiles = append(cfg.profiles, t.Profile)
+			c.files.Profiles = append(c.files.Profiles, t.Profile)
 		}
 		// assume writes every output asked for besides the profile.
-		if plan.withVars(t) {
-			cfg.prefixes = append(cfg.prefixes, t.Prefix)
+		if plan.has(formatDotenv) && plan.withVars(t) {
+			c.files.Prefixes = append(c.files.Prefixes, t.Prefix)
 		}
 	}
 	var err error
-	if cfg.debug, err = l.Bool("debug"); err != nil {
+	if c.debug, err = l.Bool("debug"); err != nil {
 		return nil, err
 	}
-	return cfg, nil
-}
-
-// dotenvSets are the variables assume writes for each prefix; each set's
-// credential variables tell a run's from someone else's.
-func (c *cleanupConfig) dotenvSets() []output.VarSet {
-	var sets []output.VarSet
-	for _, p := range c.prefixes {
-		sets = append(sets, output.VarSet{
-			Name: p,
-			Keys: []string{p + output.KeyAccessKeyID, p + output.KeySecretAccessKey, p + output.KeySessionToken,
-				p + output.KeyRegion, p + output.KeyDefaultRegion, p + output.KeyCredentialExpiration},
-			Credentials: []string{p + output.KeyAccessKeyID, p + output.KeySecretAccessKey, p + output.KeySessionToken},
-		})
-	}
-	return sets
+	return c, nil
 }
 
 // CleanupError is a file cleanup could not, or would not, change.
@@ -165,7 +143,7 @@ func (e *CleanupError) Unwrap() error { return e.Err }
 // ExitCode is 2 for a file left alone because it is not what aws-oidc
 // writes, else the code of the cause.
 func (e *CleanupError) ExitCode() int {
-	if errors.Is(e.Err, errNotToken) {
+	if errors.Is(e.Err, output.ErrNotOurTokenFile) {
 		return ExitConfig
 	}
 	return ExitCode(e.Err)
@@ -177,164 +155,16 @@ func (e *CleanupError) Hint() string {
 	switch {
 	case errors.As(e.Err, &de):
 		return "the file is not a dotenv report aws-oidc would write, so it was left as it was: check --dotenv-file ($AWS_OIDC_DOTENV_FILE)"
-	case errors.Is(e.Err, errNotToken):
+	case errors.Is(e.Err, output.ErrNotOurTokenFile):
 		return "the file is not one aws-oidc wrote, so it was left as it was: check --token-output-file ($AWS_OIDC_TOKEN_OUTPUT_FILE)"
 	}
 	return Hint(e.Err)
 }
 
-var errNotToken = errNotOurTokenFile
-
-func runCleanup(ctx context.Context, cfg *cleanupConfig, env Env) error {
-	log := logging.New(env.Stderr, cfg.debug)
-	var did []string
+func runCleanup(ctx context.Context, plan *cleanupPlan, env Env) error {
 	var errs []error
-	// emptied are the files deleted: only their default folder may go.
-	var emptied []string
-
-	// Temporary files of a run killed while it wrote (they hold its
-	// credentials) go first, under the folders' locks.
-	if stale, err := removeStale(ctx, cfg); err != nil {
-		errs = append(errs, &CleanupError{What: "temporary files", Err: err})
-	} else {
-		for _, s := range stale {
-			did = append(did, fmt.Sprintf("removed %s, a temporary file a killed run left behind", s))
-		}
-	}
-
-	// Each part is independent: one that fails does not keep the others
-	// from being removed, and the error names every failure.
-	if cfg.has(formatDotenv) && len(cfg.prefixes) > 0 {
-		done, err := removeDotenv(ctx, cfg.dotenv, cfg.dotenvSets())
-		for _, p := range done.Kept {
-			log.Info(fmt.Sprintf("left the %sAWS_* variables in %s as they were: without %s, %s and %s they are not aws-oidc's",
-				p, cfg.dotenv, p+output.KeyAccessKeyID, p+output.KeySecretAccessKey, p+output.KeySessionToken))
-		}
-		switch {
-		case err != nil:
-			errs = append(errs, &CleanupError{What: "the dotenv file " + cfg.dotenv, Err: err})
-		case done.Deleted:
-			did = append(did, fmt.Sprintf("deleted %s (its %d variables were aws-oidc's)", cfg.dotenv, done.Removed))
-			emptied = append(emptied, cfg.dotenv)
-		case done.Removed > 0:
-			did = append(did, fmt.Sprintf("removed %d variables from %s", done.Removed, cfg.dotenv))
-		}
-	}
-	if cfg.has(formatTokenFile) {
-		removed, err := removeTokenFile(cfg.tokenOut)
-		switch {
-		case err != nil:
-			errs = append(errs, &CleanupError{What: "the token file " + cfg.tokenOut, Err: err})
-		case removed:
-			did = append(did, "deleted the token file "+cfg.tokenOut)
-			emptied = append(emptied, cfg.tokenOut)
-		}
-	}
-	if len(cfg.profiles) > 0 {
-		found, deletedFiles, err := removeProfiles(ctx, cfg.files, cfg.profiles)
-		emptied = append(emptied, deletedFiles...)
-		switch {
-		case err != nil:
-			errs = append(errs, &CleanupError{What: "profiles " + strings.Join(cfg.profiles, ", "), Err: err})
-		case len(found) > 0:
-			did = append(did, fmt.Sprintf("removed profiles %s from %s and %s", strings.Join(found, ", "), cfg.files.Config, cfg.files.Credentials))
-		}
-	}
-	// The folder assume made for its defaults goes when this cleanup
-	// deleted a file of it and left it empty: an empty folder of the same
-	// name that no run of aws-oidc wrote into stays.
-	for _, p := range emptied {
-		if p == defaultTokenOutputFile || p == defaultAWSConfigFile || p == defaultAWSCredentialsFile {
-			// A link the user made in its place is theirs: os.Remove
-			// would delete the link itself.
-			if info, err := os.Lstat(filepath.Dir(p)); err == nil && info.IsDir() {
-				_ = os.Remove(filepath.Dir(p)) // fails, as it should, while anything is in it
-			}
-		}
-	}
-	for _, d := range did {
-		log.Info(d)
-	}
-	if len(did) == 0 && len(errs) == 0 {
-		log.Info("nothing to remove")
+	for _, f := range output.Clean(ctx, logging.New(env.Stderr, plan.debug), plan.files) {
+		errs = append(errs, &CleanupError{What: f.What, Err: f.Err})
 	}
 	return errors.Join(errs...)
-}
-
-// removeStale deletes the temporary files killed runs left beside the
-// files this cleanup is about (see atomicfile.RemoveStale).
-func removeStale(ctx context.Context, cfg *cleanupConfig) ([]string, error) {
-	var paths []string
-	if cfg.has(formatDotenv) && len(cfg.prefixes) > 0 {
-		paths = append(paths, cfg.dotenv)
-	}
-	if cfg.has(formatTokenFile) {
-		paths = append(paths, cfg.tokenOut)
-	}
-	if len(cfg.profiles) > 0 {
-		paths = append(paths, cfg.files.Paths()...)
-	}
-	if len(paths) == 0 {
-		return nil, nil
-	}
-	unlock, err := atomicfile.Lock(ctx, paths...)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	var removed []string
-	for _, p := range paths {
-		removed = append(removed, atomicfile.RemoveStale(p)...)
-	}
-	return removed, nil
-}
-
-func removeDotenv(ctx context.Context, path string, sets []output.VarSet) (output.DotenvRemoval, error) {
-	unlock, err := atomicfile.Lock(ctx, path)
-	if err != nil {
-		return output.DotenvRemoval{}, err
-	}
-	defer unlock()
-	return output.RemoveDotenv(path, sets)
-}
-
-// removeTokenFile deletes the token file when assume wrote it (see
-// ourTokenFile): anything else at that path, a token another tool left
-// there included, is not ours to delete.
-func removeTokenFile(path string) (bool, error) {
-	exists, ours, err := ourTokenFile(path)
-	if err != nil || !exists {
-		return false, err
-	}
-	if !ours {
-		return false, errNotToken
-	}
-	if err := os.Remove(path); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
-// removeProfiles takes the profiles out of both files, then deletes a file
-// that held nothing else.
-func removeProfiles(ctx context.Context, files awsconfig.Files, names []string) (found, deleted []string, err error) {
-	before := map[string]int64{}
-	for _, p := range files.Paths() {
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			before[p] = fi.Size()
-		}
-	}
-	found, err = awsconfig.Remove(ctx, files, names)
-	if err != nil || len(found) == 0 {
-		return found, nil, err
-	}
-	for _, p := range files.Paths() {
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 && before[p] > 0 {
-			if err := os.Remove(p); err != nil {
-				return found, deleted, err
-			}
-			deleted = append(deleted, p)
-		}
-	}
-	return found, deleted, nil
 }

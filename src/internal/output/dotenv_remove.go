@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 )
@@ -19,6 +20,49 @@ type VarSet struct {
 	Name        string
 	Keys        []string
 	Credentials []string
+}
+
+// CredentialSet is the set of variables Variables writes for prefix: its
+// key id, secret key and session token tell a run's from someone else's.
+func CredentialSet(prefix string) VarSet {
+	p := prefix
+	return VarSet{
+		Name: p,
+		Keys: []string{p + KeyAccessKeyID, p + KeySecretAccessKey, p + KeySessionToken,
+			p + KeyRegion, p + KeyDefaultRegion, p + KeyCredentialExpiration},
+		Credentials: []string{p + KeyAccessKeyID, p + KeySecretAccessKey, p + KeySessionToken},
+	}
+}
+
+// ForeignDotenvKeys are the variables of vars already in the dotenv file
+// existing whose prefix's credentials (key id, secret key, session token)
+// are not all there: someone else set them (a hand-written AWS_REGION).
+func ForeignDotenvKeys(existing []byte, vars []Var) []string {
+	old, err := ParseDotenv(existing)
+	if err != nil || len(old) == 0 {
+		return nil
+	}
+	there := map[string]bool{}
+	for _, v := range old {
+		there[v.Key] = true
+	}
+	var foreign []string
+	for _, v := range vars {
+		p, ok := strings.CutSuffix(v.Key, KeyAccessKeyID)
+		if !ok {
+			continue
+		}
+		set := CredentialSet(p)
+		if !slices.ContainsFunc(set.Credentials, func(k string) bool { return !there[k] }) {
+			continue
+		}
+		for _, k := range set.Keys {
+			if there[k] {
+				foreign = append(foreign, k)
+			}
+		}
+	}
+	return foreign
 }
 
 // DotenvRemoval is what RemoveDotenv did.

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
 
 func TestParseDotenv(t *testing.T) {
@@ -678,6 +679,33 @@ func TestRemoveDotenvOnlyRunsVariables(t *testing.T) {
 			}
 			if !slices.Equal(done.Kept, tc.kept) {
 				t.Errorf("kept = %q, want %q", done.Kept, tc.kept)
+			}
+		})
+	}
+}
+
+// TestForeignDotenvKeys: a prefix's variables already in the file are
+// someone else's unless its key id, secret key and session token are all
+// there.
+func TestForeignDotenvKeys(t *testing.T) {
+	t.Parallel()
+	vars := slices.Concat(Variables("", exchange.Credentials{}, exchange.Session{Region: "us-east-1"}),
+		Variables("PROD_", exchange.Credentials{}, exchange.Session{}))
+	for _, tc := range []struct {
+		name, existing string
+		want           []string
+	}{
+		{name: "empty", existing: ""},
+		{name: "hand_written_region", existing: "AWS_REGION=eu-west-1\nOTHER=1\n", want: []string{"AWS_REGION"}},
+		{name: "a_runs", existing: "AWS_ACCESS_KEY_ID=A\nAWS_SECRET_ACCESS_KEY=s\nAWS_SESSION_TOKEN=t\nAWS_REGION=x\n"},
+		{name: "static_keys_other_prefix", existing: "PROD_AWS_ACCESS_KEY_ID=A\nPROD_AWS_SECRET_ACCESS_KEY=s\n",
+			want: []string{"PROD_AWS_ACCESS_KEY_ID", "PROD_AWS_SECRET_ACCESS_KEY"}},
+		{name: "not_a_dotenv_file", existing: "# comment\nAWS_REGION=x\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tc.want, ForeignDotenvKeys([]byte(tc.existing), vars)); diff != "" {
+				t.Errorf("foreign keys (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -6,6 +6,8 @@
 // refusal never leaves half an output behind, and no error it returns ever
 // holds a secret value. A Set writes a run's outputs all or nothing: each is
 // prepared before any is written, and a late failure puts back the others.
+// Clean takes out again exactly what such a run wrote, and nothing of
+// anyone else's.
 package output
 
 import (
