@@ -1,7 +1,11 @@
 // Package ci owns what differs between the places aws-oidc runs: GitLab CI,
 // GitHub Actions and a plain shell. It detects the platform from the
 // environment, names the default role session and the default output, and
-// folds long diagnostics into the platform's collapsible log sections.
+// folds long diagnostics into the platform's collapsible log sections. It
+// also holds what GitLab's variable precedence means for the tool: the
+// assume-role component's inputs and the CI/CD variables that outrank them
+// (component.go), and the credential variables that outrank a dotenv
+// report (guard.go).
 package ci
 
 import (

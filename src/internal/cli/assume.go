@@ -12,6 +12,7 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 )
@@ -34,7 +35,7 @@ func assumeCommand(env Env) *cli.Command {
 			return &InputError{Msg: err.Error()}
 		},
 		Action: func(c *cli.Context) error {
-			if inComponent(env.Getenv) {
+			if ci.InComponent(env.Getenv) {
 				log := logging.New(env.Stderr, false)
 				if err := checkComponent(env.Getenv, func(msg string) { log.Warn(msg) }); err != nil {
 					return inComponentErr(err, env.Getenv)

@@ -2,27 +2,20 @@ package cli
 
 import (
 	"errors"
-	"fmt"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 )
 
-// componentEnv is set by templates/assume-role.yml to the component's name.
-// Inside the component a person set inputs, not flags or variables, so
-// flags that an input sets read only the input's variable (flags.go), and
-// errors and hints name the input instead of the flag.
-const componentEnv = "AWS_OIDC_COMPONENT"
-
-func inComponent(getenv func(string) string) bool { return getenv(componentEnv) != "" }
-
-func inputName(input string) string { return "the " + input + " input" }
+// Inside the assume-role component (ci.InComponent) a person set inputs,
+// not flags or variables, so flags that an input sets read only the input's
+// variable (flags.go), and errors and hints name the input instead of the
+// flag.
 
 // componentError is a failure of `assume` inside the component: the same
 // error, exit code and hint, with every flag and variable that an input
@@ -50,7 +43,7 @@ func (e *componentError) naming() naming { return naming{component: true, getenv
 func (e *componentError) Hint() string {
 	in, ok := e.err.(*InputError)
 	var fe *exchange.FieldError
-	if (ok && in.Field == "role-arn" || errors.As(e.err, &fe) && fe.Field == "role-arn") && strings.TrimSpace(e.getenv(inputEnv("role_arn"))) == "" {
+	if (ok && in.Field == "role-arn" || errors.As(e.err, &fe) && fe.Field == "role-arn") && strings.TrimSpace(e.getenv(ci.InputEnv("role_arn"))) == "" {
 		// GitLab checks the input's regex before it expands variables, so an
 		// empty role_arn here is a CI/CD variable that this pipeline lacks.
 		return "the role_arn input is empty. When it names a CI/CD variable (role_arn: $DEPLOY_ROLE_ARN), that variable is not set " +
@@ -78,13 +71,35 @@ func (n naming) setting(field string) string {
 	case !ok:
 		return "--" + field
 	case n.component && s.Input != "":
-		return inputName(s.Input)
-	case n.component && slices.Contains(componentTuning, s.Name):
+		return ci.InputName(s.Input)
+	case n.component && s.setting().Tuning():
 		return "the CI/CD variable " + n.variable(s, "")
 	case len(s.Envs) > 0:
 		return "--" + field + " or $" + s.Envs[0]
 	}
 	return "--" + field
+}
+
+// flag names field where the flag alone stands outside the component:
+// "--region", "the region input", "the CI/CD variable AWS_OIDC_TIMEOUT".
+func (n naming) flag(field string) string {
+	s, ok := assumeSpec(field)
+	switch {
+	case ok && n.component && s.Input != "":
+		return ci.InputName(s.Input)
+	case ok && n.component && s.setting().Tuning():
+		return "the CI/CD variable " + n.variable(s, "")
+	}
+	return "--" + field
+}
+
+// another names another value of field: "another --prefix or
+// $AWS_OIDC_PREFIX", "another variable_prefix input".
+func (n naming) another(field string) string {
+	if s, ok := assumeSpec(field); ok && n.component && s.Input != "" {
+		return "another " + s.Input + " input"
+	}
+	return "another " + n.setting(field)
 }
 
 // invalid names field after "invalid ": "duration input", "CI/CD variable
@@ -95,7 +110,7 @@ func (n naming) invalid(field, from string) string {
 	switch {
 	case ok && n.component && s.Input != "":
 		return s.Input + " input"
-	case ok && n.component && slices.Contains(componentTuning, s.Name):
+	case ok && n.component && s.setting().Tuning():
 		return "CI/CD variable " + n.variable(s, from)
 	}
 	return "--" + field
@@ -142,7 +157,7 @@ func assumeSpec(name string) (flagSpec, bool) {
 
 // inComponentErr wraps err when the tool runs as the component.
 func inComponentErr(err error, getenv func(string) string) error {
-	if err == nil || !inComponent(getenv) {
+	if err == nil || !ci.InComponent(getenv) {
 		return err
 	}
 	return &componentError{err: err, getenv: getenv}
@@ -170,13 +185,13 @@ var flagWords = sync.OnceValues(func() (*regexp.Regexp, map[string]string) {
 })
 
 // tuningWords matches the flags that keep working in the component through
-// their variable (componentTuning), "--flag or $VAR" and "--flag", for
+// their variable (ci.Setting.Tuning), "--flag or $VAR" and "--flag", for
 // their variable's name: the component's job has no command line.
 var tuningWords = sync.OnceValues(func() (*regexp.Regexp, map[string][]string) {
 	envs := map[string][]string{}
 	var alts []string
 	for _, s := range assumeFlags {
-		if slices.Contains(componentTuning, s.Name) {
+		if s.setting().Tuning() {
 			envs["--"+s.Name] = s.Envs
 			alts = append(alts, regexp.QuoteMeta("--"+s.Name))
 		}
@@ -206,7 +221,7 @@ func inputWordsIn(s string, getenv func(string) string) string {
 		case "another ":
 			return "another " + input + " input"
 		}
-		return inputName(input)
+		return ci.InputName(input)
 	})
 	tuningRE, tuningEnvs := tuningWords()
 	s = tuningRE.ReplaceAllStringFunc(s, func(m string) string {
@@ -229,201 +244,48 @@ func inputWordsIn(s string, getenv func(string) string) string {
 	return strings.ReplaceAll(s, "failed to write dotenv output", "failed to write the dotenv_file report")
 }
 
-// The template hands each input to the tool under a variable of its own,
-// AWS_OIDC_INPUT_<INPUT>, and sets the tool's ordinary AWS_OIDC_* variables
-// to "" in the job. A CI/CD variable of the project, group, instance or
-// pipeline outranks every job variable on GitLab (REFERENCE.md §6), so:
-//   - a non-empty ordinary AWS_OIDC_* variable in the component's job comes
-//     from the CI/CD settings: the tool never reads it here; a setting the
-//     component does not expose (a profile, a roles file, a chain, another
-//     output) is refused, one that an input sets is ignored with a warning;
-//   - the string inputs come twice, expanded and as typed (expand: false,
-//     AWS_OIDC_INPUT_RAW_<INPUT>): an input written without a $ must arrive
-//     unchanged, else a CI/CD variable outranks the component's own, and an
-//     input naming one CI/CD variable must not arrive empty (a protected
-//     variable on an unprotected branch would otherwise switch a guard off);
-//   - boolean and number inputs arrive as "input=value": GitLab keeps the
-//     type of a value that is a whole $[[ inputs.x ]], and refuses a job
-//     variable that is not a string or an integer.
+// setting is s as package ci knows the component's settings.
+func (s flagSpec) setting() ci.Setting { return ci.Setting{Envs: s.Envs, Input: s.Input} }
 
-const (
-	inputEnvPrefix    = "AWS_OIDC_INPUT_"
-	rawInputEnvPrefix = "AWS_OIDC_INPUT_RAW_"
-)
+// CIVariableError is ci.Inputs' finding as the tool reports it: a CI/CD
+// variable that changes the component's job against its inputs.
+type CIVariableError struct{ *ci.VariableError }
 
-// inputEnv is the variable the template sets an input's value in.
-func inputEnv(input string) string { return inputEnvPrefix + strings.ToUpper(input) }
-
-// rawInputEnv is the variable that holds the input as written.
-func rawInputEnv(input string) string { return rawInputEnvPrefix + strings.ToUpper(input) }
-
-// typedInputs arrive as "input=value".
-var typedInputs = []string{"duration", "verify", "allow_existing_credentials"}
-
-// rawInputs come with a copy as written: every string input but policy,
-// which the template passes unexpanded already.
-var rawInputs = []string{"role_arn", "audience", "region", "session_name", "policy_arns", "variable_prefix",
-	"dotenv_file", "allowed_accounts", "check_s3"}
-
-// componentPinned are set by the template to one value that the tool
-// relies on.
-func componentPinned(flag string) string {
-	switch flag {
-	case "output":
-		return formatDotenv
-	case "token-env":
-		return "AWS_OIDC_TOKEN"
-	}
-	return ""
-}
-
-// componentTuning are the flags without an input whose variables keep
-// working in the component: where STS and S3 are, how long to retry, the
-// instance's dotenv limit, extra CAs and diagnostics. They change neither
-// which role is assumed nor where the credentials go.
-var componentTuning = []string{"sts-endpoint", "s3-endpoint", "timeout", "attempt-timeout", "max-attempts",
-	"dotenv-max-variables", "ca-bundle", "debug", "max-parallel"}
-
-// componentGetenv is the environment as the flags of `assume` read it in
-// the component: an input's variable without the "input=" of a typed
-// input.
-func componentGetenv(getenv func(string) string) func(string) string {
-	return func(name string) string {
-		v := getenv(name)
-		for _, in := range typedInputs {
-			if name == inputEnv(in) {
-				v, _ = strings.CutPrefix(v, in+"=")
-			}
-		}
-		return v
-	}
-}
-
-// CIVariableError is a CI/CD variable that changes the component's job
-// against its inputs.
-type CIVariableError struct {
-	Msg, Fix string
-}
-
-func (e *CIVariableError) Error() string { return e.Msg }
-func (e *CIVariableError) Hint() string  { return e.Fix }
 func (e *CIVariableError) ExitCode() int { return ExitConfig }
 
-// outranksJob is why a variable the template sets can hold something else.
-const outranksJob = "project, group, instance and pipeline CI/CD variables outrank the component's job variables on GitLab"
-
 // checkComponent refuses, before anything else, a component job that CI/CD
-// variables changed, and warns about the ones it ignores.
+// variables changed (ci.Inputs), and warns about the ones it ignores.
 func checkComponent(getenv func(string) string, warn func(string)) error {
-	for _, s := range assumeFlags {
-		switch {
-		case s.Input != "":
-			for _, e := range s.Envs {
-				if strings.HasPrefix(e, "AWS_OIDC_") && getenv(e) != "" {
-					warn(fmt.Sprintf("%s is set in the CI/CD variables; the component ignores it and takes %s", e, inputName(s.Input)))
-				}
-			}
-		case componentPinned(s.Name) != "":
-			if v := getenv(s.Envs[0]); v != componentPinned(s.Name) {
-				return &CIVariableError{
-					Msg: fmt.Sprintf("%s is %q in this job, not %q as the component sets it: %s", s.Envs[0], v, componentPinned(s.Name), outranksJob),
-					Fix: fmt.Sprintf("remove %s from Settings > CI/CD > Variables (of the project, its groups or the instance) and from the pipeline's trigger or schedule; "+
-						"set it in the variables: of the jobs that need it instead", s.Envs[0]),
-				}
-			}
-		case slices.Contains(componentTuning, s.Name):
-		default:
-			for _, e := range s.Envs {
-				if strings.HasPrefix(e, "AWS_OIDC_") && getenv(e) != "" {
-					return &CIVariableError{
-						Msg: fmt.Sprintf("%s is set in this job (%s), but the assume-role component has no input for it: it would change which role is assumed or where the credentials go", e, outranksJob),
-						Fix: fmt.Sprintf("remove %s from Settings > CI/CD > Variables (of the project, its groups or the instance) and from the pipeline's trigger or schedule, "+
-							"and set it in the variables: of the jobs that need it instead; for what the component does not offer, run aws-oidc in a job of your own", e),
-					}
-				}
-			}
-		}
+	settings := make([]ci.Setting, len(assumeFlags))
+	for i, s := range assumeFlags {
+		settings[i] = s.setting()
 	}
-	for _, in := range typedInputs {
-		if v := getenv(inputEnv(in)); !strings.HasPrefix(v, in+"=") {
-			return &CIVariableError{
-				Msg: fmt.Sprintf("%s is %q, not the %s input as the component passes it (%s=...): %s", inputEnv(in), v, in, in, outranksJob),
-				Fix: fmt.Sprintf("remove %s from the CI/CD variables", inputEnv(in)),
-			}
-		}
+	err := ci.Inputs{Getenv: getenv, Settings: settings, ReportKeys: dotenvKeys, Warn: warn}.Check()
+	var (
+		variable *ci.VariableError
+		input    *ci.InputError
+	)
+	switch {
+	case errors.As(err, &variable):
+		return &CIVariableError{variable}
+	case errors.As(err, &input):
+		i := slices.IndexFunc(assumeFlags, func(s flagSpec) bool { return s.Input == input.Input })
+		return &InputError{Field: assumeFlags[i].Name, From: ci.InputName(input.Input), Msg: input.Msg}
 	}
-	if err := checkRawInputs(getenv); err != nil {
-		return err
-	}
-	// The policy is passed unexpanded twice: the copies differ only when a
-	// CI/CD variable outranks one.
-	if getenv(inputEnv("policy")) != getenv(rawInputEnv("policy")) {
-		return &CIVariableError{
-			Msg: fmt.Sprintf("%s is not the policy input as written: %s", inputEnv("policy"), outranksJob),
-			Fix: fmt.Sprintf("remove %s and %s from the CI/CD variables", inputEnv("policy"), rawInputEnv("policy")),
-		}
-	}
-	if f := getenv(inputEnv("dotenv_file")); slices.Contains(strings.Split(filepath.ToSlash(f), "/"), "..") {
-		return &InputError{Field: "dotenv-file", Msg: fmt.Sprintf("%q leaves the project directory; name a path inside it, such as aws.env", f)}
-	} else if f != "" {
-		if err := checkNoReport(f); err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }
 
-// checkRawInputs compares each string input as expanded with the input as
-// written: a CI/CD variable that outranks the input's variable, or an
-// input naming a variable this pipeline lacks, is refused.
-func checkRawInputs(getenv func(string) string) error {
-	for _, in := range rawInputs {
-		raw, value := getenv(rawInputEnv(in)), getenv(inputEnv(in))
-		if name, ok := variableReference(raw); ok {
-			if strings.TrimSpace(value) == "" {
-				return &CIVariableError{
-					Msg: fmt.Sprintf("the %s input is %s, which is empty or not set for this pipeline", in, raw),
-					Fix: fmt.Sprintf("define the CI/CD variable %s; a protected variable is only set for pipelines of protected branches and tags: "+
-						"protect this branch or tag, or unprotect the variable", name),
-				}
-			}
-			// The job sees the variable the input names: the input's
-			// variable must hold the same, unless a CI/CD variable outranks it.
-			if v := getenv(name); v == value || strings.Contains(v, "$") {
-				continue
-			}
-			return &CIVariableError{
-				Msg: fmt.Sprintf("%s is not the %s input (%s): %s", inputEnv(in), in, raw, outranksJob),
-				Fix: fmt.Sprintf("remove %s from the CI/CD variables", inputEnv(in)),
-			}
-		}
-		if !strings.Contains(raw, "$") && value != raw {
-			return &CIVariableError{
-				Msg: fmt.Sprintf("%s is not the %s input as written: %s", inputEnv(in), in, outranksJob),
-				Fix: fmt.Sprintf("remove %s from the CI/CD variables", inputEnv(in)),
-			}
-		}
+// dotenvKeys are the names of a dotenv report's variables.
+func dotenvKeys(data []byte) ([]string, error) {
+	vars, err := output.ParseDotenv(data)
+	keys := make([]string, len(vars))
+	for i, v := range vars {
+		keys[i] = v.Key
 	}
-	return nil
+	return keys, err
 }
 
-// checkNoReport refuses a dotenv_file that exists before the job wrote it
-// (committed to the repository, or made by a script): outside the component
-// the tool merges its variables with the file's, but here they would reach
-// every later job under the component's name.
-func checkNoReport(path string) error {
-	data, found, err := atomicfile.ReadExisting(path, 64<<10)
-	if !found && err == nil {
-		return nil
-	}
-	what := "it"
-	if vars, perr := output.ParseDotenv(data); err == nil && perr == nil && len(vars) > 0 {
-		names := make([]string, len(vars))
-		for i, v := range vars {
-			names[i] = v.Key
-		}
-		what = "its " + joinAnd(names)
-	}
-	return &InputError{Field: "dotenv-file", Msg: fmt.Sprintf("%q already exists before the job wrote it: the report would hand %s on to later jobs with the credentials. "+
-		"Remove the file from the repository (or from what made it), or write to another dotenv_file", path, what)}
+// naming is how this run's errors and warnings name its settings.
+func (r *assumeRun) naming() naming {
+	return naming{component: ci.InComponent(r.env.Getenv), getenv: r.env.Getenv}
 }

@@ -3,10 +3,10 @@ package cli
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
@@ -30,19 +30,19 @@ func componentJobEnv(t *testing.T, vars map[string]string) map[string]string {
 		"check_s3":         "",
 	}
 	for in, v := range inputs {
-		env[inputEnv(in)] = v
-		env[rawInputEnv(in)] = v
+		env[ci.InputEnv(in)] = v
+		env[ci.RawInputEnv(in)] = v
 	}
-	env[inputEnv("audience")] = tokentest.Issuer
-	env[rawInputEnv("audience")] = "$CI_SERVER_URL"
+	env[ci.InputEnv("audience")] = tokentest.Issuer
+	env[ci.RawInputEnv("audience")] = "$CI_SERVER_URL"
 	for k, v := range map[string]string{
-		"AWS_OIDC_COMPONENT":                   "assume-role",
-		"AWS_OIDC_TOKEN_ENV":                   "AWS_OIDC_TOKEN",
-		"AWS_OIDC_OUTPUT":                      "dotenv",
-		"AWS_OIDC_INPUT_POLICY":                "",
-		inputEnv("duration"):                   "duration=3600",
-		inputEnv("verify"):                     "verify=false",
-		inputEnv("allow_existing_credentials"): "allow_existing_credentials=false",
+		"AWS_OIDC_COMPONENT":                      "assume-role",
+		"AWS_OIDC_TOKEN_ENV":                      "AWS_OIDC_TOKEN",
+		"AWS_OIDC_OUTPUT":                         "dotenv",
+		"AWS_OIDC_INPUT_POLICY":                   "",
+		ci.InputEnv("duration"):                   "duration=3600",
+		ci.InputEnv("verify"):                     "verify=false",
+		ci.InputEnv("allow_existing_credentials"): "allow_existing_credentials=false",
 	} {
 		env[k] = v
 	}
@@ -64,7 +64,7 @@ func TestComponentNamesInputs(t *testing.T) {
 	}{
 		{
 			name:  "duration_out_of_range",
-			vars:  map[string]string{inputEnv("duration"): "duration=100"},
+			vars:  map[string]string{ci.InputEnv("duration"): "duration=100"},
 			want:  []string{"error: invalid duration input: \"100\" is out of range", "hint: set the duration input to 900..43200 seconds"},
 			never: []string{"--duration", "$AWS_OIDC_DURATION"},
 		},
@@ -72,19 +72,19 @@ func TestComponentNamesInputs(t *testing.T) {
 			// role_arn: $DEPLOY_ROLE_ARN with no such variable; a ROLE_ARN
 			// project variable must not stand in for the input.
 			name:  "role_arn_variable_unset",
-			vars:  map[string]string{inputEnv("role_arn"): "", rawInputEnv("role_arn"): "$DEPLOY_ROLE_ARN", "ROLE_ARN": "arn:aws:iam::999999999999:role/other"},
+			vars:  map[string]string{ci.InputEnv("role_arn"): "", ci.RawInputEnv("role_arn"): "$DEPLOY_ROLE_ARN", "ROLE_ARN": "arn:aws:iam::999999999999:role/other"},
 			want:  []string{"error: the role_arn input is $DEPLOY_ROLE_ARN, which is empty or not set for this pipeline", "hint: define the CI/CD variable DEPLOY_ROLE_ARN", "protected"},
 			never: []string{"--role-arn", "$AWS_OIDC_ROLE_ARN"},
 		},
 		{
 			name:  "region_of_another_partition",
-			vars:  map[string]string{inputEnv("region"): "cn-north-1", rawInputEnv("region"): "cn-north-1"},
+			vars:  map[string]string{ci.InputEnv("region"): "cn-north-1", ci.RawInputEnv("region"): "cn-north-1"},
 			want:  []string{"error: invalid region input", "hint: set the region input to"},
 			never: []string{"--region", "$AWS_REGION"},
 		},
 		{
 			name:  "verify_not_boolean",
-			vars:  map[string]string{inputEnv("verify"): "verify=maybe"},
+			vars:  map[string]string{ci.InputEnv("verify"): "verify=maybe"},
 			want:  []string{`error: the verify input is "maybe", not a boolean`},
 			never: []string{"$AWS_OIDC_VERIFY"},
 		},
@@ -96,7 +96,7 @@ func TestComponentNamesInputs(t *testing.T) {
 		},
 		{
 			name:  "static_keys_prefixed",
-			vars:  map[string]string{inputEnv("variable_prefix"): "PROD_", rawInputEnv("variable_prefix"): "PROD_", "PROD_AWS_SESSION_TOKEN": "x"},
+			vars:  map[string]string{ci.InputEnv("variable_prefix"): "PROD_", ci.RawInputEnv("variable_prefix"): "PROD_", "PROD_AWS_SESSION_TOKEN": "x"},
 			want:  []string{"error: PROD_AWS_SESSION_TOKEN is already set", "or use another variable_prefix input;", "set the allow_existing_credentials input"},
 			never: []string{"--prefix", "$AWS_OIDC_PREFIX", "PROD_ gives"},
 		},
@@ -124,7 +124,7 @@ func TestComponentNamesInputs(t *testing.T) {
 			if n := len(srv.Requests()); n != 0 {
 				t.Errorf("STS was called %d times", n)
 			}
-			if _, err := os.Stat(env[inputEnv("dotenv_file")]); err == nil {
+			if _, err := os.Stat(env[ci.InputEnv("dotenv_file")]); err == nil {
 				t.Errorf("a dotenv file was written")
 			}
 		})
@@ -198,26 +198,26 @@ func TestComponentRefusesCIVariables(t *testing.T) {
 		{name: "chain", vars: map[string]string{"AWS_OIDC_CHAIN_ROLE_ARNS": "arn:aws:iam::123456789012:role/admin"}, want: []string{"AWS_OIDC_CHAIN_ROLE_ARNS"}},
 		{name: "token_file", vars: map[string]string{"AWS_OIDC_TOKEN_FILE": "/tmp/tok"}, want: []string{"AWS_OIDC_TOKEN_FILE"}},
 		{name: "source_identity", vars: map[string]string{"AWS_OIDC_SOURCE_IDENTITY": "x"}, want: []string{"AWS_OIDC_SOURCE_IDENTITY"}},
-		{name: "input_variable_outranked", vars: map[string]string{inputEnv("role_arn"): "arn:aws:iam::999999999999:role/other"},
+		{name: "input_variable_outranked", vars: map[string]string{ci.InputEnv("role_arn"): "arn:aws:iam::999999999999:role/other"},
 			want: []string{"AWS_OIDC_INPUT_ROLE_ARN is not the role_arn input as written"}},
-		{name: "input_variable_outranked_reference", vars: map[string]string{inputEnv("role_arn"): "arn:aws:iam::999999999999:role/other",
-			rawInputEnv("role_arn"): "$DEPLOY_ROLE_ARN", "DEPLOY_ROLE_ARN": roleARN},
+		{name: "input_variable_outranked_reference", vars: map[string]string{ci.InputEnv("role_arn"): "arn:aws:iam::999999999999:role/other",
+			ci.RawInputEnv("role_arn"): "$DEPLOY_ROLE_ARN", "DEPLOY_ROLE_ARN": roleARN},
 			want: []string{"AWS_OIDC_INPUT_ROLE_ARN is not the role_arn input ($DEPLOY_ROLE_ARN)"}},
-		{name: "policy_outranked", vars: map[string]string{inputEnv("policy"): `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`},
+		{name: "policy_outranked", vars: map[string]string{ci.InputEnv("policy"): `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`},
 			want: []string{"AWS_OIDC_INPUT_POLICY is not the policy input as written"}},
-		{name: "typed_input_outranked", vars: map[string]string{inputEnv("verify"): "false"},
+		{name: "typed_input_outranked", vars: map[string]string{ci.InputEnv("verify"): "false"},
 			want: []string{`AWS_OIDC_INPUT_VERIFY is "false", not the verify input as the component passes it`}},
-		{name: "allowed_accounts_unset", vars: map[string]string{inputEnv("allowed_accounts"): "", rawInputEnv("allowed_accounts"): "$PROD_ACCOUNT_IDS"},
+		{name: "allowed_accounts_unset", vars: map[string]string{ci.InputEnv("allowed_accounts"): "", ci.RawInputEnv("allowed_accounts"): "$PROD_ACCOUNT_IDS"},
 			want: []string{"the allowed_accounts input is $PROD_ACCOUNT_IDS, which is empty or not set", "define the CI/CD variable PROD_ACCOUNT_IDS"}},
-		{name: "check_s3_unset", vars: map[string]string{inputEnv("check_s3"): "", rawInputEnv("check_s3"): "${PROD_BUCKET}"},
+		{name: "check_s3_unset", vars: map[string]string{ci.InputEnv("check_s3"): "", ci.RawInputEnv("check_s3"): "${PROD_BUCKET}"},
 			want: []string{"the check_s3 input is ${PROD_BUCKET}", "PROD_BUCKET"}},
-		{name: "region_unset", vars: map[string]string{inputEnv("region"): "", rawInputEnv("region"): "$PROD_REGION"},
+		{name: "region_unset", vars: map[string]string{ci.InputEnv("region"): "", ci.RawInputEnv("region"): "$PROD_REGION"},
 			want: []string{"the region input is $PROD_REGION"}},
-		{name: "policy_arns_unset", vars: map[string]string{inputEnv("policy_arns"): "", rawInputEnv("policy_arns"): "$X"},
+		{name: "policy_arns_unset", vars: map[string]string{ci.InputEnv("policy_arns"): "", ci.RawInputEnv("policy_arns"): "$X"},
 			want: []string{"the policy_arns input is $X"}},
-		{name: "dotenv_parent", vars: map[string]string{inputEnv("dotenv_file"): "../aws.env", rawInputEnv("dotenv_file"): "../aws.env"},
+		{name: "dotenv_parent", vars: map[string]string{ci.InputEnv("dotenv_file"): "../aws.env", ci.RawInputEnv("dotenv_file"): "../aws.env"},
 			want: []string{`invalid dotenv_file input: "../aws.env" leaves the project directory`}},
-		{name: "dotenv_parent_inside", vars: map[string]string{inputEnv("dotenv_file"): "ci/../../aws.env", rawInputEnv("dotenv_file"): "ci/../../aws.env"},
+		{name: "dotenv_parent_inside", vars: map[string]string{ci.InputEnv("dotenv_file"): "ci/../../aws.env", ci.RawInputEnv("dotenv_file"): "ci/../../aws.env"},
 			want: []string{"leaves the project directory"}},
 	}
 	for _, tc := range cases {
@@ -241,7 +241,7 @@ func TestComponentRefusesCIVariables(t *testing.T) {
 			if n := len(srv.Requests()); n != 0 {
 				t.Errorf("STS was called %d times", n)
 			}
-			if _, err := os.Stat(env[inputEnv("dotenv_file")]); err == nil {
+			if _, err := os.Stat(env[ci.InputEnv("dotenv_file")]); err == nil {
 				t.Errorf("a dotenv file was written")
 			}
 			assertNoSecrets(t, r.stderr, env)
@@ -289,7 +289,7 @@ func TestComponentRefusesExistingReport(t *testing.T) {
 	srv := ststest.New(t)
 	env := componentJobEnv(t, nil)
 	env["AWS_ENDPOINT_URL_STS"] = srv.URL
-	path := env[inputEnv("dotenv_file")]
+	path := env[ci.InputEnv("dotenv_file")]
 	old := "AWS_ACCESS_KEY_ID=AKIASTALE\nDEPLOY_TARGET=prod\n"
 	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
 		t.Fatal(err)
@@ -320,13 +320,13 @@ func TestComponentFlagsClassified(t *testing.T) {
 	}
 	tpl := string(data)
 	for _, s := range assumeFlags {
-		if slices.Contains(componentTuning, s.Name) {
+		if s.setting().Tuning() {
 			continue
 		}
 		e := s.Envs[0]
-		if componentPinned(s.Name) != "" {
-			if !strings.Contains(tpl, "\n    "+e+": "+componentPinned(s.Name)+"\n") {
-				t.Errorf("the template does not pin %s to %s", e, componentPinned(s.Name))
+		if pin := s.setting().Pinned(); pin != "" {
+			if !strings.Contains(tpl, "\n    "+e+": "+pin+"\n") {
+				t.Errorf("the template does not pin %s to %s", e, pin)
 			}
 			continue
 		}
@@ -336,8 +336,8 @@ func TestComponentFlagsClassified(t *testing.T) {
 		if !strings.Contains(tpl, "\n    "+e+": \"\"\n") {
 			t.Errorf("the template does not set %s (--%s) to \"\"", e, s.Name)
 		}
-		if s.Input != "" && !strings.Contains(tpl, "\n    "+inputEnv(s.Input)+":") {
-			t.Errorf("the template does not pass the %s input as %s", s.Input, inputEnv(s.Input))
+		if s.Input != "" && !strings.Contains(tpl, "\n    "+ci.InputEnv(s.Input)+":") {
+			t.Errorf("the template does not pass the %s input as %s", s.Input, ci.InputEnv(s.Input))
 		}
 	}
 }
@@ -349,8 +349,8 @@ func TestComponentSessionNameNeverPrintsToken(t *testing.T) {
 	t.Parallel()
 	srv := ststest.New(t)
 	env := componentJobEnv(t, nil)
-	env[inputEnv("session_name")] = env["AWS_OIDC_TOKEN"]
-	env[rawInputEnv("session_name")] = "$AWS_OIDC_TOKEN"
+	env[ci.InputEnv("session_name")] = env["AWS_OIDC_TOKEN"]
+	env[ci.RawInputEnv("session_name")] = "$AWS_OIDC_TOKEN"
 	env["AWS_ENDPOINT_URL_STS"] = srv.URL
 	r := run(t, env, "assume")
 	if r.code != ExitConfig || !strings.Contains(r.stderr, "error: invalid session_name input: it holds the job's ID token") {
@@ -377,7 +377,7 @@ func TestComponentLongPrefixBeforeSTS(t *testing.T) {
 	t.Parallel()
 	srv := ststest.New(t)
 	prefix := strings.Repeat("P", 240) + "_"
-	env := componentJobEnv(t, map[string]string{inputEnv("variable_prefix"): prefix, rawInputEnv("variable_prefix"): prefix})
+	env := componentJobEnv(t, map[string]string{ci.InputEnv("variable_prefix"): prefix, ci.RawInputEnv("variable_prefix"): prefix})
 	env["AWS_ENDPOINT_URL_STS"] = srv.URL
 	r := run(t, env, "assume")
 	if r.code != ExitConfig {
@@ -443,8 +443,8 @@ func TestSettingHoldingTheTokenIsScrubbed(t *testing.T) {
 	}{
 		{name: "role_arn_input", args: func(string) []string { return []string{"assume"} },
 			env: func(env map[string]string) {
-				env[inputEnv("role_arn")] = env["AWS_OIDC_TOKEN"]
-				env[rawInputEnv("role_arn")] = "$AWS_OIDC_TOKEN"
+				env[ci.InputEnv("role_arn")] = env["AWS_OIDC_TOKEN"]
+				env[ci.RawInputEnv("role_arn")] = "$AWS_OIDC_TOKEN"
 			}},
 		{name: "region_flag", args: func(tok string) []string {
 			return []string{"assume", "--role-arn", roleARN, "--region", tok}
@@ -459,7 +459,7 @@ func TestSettingHoldingTheTokenIsScrubbed(t *testing.T) {
 				tc.env(env)
 			} else {
 				for k := range env {
-					if strings.HasPrefix(k, "AWS_OIDC_INPUT") || k == componentEnv {
+					if strings.HasPrefix(k, "AWS_OIDC_INPUT") || k == ci.ComponentEnv {
 						delete(env, k)
 					}
 				}

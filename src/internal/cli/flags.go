@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 )
 
 // A flag's environment variables are read through Env.Getenv, not by
@@ -25,7 +27,7 @@ type flagSpec struct {
 	// Bool makes it a switch.
 	Bool bool
 	// Input is the assume-role component input that sets the flag through
-	// Envs[0] (component.go).
+	// its variable, ci.InputEnv(Input).
 	Input string
 }
 
@@ -70,8 +72,8 @@ func newLookup(c *cli.Context, getenv func(string) string, specs []flagSpec) loo
 	for _, s := range specs {
 		m[s.Name] = s
 	}
-	if inComponent(getenv) {
-		return lookup{c: c, getenv: componentGetenv(getenv), specs: m, component: true, origins: map[string]string{}}
+	if ci.InComponent(getenv) {
+		return lookup{c: c, getenv: ci.InputGetenv(getenv), specs: m, component: true, origins: map[string]string{}}
 	}
 	return lookup{c: c, getenv: getenv, specs: m, origins: map[string]string{}}
 }
@@ -82,12 +84,12 @@ func (l lookup) from(name string) string { return l.origins[name] }
 
 // envs are the variables a flag reads, in order. Inside the component a flag
 // that an input sets reads only the variable the template passes the input
-// in (component.go): an empty input then means the default, never a CI/CD
+// in (ci.InputEnv): an empty input then means the default, never a CI/CD
 // variable further down the list (which GitLab would let outrank the
 // input, REFERENCE.md §6).
 func (l lookup) envs(s flagSpec) []string {
 	if l.component && s.Input != "" {
-		return []string{inputEnv(s.Input)}
+		return []string{ci.InputEnv(s.Input)}
 	}
 	return s.Envs
 }
@@ -96,7 +98,7 @@ func (l lookup) envs(s flagSpec) []string {
 // else the variable.
 func (l lookup) source(s flagSpec, env string) string {
 	if l.component && s.Input != "" {
-		return inputName(s.Input)
+		return ci.InputName(s.Input)
 	}
 	return "$" + env
 }

@@ -9,17 +9,6 @@ import "strings"
 func isLetter(c byte) bool { return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' }
 func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
 
-// isVariableName is [A-Za-z_][A-Za-z0-9_]*, a shell variable's name: the
-// rule of --token-env and --prefix.
-func isVariableName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isLetter(c) && c != '_' && (i == 0 || !isDigit(c)) {
-			return false
-		}
-	}
-	return s != ""
-}
-
 // isAccountID is [0-9]{12}: an AWS account id.
 func isAccountID(s string) bool {
 	return len(s) == 12 && strings.Trim(s, "0123456789") == ""
@@ -33,18 +22,4 @@ func isRoleName(s string) bool {
 		}
 	}
 	return s != "" && len(s) <= 64
-}
-
-// variableReference reports whether s is one CI/CD variable, $NAME or
-// ${NAME}, and its name.
-func variableReference(s string) (string, bool) {
-	name, ok := strings.CutPrefix(s, "$")
-	if braced, found := strings.CutPrefix(name, "{"); found {
-		name, found = strings.CutSuffix(braced, "}")
-		ok = ok && found
-	}
-	if !ok || !isVariableName(name) {
-		return "", false
-	}
-	return name, true
 }

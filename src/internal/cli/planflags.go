@@ -327,7 +327,7 @@ func (b *planner) prefixFlag() error {
 }
 
 func checkPrefix(prefix string) error {
-	if prefix != "" && !isVariableName(prefix) {
+	if prefix != "" && !ci.IsVariableName(prefix) {
 		return &InputError{Field: "prefix", Msg: fmt.Sprintf("%q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", prefix)}
 	}
 	return nil

@@ -19,7 +19,7 @@ func pickToken(l lookup, getenv func(string) string, platform ci.Platform, regio
 	s.Audience, _ = l.String("audience")
 	s.Env, _ = l.String("token-env")
 	s.File, s.FileFrom = l.String("token-file")
-	if s.FileFrom != "--token-file" && s.Env != "" && !isVariableName(s.Env) {
+	if s.FileFrom != "--token-file" && s.Env != "" && !ci.IsVariableName(s.Env) {
 		return token.Pick{}, &InputError{Field: "token-env", Msg: fmt.Sprintf("%q is not a variable name", s.Env)}
 	}
 	return token.Choose(s), nil
