@@ -8,13 +8,11 @@ import (
 	"os/exec"
 	"os/signal"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
@@ -58,15 +56,6 @@ func execCommand(env Env) *cli.Command {
 	}
 }
 
-// childVars are the variables exec replaces in the child's environment: any
-// of them left from the parent would compete with the new credentials in
-// the SDKs' lookup order.
-var childVars = []string{
-	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
-	"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
-	"AWS_REGION", "AWS_DEFAULT_REGION",
-}
-
 // runExec assumes the role, then runs argv with environ plus the
 // credentials, forwarding what arrives on signals until it exits.
 func runExec(ctx context.Context, plan *Plan, env Env, argv, environ []string, signals <-chan os.Signal) error {
@@ -89,7 +78,9 @@ func runExec(ctx context.Context, plan *Plan, env Env, argv, environ []string, s
 
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
-	cmd.Env = childEnvironment(environ, output.Variables("", a.creds, a.session), tokenVarsOf(plan.Token, r.tok.Value(), env.Getenv))
+	// The command gets credentials, not the job's token or the means to
+	// mint more of its own.
+	cmd.Env = output.Environ(token.Withhold(environ, plan.Token, r.tok.Value(), env.Getenv), output.Variables("", a.creds, a.session))
 	// The command's own output is its business: it goes out unscrubbed.
 	stderr := env.childStderr
 	if stderr == nil {
@@ -130,50 +121,6 @@ func (e *CommandError) Unwrap() error { return e.Err }
 func (e *CommandError) ExitCode() int { return ExitConfig }
 func (e *CommandError) Hint() string {
 	return "name a command on $PATH, or give its path, after `--`: aws-oidc exec [flags] -- COMMAND [ARGS...]"
-}
-
-// tokenVars names what would hand the ID token to the command, or let it
-// mint one: the variables it can be read from (GitHub's request token and
-// URL included), and the values themselves, whatever variable holds them,
-// whole or in part (BEARER="Bearer $TOKEN", the signature alone).
-type tokenVars struct {
-	names  []string
-	values *logging.Secrets
-}
-
-// mintVars are GitHub's: with them any step can request an ID token.
-var mintVars = []string{"ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"}
-
-func tokenVarsOf(pick token.Pick, value string, getenv func(string) string) tokenVars {
-	names := slices.Concat(token.DefaultEnvs, pick.Envs, []string{"AWS_OIDC_TOKEN_FILE"}, mintVars)
-	values := logging.NewSecrets()
-	// The payload and the signature, not the header: it is the same for
-	// every token of the issuer and tells nothing.
-	if parts := strings.Split(strings.TrimSpace(value), "."); len(parts) == 3 {
-		values.Add(parts[1], parts[2])
-	} else {
-		values.Add(strings.TrimSpace(value))
-	}
-	values.Add(getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
-	return tokenVars{names: names, values: values}
-}
-
-// childEnvironment is environ without the variables exec sets and without
-// the job's ID token (the command gets credentials, not the means to mint
-// more of its own), then vars.
-func childEnvironment(environ []string, vars []output.Var, token tokenVars) []string {
-	out := make([]string, 0, len(environ)+len(vars))
-	for _, kv := range environ {
-		name, value, _ := strings.Cut(kv, "=")
-		if slices.Contains(childVars, name) || slices.Contains(token.names, name) || token.values.Holds(value) {
-			continue
-		}
-		out = append(out, kv)
-	}
-	for _, v := range vars {
-		out = append(out, v.Key+"="+v.Value)
-	}
-	return out
 }
 
 func childExit(name string, cmd *exec.Cmd, err error) error {

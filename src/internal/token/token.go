@@ -10,7 +10,8 @@
 //
 // The raw token is a credential. It is only reachable through Token.Value;
 // every printing path of Token shows the safe claims, and no error of this
-// package contains any part of the token.
+// package contains any part of the token. Withhold keeps it, and the means
+// to mint another, out of a process environment handed on.
 package token
 
 import (
