@@ -65,22 +65,19 @@ func wantText(t *testing.T, text string, parts ...string) {
 	}
 }
 
+// TestClaims is the command's: its flags, token and exit codes; what it
+// prints is doctor's TestClaimsView.
 func TestClaims(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name   string
-		env    map[string]string
-		args   []string
-		golden string
-		code   int
-		want   []string
+		name string
+		env  map[string]string
+		args []string
+		code int
+		want []string
 	}{
-		{name: "text", env: tokenEnv(t, map[string]any{"environment": "production"}), golden: "claims.golden"},
-		{name: "json", env: tokenEnv(t, nil), args: []string{"--format", "json"}, golden: "claims.golden.json"},
-		{name: "expired", env: tokenEnv(t, nil, tokentest.WithNow(fixedNow.Add(-2*time.Hour))), want: []string{"(expired 1h0m0s ago)"}},
+		{name: "json", env: tokenEnv(t, nil), args: []string{"--format", "json"}, want: []string{`"sub": "project_path:mygroup/myproject:ref_type:branch:ref:main"`}},
 		{name: "other_audience", env: tokenEnv(t, nil), args: []string{"--audience", "sts.amazonaws.com"}, want: []string{`does NOT contain "sts.amazonaws.com"`}},
-		{name: "github_token", env: tokenEnv(t, nil, tokentest.WithGitHub()), want: []string{
-			`"token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:ref:refs/heads/main"`, "repository      octo-org/octo-repo"}},
 		{name: "token_file", env: map[string]string{}, args: []string{"--token-file", "FILE"}, want: []string{"project_path    mygroup/myproject"}},
 		{name: "missing_token", env: map[string]string{"GITLAB_CI": "true"}, code: ExitToken, want: []string{"error: ", "hint: add an ID token to the job:", "id_tokens:"}},
 		{name: "malformed_token", env: map[string]string{"AWS_OIDC_TOKEN": "abc.def"}, code: ExitToken, want: []string{"malformed token", "hint: "}},
@@ -95,20 +92,11 @@ func TestClaims(t *testing.T) {
 			}
 			r := runAt(t, fixedNow, tt.env, args...)
 			wantCode(t, r, tt.code)
-			if tt.golden != "" {
-				golden(t, tt.golden, normalizeKid(r.stdout))
-			}
 			wantText(t, r.stdout+r.stderr, tt.want...)
 			assertNoSecrets(t, r.stdout+r.stderr, tt.env)
 		})
 	}
 }
-
-var kidRE = regexp.MustCompile(`"kid": "[A-Za-z0-9_-]{43}"`)
-
-// normalizeKid replaces the signing key's thumbprint: the key is made anew
-// by every test binary.
-func normalizeKid(s string) string { return kidRE.ReplaceAllString(s, `"kid": "<kid>"`) }
 
 func TestTrustPolicyGenerate(t *testing.T) {
 	t.Parallel()

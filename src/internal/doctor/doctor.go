@@ -11,7 +11,9 @@
 // about a token that is missing, malformed, expired, early or for another
 // audience, on GitLab or GitHub (tokenadvice.go), which `assume` prints as
 // its hint too, so the two never disagree; and whether an issuer's TLS chain
-// is one AWS can use (tlschain.go). Errors of local things (a locked file, a
+// is one AWS can use (tlschain.go); and what `aws-oidc claims` shows: a
+// token's claims and the trust policy conditions that let its job in
+// (claims.go). Errors of local things (a locked file, a
 // dotenv file that cannot be written, a proxy setting) keep their own Hint
 // methods beside their types, where the thing they describe is known.
 package doctor
