@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -88,22 +87,13 @@ func generateTrustPolicy(l lookup, env Env) error {
 	if !slices.Contains(exchange.PartitionNames(), spec.Partition) {
 		return &InputError{Field: "partition", Msg: fmt.Sprintf("unknown partition %q (valid: %s)", spec.Partition, strings.Join(exchange.PartitionNames(), ", "))}
 	}
+	spec.Environment, _ = l.String("environment")
 	var err error
 	if spec.AllowAnyProject, err = l.Bool("allow-any-project"); err != nil {
 		return err
 	}
-	if environment, _ := l.String("environment"); environment != "" {
-		return &InputError{Field: "environment", Msg: fmt.Sprintf("AWS cannot restrict a role to the environment %q: for GitLab tokens IAM offers only the aud and sub claims as condition keys, and sub holds no environment. Restrict by --branch/--tag (protected ones), or assume a first role and chain to a second with session tags", environment)}
-	}
-	protected, err := l.Bool("protected-only")
-	if err != nil {
+	if spec.ProtectedOnly, err = l.Bool("protected-only"); err != nil {
 		return err
-	}
-	if protected && len(spec.Branches) == 0 && len(spec.Tags) == 0 {
-		return &InputError{Field: "protected-only", Msg: "AWS cannot see ref_protected (IAM offers only aud and sub for GitLab tokens): name the protected refs with --branch and --tag, and keep them protected in the project's settings"}
-	}
-	if spec.Issuer == "" {
-		return &InputError{Field: "issuer", Msg: "no issuer: give --issuer https://gitlab.example.com (in a job, $CI_SERVER_URL is used)"}
 	}
 	doc, err := trustpolicy.Generate(spec)
 	var specErr *trustpolicy.SpecError
@@ -130,8 +120,8 @@ func generateTrustPolicy(l lookup, env Env) error {
 	if err != nil {
 		return err
 	}
-	if protected {
-		fmt.Fprintln(env.Stderr, "note: AWS cannot check ref_protected; this policy allows the refs named, so keep exactly those protected in the project's settings")
+	for _, note := range spec.Notes() {
+		fmt.Fprintln(env.Stderr, "note: "+note)
 	}
 	_, err = env.Stdout.Write(out)
 	return err
@@ -190,52 +180,15 @@ func checkTrustPolicy(c *cli.Context, l lookup, env Env, path string) error {
 	if aud, _ := l.String("audience"); aud != "" {
 		expect.Audience = []string{aud}
 	}
+	var facts *trustpolicy.Facts
 	if tok != nil {
 		expect.Issuer, expect.Audience, expect.GitHub = tok.Claims.Issuer, tok.Claims.Audience, tok.Claims.IsGitHub()
+		facts = &trustpolicy.Facts{Issuer: tok.Claims.Issuer, Subject: tok.Claims.Subject, Audience: tok.Claims.Audience}
 	}
-	findings := p.Check(expect)
-	pe := &PolicyError{Path: path}
 	// The policy file and the token are someone else's: one record a line.
-	w := env.diag(env.Stdout)
-	for _, f := range findings {
-		writeLine(w, f.Level.String(), f.Problem)
-		if f.Fix != "" {
-			fmt.Fprintf(w, "      fix: %s\n", f.Fix)
-		}
-		if f.Level == trustpolicy.Fail {
-			pe.Failures++
-		}
-	}
-	if len(findings) == 0 {
-		writeLine(w, "ok", "no problem seen in the policy itself")
-	}
-	if tok == nil {
-		fmt.Fprintln(w, "      (no token: pass one with --token-env or --token-file to check it against the policy)")
-	} else {
-		v := p.Evaluate(trustpolicy.Facts{Issuer: tok.Claims.Issuer, Subject: tok.Claims.Subject, Audience: tok.Claims.Audience})
-		status := "ok"
-		if !v.Allowed {
-			status, pe.Refused = "fail", true
-		}
-		writeLine(w, status, fmt.Sprintf("this token (sub %q, aud %s): %s", tok.Claims.Subject, quoteJoin(tok.Claims.Audience), map[bool]string{true: "allowed", false: "refused"}[v.Allowed]))
-		for _, r := range v.Reasons {
-			fmt.Fprintf(w, "      %s\n", r)
-		}
-	}
-	if pe.Failures > 0 || pe.Refused {
-		return pe
+	r := p.WriteReport(env.diag(env.Stdout), expect, facts)
+	if r.Failed() {
+		return &PolicyError{Path: path, Failures: r.Failures, Refused: r.Refused}
 	}
 	return nil
-}
-
-func writeLine(w io.Writer, status, text string) {
-	fmt.Fprintf(w, "%-5s %s\n", status, text)
-}
-
-func quoteJoin(v []string) string {
-	q := make([]string, len(v))
-	for i, s := range v {
-		q[i] = fmt.Sprintf("%q", s)
-	}
-	return strings.Join(q, ", ")
 }

@@ -1,7 +1,9 @@
 // Package trustpolicy owns IAM role trust policies as far as web identity
 // federation goes: reading them, evaluating them against a token's claims as
-// IAM would, the mistakes visible without AWS, and generating them for
-// `trust-policy`. Nothing here touches the network.
+// IAM would, the mistakes visible without AWS and their report for
+// `trust-policy --check` (report.go), and generating them for
+// `trust-policy`, refusing what IAM cannot check. Nothing here touches the
+// network.
 package trustpolicy
 
 import (

@@ -36,6 +36,20 @@ type Spec struct {
 	RefType  string
 	// AllowAnyProject accepts a policy without any project or group.
 	AllowAnyProject bool
+	// Environment and ProtectedOnly ask for what IAM cannot see in a
+	// GitLab token (it offers only aud and sub as condition keys):
+	// Validate refuses an environment, and protected refs it cannot name.
+	Environment   string
+	ProtectedOnly bool
+}
+
+// Notes are what people must know about the policy of s beyond it, each a
+// line to print after "note: ".
+func (s Spec) Notes() []string {
+	if s.ProtectedOnly {
+		return []string{"AWS cannot check ref_protected; this policy allows the refs named, so keep exactly those protected in the project's settings"}
+	}
+	return nil
 }
 
 // AnyProjectError is a policy that would let every project of the instance
@@ -138,6 +152,15 @@ func (s Spec) Subjects() []string {
 
 // Validate checks the spec before anything is generated.
 func (s Spec) Validate() error {
+	if s.Environment != "" {
+		return &SpecError{Field: "environment", Msg: fmt.Sprintf("AWS cannot restrict a role to the environment %q: for GitLab tokens IAM offers only the aud and sub claims as condition keys, and sub holds no environment. Restrict by --branch/--tag (protected ones), or assume a first role and chain to a second with session tags", s.Environment)}
+	}
+	if s.ProtectedOnly && len(s.Branches) == 0 && len(s.Tags) == 0 {
+		return &SpecError{Field: "protected-only", Msg: "AWS cannot see ref_protected (IAM offers only aud and sub for GitLab tokens): name the protected refs with --branch and --tag, and keep them protected in the project's settings"}
+	}
+	if s.Issuer == "" {
+		return &SpecError{Field: "issuer", Msg: "no issuer: give --issuer https://gitlab.example.com (in a job, $CI_SERVER_URL is used)"}
+	}
 	if msg := issuerProblem(s.Issuer); msg != "" {
 		return &SpecError{Field: "issuer", Msg: fmt.Sprintf("%q %s, as in iss (for example https://gitlab.example.com)", redactUserinfo(s.Issuer), msg)}
 	}
