@@ -219,7 +219,7 @@ func printError(w io.Writer, err error) {
 }
 
 // Hint says what to do about err. It is the one place where failures are
-// turned into advice; the advice on tokens and STS refusals comes from
+// turned into advice; the advice on tokens and STS calls comes from
 // package doctor, whose checks give the same advice.
 func Hint(err error) string {
 	var (
@@ -238,8 +238,8 @@ func Hint(err error) string {
 		return own.Hint()
 	case errors.As(err, &proxyErr):
 		return proxyHint(proxyErr)
-	case answerHint(err) != "":
-		return answerHint(err)
+	case doctor.AnswerFix(err) != "":
+		return doctor.AnswerFix(err)
 	case errors.As(err, &field):
 		// A core package's, inside another error.
 		return fieldHint(field.Field, naming{})
@@ -249,7 +249,7 @@ func Hint(err error) string {
 		return stsHint(stsErr)
 	case errors.As(err, &xerr) && xerr.Transient():
 		// A chained hop's, as the web identity exchange's.
-		return transientHint(xerr)
+		return doctor.TransientFix(xerr)
 	case errors.As(err, new(*output.StdoutError)):
 		return "keep stdout open until aws-oidc exits (eval \"$(aws-oidc ...)\" does), or write files only with --output dotenv or --profile"
 	case errors.As(err, &hinter):
@@ -279,61 +279,11 @@ func stsHint(e *STSError) string {
 	if !errors.As(e.Err, &xerr) {
 		return ""
 	}
-	if xerr.Transient() {
-		return transientHint(xerr)
-	}
-	switch xerr.Code {
-	case "tls":
-		return "the STS endpoint presented a certificate this machine does not trust, so STS never saw the request. " +
-			"Give its CA as a PEM file with --ca-bundle or $AWS_CA_BUNDLE, or check --sts-endpoint"
-	case "dns":
-		return "the STS endpoint's host name does not resolve: check --region and --sts-endpoint, and the runner's DNS"
-	}
 	f := trustpolicy.Facts{RoleARN: e.RoleARN}
 	if e.Claims != nil {
 		f.Issuer, f.Subject, f.Audience, f.GitHub = e.Claims.Issuer, e.Claims.Subject, e.Claims.Audience, e.Claims.IsGitHub()
 	}
-	return doctor.Refusal(xerr.Code, xerr.Message, f).Fix
-}
-
-// transientHint explains an STS call that retries could not get through:
-// busy until the deadline or until the token ran out, no answer in time, or
-// other failures that used up --max-attempts. Every STS call of a run
-// (the exchange, a chained hop, --verify's GetCallerIdentity) has it.
-func transientHint(xerr *exchange.Error) string {
-	issuerKeys := strings.HasPrefix(xerr.Code, "IDPCommunicationError") || strings.HasPrefix(xerr.Code, "InvalidIdentityToken")
-	switch {
-	case xerr.TokenExpired:
-		return fmt.Sprintf("STS was busy (%s) until the job's ID token was about to expire, so no later attempt could succeed: "+
-			"a GitLab ID token lives as long as the job's timeout, and this job's ran out while waiting for STS. "+
-			"Start fewer of these jobs at once (a parallel: limit, or fewer roles per pipeline), run aws-oidc at the start of the job, "+
-			"or give the job a longer timeout", xerr.Code)
-	case xerr.DeadlineHit && xerr.Busy && issuerKeys:
-		return fmt.Sprintf("AWS could not fetch the issuer's signing keys in time (%s) until the deadline: STS fetches them from the issuer "+
-			"(GitLab's /oauth/discovery/keys) to check the token, and the issuer answered AWS slowly or not at all. Check that the issuer's "+
-			"keys are reachable from the internet and answer quickly; if it only happens when many jobs start at once, raise --timeout "+
-			"or start fewer of these jobs at once", xerr.Code)
-	case xerr.DeadlineHit && xerr.Busy:
-		return fmt.Sprintf("STS was busy (%s) until the deadline: every job of the AWS account and region shares one STS request rate. "+
-			"Raise --timeout, or start fewer of these jobs at once (a parallel: limit, or fewer roles per pipeline)", xerr.Code)
-	case xerr.DeadlineHit:
-		return "STS did not answer in time. Check the network path to STS (proxy, firewall, --sts-endpoint), or raise --timeout"
-	case strings.Contains(xerr.Message, "proxyconnect"):
-		return "the proxy named by $HTTPS_PROXY or $HTTP_PROXY could not be reached: check that it runs and that the variable names it, " +
-			"or list the STS host in $NO_PROXY to go direct"
-	case xerr.Code == exchange.CodeBadResponse:
-		return fmt.Sprintf("STS's answer was not one STS sends (an empty, HTML or cut-short page: a load balancer or a proxy answering for it) %s; "+
-			"this usually passes: retry the job, or raise --max-attempts", timesText(xerr.Attempts))
-	}
-	return fmt.Sprintf("STS kept failing with %s %s; this is usually passing: retry the job, or raise --max-attempts and --timeout", xerr.Code, timesText(xerr.Attempts))
-}
-
-// timesText is "at the only attempt" or "after 3 attempts".
-func timesText(attempts int) string {
-	if attempts <= 1 {
-		return "at the only attempt"
-	}
-	return fmt.Sprintf("after %d attempts", attempts)
+	return doctor.STSFix(xerr, f)
 }
 
 // proxyHint names the proxy's variable and what to change in it or in the
@@ -353,32 +303,6 @@ func proxyHint(e *httpclient.ProxyError) string {
 	}
 	return fmt.Sprintf("set $%s to a URL such as http://proxy.example:3128, with the user and password before the host as user:password@ "+
 		"and every : @ / ? # %% and space in them percent-encoded (%%40 for @, %%23 for #, %%2F for /)", e.Var)
-}
-
-// answerHint explains an STS answer the exchange refused itself, whichever
-// call (web identity, a chained hop, GetCallerIdentity) got it.
-func answerHint(err error) string {
-	var xerr *exchange.Error
-	if !errors.As(err, &xerr) || xerr.Class != exchange.Permanent {
-		// A garbled answer that retries could not get past is transient
-		// (bad-response too): stsHint says so.
-		return ""
-	}
-	switch xerr.Code {
-	case exchange.CodeExpiredCredentials:
-		return fmt.Sprintf("STS handed out credentials that expire within %s, so nothing was written. The STS server's clock is probably wrong "+
-			"(the error shows the date it put on its answer): fix its time (NTP). If the server's date is right, this runner's clock is wrong: sync it", exchange.MinValidity)
-	case exchange.CodeLateExpiry:
-		return fmt.Sprintf("STS handed out credentials that expire later than the session asked for could last (more than %s late), so nothing was written. "+
-			"The STS server's clock is probably ahead (the error shows the date it put on its answer): fix its time (NTP). If the server's date is right, "+
-			"this runner's clock is behind: sync it", exchange.MaxClockSkew)
-	case exchange.CodeBadResponse:
-		return "the STS server answered with something that is not usable credentials, so nothing was written: check --sts-endpoint " +
-			"(is it STS or an STS-compatible server you trust?), and the server's logs"
-	case exchange.CodeResponseTooLarge:
-		return fmt.Sprintf("STS answers are a few KB; this one passed %d bytes: check --sts-endpoint and any proxy on the way", exchange.MaxResponseBytes)
-	}
-	return ""
 }
 
 // VerifyError is a --verify that failed: GetCallerIdentity refused or did
@@ -415,10 +339,10 @@ func (e *VerifyError) Hint() string {
 	case e.Err == nil:
 		return "STS says the new credentials belong to another account than the role's: --sts-endpoint is not the STS of the role's account, " +
 			"or the role ARN names another account; check both"
-	case answerHint(e.Err) != "":
-		return answerHint(e.Err)
+	case doctor.AnswerFix(e.Err) != "":
+		return doctor.AnswerFix(e.Err)
 	case errors.As(e.Err, &xerr) && xerr.Transient():
-		return transientHint(xerr)
+		return doctor.TransientFix(xerr)
 	}
 	return "STS refused GetCallerIdentity with the new credentials: some STS-compatible servers do not implement it (drop --verify and use --allowed-account), " +
 		"or the session was revoked at once"

@@ -1,21 +1,24 @@
 // Package doctor owns `aws-oidc doctor`: the sequence of its checks, their
 // report and the list of those that failed (Run, in run.go), and the checks
 // themselves, most of which touch the network: fetching the issuer's
-// discovery document and keys the way STS does (within its 5-second
-// limit), inspecting the TLS chain the issuer
-// presents, verifying the token's signature locally, seeing whether the
-// issuer's addresses are reachable from the internet, and trying the role.
-// It is also the home of advice on federation and tokens: why STS refused
-// (advice.go, the causes on GitLab's troubleshooting page and AWS's error
-// codes, matched against the token's claims and a trust policy), what to do
-// about a token that is missing, malformed, expired, early or for another
-// audience, on GitLab or GitHub (tokenadvice.go), which `assume` prints as
-// its hint too, so the two never disagree; and whether an issuer's TLS chain
-// is one AWS can use (tlschain.go); and what `aws-oidc claims` shows: a
+// discovery document and keys the way STS does (within its 5-second limit),
+// inspecting the TLS chain the issuer presents, verifying the token's
+// signature locally, seeing whether the issuer's addresses are reachable
+// from the internet, and trying the role.
+//
+// It is also the one home of advice on federation and tokens, which
+// `assume` prints as its hint too, so the two never disagree: why STS
+// refused (advice.go, the causes on GitLab's troubleshooting page and AWS's
+// error codes, matched against the token's claims and a trust policy); what
+// to do about a token that is missing, malformed, expired, early or for
+// another audience, on GitLab or GitHub (tokenadvice.go); about an STS call
+// that retries could not get through, an endpoint never reached or an
+// answer the exchange refused (stsadvice.go); whether an issuer's TLS chain
+// is one AWS can use (tlschain.go); and what `aws-oidc claims` shows, a
 // token's claims and the trust policy conditions that let its job in
-// (claims.go). Errors of local things (a locked file, a
-// dotenv file that cannot be written, a proxy setting) keep their own Hint
-// methods beside their types, where the thing they describe is known.
+// (claims.go). Errors of local things (a locked file, a dotenv file that
+// cannot be written, a proxy setting) keep their own Hint methods beside
+// their types, where the thing they describe is known.
 package doctor
 
 import (
