@@ -5,7 +5,8 @@
 // also holds what GitLab's variable precedence means for the tool: the
 // assume-role component's inputs and the CI/CD variables that outrank them
 // (component.go), and the credential variables that outrank a dotenv
-// report (guard.go).
+// report (guard.go). IsVariableName is the one rule for a variable's name
+// (--prefix, --token-env, the roles file's prefixes, shell exports).
 package ci
 
 import (

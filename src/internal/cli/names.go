@@ -9,11 +9,6 @@ import "strings"
 func isLetter(c byte) bool { return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' }
 func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
 
-// isAccountID is [0-9]{12}: an AWS account id.
-func isAccountID(s string) bool {
-	return len(s) == 12 && strings.Trim(s, "0123456789") == ""
-}
-
 // isRoleName is [\w+=,.@-]{1,64}: IAM's rule for role names.
 func isRoleName(s string) bool {
 	for i := 0; i < len(s); i++ {

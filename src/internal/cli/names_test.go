@@ -4,8 +4,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 )
 
 // TestNamesMatchTheirRegexps holds each byte-by-byte name rule against the
@@ -29,8 +27,6 @@ func TestNamesMatchTheirRegexps(t *testing.T) {
 		re   *regexp.Regexp
 		got  func(string) bool
 	}{
-		{"variable_name", regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`), ci.IsVariableName},
-		{"account_id", regexp.MustCompile(`^[0-9]{12}$`), isAccountID},
 		{"role_name", regexp.MustCompile(`^[\w+=,.@-]{1,64}$`), isRoleName},
 	}
 	for _, r := range rules {

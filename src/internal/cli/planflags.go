@@ -195,7 +195,7 @@ func chainOnly(c Chain) error {
 func (b *planner) checks() error {
 	p, l := b.plan, b.l
 	for _, a := range l.Strings("allowed-account") {
-		if !isAccountID(a) {
+		if !exchange.IsAccountID(a) {
 			return &InputError{Field: "allowed-account", Msg: fmt.Sprintf("%q is not a 12-digit AWS account id", a)}
 		}
 		p.Checks.AllowedAccounts = append(p.Checks.AllowedAccounts, a)

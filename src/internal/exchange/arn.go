@@ -38,8 +38,10 @@ func allRunes(s string, ok func(rune) bool) bool {
 	return true
 }
 
-// isAccountID reports whether s is an AWS account id: exactly 12 digits.
-func isAccountID(s string) bool {
+// IsAccountID reports whether s is an AWS account id: exactly 12 digits
+// ([0-9]{12}). It is the one definition of the rule: flags, roles and
+// trust policies all check account ids with it.
+func IsAccountID(s string) bool {
 	return len(s) == 12 && allRunes(s, func(r rune) bool { return '0' <= r && r <= '9' })
 }
 
@@ -84,7 +86,7 @@ func ParseARN(s string) (ARN, error) {
 	if region != "" {
 		return ARN{}, fieldErr(field, "%q names region %q; IAM ARNs have an empty region field (arn:%s:iam::ACCOUNT:role/NAME)", s, region, partition)
 	}
-	if !isAccountID(account) {
+	if !IsAccountID(account) {
 		return ARN{}, fieldErr(field, "%q has account %q; want exactly 12 digits", s, account)
 	}
 	kind, rest, _ := strings.Cut(resource, "/")
@@ -109,7 +111,7 @@ func ParseARN(s string) (ARN, error) {
 // none.
 func AccountFromAssumedRole(arn string) string {
 	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || !isAccountID(parts[4]) {
+	if len(parts) != 6 || !IsAccountID(parts[4]) {
 		return ""
 	}
 	return parts[4]

@@ -29,7 +29,7 @@ func checkPatterns(t *testing.T, s string) {
 			t.Errorf("%s %q: %v, the pattern says %v", what, s, got, want)
 		}
 	}
-	same("account", isAccountID(s), accountPattern.MatchString(s))
+	same("account", IsAccountID(s), accountPattern.MatchString(s))
 	same("role name", isRoleName(s), roleNamePattern.MatchString(s))
 	same("role path", isRolePath(s), rolePathPattern.MatchString(s))
 	same("external id", isExternalID(s), externalIDPattern.MatchString(s))

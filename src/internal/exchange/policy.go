@@ -57,7 +57,7 @@ func isPolicyARN(s string) bool {
 		return false
 	}
 	account, rest, _ := strings.Cut(rest, ":")
-	if account != "aws" && !isAccountID(account) {
+	if account != "aws" && !IsAccountID(account) {
 		return false
 	}
 	if rest, ok = strings.CutPrefix(rest, "policy/"); !ok {

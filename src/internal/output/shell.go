@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 )
 
 // VarError reports a variable or step output that an output format cannot
@@ -64,7 +66,8 @@ func shellKeyProblem(key string) string {
 	if reason := keyProblem(key); reason != "" {
 		return reason
 	}
-	if '0' <= key[0] && key[0] <= '9' {
+	if !ci.IsVariableName(key) {
+		// GitLab's rule holds: only a leading digit is left.
 		return "the name starts with a digit, which a shell does not accept; use a prefix that starts with a letter or _"
 	}
 	return ""

@@ -18,18 +18,6 @@ func TestValidNameIsTheRegexp(t *testing.T) {
 	}
 }
 
-// TestValidPrefixIsTheRegexp checks the byte loop against the regexp it replaced, so that
-// start-up compiles nothing and the rule stays exactly what it was.
-func TestValidPrefixIsTheRegexp(t *testing.T) {
-	t.Parallel()
-	re := regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	for _, s := range samples() {
-		if got, want := validPrefix(s), re.MatchString(s); got != want {
-			t.Errorf("validPrefix(%q) = %v, the regexp says %v", s, got, want)
-		}
-	}
-}
-
 // TestValidProfileIsTheRegexp checks the byte loop against the regexp it replaced, so that
 // start-up compiles nothing and the rule stays exactly what it was.
 func TestValidProfileIsTheRegexp(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
 
@@ -87,16 +88,6 @@ func (e *FileError) Hint() string {
 func validName(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !isLetter(c) && !isDigit(c) && (i == 0 || strings.IndexByte("_.-", c) < 0) {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// validPrefix is [A-Za-z_][A-Za-z0-9_]*: a shell variable name.
-func validPrefix(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isLetter(c) && c != '_' && (i == 0 || !isDigit(c)) {
 			return false
 		}
 	}
@@ -231,7 +222,7 @@ func validate(e entry, d Defaults) (Role, error) {
 			return Role{}, fmt.Errorf(`profile "DEFAULT" is reserved: the AWS CLI reads a [DEFAULT] section as defaults for every profile; use "default" or another name`)
 		}
 	case r.Prefix != "":
-		if !validPrefix(r.Prefix) {
+		if !ci.IsVariableName(r.Prefix) {
 			return Role{}, fmt.Errorf("prefix %q must start with a letter or _ and hold only letters, digits and _ (for example PROD_)", r.Prefix)
 		}
 	default:

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"unicode"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
@@ -67,19 +68,6 @@ var (
 		return regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.\-]*)*$`)
 	})
 )
-
-// validAccount reports whether s is a 12-digit AWS account id.
-func validAccount(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
 
 // SpecError is an invalid generator input, naming the flag.
 type SpecError struct {
@@ -164,7 +152,7 @@ func (s Spec) Validate() error {
 	if msg := issuerProblem(s.Issuer); msg != "" {
 		return &SpecError{Field: "issuer", Msg: fmt.Sprintf("%q %s, as in iss (for example https://gitlab.example.com)", redactUserinfo(s.Issuer), msg)}
 	}
-	if !validAccount(s.Account) {
+	if !exchange.IsAccountID(s.Account) {
 		return &SpecError{Field: "account", Msg: fmt.Sprintf("%q is not a 12-digit AWS account id", s.Account)}
 	}
 	if s.Audience == "" {
