@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -237,7 +236,7 @@ func Hint(err error) string {
 	case errors.As(err, &own):
 		return own.Hint()
 	case errors.As(err, &proxyErr):
-		return proxyHint(proxyErr)
+		return proxyErr.Hint()
 	case doctor.AnswerFix(err) != "":
 		return doctor.AnswerFix(err)
 	case errors.As(err, &field):
@@ -284,25 +283,6 @@ func stsHint(e *STSError) string {
 		f.Issuer, f.Subject, f.Audience, f.GitHub = e.Claims.Issuer, e.Claims.Subject, e.Claims.Audience, e.Claims.IsGitHub()
 	}
 	return doctor.STSFix(xerr, f)
-}
-
-// proxyHint names the proxy's variable and what to change in it or in the
-// proxy.
-func proxyHint(e *httpclient.ProxyError) string {
-	switch {
-	case e.Problem == httpclient.ProxyRefused:
-		return fmt.Sprintf("the proxy named by $%s answered but would not forward the request: check the user and password in $%s "+
-			"(user:password@ before the host, percent-encoded) and that the proxy's policy allows %s; "+
-			"or list the host in $NO_PROXY to go direct", e.Var, e.Var, e.Target)
-	case e.Problem == httpclient.ProxyUntrusted && errors.As(e.Err, new(x509.HostnameError)):
-		return fmt.Sprintf("the proxy's certificate does not name the host $%s names it by: name the proxy in $%s by a name its certificate holds", e.Var, e.Var)
-	case e.Problem == httpclient.ProxyUntrusted:
-		return fmt.Sprintf("give the CA of the proxy named by $%s as a PEM file with --ca-bundle or $AWS_CA_BUNDLE, or name it with http:// if it takes plain connections", e.Var)
-	case e.Problem == httpclient.ProxyCGI:
-		return "REQUEST_METHOD marks a CGI program, and a job is not one: unset REQUEST_METHOD in the job, or name the proxy in $http_proxy (lower case), which no request header can set"
-	}
-	return fmt.Sprintf("set $%s to a URL such as http://proxy.example:3128, with the user and password before the host as user:password@ "+
-		"and every : @ / ? # %% and space in them percent-encoded (%%40 for @, %%23 for #, %%2F for /)", e.Var)
 }
 
 // VerifyError is a --verify that failed: GetCallerIdentity refused or did

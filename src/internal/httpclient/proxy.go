@@ -67,6 +67,25 @@ func (e *ProxyError) Error() string {
 
 func (e *ProxyError) Unwrap() error { return e.Err }
 
+// Hint names the proxy's variable and what to change in it or in the
+// proxy.
+func (e *ProxyError) Hint() string {
+	switch {
+	case e.Problem == ProxyRefused:
+		return fmt.Sprintf("the proxy named by $%s answered but would not forward the request: check the user and password in $%s "+
+			"(user:password@ before the host, percent-encoded) and that the proxy's policy allows %s; "+
+			"or list the host in $NO_PROXY to go direct", e.Var, e.Var, e.Target)
+	case e.Problem == ProxyUntrusted && errors.As(e.Err, new(x509.HostnameError)):
+		return fmt.Sprintf("the proxy's certificate does not name the host $%s names it by: name the proxy in $%s by a name its certificate holds", e.Var, e.Var)
+	case e.Problem == ProxyUntrusted:
+		return fmt.Sprintf("give the CA of the proxy named by $%s as a PEM file with --ca-bundle or $AWS_CA_BUNDLE, or name it with http:// if it takes plain connections", e.Var)
+	case e.Problem == ProxyCGI:
+		return "REQUEST_METHOD marks a CGI program, and a job is not one: unset REQUEST_METHOD in the job, or name the proxy in $http_proxy (lower case), which no request header can set"
+	}
+	return fmt.Sprintf("set $%s to a URL such as http://proxy.example:3128, with the user and password before the host as user:password@ "+
+		"and every : @ / ? # %% and space in them percent-encoded (%%40 for @, %%23 for #, %%2F for /)", e.Var)
+}
+
 // ProxyFunc picks the proxy of a request, nil for none.
 type ProxyFunc func(*http.Request) (*url.URL, error)
 
