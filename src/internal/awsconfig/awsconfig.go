@@ -56,6 +56,11 @@ func profileChars(name string) bool {
 	return name != ""
 }
 
+// IsName is the one rule for a profile name: 1 to 64 of A-Za-z0-9_.+@-
+// (ReservedName apart, see ValidateName), for --profile and the roles
+// file's profile: alike.
+func IsName(name string) bool { return len(name) <= 64 && profileChars(name) }
+
 // ReservedName is the one section name Python's configparser (and so the
 // AWS CLI, which reads both files with it) treats specially: its
 // DEFAULTSECT. A [DEFAULT] section's keys are defaults for every other
@@ -68,7 +73,7 @@ const ReservedName = "DEFAULT"
 // that is also safe in a shell, a file name and a Terraform string avoids
 // surprises. ReservedName is refused.
 func ValidateName(name string) error {
-	if len(name) > 64 || !profileChars(name) {
+	if !IsName(name) {
 		return &exchange.FieldError{Field: "profile", Msg: fmt.Sprintf("%q must be 1 to 64 letters, digits and _.+@- (for example prod)", name)}
 	}
 	if name == ReservedName {

@@ -110,7 +110,7 @@ func generateTrustPolicy(l lookup, env Env) error {
 	var out []byte
 	if format == "terraform" {
 		name, from := l.String("role-name")
-		if !isRoleName(name) {
+		if !exchange.IsRoleName(name) {
 			return &InputError{Field: "role-name", Msg: fmt.Sprintf("%q (from %s) is not an IAM role name: 1 to 64 letters, digits and +=,.@_-", name, from)}
 		}
 		out, err = doc.Terraform(spec, name)

@@ -45,9 +45,13 @@ func IsAccountID(s string) bool {
 	return len(s) == 12 && allRunes(s, func(r rune) bool { return '0' <= r && r <= '9' })
 }
 
-// isRoleName reports whether s has only IAM's name characters; its length
+// isIAMName reports whether s has only IAM's name characters; its length
 // is checked apart.
-func isRoleName(s string) bool { return s != "" && allRunes(s, iamRune) }
+func isIAMName(s string) bool { return s != "" && allRunes(s, iamRune) }
+
+// IsRoleName is IAM's rule for role names, [\w+=,.@-]{1,64}: the one
+// definition, for role ARNs and trust-policy --role-name alike.
+func IsRoleName(s string) bool { return len(s) <= 64 && isIAMName(s) }
 
 // isRolePath reports whether s is a role path: "/", or "/" and names ending
 // in "/". IAM accepts any printable ASCII in a path; we accept the
@@ -100,7 +104,7 @@ func ParseARN(s string) (ARN, error) {
 	if len(path) > 512 || !isRolePath(path) {
 		return ARN{}, fieldErr(field, "%q has an invalid role path %q (letters, digits, +=,.@_- and /)", s, path)
 	}
-	if len(name) > 64 || !isRoleName(name) {
+	if !IsRoleName(name) {
 		return ARN{}, fieldErr(field, "%q has an invalid role name %q (1 to 64 of letters, digits and +=,.@_-)", s, name)
 	}
 	return ARN{Partition: partition, AccountID: account, Path: path, Name: name, raw: s}, nil

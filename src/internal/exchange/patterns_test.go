@@ -30,7 +30,7 @@ func checkPatterns(t *testing.T, s string) {
 		}
 	}
 	same("account", IsAccountID(s), accountPattern.MatchString(s))
-	same("role name", isRoleName(s), roleNamePattern.MatchString(s))
+	same("role name", isIAMName(s), roleNamePattern.MatchString(s))
 	same("role path", isRolePath(s), rolePathPattern.MatchString(s))
 	same("external id", isExternalID(s), externalIDPattern.MatchString(s))
 	same("region", isRegion(s), regionPattern.MatchString(s))

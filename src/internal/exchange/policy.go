@@ -67,7 +67,7 @@ func isPolicyARN(s string) bool {
 	if i := strings.LastIndex(rest, "/"); i >= 0 {
 		path, name = rest[:i], rest[i+1:]
 	}
-	return len(name) <= 128 && isRoleName(name) && allRunes(path, func(r rune) bool { return r == '/' || iamRune(r) })
+	return len(name) <= 128 && isIAMName(name) && allRunes(path, func(r rune) bool { return r == '/' || iamRune(r) })
 }
 
 // ParsePolicyARNs checks managed session policy ARNs; at most 10.

@@ -18,18 +18,6 @@ func TestValidNameIsTheRegexp(t *testing.T) {
 	}
 }
 
-// TestValidProfileIsTheRegexp checks the byte loop against the regexp it replaced, so that
-// start-up compiles nothing and the rule stays exactly what it was.
-func TestValidProfileIsTheRegexp(t *testing.T) {
-	t.Parallel()
-	re := regexp.MustCompile(`^[A-Za-z0-9_.+@-]+$`)
-	for _, s := range samples() {
-		if got, want := validProfile(s), re.MatchString(s); got != want {
-			t.Errorf("validProfile(%q) = %v, the regexp says %v", s, got, want)
-		}
-	}
-}
-
 // samples are every string of up to three bytes from characters at and
 // around the edges of the rules' classes, and long runs of each.
 func samples() []string {

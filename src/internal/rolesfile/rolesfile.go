@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/awsconfig"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
@@ -88,16 +89,6 @@ func (e *FileError) Hint() string {
 func validName(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !isLetter(c) && !isDigit(c) && (i == 0 || strings.IndexByte("_.-", c) < 0) {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// validProfile is [A-Za-z0-9_.+@-]+.
-func validProfile(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isLetter(c) && !isDigit(c) && strings.IndexByte("_.+@-", c) < 0 {
 			return false
 		}
 	}
@@ -214,11 +205,11 @@ func validate(e entry, d Defaults) (Role, error) {
 	case r.Prefix != "" && r.Profile != "":
 		return Role{}, fmt.Errorf("give prefix or profile, not both")
 	case r.Profile != "":
-		if len(r.Profile) > 64 || !validProfile(r.Profile) {
+		if !awsconfig.IsName(r.Profile) {
 			return Role{}, fmt.Errorf("profile %q must be 1 to 64 letters, digits and _.+@-", r.Profile)
 		}
-		if r.Profile == "DEFAULT" {
-			// configparser's DEFAULTSECT: see awsconfig.ReservedName.
+		if r.Profile == awsconfig.ReservedName {
+			// configparser's DEFAULTSECT.
 			return Role{}, fmt.Errorf(`profile "DEFAULT" is reserved: the AWS CLI reads a [DEFAULT] section as defaults for every profile; use "default" or another name`)
 		}
 	case r.Prefix != "":

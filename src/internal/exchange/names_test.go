@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -14,6 +15,18 @@ func TestIsAccountIDIsTheRegexp(t *testing.T) {
 	for _, s := range nameSamples() {
 		if got, want := IsAccountID(s), accountPattern.MatchString(s); got != want {
 			t.Errorf("IsAccountID(%q) = %v, the regexp says %v", s, got, want)
+		}
+	}
+}
+
+// TestIsRoleNameIsTheRegexp holds the one role-name rule (role ARNs,
+// trust-policy --role-name) against the regexp it replaced.
+func TestIsRoleNameIsTheRegexp(t *testing.T) {
+	t.Parallel()
+	re := regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	for _, s := range nameSamples() {
+		if got, want := IsRoleName(s), re.MatchString(s); got != want {
+			t.Errorf("IsRoleName(%q) = %v, the regexp says %v", s, got, want)
 		}
 	}
 }
