@@ -457,8 +457,12 @@ func TestClosedStdoutIsRefusedAtStart(t *testing.T) {
 		r := j.runProcess(t, p)
 		return r.Code, r.Stderr
 	}
-	if code, stderr := run(">&-"); code == 0 || !strings.Contains(stderr, "stdout is closed") || len(j.sts.Requests()) > 0 {
+	code, stderr := run(">&-")
+	if code == 0 || !strings.Contains(stderr, "stdout is closed") || len(j.sts.Requests()) > 0 {
 		t.Errorf("closed stdout: exit %d, %d STS calls; want a failure before STS", code, len(j.sts.Requests()))
+	}
+	if !strings.Contains(stderr, "\nhint: keep stdout open until aws-oidc exits") {
+		t.Errorf("closed stdout: no hint on keeping it open:\n%s", stderr)
 	}
 	if code, _ := run(">/dev/null"); code != 0 {
 		t.Errorf("stdout to /dev/null: exit %d, want 0", code)

@@ -229,6 +229,7 @@ func Hint(err error) string {
 		xerr     *exchange.Error
 		hinter   interface{ Hint() string }
 		proxyErr *httpclient.ProxyError
+		stdout   *output.StdoutError
 	)
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -249,8 +250,8 @@ func Hint(err error) string {
 	case errors.As(err, &xerr) && xerr.Transient():
 		// A chained hop's, as the web identity exchange's.
 		return doctor.TransientFix(xerr)
-	case errors.As(err, new(*output.StdoutError)):
-		return "keep stdout open until aws-oidc exits (eval \"$(aws-oidc ...)\" does), or write files only with --output dotenv or --profile"
+	case errors.As(err, &stdout):
+		return stdout.Hint()
 	case errors.As(err, &hinter):
 		return hinter.Hint()
 	case errors.Is(err, fs.ErrPermission):

@@ -168,6 +168,11 @@ func (e *StdoutError) Error() string {
 }
 func (e *StdoutError) Unwrap() error { return e.Err }
 
+// Hint says how to keep stdout open, or do without it.
+func (e *StdoutError) Hint() string {
+	return "keep stdout open until aws-oidc exits (eval \"$(aws-oidc ...)\" does), or write files only with --output dotenv or --profile"
+}
+
 // CheckStdout refuses a closed stdout (`>&-`) before anything happens, for
 // a run that prints there: the writes would fail only at the end, and a
 // file opened meanwhile could take descriptor 1 and receive the exports.
