@@ -137,10 +137,15 @@ func (e *LockError) Error() string {
 func (e *LockError) Unwrap() error { return e.Err }
 
 // Hint says what to do about the wait.
-func (e *LockError) Hint() string {
-	return "another aws-oidc run (or a cleanup) writing files in the same folder held its lock until --timeout: " +
-		"runs sharing a file take turns; raise --timeout, or give each run its own files " +
-		"(--dotenv-file, --aws-config-file, --aws-credentials-file). A process that is stuck holds the lock until it ends"
+func (e *LockError) Hint() string { return e.HintFor(func(name string) string { return "--" + name }) }
+
+// HintFor is Hint naming the tool's settings by flag, which is given a
+// flag's name without dashes: "--timeout" on the command line, the input
+// or variable that sets it in the assume-role component.
+func (e *LockError) HintFor(flag func(name string) string) string {
+	return "another aws-oidc run (or a cleanup) writing files in the same folder held its lock until " + flag("timeout") + ": " +
+		"runs sharing a file take turns; raise " + flag("timeout") + ", or give each run its own files " +
+		"(" + flag("dotenv-file") + ", " + flag("aws-config-file") + ", " + flag("aws-credentials-file") + "). A process that is stuck holds the lock until it ends"
 }
 
 // errLocked: another process holds the lock.

@@ -19,16 +19,20 @@ type AccountError struct {
 	What string
 }
 
-func (e *AccountError) Error() string {
-	return fmt.Sprintf("account %s of %q is not allowed (--allowed-account: %s)", e.Account, e.What, strings.Join(e.Allowed, ", "))
+func (e *AccountError) Error() string { return e.errorIn(naming{}) }
+
+func (e *AccountError) errorIn(n naming) string {
+	return fmt.Sprintf("account %s of %q is not allowed (%s: %s)", e.Account, e.What, n.flag("allowed-account"), strings.Join(e.Allowed, ", "))
 }
 
 // ExitCode: the configuration names the wrong role or the wrong account.
 func (e *AccountError) ExitCode() int { return ExitConfig }
 
 // Hint says which of the two to fix.
-func (e *AccountError) Hint() string {
-	return fmt.Sprintf("check that the role ARN names the account you mean, or add %s to --allowed-account or $AWS_OIDC_ALLOWED_ACCOUNTS", e.Account)
+func (e *AccountError) Hint() string { return e.hintIn(naming{}) }
+
+func (e *AccountError) hintIn(n naming) string {
+	return fmt.Sprintf("check that the role ARN names the account you mean, or add %s to %s", e.Account, n.setting("allowed-account"))
 }
 
 // checkS3Error is a failed --check-s3, with the exit code of a refusal or a
@@ -38,6 +42,8 @@ type checkS3Error struct{ err *s3check.Error }
 func (e *checkS3Error) Error() string { return e.err.Error() }
 func (e *checkS3Error) Unwrap() error { return e.err }
 func (e *checkS3Error) Hint() string  { return e.err.Hint() }
+
+func (e *checkS3Error) hintIn(n naming) string { return e.err.HintFor(n.flag) }
 func (e *checkS3Error) ExitCode() int {
 	if e.err.Transient() {
 		return ExitTransient

@@ -2,10 +2,8 @@ package cli
 
 import (
 	"errors"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
@@ -18,23 +16,14 @@ import (
 // flag.
 
 // componentError is a failure of `assume` inside the component: the same
-// error, exit code and hint, with every flag and variable that an input
-// sets named as that input.
+// error, exit code and hint, with every setting named as a person set it
+// there: the input, or the CI/CD variable of a setting without one.
 type componentError struct {
 	err    error
 	getenv func(string) string
 }
 
-// Error names the setting of an input error from where its value came
-// from; the rest of the text, a core package's words included, has its
-// flags and variables named as inputs (inputWordsIn).
-func (e *componentError) Error() string {
-	if in, ok := e.err.(*InputError); ok && in.Field != "" {
-		return "invalid " + e.naming().invalid(in.Field, in.From) + ": " + inputWordsIn(in.Msg, e.getenv)
-	}
-	return inputWordsIn(e.err.Error(), e.getenv)
-}
-
+func (e *componentError) Error() string { return errorIn(e.err, e.naming()) }
 func (e *componentError) Unwrap() error { return e.err }
 func (e *componentError) ExitCode() int { return ExitCode(e.err) }
 
@@ -49,10 +38,26 @@ func (e *componentError) Hint() string {
 		return "the role_arn input is empty. When it names a CI/CD variable (role_arn: $DEPLOY_ROLE_ARN), that variable is not set " +
 			"for this pipeline: check its name and, for a protected variable, that this branch or tag is protected"
 	}
-	if ok && in.Fix == "" && in.Command == "" {
-		return in.hint(e.naming())
+	return hintIn(e.err, e.naming())
+}
+
+// errorIn is err's text naming the settings as n does. Outside the
+// component it is err.Error(); the errors whose text names a setting that
+// the component sets otherwise render it from n.
+func errorIn(err error, n naming) string {
+	switch e := err.(type) {
+	case *InputError:
+		return e.errorIn(n)
+	case *AccountError:
+		return e.errorIn(n)
+	case *output.Error:
+		what := e.Format + " output"
+		if n.component && e.Format == formatDotenv {
+			what = "the dotenv_file report"
+		}
+		return "failed to write " + what + ": " + errorIn(e.Err, n)
 	}
-	return inputWordsIn(Hint(e.err), e.getenv)
+	return err.Error()
 }
 
 // naming says how errors and hints name a setting: outside the component
@@ -100,6 +105,30 @@ func (n naming) another(field string) string {
 		return "another " + s.Input + " input"
 	}
 	return "another " + n.setting(field)
+}
+
+// anotherFlag is another with the flag alone outside the component:
+// "another --dotenv-file", "another dotenv_file input".
+func (n naming) anotherFlag(field string) string {
+	if s, ok := assumeSpec(field); ok && n.component && s.Input != "" {
+		return "another " + s.Input + " input"
+	}
+	return "another " + n.flag(field)
+}
+
+// names are n's names for core packages' hints.
+func (n naming) names() exchange.Names {
+	return exchange.Names{Flag: n.flag, Another: n.anotherFlag, Setting: func(name, _ string) string { return n.setting(name) }}
+}
+
+// slashed is field with its first variable after a slash outside the
+// component, "--audience/$AWS_OIDC_AUDIENCE"; inside, as flag names it.
+func (n naming) slashed(field string) string {
+	s, ok := assumeSpec(field)
+	if n.component || !ok || len(s.Envs) == 0 {
+		return n.flag(field)
+	}
+	return "--" + field + "/$" + s.Envs[0]
 }
 
 // invalid names field after "invalid ": "duration input", "CI/CD variable
@@ -161,87 +190,6 @@ func inComponentErr(err error, getenv func(string) string) error {
 		return err
 	}
 	return &componentError{err: err, getenv: getenv}
-}
-
-// flagWords matches, for every flag an input sets, "invalid --flag",
-// "another --flag", "--flag or $VAR", "--flag/$VAR", "--flag" and "$VAR",
-// longest first, so that --policy-arn is never read as --policy.
-// Built on first use, not at start-up: only a failing run in the component
-// reads them.
-var flagWords = sync.OnceValues(func() (*regexp.Regexp, map[string]string) {
-	inputs := map[string]string{}
-	var alts []string
-	for _, s := range assumeFlags {
-		if s.Input == "" {
-			continue
-		}
-		inputs["--"+s.Name] = s.Input
-		inputs["$"+s.Envs[0]] = s.Input
-		alts = append(alts, regexp.QuoteMeta("--"+s.Name), regexp.QuoteMeta("$"+s.Envs[0]))
-	}
-	slices.SortFunc(alts, func(a, b string) int { return len(b) - len(a) })
-	alt := strings.Join(alts, "|")
-	return regexp.MustCompile(`(invalid |another )?(` + alt + `)(?:(?: or |/)(` + alt + `))?\b`), inputs
-})
-
-// tuningWords matches the flags that keep working in the component through
-// their variable (ci.Setting.Tuning), "--flag or $VAR" and "--flag", for
-// their variable's name: the component's job has no command line.
-var tuningWords = sync.OnceValues(func() (*regexp.Regexp, map[string][]string) {
-	envs := map[string][]string{}
-	var alts []string
-	for _, s := range assumeFlags {
-		if s.setting().Tuning() {
-			envs["--"+s.Name] = s.Envs
-			alts = append(alts, regexp.QuoteMeta("--"+s.Name))
-		}
-	}
-	slices.SortFunc(alts, func(a, b string) int { return len(b) - len(a) })
-	return regexp.MustCompile(`(invalid )?(` + strings.Join(alts, "|") + `)(?: or \$[A-Z_]+)?\b`), envs
-})
-
-// inputWords rewrites flag and variable names into input names:
-// "invalid --duration: ..." becomes "invalid duration input: ...", "set
-// --role-arn or $AWS_OIDC_ROLE_ARN to" becomes "set the role_arn input to",
-// and "raise --max-attempts" becomes "raise the CI/CD variable
-// AWS_OIDC_MAX_ATTEMPTS".
-func inputWords(s string) string { return inputWordsIn(s, nil) }
-
-// inputWordsIn is inputWords naming, for a tuning flag, the variable the
-// job set (AWS_ENDPOINT_URL rather than AWS_ENDPOINT_URL_STS) when getenv
-// is given.
-func inputWordsIn(s string, getenv func(string) string) string {
-	flagRE, flagInputs := flagWords()
-	s = flagRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := flagRE.FindStringSubmatch(m)
-		input := flagInputs[sub[2]]
-		switch sub[1] {
-		case "invalid ":
-			return "invalid " + input + " input"
-		case "another ":
-			return "another " + input + " input"
-		}
-		return ci.InputName(input)
-	})
-	tuningRE, tuningEnvs := tuningWords()
-	s = tuningRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := tuningRE.FindStringSubmatch(m)
-		envs := tuningEnvs[sub[2]]
-		name := envs[0]
-		for _, e := range envs {
-			if getenv != nil && getenv(e) != "" {
-				name = e
-				break
-			}
-		}
-		if sub[1] != "" {
-			return "invalid CI/CD variable " + name
-		}
-		return "the CI/CD variable " + name
-	})
-	s = strings.ReplaceAll(s, "see `aws-oidc assume --help`", "see the assume-role component's inputs in README.md")
-	s = strings.ReplaceAll(s, "run `aws-oidc assume --help` for the flags and their variables", "see the assume-role component's inputs in README.md")
-	return strings.ReplaceAll(s, "failed to write dotenv output", "failed to write the dotenv_file report")
 }
 
 // setting is s as package ci knows the component's settings.

@@ -1,12 +1,24 @@
 package cli
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/ci"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/s3check"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
@@ -151,30 +163,142 @@ func TestComponentInputsOutrankVariables(t *testing.T) {
 	}
 }
 
-func TestInputWords(t *testing.T) {
-	t.Parallel()
-	cases := []struct{ in, want string }{
-		{"invalid --policy-arn: x", "invalid policy_arns input: x"},
-		{"invalid --policy: x", "invalid policy input: x"},
-		{"set --role-arn or $AWS_OIDC_ROLE_ARN to", "set the role_arn input to"},
-		{"drop --audience/$AWS_OIDC_AUDIENCE", "drop the audience input"},
-		{"(from $AWS_OIDC_POLICY_ARNS)", "(from the policy_arns input)"},
-		{"raise --max-attempts and --timeout", "raise the CI/CD variable AWS_OIDC_MAX_ATTEMPTS and the CI/CD variable AWS_OIDC_TIMEOUT"},
-		{"check --region and --sts-endpoint", "check the region input and the CI/CD variable AWS_ENDPOINT_URL_STS"},
-		{"or write to another --dotenv-file", "or write to another dotenv_file input"},
-		{"raise --dotenv-max-variables to match", "raise the CI/CD variable AWS_OIDC_DOTENV_MAX_VARIABLES to match"},
-		{"hint: see `aws-oidc assume --help`", "hint: see the assume-role component's inputs in README.md"},
-		{"failed to write dotenv output: x", "failed to write the dotenv_file report: x"},
+// oldInputWords is how the component named its inputs until issue 11: every
+// message rewritten by regexps, flags and variables into input names. It
+// stays here as the measure of TestComponentNamesAsBefore.
+func oldInputWords(s string, getenv func(string) string) string {
+	inputs := map[string]string{}
+	var alts []string
+	for _, f := range assumeFlags {
+		if f.Input == "" {
+			continue
+		}
+		inputs["--"+f.Name] = f.Input
+		inputs["$"+f.Envs[0]] = f.Input
+		alts = append(alts, regexp.QuoteMeta("--"+f.Name), regexp.QuoteMeta("$"+f.Envs[0]))
 	}
-	for _, tc := range cases {
-		if got := inputWords(tc.in); got != tc.want {
-			t.Errorf("inputWords(%q) = %q, want %q", tc.in, got, tc.want)
+	slices.SortFunc(alts, func(a, b string) int { return len(b) - len(a) })
+	alt := strings.Join(alts, "|")
+	flagRE := regexp.MustCompile(`(invalid |another )?(` + alt + `)(?:(?: or |/)(` + alt + `))?\b`)
+	s = flagRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := flagRE.FindStringSubmatch(m)
+		switch sub[1] {
+		case "invalid ":
+			return "invalid " + inputs[sub[2]] + " input"
+		case "another ":
+			return "another " + inputs[sub[2]] + " input"
+		}
+		return ci.InputName(inputs[sub[2]])
+	})
+	envs := map[string][]string{}
+	alts = nil
+	for _, f := range assumeFlags {
+		if f.setting().Tuning() {
+			envs["--"+f.Name] = f.Envs
+			alts = append(alts, regexp.QuoteMeta("--"+f.Name))
 		}
 	}
-	// The variable the job set, when it is not the first of the flag's.
-	getenv := func(k string) string { return map[string]string{"AWS_ENDPOINT_URL": "http://sts.internal"}[k] }
-	if got, want := inputWordsIn("check --sts-endpoint", getenv), "check the CI/CD variable AWS_ENDPOINT_URL"; got != want {
-		t.Errorf("inputWordsIn = %q, want %q", got, want)
+	slices.SortFunc(alts, func(a, b string) int { return len(b) - len(a) })
+	tuningRE := regexp.MustCompile(`(invalid )?(` + strings.Join(alts, "|") + `)(?: or \$[A-Z_]+)?\b`)
+	s = tuningRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := tuningRE.FindStringSubmatch(m)
+		name := envs[sub[2]][0]
+		for _, e := range envs[sub[2]] {
+			if getenv(e) != "" {
+				name = e
+				break
+			}
+		}
+		if sub[1] != "" {
+			return "invalid CI/CD variable " + name
+		}
+		return "the CI/CD variable " + name
+	})
+	s = strings.ReplaceAll(s, "see `aws-oidc assume --help`", "see the assume-role component's inputs in README.md")
+	s = strings.ReplaceAll(s, "run `aws-oidc assume --help` for the flags and their variables", "see the assume-role component's inputs in README.md")
+	return strings.ReplaceAll(s, "failed to write dotenv output", "failed to write the dotenv_file report")
+}
+
+// TestComponentNamesAsBefore: inside the component every error and hint
+// that names a setting names it as the old rewriting did, now from where
+// the setting is known; outside, the text is the errors' own.
+func TestComponentNamesAsBefore(t *testing.T) {
+	t.Parallel()
+	arn, _ := exchange.ParseARN(roleARN)
+	partition := asInput(exchange.CheckPartition(arn, "cn-north-1"), func(string) string { return "the region input" })
+	_, policyErr := exchange.ParsePolicy(`{"Statement":"` + strings.Repeat("x", 3000) + `"}`)
+	_, dupErr := output.ParseDotenv([]byte("A=1\nA=2\n"))
+	xerr := func(code string, f func(*exchange.Error)) *exchange.Error {
+		e := &exchange.Error{Code: code, Message: "m", Class: exchange.Permanent, Attempts: 3}
+		if f != nil {
+			f(e)
+		}
+		return e
+	}
+	transient := func(f func(*exchange.Error)) *exchange.Error {
+		return xerr("Throttling", func(e *exchange.Error) { e.Class = exchange.Transient; f(e) })
+	}
+	sts := func(e *exchange.Error) error { return &STSError{Err: e, RoleARN: roleARN} }
+	cases := []struct {
+		name string
+		err  error
+	}{
+		{"field_duration", &InputError{Field: "duration", From: "the duration input", Msg: `"100" is out of range`}},
+		{"field_timeout", &InputError{Field: "timeout", From: "$AWS_OIDC_TIMEOUT", Msg: "x"}},
+		{"field_sts_endpoint", &InputError{Field: "sts-endpoint", From: "$AWS_ENDPOINT_URL", Msg: "x"}},
+		{"no_field", &InputError{Msg: "x"}},
+		{"partition", partition},
+		{"policy_too_long", asInput(policyErr, func(string) string { return "the policy input" })},
+		{"account", &AccountError{Account: "999999999999", Allowed: []string{"123456789012"}, What: roleARN}},
+		{"verify_other_account", &VerifyError{Account: "1", Want: "2"}},
+		{"verify_refused", &VerifyError{Err: xerr("AccessDenied", nil)}},
+		{"verify_transient", &VerifyError{Err: transient(func(e *exchange.Error) { e.DeadlineHit = true })}},
+		{"sts_tls", sts(xerr("tls", nil))},
+		{"sts_dns", sts(xerr("dns", nil))},
+		{"sts_no_role", sts(xerr("AccessDenied", func(e *exchange.Error) { e.Message = "role does not exist" }))},
+		{"sts_duration", sts(xerr("ValidationError", func(e *exchange.Error) { e.Message = "exceeds the MaxSessionDuration" }))},
+		{"sts_validation", sts(xerr("ValidationError", nil))},
+		{"sts_policy", sts(xerr("MalformedPolicyDocument", nil))},
+		{"sts_policy_size", sts(xerr("PackedPolicyTooLarge", nil))},
+		{"sts_region", sts(xerr("RegionDisabledException", nil))},
+		{"sts_unknown", sts(xerr("Odd", nil))},
+		{"token_expired_while_busy", sts(transient(func(e *exchange.Error) { e.TokenExpired = true }))},
+		{"keys_busy", sts(transient(func(e *exchange.Error) { e.Code, e.DeadlineHit, e.Busy = "IDPCommunicationError", true, true }))},
+		{"busy", sts(transient(func(e *exchange.Error) { e.DeadlineHit, e.Busy = true, true }))},
+		{"deadline", sts(transient(func(e *exchange.Error) { e.DeadlineHit = true }))},
+		{"bad_response_transient", sts(transient(func(e *exchange.Error) { e.Code = exchange.CodeBadResponse }))},
+		{"attempts", sts(transient(func(*exchange.Error) {}))},
+		{"bad_response", xerr(exchange.CodeBadResponse, nil)},
+		{"too_large", xerr(exchange.CodeResponseTooLarge, nil)},
+		{"proxy_untrusted", &httpclient.ProxyError{Problem: httpclient.ProxyUntrusted, Var: "HTTPS_PROXY", Err: errors.New("x")}},
+		{"bundle", &httpclient.BundleError{Var: "SSL_CERT_FILE", Path: "/x", Msg: "m"}},
+		{"dotenv_existing", &output.Error{Format: formatDotenv, Err: dupErr}},
+		{"dotenv_count", &output.Error{Format: formatDotenv, Err: output.TooManyVariables("aws.env", "r")}},
+		{"lock", &output.Error{Format: formatDotenv, Err: &atomicfile.LockError{Err: context.DeadlineExceeded}}},
+		{"s3_missing", &checkS3Error{err: &s3check.Error{Code: "NoSuchBucket", Location: s3check.Location{Bucket: "b"}}}},
+		{"s3_region", &checkS3Error{err: &s3check.Error{Code: "PermanentRedirect", Location: s3check.Location{Bucket: "b"}}}},
+		{"token_audience", &TokenError{Err: &token.AudienceError{Got: []string{"a"}, Want: "b"}}},
+		{"inherited", &InheritedCredentialsError{&ci.InheritedError{Names: []string{"AWS_ACCESS_KEY_ID"}}}},
+		{"inherited_prefixed", &InheritedCredentialsError{&ci.InheritedError{Names: []string{"P_AWS_ACCESS_KEY_ID"}, Prefixed: true}}},
+		{"permission", &output.Error{Format: formatDotenv, Err: fmt.Errorf("open: %w", fs.ErrPermission)}},
+	}
+	getenv := func(k string) string {
+		return map[string]string{ci.ComponentEnv: "assume-role", "AWS_ENDPOINT_URL": "http://sts.internal"}[k]
+	}
+	inside := naming{component: true, getenv: getenv}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got, want := errorIn(tc.err, naming{}), tc.err.Error(); got != want {
+				t.Errorf("outside, error:\n got %q\nwant %q", got, want)
+			}
+			if got, want := errorIn(tc.err, inside), oldInputWords(tc.err.Error(), getenv); got != want {
+				t.Errorf("inside, error:\n got %q\nwant %q", got, want)
+			}
+			if got, want := hintIn(tc.err, inside), oldInputWords(Hint(tc.err), getenv); got != want {
+				t.Errorf("inside, hint:\n got %q\nwant %q", got, want)
+			}
+		})
 	}
 }
 

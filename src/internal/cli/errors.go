@@ -47,6 +47,21 @@ type InputError struct {
 	Command string
 	// Fix, when set, is the hint.
 	Fix string
+	// msgFor is Msg naming other settings as flag names them, for a core
+	// package's exchange.FieldError (see asInput); nil for Msg as it is.
+	msgFor func(flag func(string) string) string
+}
+
+// errorIn is Error naming the settings as n does.
+func (e *InputError) errorIn(n naming) string {
+	msg := e.Msg
+	if e.msgFor != nil {
+		msg = e.msgFor(n.flag)
+	}
+	if e.Field == "" {
+		return msg
+	}
+	return "invalid " + n.invalid(e.Field, e.From) + ": " + msg
 }
 
 func (e *InputError) Error() string {
@@ -60,20 +75,16 @@ func (e *InputError) Error() string {
 func (e *InputError) ExitCode() int { return ExitConfig }
 
 // Hint implements coded.
-func (e *InputError) Hint() string {
+func (e *InputError) Hint() string { return e.hintIn(naming{}) }
+
+// hintIn is the hint naming settings as n does.
+func (e *InputError) hintIn(n naming) string {
 	switch {
 	case e.Fix != "":
 		return e.Fix
 	case e.Command != "":
 		return fmt.Sprintf("run `aws-oidc %s --help` for the flags and their variables", e.Command)
-	}
-	return e.hint(naming{})
-}
-
-// hint is the hint of an input error without its own, named as n names
-// settings.
-func (e *InputError) hint(n naming) string {
-	if e.Field == "" {
+	case e.Field == "":
 		return n.usage()
 	}
 	return fieldHint(e.Field, n)
@@ -92,7 +103,7 @@ func asInput(err error, from func(field string) string) error {
 	var e *InputError
 	switch t := err.(type) {
 	case *exchange.FieldError:
-		e = &InputError{Field: t.Field, Msg: t.Msg}
+		e = &InputError{Field: t.Field, Msg: t.Msg, msgFor: t.MsgFor}
 	case *InputError:
 		e = t
 	default:
@@ -220,7 +231,15 @@ func printError(w io.Writer, err error) {
 // Hint says what to do about err. It is the one place where failures are
 // turned into advice; the advice on tokens and STS calls comes from
 // package doctor, whose checks give the same advice.
-func Hint(err error) string {
+func Hint(err error) string { return hintIn(err, naming{}) }
+
+// namedHinter is an error of ours whose hint names settings as n does.
+type namedHinter interface{ hintIn(n naming) string }
+
+// hintIn is Hint naming the settings as n does: flags and variables
+// outside the assume-role component, its inputs inside it. Core packages
+// take the names from n (n.flag) where their hints name a setting.
+func hintIn(err error, n naming) string {
 	var (
 		own      coded
 		field    *exchange.FieldError
@@ -235,27 +254,39 @@ func Hint(err error) string {
 	case errors.Is(err, context.Canceled):
 		return "stopped by a signal (SIGTERM or SIGINT) before it finished; nothing was written"
 	case errors.As(err, &own):
+		if named, ok := own.(namedHinter); ok {
+			return named.hintIn(n)
+		}
 		return own.Hint()
 	case errors.As(err, &proxyErr):
-		return proxyErr.Hint()
-	case doctor.AnswerFix(err) != "":
-		return doctor.AnswerFix(err)
+		return proxyErr.HintFor(n.setting("ca-bundle"))
+	case doctor.AnswerFix(err, n.names()) != "":
+		return doctor.AnswerFix(err, n.names())
 	case errors.As(err, &field):
 		// A core package's, inside another error.
-		return fieldHint(field.Field, naming{})
+		return fieldHint(field.Field, n)
 	case errors.As(err, &tokenErr):
-		return doctor.TokenFix(tokenErr.Err, tokenErr.Platform, tokenErr.IgnoredFile)
+		return doctor.TokenFixFor(tokenErr.Err, tokenErr.Platform, tokenErr.IgnoredFile, n.slashed("audience"))
 	case errors.As(err, &stsErr):
-		return stsHint(stsErr)
+		return stsHint(stsErr, n)
 	case errors.As(err, &xerr) && xerr.Transient():
 		// A chained hop's, as the web identity exchange's.
-		return doctor.TransientFix(xerr)
+		return doctor.TransientFix(xerr, n.names())
 	case errors.As(err, &stdout):
 		return stdout.Hint()
 	case errors.As(err, &hinter):
+		// A core package's hint names settings through n where it has any.
+		switch h := hinter.(type) {
+		case *output.DotenvError:
+			return h.HintFor(n.names())
+		case interface {
+			HintFor(func(string) string) string
+		}:
+			return h.HintFor(n.flag)
+		}
 		return hinter.Hint()
 	case errors.Is(err, fs.ErrPermission):
-		return "the file's folder is not writable by this user; choose another --dotenv-file, or run the job as a user that owns the folder"
+		return "the file's folder is not writable by this user; choose " + n.anotherFlag("dotenv-file") + ", or run the job as a user that owns the folder"
 	}
 	return ""
 }
@@ -274,7 +305,7 @@ func fieldHint(field string, n naming) string {
 	return n.help()
 }
 
-func stsHint(e *STSError) string {
+func stsHint(e *STSError, n naming) string {
 	var xerr *exchange.Error
 	if !errors.As(e.Err, &xerr) {
 		return ""
@@ -283,7 +314,7 @@ func stsHint(e *STSError) string {
 	if e.Claims != nil {
 		f.Issuer, f.Subject, f.Audience, f.GitHub = e.Claims.Issuer, e.Claims.Subject, e.Claims.Audience, e.Claims.IsGitHub()
 	}
-	return doctor.STSFix(xerr, f)
+	return doctor.STSFix(xerr, f, n.names())
 }
 
 // VerifyError is a --verify that failed: GetCallerIdentity refused or did
@@ -314,17 +345,19 @@ func (e *VerifyError) ExitCode() int {
 }
 
 // Hint says what --verify found.
-func (e *VerifyError) Hint() string {
+func (e *VerifyError) Hint() string { return e.hintIn(naming{}) }
+
+func (e *VerifyError) hintIn(n naming) string {
 	var xerr *exchange.Error
 	switch {
 	case e.Err == nil:
-		return "STS says the new credentials belong to another account than the role's: --sts-endpoint is not the STS of the role's account, " +
+		return "STS says the new credentials belong to another account than the role's: " + n.flag("sts-endpoint") + " is not the STS of the role's account, " +
 			"or the role ARN names another account; check both"
-	case doctor.AnswerFix(e.Err) != "":
-		return doctor.AnswerFix(e.Err)
+	case doctor.AnswerFix(e.Err, n.names()) != "":
+		return doctor.AnswerFix(e.Err, n.names())
 	case errors.As(e.Err, &xerr) && xerr.Transient():
-		return doctor.TransientFix(xerr)
+		return doctor.TransientFix(xerr, n.names())
 	}
-	return "STS refused GetCallerIdentity with the new credentials: some STS-compatible servers do not implement it (drop --verify and use --allowed-account), " +
+	return "STS refused GetCallerIdentity with the new credentials: some STS-compatible servers do not implement it (drop " + n.flag("verify") + " and use " + n.flag("allowed-account") + "), " +
 		"or the session was revoked at once"
 }

@@ -87,7 +87,7 @@ func (r *assumeRun) preflight() (created []string, err error) {
 // review: --aws-config-file f --aws-credentials-file ./f lost one with
 // exit 0).
 func (r *assumeRun) checkDistinct(dotenv, tokenFile string, profiles []string) error {
-	files := []atomicfile.Named{{By: "--dotenv-file", Path: dotenv}, {By: "--token-output-file", Path: tokenFile}}
+	files := []atomicfile.Named{{By: r.naming().flag("dotenv-file"), Path: dotenv}, {By: "--token-output-file", Path: tokenFile}}
 	if len(profiles) > 0 {
 		files = append(files, atomicfile.Named{By: "--aws-config-file", Path: r.plan.Outputs.AWSFiles.Config},
 			atomicfile.Named{By: "--aws-credentials-file", Path: r.plan.Outputs.AWSFiles.Credentials})
@@ -185,14 +185,9 @@ func (r *assumeRun) checkDotenvCount() error {
 	if len(old) > 0 {
 		from = fmt.Sprintf(", %d of them already in the file", len(old))
 	}
-	return &output.Error{Format: formatDotenv, Err: &output.DotenvError{
-		Path: r.plan.Outputs.DotenvFile,
-		Rule: output.RuleCount,
-		Reason: fmt.Sprintf("the file would hold %d variables%s; GitLab accepts at most %d (instance limit dotenv_variables); no role was assumed",
-			count, from, r.plan.Outputs.DotenvMaxVariables),
-		Fix: "write fewer roles into one dotenv file (split them across jobs), or, if your instance allows more " +
-			"(GitLab.com: 50, 100 or 150 by tier; self-managed: the dotenv_variables plan limit), raise --dotenv-max-variables to match",
-	}}
+	return &output.Error{Format: formatDotenv, Err: output.TooManyVariables(r.plan.Outputs.DotenvFile,
+		fmt.Sprintf("the file would hold %d variables%s; GitLab accepts at most %d (instance limit dotenv_variables); no role was assumed",
+			count, from, r.plan.Outputs.DotenvMaxVariables))}
 }
 
 // checkStdout refuses a closed stdout (`>&-`) before anything happens when

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
 )
 
@@ -17,6 +18,14 @@ type Cause struct {
 
 // Refusal explains an STS error code and message.
 func Refusal(code, message string, f trustpolicy.Facts) Cause {
+	return RefusalFor(code, message, f, exchange.Flags)
+}
+
+// RefusalFor is Refusal naming the tool's settings as n does: "--role-arn"
+// on the command line, the input that sets it in the assume-role
+// component.
+func RefusalFor(code, message string, f trustpolicy.Facts, n exchange.Names) Cause {
+	flag := n.Flag
 	host := trustpolicy.IssuerHost(f.Issuer)
 	lower := strings.ToLower(message)
 	switch {
@@ -28,7 +37,7 @@ func Refusal(code, message string, f trustpolicy.Facts) Cause {
 	case strings.Contains(lower, "role not found"), strings.Contains(lower, "nosuchentity"),
 		strings.Contains(lower, "role does not exist"):
 		return Cause{ID: "no-role", Fix: fmt.Sprintf(
-			"the role %q does not exist: check the account, path and name in --role-arn", f.RoleARN)}
+			"the role %q does not exist: check the account, path and name in %s", f.RoleARN, flag("role-arn"))}
 	case strings.Contains(lower, "no openidconnect provider found"):
 		return Cause{ID: "no-provider", Fix: fmt.Sprintf(
 			"the role's account has no IAM OIDC identity provider for this issuer. Create one with URL "+
@@ -77,21 +86,21 @@ func Refusal(code, message string, f trustpolicy.Facts) Cause {
 			"OIDC provider's configuration for this issuer"}
 	case "ValidationError", "ValidationException", "InvalidParameterValue":
 		if strings.Contains(lower, "maxsessionduration") || strings.Contains(lower, "duration") {
-			return Cause{ID: "duration", Fix: "the requested --duration is longer than the role allows: lower it, or " +
+			return Cause{ID: "duration", Fix: "the requested " + flag("duration") + " is longer than the role allows: lower it, or " +
 				"raise the role's MaxSessionDuration (IAM role settings, up to 12h)"}
 		}
-		return Cause{ID: "validation", Fix: "STS rejected a parameter; check --role-arn, --session-name and --duration"}
+		return Cause{ID: "validation", Fix: "STS rejected a parameter; check " + flag("role-arn") + ", " + flag("session-name") + " and " + flag("duration")}
 	case "MalformedPolicyDocument", "MalformedPolicyDocumentException":
-		return Cause{ID: "policy", Fix: "the session policy (--policy) is not a valid IAM policy document; validate " +
+		return Cause{ID: "policy", Fix: "the session policy (" + flag("policy") + ") is not a valid IAM policy document; validate " +
 			"it with IAM Access Analyzer or the IAM policy editor"}
 	case "PackedPolicyTooLarge", "PackedPolicyTooLargeException":
 		return Cause{ID: "policy-size", Fix: "the session policies and tags are too large once packed; shorten " +
-			"--policy or use fewer --policy-arn"}
+			flag("policy") + " or use fewer " + flag("policy-arn")}
 	case "RegionDisabledException", "RegionDisabled":
 		return Cause{ID: "region-disabled", Fix: "STS is not activated in this region for the account: activate it " +
-			"(IAM account settings, Security Token Service regions) or choose another --region"}
+			"(IAM account settings, Security Token Service regions) or choose " + n.Another("region")}
 	}
-	return Cause{ID: "unknown", Fix: fmt.Sprintf("STS refused with %q; run with --debug and `aws-oidc doctor` for details", code)}
+	return Cause{ID: "unknown", Fix: fmt.Sprintf("STS refused with %q; run with %s and `aws-oidc doctor` for details", code, flag("debug"))}
 }
 
 func trustPolicyFix(f trustpolicy.Facts, host string) string {

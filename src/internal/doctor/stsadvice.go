@@ -12,26 +12,27 @@ import (
 // STSFix says what to do about an STS call that failed with xerr: a call
 // retries could not get through, an endpoint never reached (its
 // certificate, its name), or a refusal, explained by Refusal with what is
-// known of the attempt (f).
-func STSFix(xerr *exchange.Error, f trustpolicy.Facts) string {
+// known of the attempt (f). n names the tool's settings: exchange.Flags on
+// the command line, the inputs in the assume-role component.
+func STSFix(xerr *exchange.Error, f trustpolicy.Facts, n exchange.Names) string {
 	if xerr.Transient() {
-		return TransientFix(xerr)
+		return TransientFix(xerr, n)
 	}
 	switch xerr.Code {
 	case "tls":
 		return "the STS endpoint presented a certificate this machine does not trust, so STS never saw the request. " +
-			"Give its CA as a PEM file with --ca-bundle or $AWS_CA_BUNDLE, or check --sts-endpoint"
+			"Give its CA as a PEM file with " + n.Setting("ca-bundle", "AWS_CA_BUNDLE") + ", or check " + n.Flag("sts-endpoint")
 	case "dns":
-		return "the STS endpoint's host name does not resolve: check --region and --sts-endpoint, and the runner's DNS"
+		return "the STS endpoint's host name does not resolve: check " + n.Flag("region") + " and " + n.Flag("sts-endpoint") + ", and the runner's DNS"
 	}
-	return Refusal(xerr.Code, xerr.Message, f).Fix
+	return RefusalFor(xerr.Code, xerr.Message, f, n).Fix
 }
 
 // TransientFix explains an STS call that retries could not get through:
 // busy until the deadline or until the token ran out, no answer in time, or
 // other failures that used up --max-attempts. Every STS call of a run
 // (the exchange, a chained hop, --verify's GetCallerIdentity) has it.
-func TransientFix(xerr *exchange.Error) string {
+func TransientFix(xerr *exchange.Error, n exchange.Names) string {
 	issuerKeys := strings.HasPrefix(xerr.Code, "IDPCommunicationError") || strings.HasPrefix(xerr.Code, "InvalidIdentityToken")
 	switch {
 	case xerr.TokenExpired:
@@ -42,21 +43,21 @@ func TransientFix(xerr *exchange.Error) string {
 	case xerr.DeadlineHit && xerr.Busy && issuerKeys:
 		return fmt.Sprintf("AWS could not fetch the issuer's signing keys in time (%s) until the deadline: STS fetches them from the issuer "+
 			"(GitLab's /oauth/discovery/keys) to check the token, and the issuer answered AWS slowly or not at all. Check that the issuer's "+
-			"keys are reachable from the internet and answer quickly; if it only happens when many jobs start at once, raise --timeout "+
+			"keys are reachable from the internet and answer quickly; if it only happens when many jobs start at once, raise "+n.Flag("timeout")+" "+
 			"or start fewer of these jobs at once", xerr.Code)
 	case xerr.DeadlineHit && xerr.Busy:
 		return fmt.Sprintf("STS was busy (%s) until the deadline: every job of the AWS account and region shares one STS request rate. "+
-			"Raise --timeout, or start fewer of these jobs at once (a parallel: limit, or fewer roles per pipeline)", xerr.Code)
+			"Raise %s, or start fewer of these jobs at once (a parallel: limit, or fewer roles per pipeline)", xerr.Code, n.Flag("timeout"))
 	case xerr.DeadlineHit:
-		return "STS did not answer in time. Check the network path to STS (proxy, firewall, --sts-endpoint), or raise --timeout"
+		return "STS did not answer in time. Check the network path to STS (proxy, firewall, " + n.Flag("sts-endpoint") + "), or raise " + n.Flag("timeout")
 	case strings.Contains(xerr.Message, "proxyconnect"):
 		return "the proxy named by $HTTPS_PROXY or $HTTP_PROXY could not be reached: check that it runs and that the variable names it, " +
 			"or list the STS host in $NO_PROXY to go direct"
 	case xerr.Code == exchange.CodeBadResponse:
 		return fmt.Sprintf("STS's answer was not one STS sends (an empty, HTML or cut-short page: a load balancer or a proxy answering for it) %s; "+
-			"this usually passes: retry the job, or raise --max-attempts", timesText(xerr.Attempts))
+			"this usually passes: retry the job, or raise %s", timesText(xerr.Attempts), n.Flag("max-attempts"))
 	}
-	return fmt.Sprintf("STS kept failing with %s %s; this is usually passing: retry the job, or raise --max-attempts and --timeout", xerr.Code, timesText(xerr.Attempts))
+	return fmt.Sprintf("STS kept failing with %s %s; this is usually passing: retry the job, or raise %s and %s", xerr.Code, timesText(xerr.Attempts), n.Flag("max-attempts"), n.Flag("timeout"))
 }
 
 // timesText is "at the only attempt" or "after 3 attempts".
@@ -69,7 +70,7 @@ func timesText(attempts int) string {
 
 // AnswerFix explains an STS answer the exchange refused itself, whichever
 // call (web identity, a chained hop, GetCallerIdentity) got it.
-func AnswerFix(err error) string {
+func AnswerFix(err error, n exchange.Names) string {
 	var xerr *exchange.Error
 	if !errors.As(err, &xerr) || xerr.Class != exchange.Permanent {
 		// A garbled answer that retries could not get past is transient
@@ -85,10 +86,10 @@ func AnswerFix(err error) string {
 			"The STS server's clock is probably ahead (the error shows the date it put on its answer): fix its time (NTP). If the server's date is right, "+
 			"this runner's clock is behind: sync it", exchange.MaxClockSkew)
 	case exchange.CodeBadResponse:
-		return "the STS server answered with something that is not usable credentials, so nothing was written: check --sts-endpoint " +
+		return "the STS server answered with something that is not usable credentials, so nothing was written: check " + n.Flag("sts-endpoint") + " " +
 			"(is it STS or an STS-compatible server you trust?), and the server's logs"
 	case exchange.CodeResponseTooLarge:
-		return fmt.Sprintf("STS answers are a few KB; this one passed %d bytes: check --sts-endpoint and any proxy on the way", exchange.MaxResponseBytes)
+		return fmt.Sprintf("STS answers are a few KB; this one passed %d bytes: check %s and any proxy on the way", exchange.MaxResponseBytes, n.Flag("sts-endpoint"))
 	}
 	return ""
 }

@@ -19,7 +19,7 @@ func TestSTSFix(t *testing.T) {
 		err  *exchange.Error
 		want string
 	}{
-		{name: "untrusted_endpoint", err: &exchange.Error{Code: "tls"}, want: "Give its CA as a PEM file with --ca-bundle"},
+		{name: "untrusted_endpoint", err: &exchange.Error{Code: "tls"}, want: "Give its CA as a PEM file with --ca-bundle or $AWS_CA_BUNDLE, or check --sts-endpoint"},
 		{name: "unresolved_endpoint", err: &exchange.Error{Code: "dns"}, want: "host name does not resolve"},
 		{name: "refused", err: &exchange.Error{Code: "AccessDenied", Message: "Not authorized"}, want: Refusal("AccessDenied", "Not authorized", f).Fix},
 		{name: "busy_until_the_token_ran_out", err: &exchange.Error{Code: "Throttling", Class: exchange.Transient, TokenExpired: true},
@@ -36,7 +36,7 @@ func TestSTSFix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := STSFix(tt.err, f); !strings.Contains(got, tt.want) {
+			if got := STSFix(tt.err, f, exchange.Flags); !strings.Contains(got, tt.want) {
 				t.Errorf("STSFix = %q, lacks %q", got, tt.want)
 			}
 		})
@@ -63,7 +63,7 @@ func TestAnswerFix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := AnswerFix(tt.err)
+			got := AnswerFix(tt.err, exchange.Flags)
 			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
 				t.Errorf("AnswerFix = %q, want %q", got, tt.want)
 			}

@@ -16,7 +16,14 @@ import (
 // none). It is "" for an error it has no advice on. assume's hint and
 // doctor's token check both say it, so the two never disagree.
 func TokenFix(err error, platform ci.Platform, ignoredFile string) string {
-	h := tokenFix(err, platform)
+	return TokenFixFor(err, platform, ignoredFile, "--audience/$AWS_OIDC_AUDIENCE")
+}
+
+// TokenFixFor is TokenFix naming the audience setting as audience says:
+// "--audience/$AWS_OIDC_AUDIENCE" on the command line, the input in the
+// assume-role component.
+func TokenFixFor(err error, platform ci.Platform, ignoredFile, audience string) string {
+	h := tokenFix(err, platform, audience)
 	var missing *token.MissingError
 	if ignoredFile != "" && errors.As(err, &missing) {
 		h += fmt.Sprintf("\n$AWS_WEB_IDENTITY_TOKEN_FILE (%q) was not used: in a CI job it is the runner's own token (a Kubernetes pod's), not the job's. "+
@@ -25,7 +32,7 @@ func TokenFix(err error, platform ci.Platform, ignoredFile string) string {
 	return h
 }
 
-func tokenFix(err error, platform ci.Platform) string {
+func tokenFix(err error, platform ci.Platform, audienceSetting string) string {
 	var (
 		missing  *token.MissingError
 		expired  *token.ExpiredError
@@ -51,8 +58,8 @@ func tokenFix(err error, platform ci.Platform) string {
 	case errors.As(err, &early):
 		return "this machine's clock is behind the issuer's; sync it (NTP) on the runner"
 	case errors.As(err, &audience):
-		return fmt.Sprintf("the token's aud is %s. Make `id_tokens: ... aud:` the audience your IAM OIDC provider lists (%q), or drop --audience/$AWS_OIDC_AUDIENCE",
-			quoteJoin(audience.Got), audience.Want)
+		return fmt.Sprintf("the token's aud is %s. Make `id_tokens: ... aud:` the audience your IAM OIDC provider lists (%q), or drop %s",
+			quoteJoin(audience.Got), audience.Want, audienceSetting)
 	case errors.As(err, &life):
 		return "the token is about to expire: run aws-oidc earlier in the job, or give the job a longer timeout"
 	case errors.As(err, &bad) && bad.Claim == "alg":

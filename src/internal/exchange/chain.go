@@ -134,7 +134,10 @@ func (e *HopError) Error() string {
 func (e *HopError) Unwrap() error { return e.Err }
 
 // Hint says what to change, from STS's error code.
-func (e *HopError) Hint() string {
+func (e *HopError) Hint() string { return e.HintFor(Flag) }
+
+// HintFor is Hint naming settings by flag (see Flag).
+func (e *HopError) HintFor(flag func(name string) string) string {
 	x, ok := e.Err.(*Error)
 	if !ok {
 		return ""
@@ -149,7 +152,7 @@ func (e *HopError) Hint() string {
 		// through (busy until the deadline, attempts used up) says it.
 		return ""
 	case x.Code == "PackedPolicyTooLarge":
-		return PackedPolicyHint(e.Tags)
+		return packedPolicyHint(e.Tags, flag)
 	case x.Code == "AccessDenied":
 		actions := []string{"sts:AssumeRole"}
 		if len(e.Tags) > 0 {
@@ -165,30 +168,30 @@ func (e *HopError) Hint() string {
 		h := fmt.Sprintf("the trust policy of %s must allow %s (or its role) to call %s, and that role's permissions must allow %s on %s",
 			e.RoleARN, who, need, need, e.RoleARN)
 		if e.ExternalID {
-			h += "; the trust policy's sts:ExternalId condition must equal --external-id"
+			h += "; the trust policy's sts:ExternalId condition must equal " + flag("external-id")
 		} else {
-			h += "; if the trust policy has an sts:ExternalId condition, pass --external-id"
+			h += "; if the trust policy has an sts:ExternalId condition, pass " + flag("external-id")
 		}
 		if e.SourceIdentity {
-			h += "; --source-identity needs sts:SetSourceIdentity in the trust policy's Action, and an sts:SourceIdentity condition there must match the value sent"
+			h += "; " + flag("source-identity") + " needs sts:SetSourceIdentity in the trust policy's Action, and an sts:SourceIdentity condition there must match the value sent"
 		}
 		return h
 	case x.Code == "InvalidAction" || x.Code == "NotImplemented" || x.Code == "UnknownOperationException",
 		// VersityGW passes actions it does not know to its IAM API, which
 		// then refuses an STS signature.
 		x.Code == "SignatureDoesNotMatch" && strings.Contains(x.Message, "correct service"):
-		return "this STS does not implement AssumeRole (some STS-compatible servers only have AssumeRoleWithWebIdentity): role chaining needs AWS STS or a server that has it; drop --chain-role-arn"
+		return "this STS does not implement AssumeRole (some STS-compatible servers only have AssumeRoleWithWebIdentity): role chaining needs AWS STS or a server that has it; drop " + flag("chain-role-arn")
 	case x.Code == "ValidationError" && strings.Contains(strings.ToLower(x.Message), "duration"):
-		return "chained sessions last at most one hour and at most the role's MaxSessionDuration: lower --duration"
+		return "chained sessions last at most one hour and at most the role's MaxSessionDuration: lower " + flag("duration")
 	}
 	return ""
 }
 
-// PackedPolicyHint names the tags to drop when the session tags and policies
+// packedPolicyHint names the tags to drop when the session tags and policies
 // do not fit STS's packed size, largest first.
-func PackedPolicyHint(tags []Tag) string {
+func packedPolicyHint(tags []Tag, flag func(string) string) string {
 	if len(tags) == 0 {
-		return "the session policy is too large once packed: shorten --policy or use fewer --policy-arn"
+		return "the session policy is too large once packed: shorten " + flag("policy") + " or use fewer " + flag("policy-arn")
 	}
 	sorted := append([]Tag(nil), tags...)
 	sortBySize(sorted)
@@ -197,7 +200,7 @@ func PackedPolicyHint(tags []Tag) string {
 		names = append(names, fmt.Sprintf("%s (%d characters)", t.Key, len(t.Key)+len(t.Value)))
 	}
 	return fmt.Sprintf("the %d session tags and the session policy are too large once packed: drop tags, largest first: %s; "+
-		"with --tags-from-claims, pass only the tags your policies read with --tag instead", len(tags), strings.Join(names, ", "))
+		"with %s, pass only the tags your policies read with %s instead", len(tags), strings.Join(names, ", "), flag("tags-from-claims"), flag("tag"))
 }
 
 func sortBySize(tags []Tag) {

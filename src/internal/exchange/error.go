@@ -137,11 +137,53 @@ func (s scrubbed) Unwrap() error { return s.err }
 // a secret (none of the fields here are).
 type FieldError struct {
 	Field string
-	Msg   string
+	// Msg is the problem, naming other settings by their flags.
+	Msg string
+	// named is Msg naming other settings by flag (see MsgFor); nil when
+	// Msg names none.
+	named func(flag func(name string) string) string
 }
 
 func (e *FieldError) Error() string { return fmt.Sprintf("invalid --%s: %s", e.Field, e.Msg) }
 
+// MsgFor is Msg with the settings it names named by flag, which is given
+// a flag's name without dashes: "--region" on the command line, the input
+// that sets it in the assume-role component.
+func (e *FieldError) MsgFor(flag func(name string) string) string {
+	if e.named == nil {
+		return e.Msg
+	}
+	return e.named(flag)
+}
+
 func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// fieldErrNaming is a FieldError whose message names other settings: msg
+// says it with the names flag gives.
+func fieldErrNaming(field string, msg func(flag func(name string) string) string) error {
+	return &FieldError{Field: field, Msg: msg(Flag), named: msg}
+}
+
+// Flag names a setting by its flag: "--region". Hints that name settings
+// take a function like it, so that the assume-role component can name its
+// inputs instead.
+func Flag(name string) string { return "--" + name }
+
+// Names names the tool's settings in a hint, for hints that need more than
+// Flag: Another("region") is "another --region" on the command line,
+// "another region input" in the assume-role component; Setting("ca-bundle",
+// "AWS_CA_BUNDLE") is "--ca-bundle or $AWS_CA_BUNDLE" on the command line,
+// the CI/CD variable that sets it in the component.
+type Names struct {
+	Flag, Another func(name string) string
+	Setting       func(name, env string) string
+}
+
+// Flags names settings by their flags.
+var Flags = Names{
+	Flag:    Flag,
+	Another: func(name string) string { return "another " + Flag(name) },
+	Setting: func(name, env string) string { return Flag(name) + " or $" + env },
 }

@@ -110,7 +110,9 @@ func CheckPartition(a ARN, region string) error {
 		return err
 	}
 	if p.Name != a.Partition {
-		return fieldErr("region", "%q is in partition %q but the role %q is in %q; set --region to a region of %q", region, p.Name, a.raw, a.Partition, a.Partition)
+		return fieldErrNaming("region", func(flag func(string) string) string {
+			return fmt.Sprintf("%q is in partition %q but the role %q is in %q; set %s to a region of %q", region, p.Name, a.raw, a.Partition, flag("region"), a.Partition)
+		})
 	}
 	return nil
 }

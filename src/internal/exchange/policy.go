@@ -3,6 +3,7 @@ package exchange
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -30,7 +31,9 @@ func ParsePolicy(text string) (string, error) {
 		return "", fieldErr(field, "the session policy is not valid JSON: %v", err)
 	}
 	if n := len([]rune(b.String())); n > MaxPolicyLength {
-		return "", fieldErr(field, "the session policy is %d characters after compaction; STS accepts at most %d (use --policy-arn with managed policies instead)", n, MaxPolicyLength)
+		return "", fieldErrNaming(field, func(flag func(string) string) string {
+			return fmt.Sprintf("the session policy is %d characters after compaction; STS accepts at most %d (use %s with managed policies instead)", n, MaxPolicyLength, flag("policy-arn"))
+		})
 	}
 	if _, ok := doc["Statement"]; !ok {
 		return "", fieldErr(field, "the session policy has no \"Statement\"; want {\"Version\":\"2012-10-17\",\"Statement\":[...]}")

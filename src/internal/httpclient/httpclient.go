@@ -59,11 +59,18 @@ func (e *BundleError) Error() string {
 // Hint says what to do about a system certificates variable; a
 // --ca-bundle's hint comes with its flag.
 func (e *BundleError) Hint() string {
+	return e.HintFor(func(name string) string { return "--" + name })
+}
+
+// HintFor is Hint naming the tool's settings by flag, which is given a
+// flag's name without dashes: "--ca-bundle" on the command line, the
+// variable that sets it in the assume-role component.
+func (e *BundleError) HintFor(flag func(name string) string) string {
 	if e.Var == "" {
 		return ""
 	}
 	return fmt.Sprintf("%s must name regular PEM files of at most %d bytes each (a pipe or a device is never read); "+
-		"unset it to use the system's certificates, or give a private CA with --ca-bundle", e.Var, MaxBundleBytes)
+		"unset it to use the system's certificates, or give a private CA with %s", e.Var, MaxBundleBytes, flag("ca-bundle"))
 }
 
 // MaxBundleBytes bounds what is read of a CA bundle: the whole Mozilla

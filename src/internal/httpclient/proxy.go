@@ -69,7 +69,12 @@ func (e *ProxyError) Unwrap() error { return e.Err }
 
 // Hint names the proxy's variable and what to change in it or in the
 // proxy.
-func (e *ProxyError) Hint() string {
+func (e *ProxyError) Hint() string { return e.HintFor("--ca-bundle or $AWS_CA_BUNDLE") }
+
+// HintFor is Hint naming the setting of extra CAs as caBundle says: the
+// flag and its variable on the command line, the variable alone in the
+// assume-role component.
+func (e *ProxyError) HintFor(caBundle string) string {
 	switch {
 	case e.Problem == ProxyRefused:
 		return fmt.Sprintf("the proxy named by $%s answered but would not forward the request: check the user and password in $%s "+
@@ -78,7 +83,7 @@ func (e *ProxyError) Hint() string {
 	case e.Problem == ProxyUntrusted && errors.As(e.Err, new(x509.HostnameError)):
 		return fmt.Sprintf("the proxy's certificate does not name the host $%s names it by: name the proxy in $%s by a name its certificate holds", e.Var, e.Var)
 	case e.Problem == ProxyUntrusted:
-		return fmt.Sprintf("give the CA of the proxy named by $%s as a PEM file with --ca-bundle or $AWS_CA_BUNDLE, or name it with http:// if it takes plain connections", e.Var)
+		return fmt.Sprintf("give the CA of the proxy named by $%s as a PEM file with %s, or name it with http:// if it takes plain connections", e.Var, caBundle)
 	case e.Problem == ProxyCGI:
 		return "REQUEST_METHOD marks a CGI program, and a job is not one: unset REQUEST_METHOD in the job, or name the proxy in $http_proxy (lower case), which no request header can set"
 	}

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
 
 // GitLab parses a dotenv report line by line (KEY=VALUE, key before the
@@ -79,8 +80,10 @@ type DotenvError struct {
 	Rule DotenvRule
 	// Reason says what is wrong, for people.
 	Reason string
-	// Fix says what the user can do about it.
-	Fix string
+	// Fix says what the user can do about it, when that names no setting
+	// of the tool; else fixFor says it (see HintFor).
+	Fix    string
+	fixFor func(exchange.Names) string
 }
 
 func (e *DotenvError) Error() string {
@@ -108,7 +111,15 @@ func (e *DotenvError) Error() string {
 }
 
 // Hint returns what the user can do about the error.
-func (e *DotenvError) Hint() string { return e.Fix }
+func (e *DotenvError) Hint() string { return e.HintFor(exchange.Flags) }
+
+// HintFor is Hint naming the tool's settings as n does.
+func (e *DotenvError) HintFor(n exchange.Names) string {
+	if e.fixFor != nil {
+		return e.fixFor(n)
+	}
+	return e.Fix
+}
 
 // shorten keeps names readable in messages when a caller passes something huge.
 func shorten(s string) string {
@@ -121,11 +132,33 @@ func shorten(s string) string {
 }
 
 const (
-	fixKey       = "use only letters, digits and _ in variable names and in the prefix, at most 255 characters"
-	fixValue     = "dotenv cannot carry this value; use --output shell or --output github instead"
-	fixExisting  = "fix or remove the existing file (another job step may have written it), or write to another --dotenv-file"
-	fixDuplicate = "give each variable once; for several roles use a different --prefix for each"
+	fixKey   = "use only letters, digits and _ in variable names and in the prefix, at most 255 characters"
+	fixValue = "dotenv cannot carry this value; use --output shell or --output github instead"
 )
+
+func fixExisting(n exchange.Names) string {
+	return "fix or remove the existing file (another job step may have written it), or write to " + n.Another("dotenv-file")
+}
+
+func fixDuplicate(n exchange.Names) string {
+	return "give each variable once; for several roles use a different " + n.Flag("prefix") + " for each"
+}
+
+func fixCount(n exchange.Names) string {
+	return "write fewer roles into one dotenv file (split them across jobs), or, if your instance allows more " +
+		"(GitLab.com: 50, 100 or 150 by tier; self-managed: the dotenv_variables plan limit), raise " + n.Flag("dotenv-max-variables") + " to match"
+}
+
+func fixSize(n exchange.Names) string {
+	return "use a shorter " + n.Flag("prefix") + ", or write fewer roles into one dotenv file (split them across jobs); " +
+		"the session tokens' length is set by AWS and cannot be shortened"
+}
+
+// TooManyVariables is a dotenv file at path that would hold more variables
+// than the instance allows, for the reason given.
+func TooManyVariables(path, reason string) *DotenvError {
+	return &DotenvError{Path: path, Rule: RuleCount, Reason: reason, fixFor: fixCount}
+}
 
 // ValidateKey checks a variable name against GitLab's rule for dotenv keys:
 // ^[A-Za-z0-9_]+$, 1 to 255 characters.
@@ -242,7 +275,7 @@ func ParseDotenv(data []byte) ([]Var, error) {
 	for i, line := range lines {
 		n := i + 1
 		lineErr := func(rule DotenvRule, reason string) error {
-			return &DotenvError{Line: n, Rule: rule, Reason: reason, Fix: fixExisting}
+			return &DotenvError{Line: n, Rule: rule, Reason: reason, fixFor: fixExisting}
 		}
 		switch {
 		case !utf8.ValidString(line):
@@ -265,7 +298,7 @@ func ParseDotenv(data []byte) ([]Var, error) {
 			return nil, lineErr(RuleKey, reason)
 		}
 		if rule, reason := valueProblem(value); reason != "" {
-			return nil, &DotenvError{Line: n, Key: key, Rule: rule, Reason: reason, Fix: fixExisting}
+			return nil, &DotenvError{Line: n, Key: key, Rule: rule, Reason: reason, fixFor: fixExisting}
 		}
 		if first, dup := seen[key]; dup {
 			return nil, &DotenvError{
@@ -273,7 +306,7 @@ func ParseDotenv(data []byte) ([]Var, error) {
 				Key:    key,
 				Rule:   RuleDuplicate,
 				Reason: fmt.Sprintf("the name is also on line %d; GitLab would keep only the last one", first),
-				Fix:    fixExisting,
+				fixFor: fixExisting,
 			}
 		}
 		seen[key] = n
@@ -302,8 +335,7 @@ func checkLimits(size, count int, limits DotenvLimits, oldSize, oldCount int) er
 			Rule: RuleCount,
 			Reason: fmt.Sprintf("the file would hold %d variables%s; GitLab accepts at most %d (instance limit dotenv_variables)",
 				count, from, limits.MaxVars),
-			Fix: "write fewer roles into one dotenv file (split them across jobs), or, if your instance allows more " +
-				"(GitLab.com: 50, 100 or 150 by tier; self-managed: the dotenv_variables plan limit), raise --dotenv-max-variables to match",
+			fixFor: fixCount,
 		}
 	}
 	if size >= limits.MaxBytes {
@@ -315,8 +347,7 @@ func checkLimits(size, count int, limits DotenvLimits, oldSize, oldCount int) er
 			Rule: RuleSize,
 			Reason: fmt.Sprintf("the file would be %d bytes%s; GitLab accepts only files smaller than %d bytes (instance limit dotenv_size)",
 				size, from, limits.MaxBytes),
-			Fix: "use a shorter --prefix, or write fewer roles into one dotenv file (split them across jobs); " +
-				"the session tokens' length is set by AWS and cannot be shortened",
+			fixFor: fixSize,
 		}
 	}
 	return nil
@@ -351,7 +382,7 @@ func PrepareDotenv(path string, vars []Var, limits DotenvLimits) (*atomicfile.Re
 				Rule: RuleSize,
 				Reason: fmt.Sprintf("the existing file is already larger than %d bytes; GitLab accepts only smaller files (instance limit dotenv_size)",
 					limits.MaxBytes),
-				Fix: fixExisting,
+				fixFor: fixExisting,
 			}
 		}
 		if errors.As(err, &refused) {
@@ -379,7 +410,7 @@ func checkNewVars(vars []Var) error {
 			return err
 		}
 		if seen[v.Key] {
-			return &DotenvError{Key: v.Key, Rule: RuleDuplicate, Reason: "the name is given twice", Fix: fixDuplicate}
+			return &DotenvError{Key: v.Key, Rule: RuleDuplicate, Reason: "the name is given twice", fixFor: fixDuplicate}
 		}
 		seen[v.Key] = true
 	}

@@ -164,7 +164,10 @@ func (e *Error) Denied() bool {
 }
 
 // Hint names what to change.
-func (e *Error) Hint() string {
+func (e *Error) Hint() string { return e.HintFor(exchange.Flag) }
+
+// HintFor is Hint naming the tool's settings by flag (see exchange.Flag).
+func (e *Error) HintFor(flag func(name string) string) string {
 	partition := e.Partition
 	if partition == "" {
 		partition = "aws"
@@ -181,13 +184,13 @@ func (e *Error) Hint() string {
 		}
 		return h
 	case e.Status == http.StatusNotFound || e.Code == "NoSuchBucket":
-		return fmt.Sprintf("the bucket %q does not exist in this partition (%s); check the name in --check-s3", e.Location.Bucket, partition)
+		return fmt.Sprintf("the bucket %q does not exist in this partition (%s); check the name in %s", e.Location.Bucket, partition, flag("check-s3"))
 	case e.Status == http.StatusMovedPermanently || e.Code == "PermanentRedirect" || e.Code == "AuthorizationHeaderMalformed":
-		return "the bucket lives in another region: set --region to the bucket's region"
+		return "the bucket lives in another region: set " + flag("region") + " to the bucket's region"
 	case e.Transient() && e.Busy:
-		return "S3 was busy (SlowDown, 503) until the deadline: raise --timeout, or start fewer of these jobs at once"
+		return "S3 was busy (SlowDown, 503) until the deadline: raise " + flag("timeout") + ", or start fewer of these jobs at once"
 	case e.Transient():
-		return "S3 did not answer; check the network path to S3 (or --s3-endpoint) and retry"
+		return "S3 did not answer; check the network path to S3 (or " + flag("s3-endpoint") + ") and retry"
 	}
 	return ""
 }
