@@ -1,9 +1,9 @@
 package ci
 
 import (
-	"regexp"
-	"strings"
 	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/ruletest"
 )
 
 // TestIsVariableNameIsTheRegexp holds the one variable-name rule (--prefix,
@@ -12,33 +12,5 @@ import (
 // stays exactly what it was.
 func TestIsVariableNameIsTheRegexp(t *testing.T) {
 	t.Parallel()
-	re := regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	for _, s := range nameSamples() {
-		if got, want := IsVariableName(s), re.MatchString(s); got != want {
-			t.Errorf("IsVariableName(%q) = %v, the regexp says %v", s, got, want)
-		}
-	}
-}
-
-// nameSamples are every string of up to three bytes from characters at and
-// around the edges of the name rules' classes, long runs of each, and
-// account-id-like strings of around 12 digits.
-func nameSamples() []string {
-	chars := []string{"a", "z", "A", "Z", "0", "9", "_", ".", "-", "+", "=", ",", "@", "/", ":", "`", "$", "{", "}", "[", "^", " ", "\n", "\x00", "\xff", "é"}
-	out := []string{""}
-	for n, prev := 0, []string{""}; n < 3; n++ {
-		var next []string
-		for _, p := range prev {
-			for _, c := range chars {
-				next = append(next, p+c)
-			}
-		}
-		out, prev = append(out, next...), next
-	}
-	for _, c := range chars {
-		for _, n := range []int{2, 3, 12, 13, 61, 62, 63, 64, 65} {
-			out = append(out, strings.Repeat(c, n), "a"+strings.Repeat(c, n-2)+"a", strings.Repeat("1", n-1)+c)
-		}
-	}
-	return append(out, "123456789012", "12345678901", "1234567890123", "12345678901a", "${AWS_ROLE}", "$AWS_ROLE")
+	ruletest.SameAsRegexp(t, "IsVariableName", `^[A-Za-z_][A-Za-z0-9_]*$`, IsVariableName)
 }
