@@ -605,3 +605,19 @@ func TestSettingHoldingTheTokenIsScrubbed(t *testing.T) {
 		})
 	}
 }
+
+// TestComponentPlainHTTPWarningNamesVariable: the component's job has no
+// command line, so the warning about a plain http endpoint names the CI/CD
+// variable that set it.
+func TestComponentPlainHTTPWarningNamesVariable(t *testing.T) {
+	t.Parallel()
+	env := componentJobEnv(t, map[string]string{"AWS_ENDPOINT_URL": "http://192.0.2.10:9"})
+	delete(env, "AWS_OIDC_TOKEN") // fails on the token, before any packet leaves
+	r := run(t, env, "assume")
+	if r.code != ExitToken {
+		t.Fatalf("exit %d, want %d\n%s", r.code, ExitToken, r.stderr)
+	}
+	if want := "warning: the CI/CD variable AWS_ENDPOINT_URL http://192.0.2.10:9 is plain http to another machine"; !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "--sts-endpoint") {
+		t.Errorf("stderr lacks %q or names the flag:\n%s", want, r.stderr)
+	}
+}

@@ -26,9 +26,10 @@ func plainRemote(endpoint string) bool {
 // another machine. Loopback is left alone: tests, and local STS-compatible
 // servers, use it.
 func (r *assumeRun) warnPlainHTTP() {
-	for _, ep := range []struct{ flag, url string }{{"--sts-endpoint", r.plan.STS.Endpoint}, {"--s3-endpoint", r.plan.Checks.S3Endpoint}} {
+	n := r.naming()
+	for _, ep := range []struct{ field, url string }{{"sts-endpoint", r.plan.STS.Endpoint}, {"s3-endpoint", r.plan.Checks.S3Endpoint}} {
 		if plainRemote(ep.url) {
-			r.log.Warn(fmt.Sprintf("%s %s is plain http to another machine: the token and the credentials cross the network unencrypted; use https", ep.flag, ep.url))
+			r.log.Warn(fmt.Sprintf("%s %s is plain http to another machine: the token and the credentials cross the network unencrypted; use https", n.flag(ep.field), ep.url))
 		}
 	}
 }
