@@ -104,6 +104,18 @@ func InputGetenv(getenv func(string) string) func(string) string {
 	}
 }
 
+// EmptyRoleARNFix is the hint for a role ARN refused in the component's
+// job when the role_arn input arrived empty: GitLab checks the input's
+// regex before it expands variables, so an empty role_arn is a CI/CD
+// variable that this pipeline lacks. ok is false when the input is set.
+func EmptyRoleARNFix(getenv func(string) string) (fix string, ok bool) {
+	if strings.TrimSpace(getenv(InputEnv("role_arn"))) != "" {
+		return "", false
+	}
+	return "the role_arn input is empty. When it names a CI/CD variable (role_arn: $DEPLOY_ROLE_ARN), that variable is not set " +
+		"for this pipeline: check its name and, for a protected variable, that this branch or tag is protected", true
+}
+
 // VariableError is a CI/CD variable that changes the component's job
 // against its inputs.
 type VariableError struct {

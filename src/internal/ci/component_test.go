@@ -113,3 +113,14 @@ func TestInputGetenv(t *testing.T) {
 		t.Errorf("role_arn = %q", got)
 	}
 }
+
+func TestEmptyRoleARNFix(t *testing.T) {
+	t.Parallel()
+	if fix, ok := EmptyRoleARNFix(componentJob(nil)); ok || fix != "" {
+		t.Errorf("set role_arn: %q, %v", fix, ok)
+	}
+	fix, ok := EmptyRoleARNFix(componentJob(map[string]string{InputEnv("role_arn"): " "}))
+	if !ok || !strings.Contains(fix, "role_arn: $DEPLOY_ROLE_ARN") {
+		t.Errorf("empty role_arn: %q, %v", fix, ok)
+	}
+}

@@ -32,11 +32,10 @@ func (e *componentError) naming() naming { return naming{component: true, getenv
 func (e *componentError) Hint() string {
 	in, ok := e.err.(*InputError)
 	var fe *exchange.FieldError
-	if (ok && in.Field == "role-arn" || errors.As(e.err, &fe) && fe.Field == "role-arn") && strings.TrimSpace(e.getenv(ci.InputEnv("role_arn"))) == "" {
-		// GitLab checks the input's regex before it expands variables, so an
-		// empty role_arn here is a CI/CD variable that this pipeline lacks.
-		return "the role_arn input is empty. When it names a CI/CD variable (role_arn: $DEPLOY_ROLE_ARN), that variable is not set " +
-			"for this pipeline: check its name and, for a protected variable, that this branch or tag is protected"
+	if ok && in.Field == "role-arn" || errors.As(e.err, &fe) && fe.Field == "role-arn" {
+		if fix, empty := ci.EmptyRoleARNFix(e.getenv); empty {
+			return fix
+		}
 	}
 	return hintIn(e.err, e.naming())
 }

@@ -89,6 +89,14 @@ func TestComponentNamesInputs(t *testing.T) {
 			never: []string{"--role-arn", "$AWS_OIDC_ROLE_ARN"},
 		},
 		{
+			// GitLab checks the input's regex before it expands variables:
+			// an empty role_arn names a variable this pipeline lacks.
+			name:  "role_arn_empty",
+			vars:  map[string]string{ci.InputEnv("role_arn"): "", ci.RawInputEnv("role_arn"): ""},
+			want:  []string{"error: invalid role_arn input", "hint: the role_arn input is empty. When it names a CI/CD variable (role_arn: $DEPLOY_ROLE_ARN)"},
+			never: []string{"--role-arn", "$AWS_OIDC_ROLE_ARN"},
+		},
+		{
 			name:  "region_of_another_partition",
 			vars:  map[string]string{ci.InputEnv("region"): "cn-north-1", ci.RawInputEnv("region"): "cn-north-1"},
 			want:  []string{"error: invalid region input", "hint: set the region input to"},
