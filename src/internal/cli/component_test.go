@@ -227,6 +227,34 @@ func oldInputWords(s string, getenv func(string) string) string {
 	return strings.ReplaceAll(s, "failed to write dotenv output", "failed to write the dotenv_file report")
 }
 
+// TestOldInputWords pins the measure itself: the old rewrite, as it was tested.
+func TestOldInputWords(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ in, want string }{
+		{"invalid --policy-arn: x", "invalid policy_arns input: x"},
+		{"invalid --policy: x", "invalid policy input: x"},
+		{"set --role-arn or $AWS_OIDC_ROLE_ARN to", "set the role_arn input to"},
+		{"drop --audience/$AWS_OIDC_AUDIENCE", "drop the audience input"},
+		{"(from $AWS_OIDC_POLICY_ARNS)", "(from the policy_arns input)"},
+		{"raise --max-attempts and --timeout", "raise the CI/CD variable AWS_OIDC_MAX_ATTEMPTS and the CI/CD variable AWS_OIDC_TIMEOUT"},
+		{"check --region and --sts-endpoint", "check the region input and the CI/CD variable AWS_ENDPOINT_URL_STS"},
+		{"or write to another --dotenv-file", "or write to another dotenv_file input"},
+		{"raise --dotenv-max-variables to match", "raise the CI/CD variable AWS_OIDC_DOTENV_MAX_VARIABLES to match"},
+		{"hint: see `aws-oidc assume --help`", "hint: see the assume-role component's inputs in README.md"},
+		{"failed to write dotenv output: x", "failed to write the dotenv_file report: x"},
+	}
+	for _, tc := range cases {
+		if got := oldInputWords(tc.in, func(string) string { return "" }); got != tc.want {
+			t.Errorf("oldInputWords(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	// The variable the job set, when it is not the first of the flag's.
+	getenv := func(k string) string { return map[string]string{"AWS_ENDPOINT_URL": "http://sts.internal"}[k] }
+	if got, want := oldInputWords("check --sts-endpoint", getenv), "check the CI/CD variable AWS_ENDPOINT_URL"; got != want {
+		t.Errorf("oldInputWords = %q, want %q", got, want)
+	}
+}
+
 // TestComponentNamesAsBefore: inside the component every error and hint
 // that names a setting names it as the old rewriting did, now from where
 // the setting is known; outside, the text is the errors' own.
