@@ -266,7 +266,7 @@ func hintIn(err error, n naming) string {
 		// A core package's, inside another error.
 		return fieldHint(field.Field, n)
 	case errors.As(err, &tokenErr):
-		return doctor.TokenFixFor(tokenErr.Err, tokenErr.Platform, tokenErr.IgnoredFile, n.slashed("audience"))
+		return doctor.TokenFix(tokenErr.Err, tokenErr.Platform, tokenErr.IgnoredFile, n.slashed("audience"))
 	case errors.As(err, &stsErr):
 		return stsHint(stsErr, n)
 	case errors.As(err, &xerr) && xerr.Transient():

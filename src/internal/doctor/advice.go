@@ -16,15 +16,10 @@ type Cause struct {
 	Fix string
 }
 
-// Refusal explains an STS error code and message.
-func Refusal(code, message string, f trustpolicy.Facts) Cause {
-	return RefusalFor(code, message, f, exchange.Flags)
-}
-
-// RefusalFor is Refusal naming the tool's settings as n does: "--role-arn"
-// on the command line, the input that sets it in the assume-role
-// component.
-func RefusalFor(code, message string, f trustpolicy.Facts, n exchange.Names) Cause {
+// Refusal explains an STS error code and message, naming the tool's
+// settings as n does: "--role-arn" on the command line (exchange.Flags),
+// the input that sets it in the assume-role component.
+func Refusal(code, message string, f trustpolicy.Facts, n exchange.Names) Cause {
 	flag := n.Flag
 	host := trustpolicy.IssuerHost(f.Issuer)
 	lower := strings.ToLower(message)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
 )
 
@@ -53,7 +54,7 @@ func TestRefusal(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := Refusal(tc.code, tc.message, facts)
+			got := Refusal(tc.code, tc.message, facts, exchange.Flags)
 			if got.ID != tc.wantID {
 				t.Errorf("ID = %q, want %q", got.ID, tc.wantID)
 			}
@@ -71,25 +72,25 @@ func TestRefusalWithTrustPolicy(t *testing.T) {
 	f := trustpolicy.Facts{Issuer: "https://" + host, Subject: "project_path:mygroup/myproject:ref_type:branch:ref:main", Audience: []string{"https://" + host}}
 	f.RoleARN = "arn:aws:iam::123456789012:role/deploy"
 	f.TrustPolicy = trustPolicy(t, `{"StringEquals":{"`+host+`:sub":"project_path:mygroup/*"}}`)
-	got := Refusal("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", f)
+	got := Refusal("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", f, exchange.Flags)
 	if got.ID != "trust-policy" || !strings.Contains(got.Fix, "compares literally") {
 		t.Errorf("got %+v", got)
 	}
 	f.TrustPolicy = trustPolicy(t, `{"StringLike":{"`+host+`:sub":"project_path:mygroup/*"}}`)
-	got = Refusal("AccessDenied", "Not authorized", f)
+	got = Refusal("AccessDenied", "Not authorized", f, exchange.Flags)
 	if got.ID != "trust-policy-differs" || !strings.Contains(got.Fix, "aws iam get-role") {
 		t.Errorf("got %+v", got)
 	}
 	// A server that says InvalidIdentityToken for a failed condition.
 	other := f
 	other.Subject = "project_path:othergroup/otherproject:ref_type:branch:ref:main"
-	got = Refusal("InvalidIdentityToken", "The web identity token could not be validated", other)
+	got = Refusal("InvalidIdentityToken", "The web identity token could not be validated", other, exchange.Flags)
 	if got.ID != "trust-policy" || !strings.Contains(got.Fix, `the token's sub is "project_path:othergroup/otherproject`) {
 		t.Errorf("got %+v", got)
 	}
 	// When the policy admits the token, InvalidIdentityToken keeps its own
 	// explanation.
-	if got = Refusal("InvalidIdentityToken", "The web identity token could not be validated", f); got.ID != "invalid-token" {
+	if got = Refusal("InvalidIdentityToken", "The web identity token could not be validated", f, exchange.Flags); got.ID != "invalid-token" {
 		t.Errorf("got %+v", got)
 	}
 }

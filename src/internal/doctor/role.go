@@ -35,7 +35,7 @@ func Role(ctx context.Context, client exchange.Client, req exchange.Request, ret
 		c.Fix = "STS did not give an answer in time or kept failing: check the network path to STS and retry"
 		return c, err
 	}
-	cause := Refusal(xerr.Code, xerr.Message, facts)
+	cause := Refusal(xerr.Code, xerr.Message, facts, exchange.Flags)
 	c.Details = []string{"cause: " + cause.ID}
 	c.Fix = cause.Fix
 	return c, err

@@ -178,7 +178,7 @@ func (r *run) checkToken(res *Result) Check {
 	check.Summary = fmt.Sprintf("%s token: sub %q, aud %s, %s", kind, claims.Subject, quoteJoin(claims.Audience), lifetime(claims.ExpiresAt, now))
 	if err := token.Check(tok, token.CheckOptions{Now: now, Audience: r.s.Audience, Skew: r.s.Skew}); err != nil {
 		res.Token = err
-		check.Status, check.Summary, check.Fix = Fail, err.Error(), TokenFix(err, r.s.Platform, "")
+		check.Status, check.Summary, check.Fix = Fail, err.Error(), TokenFix(err, r.s.Platform, "", FlagAudience)
 		return check
 	}
 	if left := claims.ExpiresAt.Sub(now); left < 2*time.Minute {

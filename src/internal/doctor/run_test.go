@@ -75,7 +75,7 @@ func TestRun(t *testing.T) {
 				s.Options.Limit = 0 // AWS's own
 			}
 			if tt.noToken {
-				s.ReadErr, s.ReadFix = missing, TokenFix(missing, ci.GitLab, "")
+				s.ReadErr, s.ReadFix = missing, TokenFix(missing, ci.GitLab, "", FlagAudience)
 			} else {
 				s.Token = mint(t, srv.URL, append([]tokentest.Option{tokentest.WithNow(now)}, tt.tokOpts...)...)
 			}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
 )
@@ -36,7 +37,7 @@ func TestServerTextKeepsRealMessages(t *testing.T) {
 		if got != m.message {
 			t.Errorf("ServerText changed %q to %q", m.message, got)
 		}
-		if diff := cmp.Diff(Refusal(m.code, m.message, facts), Refusal(m.code, got, facts)); diff != "" {
+		if diff := cmp.Diff(Refusal(m.code, m.message, facts, exchange.Flags), Refusal(m.code, got, facts, exchange.Flags)); diff != "" {
 			t.Errorf("the diagnosis of %q changed (-raw +printed):\n%s", m.message, diff)
 		}
 	}

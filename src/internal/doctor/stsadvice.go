@@ -25,7 +25,7 @@ func STSFix(xerr *exchange.Error, f trustpolicy.Facts, n exchange.Names) string 
 	case "dns":
 		return "the STS endpoint's host name does not resolve: check " + n.Flag("region") + " and " + n.Flag("sts-endpoint") + ", and the runner's DNS"
 	}
-	return RefusalFor(xerr.Code, xerr.Message, f, n).Fix
+	return Refusal(xerr.Code, xerr.Message, f, n).Fix
 }
 
 // TransientFix explains an STS call that retries could not get through:

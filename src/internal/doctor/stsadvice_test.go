@@ -21,7 +21,7 @@ func TestSTSFix(t *testing.T) {
 	}{
 		{name: "untrusted_endpoint", err: &exchange.Error{Code: "tls"}, want: "Give its CA as a PEM file with --ca-bundle or $AWS_CA_BUNDLE, or check --sts-endpoint"},
 		{name: "unresolved_endpoint", err: &exchange.Error{Code: "dns"}, want: "host name does not resolve"},
-		{name: "refused", err: &exchange.Error{Code: "AccessDenied", Message: "Not authorized"}, want: Refusal("AccessDenied", "Not authorized", f).Fix},
+		{name: "refused", err: &exchange.Error{Code: "AccessDenied", Message: "Not authorized"}, want: Refusal("AccessDenied", "Not authorized", f, exchange.Flags).Fix},
 		{name: "busy_until_the_token_ran_out", err: &exchange.Error{Code: "Throttling", Class: exchange.Transient, TokenExpired: true},
 			want: "STS was busy (Throttling) until the job's ID token was about to expire"},
 		{name: "issuer_keys_until_the_deadline", err: &exchange.Error{Code: "IDPCommunicationError", Class: exchange.Transient, DeadlineHit: true, Busy: true},

@@ -9,20 +9,18 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
 )
 
+// FlagAudience names the audience setting on the command line.
+const FlagAudience = "--audience/$AWS_OIDC_AUDIENCE"
+
 // TokenFix says what to do about a token that could not be read or that
 // STS would refuse: err is package token's (a missing, malformed, expired,
-// early or wrong-audience token), platform is where the job runs, and
-// ignoredFile is the $AWS_WEB_IDENTITY_TOKEN_FILE a CI job left unused ("" if
-// none). It is "" for an error it has no advice on. assume's hint and
-// doctor's token check both say it, so the two never disagree.
-func TokenFix(err error, platform ci.Platform, ignoredFile string) string {
-	return TokenFixFor(err, platform, ignoredFile, "--audience/$AWS_OIDC_AUDIENCE")
-}
-
-// TokenFixFor is TokenFix naming the audience setting as audience says:
-// "--audience/$AWS_OIDC_AUDIENCE" on the command line, the input in the
-// assume-role component.
-func TokenFixFor(err error, platform ci.Platform, ignoredFile, audience string) string {
+// early or wrong-audience token), platform is where the job runs,
+// ignoredFile is the $AWS_WEB_IDENTITY_TOKEN_FILE a CI job left unused (""
+// if none), and audience names the audience setting (FlagAudience on the
+// command line, the input in the assume-role component). It is "" for an
+// error it has no advice on. assume's hint and doctor's token check both
+// say it, so the two never disagree.
+func TokenFix(err error, platform ci.Platform, ignoredFile, audience string) string {
 	h := tokenFix(err, platform, audience)
 	var missing *token.MissingError
 	if ignoredFile != "" && errors.As(err, &missing) {

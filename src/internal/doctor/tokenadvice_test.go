@@ -45,7 +45,7 @@ func TestTokenFix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := TokenFix(tt.err, tt.platform, tt.ignored)
+			got := TokenFix(tt.err, tt.platform, tt.ignored, FlagAudience)
 			if len(tt.want) == 0 && len(tt.not) == 0 && got != "" {
 				t.Errorf("TokenFix = %q, want none", got)
 			}
