@@ -75,99 +75,119 @@ func (p *Policy) Check(e Expect) []Finding {
 }
 
 func (s Statement) check(want string, e Expect) []Finding {
-	var out []Finding
-	add := func(l Level, id, problem, fix string) {
-		out = append(out, Finding{Level: l, ID: id, Problem: s.Name() + ": " + problem, Fix: fix})
+	c := &statementCheck{s: s, e: e}
+	want = c.principal(want)
+	hasSub, hasAud := false, false
+	for _, cond := range s.Conditions {
+		sub, aud := c.condition(cond, want)
+		hasSub, hasAud = hasSub || sub, hasAud || aud
 	}
+	if !hasSub {
+		c.add(Fail, "no-sub", fmt.Sprintf("no condition on %q: every project on the instance can assume the role", orHost(want)+":sub"),
+			fmt.Sprintf(`add "StringEquals": {%q: %q} (or StringLike with a pattern)`, orHost(want)+":sub", Subject("<group>/<project>", "branch", "main")))
+	}
+	if !hasAud {
+		c.add(Warn, "no-aud", fmt.Sprintf("no condition on %q", orHost(want)+":aud"),
+			fmt.Sprintf(`add "StringEquals": {%q: %q}, as GitLab's guide does`, orHost(want)+":aud", "https://"+orHost(want)))
+	}
+	return c.out
+}
 
+// statementCheck collects the findings of one statement, in order.
+type statementCheck struct {
+	s   Statement
+	e   Expect
+	out []Finding
+}
+
+func (c *statementCheck) add(l Level, id, problem, fix string) {
+	c.out = append(c.out, Finding{Level: l, ID: id, Problem: c.s.Name() + ": " + problem, Fix: fix})
+}
+
+// principal checks that the statement trusts the token's issuer's IAM OIDC
+// provider, and returns the host its condition keys must use: want, or the
+// provider's when the issuer is unknown.
+func (c *statementCheck) principal(want string) string {
 	var hosts []string
-	for _, fed := range s.Federated {
+	for _, fed := range c.s.Federated {
 		if h := providerHost(fed); h != "" {
 			hosts = append(hosts, h)
 		}
 	}
 	switch {
-	case s.AnyPrincipal:
-		add(Fail, "any-principal", `"Principal": "*" lets any identity provider's tokens in`,
+	case c.s.AnyPrincipal:
+		c.add(Fail, "any-principal", `"Principal": "*" lets any identity provider's tokens in`,
 			`name the IAM OIDC provider: "Principal": {"Federated": "arn:aws:iam::<account>:oidc-provider/`+orHost(want)+`"}`)
 	case len(hosts) == 0:
-		add(Fail, "no-provider", "the principal is not an IAM OIDC provider (Principal.Federated with :oidc-provider/)",
+		c.add(Fail, "no-provider", "the principal is not an IAM OIDC provider (Principal.Federated with :oidc-provider/)",
 			`set "Principal": {"Federated": "arn:aws:iam::<account>:oidc-provider/`+orHost(want)+`"}`)
 	case want != "" && !slices.Contains(hosts, want):
-		add(Fail, "provider-host", fmt.Sprintf("the principal trusts the provider for %s, but the token's issuer is %q", Quoted(hosts), e.Issuer),
+		c.add(Fail, "provider-host", fmt.Sprintf("the principal trusts the provider for %s, but the token's issuer is %q", Quoted(hosts), c.e.Issuer),
 			fmt.Sprintf("trust the provider arn:aws:iam::<account>:oidc-provider/%s, created with URL %q", want, "https://"+want))
 	}
 	if want == "" && len(hosts) > 0 {
 		want = hosts[0]
 	}
+	return want
+}
 
-	hasSub, hasAud := false, false
-	for _, c := range s.Conditions {
-		op := parseOperator(c.Operator)
-		prefix, claim := splitKey(c.Key)
-		if isGlobalKey(prefix) {
-			continue
-		}
-		if want != "" && prefix != want {
-			add(Fail, "condition-host", fmt.Sprintf("condition key %q is for host %q, but the issuer is %q: AWS never sets it, so the condition never holds", c.Key, prefix, want),
-				fmt.Sprintf("use %q", want+":"+claim))
-			continue
-		}
-		if claim != "sub" && claim != "aud" {
-			add(Fail, "unsupported-key", fmt.Sprintf("condition key %q: AWS offers only the aud and sub claims of GitLab tokens as condition keys", c.Key),
-				fmt.Sprintf("express the restriction in %q (project and ref), or use role chaining with session tags", want+":sub"))
-			continue
-		}
-		if !op.known {
-			continue
-		}
-		if !op.like {
-			for _, v := range c.Values {
-				if hasWildcard(v) {
-					add(Fail, "wildcard-under-stringequals", fmt.Sprintf("%s %q holds the wildcard value %q, which %s compares literally, so it matches no token", c.Operator, c.Key, v, c.Operator),
-						fmt.Sprintf("use StringLike for %q (every value of a key under one operator: keep the exact ones there too)", c.Key))
-				}
-			}
-		}
-		switch claim {
-		case "sub":
-			if !op.negated {
-				hasSub = true
-			}
-			for _, v := range c.Values {
-				if op.negated {
-					break
-				}
-				switch {
-				case e.GitHub:
-				case !SubjectCanMatch(v, op.like || hasWildcard(v)):
-					add(Fail, "sub-impossible", fmt.Sprintf("%s %q value %q cannot match any GitLab sub, which looks like %q", c.Operator, c.Key, v, Subject("group/project", "branch", "main")),
-						subFix(v))
-				case op.like && SubjectAdmitsAnyProject(v, true):
-					add(Fail, "sub-any-project", fmt.Sprintf("%s %q value %q matches every project on the instance", c.Operator, c.Key, v),
-						"name the project or group: project_path:<group>/<project>:* or project_path:<group>/*")
-				}
-			}
-		case "aud":
-			if op.negated {
-				break
-			}
-			hasAud = true
-			if len(e.Audience) > 0 && !holds(op, c.Values, e.Audience) {
-				add(Fail, "audience", fmt.Sprintf("%s %q is %s but the token's aud is %s", c.Operator, c.Key, Quoted(c.Values), Quoted(e.Audience)),
-					"make the condition and the IAM OIDC provider's audiences list the token's aud, or change `id_tokens: ... aud:` to match them")
+// condition checks one condition against the host its keys must use, and
+// reports whether it restricts sub or aud.
+func (c *statementCheck) condition(cond Condition, want string) (sub, aud bool) {
+	op := parseOperator(cond.Operator)
+	prefix, claim := splitKey(cond.Key)
+	switch {
+	case isGlobalKey(prefix):
+		return false, false
+	case want != "" && prefix != want:
+		c.add(Fail, "condition-host", fmt.Sprintf("condition key %q is for host %q, but the issuer is %q: AWS never sets it, so the condition never holds", cond.Key, prefix, want),
+			fmt.Sprintf("use %q", want+":"+claim))
+		return false, false
+	case claim != "sub" && claim != "aud":
+		c.add(Fail, "unsupported-key", fmt.Sprintf("condition key %q: AWS offers only the aud and sub claims of GitLab tokens as condition keys", cond.Key),
+			fmt.Sprintf("express the restriction in %q (project and ref), or use role chaining with session tags", want+":sub"))
+		return false, false
+	case !op.known:
+		return false, false
+	}
+	if !op.like {
+		for _, v := range cond.Values {
+			if hasWildcard(v) {
+				c.add(Fail, "wildcard-under-stringequals", fmt.Sprintf("%s %q holds the wildcard value %q, which %s compares literally, so it matches no token", cond.Operator, cond.Key, v, cond.Operator),
+					fmt.Sprintf("use StringLike for %q (every value of a key under one operator: keep the exact ones there too)", cond.Key))
 			}
 		}
 	}
-	if !hasSub {
-		add(Fail, "no-sub", fmt.Sprintf("no condition on %q: every project on the instance can assume the role", orHost(want)+":sub"),
-			fmt.Sprintf(`add "StringEquals": {%q: %q} (or StringLike with a pattern)`, orHost(want)+":sub", Subject("<group>/<project>", "branch", "main")))
+	if op.negated {
+		return false, false
 	}
-	if !hasAud {
-		add(Warn, "no-aud", fmt.Sprintf("no condition on %q", orHost(want)+":aud"),
-			fmt.Sprintf(`add "StringEquals": {%q: %q}, as GitLab's guide does`, orHost(want)+":aud", "https://"+orHost(want)))
+	if claim == "sub" {
+		c.subjects(cond, op)
+		return true, false
 	}
-	return out
+	if len(c.e.Audience) > 0 && !holds(op, cond.Values, c.e.Audience) {
+		c.add(Fail, "audience", fmt.Sprintf("%s %q is %s but the token's aud is %s", cond.Operator, cond.Key, Quoted(cond.Values), Quoted(c.e.Audience)),
+			"make the condition and the IAM OIDC provider's audiences list the token's aud, or change `id_tokens: ... aud:` to match them")
+	}
+	return false, true
+}
+
+// subjects checks the values of a sub condition that is not negated: each
+// must be able to match a GitLab sub, and none may admit every project.
+func (c *statementCheck) subjects(cond Condition, op operator) {
+	if c.e.GitHub {
+		return
+	}
+	for _, v := range cond.Values {
+		switch {
+		case !SubjectCanMatch(v, op.like || hasWildcard(v)):
+			c.add(Fail, "sub-impossible", fmt.Sprintf("%s %q value %q cannot match any GitLab sub, which looks like %q", cond.Operator, cond.Key, v, Subject("group/project", "branch", "main")),
+				subFix(v))
+		case op.like && SubjectAdmitsAnyProject(v, true):
+			c.add(Fail, "sub-any-project", fmt.Sprintf("%s %q value %q matches every project on the instance", cond.Operator, cond.Key, v),
+				"name the project or group: project_path:<group>/<project>:* or project_path:<group>/*")
+		}
+	}
 }
 
 // githubIssuer is GitHub Actions' issuer on github.com.
