@@ -95,3 +95,32 @@ func TestComponentJobCIVariables(t *testing.T) {
 		}
 	})
 }
+
+// TestComponentDotenvFileStaysInProject: a dotenv_file outside the project
+// directory, or with a . or empty segment, is refused by the tool too (the
+// template's regex refuses it at pipeline creation, but a job's variables
+// can be set without the template), before the token is read, and nothing
+// is written there (outside review of issue 11: /tmp/x.env was written).
+func TestComponentDotenvFileStaysInProject(t *testing.T) {
+	t.Parallel()
+	sts := NewSTS(t, nil)
+	outside := filepath.Join(t.TempDir(), "x.env")
+	for _, file := range []string{outside, "./x.env", "ci//x.env"} {
+		t.Run(strings.NewReplacer("/", "_").Replace(file), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			env := componentJob(dir, mint(t, fakegitlab.Options{}))
+			env["AWS_ENDPOINT_URL_STS"] = sts.URL
+			env["AWS_OIDC_INPUT_DOTENV_FILE"], env["AWS_OIDC_INPUT_RAW_DOTENV_FILE"] = file, file
+			r := run(t, dir, env, 0, "assume")
+			if r.Code != exitConfig || !strings.Contains(r.Stderr, "invalid dotenv_file input") {
+				t.Errorf("exit %d, want %d naming the dotenv_file input\n%s", r.Code, exitConfig, r.Stderr)
+			}
+			for _, p := range []string{outside, filepath.Join(dir, "x.env"), filepath.Join(dir, "ci", "x.env")} {
+				if _, err := os.Stat(p); err == nil {
+					t.Errorf("%s was written", p)
+				}
+			}
+		})
+	}
+}

@@ -201,12 +201,35 @@ func (in Inputs) Check() error {
 			Fix: fmt.Sprintf("remove %s and %s from the CI/CD variables", InputEnv("policy"), RawInputEnv("policy")),
 		}
 	}
-	if f := getenv(InputEnv("dotenv_file")); slices.Contains(strings.Split(filepath.ToSlash(f), "/"), "..") {
+	f := getenv(InputEnv("dotenv_file"))
+	switch {
+	case f == "":
+		return nil
+	case leavesProject(f):
 		return &InputError{Input: "dotenv_file", Msg: fmt.Sprintf("%q leaves the project directory; name a path inside it, such as aws.env", f)}
-	} else if f != "" {
-		return in.checkNoReport(f)
+	case !insideProject(f):
+		return &InputError{Input: "dotenv_file", Msg: fmt.Sprintf("%q is not a plain path inside the project directory (no leading /, no empty, . or .. segment); name one such as aws.env or ci/aws.env", f)}
 	}
-	return nil
+	return in.checkNoReport(f)
+}
+
+// leavesProject reports whether path climbs out of the folder it is
+// relative to (a .. segment).
+func leavesProject(path string) bool {
+	return slices.Contains(strings.Split(filepath.ToSlash(path), "/"), "..")
+}
+
+// insideProject is the dotenv_file input's own rule, as its regex in the
+// template states it: a relative path of segments that are neither empty,
+// nor . or .. — kept here too, since a job's variables can be set without
+// the template.
+func insideProject(path string) bool {
+	for _, seg := range strings.Split(filepath.ToSlash(path), "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // checkRawInputs compares each string input as expanded with the input as

@@ -79,6 +79,14 @@ func TestInputsCheck(t *testing.T) {
 			want: "the region input is ${R}, which is empty or not set"},
 		{name: "dotenv_parent", vars: map[string]string{InputEnv("dotenv_file"): "a/../../x", RawInputEnv("dotenv_file"): "a/../../x"},
 			want: `invalid dotenv_file input: "a/../../x" leaves the project directory`},
+		// The template's regex refuses these at pipeline creation; a job's
+		// variables set without the template meet the same rule here.
+		{name: "dotenv_absolute", vars: map[string]string{InputEnv("dotenv_file"): "/tmp/x.env", RawInputEnv("dotenv_file"): "/tmp/x.env"},
+			want: `invalid dotenv_file input: "/tmp/x.env" is not a plain path inside the project directory`},
+		{name: "dotenv_dot_segment", vars: map[string]string{InputEnv("dotenv_file"): "./x.env", RawInputEnv("dotenv_file"): "./x.env"},
+			want: `invalid dotenv_file input: "./x.env" is not a plain path inside the project directory`},
+		{name: "dotenv_empty_segment", vars: map[string]string{InputEnv("dotenv_file"): "ci//x.env", RawInputEnv("dotenv_file"): "ci//x.env"},
+			want: `invalid dotenv_file input: "ci//x.env" is not a plain path inside the project directory`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
