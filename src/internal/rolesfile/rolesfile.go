@@ -132,11 +132,7 @@ func Parse(path string, data []byte, d Defaults) ([]Role, error) {
 	dec.KnownFields(true)
 	var entries []entry
 	if err := dec.Decode(&entries); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		if errors.Is(err, io.EOF) {
-			msg = "the file is empty"
-		}
-		return nil, &FileError{Path: path, Msg: msg}
+		return nil, &FileError{Path: path, Msg: decodeReason(err)}
 	}
 	switch {
 	case len(entries) == 0:
@@ -170,6 +166,22 @@ func Parse(path string, data []byte, d Defaults) ([]Role, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// decodeReason is the YAML decoder's complaint in the file's words: one
+// line (a type error lists each problem on a line of its own), and no Go
+// type of ours ("field colour not found in type rolesfile.entry").
+func decodeReason(err error) string {
+	if errors.Is(err, io.EOF) {
+		return "the file is empty"
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msg = strings.Join(te.Errors, "; ")
+	}
+	return strings.NewReplacer("in type []rolesfile.entry", "in the list of roles", "in type rolesfile.entry", "in a role entry",
+		"[]rolesfile.entry", "a list of roles", "rolesfile.entry", "a role entry").Replace(msg)
 }
 
 // fieldName maps the field names of package exchange to the file's keys.

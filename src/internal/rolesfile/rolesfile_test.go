@@ -102,3 +102,26 @@ func TestParseTooMany(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestDecodeErrorsInTheFilesWords: the decoder's complaints reach the user
+// on one line and without a Go type of ours (an outside review of issue 11
+// saw "field colour not found in type rolesfile.entry", and "\n" between
+// the problems of a type error).
+func TestDecodeErrorsInTheFilesWords(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, data, want string }{
+		{"unknown_keys", "- name: a\n  role_arn: arn:aws:iam::111111111111:role/a\n  colour: red\n  size: 3\n",
+			"line 3: field colour not found in a role entry; line 4: field size not found in a role entry"},
+		{"string_entry", "- a\n", "line 1: cannot unmarshal !!str `a` into a role entry"},
+		{"not_a_list", "x: 1\n", "line 1: cannot unmarshal !!map into a list of roles"},
+		{"json_object", `{"name":"a"}`, "line 1: cannot unmarshal !!map into a list of roles"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("r.yml", []byte(tc.data), Defaults{Region: "us-east-1", Duration: time.Hour})
+			var fe *FileError
+			if !errors.As(err, &fe) || fe.Msg != tc.want {
+				t.Errorf("got %v, want the message %q", err, tc.want)
+			}
+		})
+	}
+}
