@@ -207,8 +207,8 @@ func (in Inputs) Check() error {
 		return nil
 	case leavesProject(f):
 		return &InputError{Input: "dotenv_file", Msg: fmt.Sprintf("%q leaves the project directory; name a path inside it, such as aws.env", f)}
-	case !insideProject(f):
-		return &InputError{Input: "dotenv_file", Msg: fmt.Sprintf("%q is not a plain path inside the project directory (no leading /, no empty, . or .. segment); name one such as aws.env or ci/aws.env", f)}
+	case !insideProject(f, getenv("CI_PROJECT_DIR")):
+		return &InputError{Input: "dotenv_file", Msg: fmt.Sprintf("%q is not a plain path inside the project directory (relative, or under $CI_PROJECT_DIR; no empty, . or .. segment); name one such as aws.env or ci/aws.env", f)}
 	}
 	return in.checkNoReport(f)
 }
@@ -222,8 +222,16 @@ func leavesProject(path string) bool {
 // insideProject is the dotenv_file input's own rule, as its regex in the
 // template states it: a relative path of segments that are neither empty,
 // nor . or .. — kept here too, since a job's variables can be set without
-// the template.
-func insideProject(path string) bool {
+// the template. An absolute path counts when it lies under the job's
+// project directory.
+func insideProject(path, projectDir string) bool {
+	if filepath.IsAbs(path) {
+		rest, ok := strings.CutPrefix(path, strings.TrimSuffix(projectDir, "/")+"/")
+		if projectDir == "" || !ok {
+			return false
+		}
+		path = rest
+	}
 	for _, seg := range strings.Split(filepath.ToSlash(path), "/") {
 		if seg == "" || seg == "." || seg == ".." {
 			return false

@@ -31,13 +31,14 @@ func componentJobEnv(t *testing.T, vars map[string]string) map[string]string {
 	env["AWS_OIDC_TOKEN"] = env["GITLAB_OIDC_TOKEN"]
 	delete(env, "GITLAB_OIDC_TOKEN")
 	env["CI_SERVER_URL"] = tokentest.Issuer
+	env["CI_PROJECT_DIR"] = t.TempDir()
 	inputs := map[string]string{
 		"role_arn":         roleARN,
 		"region":           "us-east-1",
 		"session_name":     "",
 		"policy_arns":      "",
 		"variable_prefix":  "",
-		"dotenv_file":      filepath.Join(t.TempDir(), "aws.env"),
+		"dotenv_file":      filepath.Join(env["CI_PROJECT_DIR"], "aws.env"),
 		"allowed_accounts": "",
 		"check_s3":         "",
 	}
