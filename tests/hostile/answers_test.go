@@ -189,3 +189,39 @@ func TestChainDebugWithoutSessionTokenUtilization(t *testing.T) {
 		t.Errorf("--debug shows a session token utilization STS never sent:\n%s", redacted(r, secrets))
 	}
 }
+
+// TestAllowedAccountFromTheAnswer: --allowed-account holds against the
+// assumed role ARN STS answers, and an answer whose ARN names no account of
+// the role's partition is refused (exit 4, nothing printed) instead of
+// passing as the role asked for (an outside review of issue 11: "hello"
+// and an aws-cn ARN went through with exit 0). A server that answers with
+// no AssumedRoleUser at all is held to the role asked for, as README says.
+func TestAllowedAccountFromTheAnswer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		behaviour Behaviour
+		want      int
+	}{
+		{"odd_arn", OddARN, exitRefused},
+		{"other_partition", OtherPartitionARN, exitRefused},
+		{"no_assumed_role_user", NoUser, exitOK},
+		{"aws_arn", Grant, exitOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sts := NewSTS(t, map[string]Behaviour{"AssumeRoleWithWebIdentity": tc.behaviour})
+			dir := t.TempDir()
+			token := mint(t, fakegitlab.Options{})
+			r := run(t, dir, job(dir, token), 0, "assume", "--role-arn", roleARN, "--sts-endpoint", sts.URL,
+				"--allowed-account", "123456789012", "--output", "shell")
+			secrets := map[string]string{"the ID token": token}
+			if r.Code != tc.want {
+				t.Fatalf("exit %d, want %d\n%s", r.Code, tc.want, redacted(r, secrets))
+			}
+			if tc.want != exitOK && (r.Stdout != "" || !strings.Contains(r.Stderr, "so its account cannot be checked")) {
+				t.Errorf("printed %d bytes on stdout, or did not say why\n%s", len(r.Stdout), redacted(r, secrets))
+			}
+		})
+	}
+}

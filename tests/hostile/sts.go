@@ -52,6 +52,13 @@ const (
 	PiecesInFields
 	// FarFuture grants credentials that expire in a hundred years.
 	FarFuture
+	// OddARN grants with an assumed-role ARN that is no ARN ("hello").
+	OddARN
+	// OtherPartitionARN grants with an assumed-role ARN of aws-cn.
+	OtherPartitionARN
+	// NoUser grants without an AssumedRoleUser, as some STS-compatible
+	// servers do.
+	NoUser
 )
 
 // forged is what a hostile server puts in text to forge CI log lines.
@@ -208,6 +215,10 @@ func (s *STS) serve(w http.ResponseWriter, r *http.Request) {
 		token = token[:20] + "\n" + token[20:]
 	case ForgedARN:
 		arn += forged
+	case OddARN:
+		arn = "hello"
+	case OtherPartitionARN:
+		arn = strings.Replace(arn, "arn:aws:", "arn:aws-cn:", 1)
 	case Huge:
 		w.WriteHeader(http.StatusOK)
 		// Well-formed as far as it goes: the decoder keeps reading the one
@@ -224,6 +235,9 @@ func (s *STS) serve(w http.ResponseWriter, r *http.Request) {
 	creds := fmt.Sprintf(`<Credentials><AccessKeyId>ASIAHOSTILE%09d</AccessKeyId><SecretAccessKey>%s</SecretAccessKey><SessionToken>%s</SessionToken><Expiration>%s</Expiration></Credentials>`,
 		n, esc(key), esc(token), exp.UTC().Format(time.RFC3339))
 	user := fmt.Sprintf(`<AssumedRoleUser><Arn>%s</Arn><AssumedRoleId>AROAHOSTILE:%s</AssumedRoleId></AssumedRoleUser>`, esc(arn), esc(r.PostForm.Get("RoleSessionName")))
+	if behaviour == NoUser {
+		user = ""
+	}
 	switch op {
 	case "AssumeRoleWithWebIdentity":
 		fmt.Fprintf(w, `<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><SubjectFromWebIdentityToken>%s</SubjectFromWebIdentityToken><Audience>%s</Audience>%s%s<Provider>%s</Provider></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`,

@@ -35,6 +35,26 @@ func (e *AccountError) hintIn(n naming) string {
 	return fmt.Sprintf("check that the role ARN names the account you mean, or add %s to %s", e.Account, n.setting("allowed-account"))
 }
 
+// UnprovenAccountError is an answer whose assumed role ARN names no
+// account of the role's partition, so --allowed-account cannot hold.
+// Nothing is written when it is returned.
+type UnprovenAccountError struct {
+	ARN, Partition string
+}
+
+func (e *UnprovenAccountError) Error() string {
+	return fmt.Sprintf("STS answered the assumed role ARN %q, which is not an assumed role of partition %s (arn:%s:sts::<account>:assumed-role/<role>/<session>), so its account cannot be checked against the allowed ones",
+		e.ARN, e.Partition, e.Partition)
+}
+
+// ExitCode: STS's answer is refused.
+func (e *UnprovenAccountError) ExitCode() int { return ExitRefused }
+
+// Hint says where the answer comes from.
+func (e *UnprovenAccountError) Hint() string {
+	return "AWS STS always answers with arn:<partition>:sts::<account>:assumed-role/...; check that the STS endpoint is AWS's or a server that answers as it does"
+}
+
 // checkS3Error is a failed --check-s3, with the exit code of a refusal or a
 // transient failure.
 type checkS3Error struct{ err *s3check.Error }

@@ -341,11 +341,16 @@ func (r *assumeRun) exchange(ctx context.Context, t Target, log *slog.Logger) (e
 func (r *assumeRun) check(ctx context.Context, a *assumed, final exchange.ARN, log *slog.Logger) error {
 	c := r.plan.Checks
 	if len(c.AllowedAccounts) > 0 {
-		// Checked from what STS answered, not from what we asked for, so it
-		// holds where GetCallerIdentity is missing.
-		account, what := exchange.AccountFromAssumedRole(a.session.AssumedRoleARN), a.session.AssumedRoleARN
-		if account == "" {
-			account, what = final.AccountID, final.String()
+		// Checked from what STS answered, not only from what we asked for;
+		// a server that answers without an assumed role ARN (AWS always
+		// gives one) is held to the role asked for.
+		account, what := final.AccountID, final.String()
+		if arn := a.session.AssumedRoleARN; arn != "" {
+			var ok bool
+			if account, ok = exchange.AssumedRoleAccount(arn, final.Partition); !ok {
+				return &UnprovenAccountError{ARN: arn, Partition: final.Partition}
+			}
+			what = arn
 		}
 		if err := allowAccount(c.AllowedAccounts, account, what); err != nil {
 			return err

@@ -110,13 +110,19 @@ func ParseARN(s string) (ARN, error) {
 	return ARN{Partition: partition, AccountID: account, Path: path, Name: name, raw: s}, nil
 }
 
-// AccountFromAssumedRole returns the account of an STS assumed-role ARN
-// (arn:aws:sts::123456789012:assumed-role/NAME/SESSION), or "" when it has
-// none.
-func AccountFromAssumedRole(arn string) string {
+// AssumedRoleAccount returns the account of an STS assumed-role ARN in
+// partition (arn:aws:sts::123456789012:assumed-role/NAME/SESSION), and
+// false for anything else: another partition, another service or resource,
+// a role or session name IAM would not give.
+func AssumedRoleAccount(arn, partition string) (string, bool) {
 	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || !IsAccountID(parts[4]) {
-		return ""
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] != partition || parts[2] != "sts" || parts[3] != "" || !IsAccountID(parts[4]) {
+		return "", false
 	}
-	return parts[4]
+	resource := strings.Split(parts[5], "/")
+	if len(resource) != 3 || resource[0] != "assumed-role" || !IsRoleName(resource[1]) ||
+		len(resource[2]) < 2 || len(resource[2]) > 64 || !isIAMName(resource[2]) {
+		return "", false
+	}
+	return parts[4], true
 }

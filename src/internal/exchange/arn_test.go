@@ -95,3 +95,24 @@ func FuzzParseARN(f *testing.F) {
 		}
 	})
 }
+
+func TestAssumedRoleAccount(t *testing.T) {
+	t.Parallel()
+	for arn, want := range map[string]string{
+		"arn:aws:sts::123456789012:assumed-role/deploy/GitLabRunner-42": "123456789012",
+		"arn:aws:sts::123456789012:assumed-role/deploy/s:999999999999":  "",
+		"arn:aws-cn:sts::123456789012:assumed-role/deploy/session":      "",
+		"arn:aws:iam::123456789012:role/deploy":                         "",
+		"arn:aws:sts::123456789012:assumed-role/deploy":                 "",
+		"arn:aws:sts::123456789012:assumed-role/deploy/s":               "",
+		"arn:aws:sts::12345678901:assumed-role/deploy/session":          "",
+		"arn:aws:sts:us-east-1:123456789012:assumed-role/deploy/sess":   "",
+		"hello": "",
+		"":      "",
+	} {
+		got, ok := AssumedRoleAccount(arn, "aws")
+		if got != want || ok != (want != "") {
+			t.Errorf("AssumedRoleAccount(%q) = %q, %v; want %q", arn, got, ok, want)
+		}
+	}
+}
