@@ -18,7 +18,7 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 )
 
-// MaxDuration is AWS's cap on a session assumed with the credentials of
+// MaxChainDuration is AWS's cap on a session assumed with the credentials of
 // another role session ("role chaining").
 const MaxChainDuration = time.Hour
 
@@ -27,7 +27,7 @@ const MaxChainDuration = time.Hour
 // enough, and it can never exceed the role's MaxSessionDuration.
 const FirstHopDuration = MinDuration
 
-// ClampDuration caps d at MaxDuration and reports whether it did.
+// ClampDuration caps d at MaxChainDuration and reports whether it did.
 func ClampDuration(d time.Duration) (time.Duration, bool) {
 	if d > MaxChainDuration {
 		return MaxChainDuration, true
@@ -51,13 +51,13 @@ func isExternalID(s string) bool {
 	return s != "" && allRunes(s, func(r rune) bool { return r == ':' || r == '/' || iamRune(r) })
 }
 
-// Request is the chain after the web identity hop.
+// ChainRequest is the chain after the web identity hop.
 type ChainRequest struct {
 	// Roles are the roles to assume, in order.
 	Roles       []ARN
 	SessionName string
 	ExternalID  string
-	// Duration is the final session's, at most MaxDuration.
+	// Duration is the final session's, at most MaxChainDuration.
 	Duration time.Duration
 	// Tags and TransitiveTagKeys go with the first chained hop; transitive
 	// tags then pass on to every later hop on their own (AWS refuses a later

@@ -223,7 +223,7 @@ func bundleError(variable, path string, err error) error {
 	return &BundleError{Path: path, Var: variable, Msg: err.Error()}
 }
 
-// Client returns an HTTP client that trusts the system's CAs plus those of
+// New returns an HTTP client that trusts the system's CAs plus those of
 // bundle (a PEM file; "" for none), goes through the proxies getenv names
 // (see Proxy), with the default transport's timeouts. The bundle is read and checked now; the system's
 // CAs are only read when the first https request goes out, so that a run
@@ -266,7 +266,7 @@ func New(ctx context.Context, getenv func(string) string, bundle string) (*http.
 	return &http.Client{Transport: lt}, nil
 }
 
-// ClientFor returns an HTTP client that trusts roots (nil: the default) and
+// NewWithRoots returns an HTTP client that trusts roots (nil: the default) and
 // goes through the proxies getenv names.
 func NewWithRoots(getenv func(string) string, roots *x509.CertPool) *http.Client {
 	proxy, vars := Proxy(getenv), readProxyVars(getenv)
