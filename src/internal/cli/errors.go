@@ -15,9 +15,8 @@ import (
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/httpclient"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/output"
-	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
-
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+	"gitlab.com/aws-oidc/aws-oidc/src/internal/trustpolicy"
 )
 
 // Exit codes, a contract with pipelines that branch on them.
