@@ -124,3 +124,26 @@ func TestComponentDotenvFileStaysInProject(t *testing.T) {
 		})
 	}
 }
+
+// TestComponentDotenvFileThroughALink: a folder of the project that is a
+// symbolic link out of it (ci -> /tmp/elsewhere) does not carry the report
+// out: refused before the token is read, nothing written there (the second
+// outside review of issue 11 found the credentials written through it).
+func TestComponentDotenvFileThroughALink(t *testing.T) {
+	t.Parallel()
+	sts := NewSTS(t, nil)
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "ci")); err != nil {
+		t.Fatal(err)
+	}
+	env := componentJob(dir, mint(t, fakegitlab.Options{}))
+	env["AWS_ENDPOINT_URL_STS"] = sts.URL
+	env["AWS_OIDC_INPUT_DOTENV_FILE"], env["AWS_OIDC_INPUT_RAW_DOTENV_FILE"] = "ci/out/aws.env", "ci/out/aws.env"
+	r := run(t, dir, env, 0, "assume")
+	if r.Code != exitConfig || !strings.Contains(r.Stderr, "through a symbolic link") {
+		t.Errorf("exit %d, want %d naming the link\n%s", r.Code, exitConfig, r.Stderr)
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) > 0 {
+		t.Errorf("%s holds %d entries: the report went through the link", elsewhere, len(entries))
+	}
+}

@@ -2,6 +2,7 @@ package ci
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -209,6 +210,8 @@ func (in Inputs) Check() error {
 		return &InputError{Input: "dotenv_file", Msg: fmt.Sprintf("%q leaves the project directory; name a path inside it, such as aws.env", f)}
 	case !insideProject(f, getenv("CI_PROJECT_DIR")):
 		return &InputError{Input: "dotenv_file", Msg: fmt.Sprintf("%q is not a plain path inside the project directory (relative, or under $CI_PROJECT_DIR; no empty, . or .. segment); name one such as aws.env or ci/aws.env", f)}
+	case escapesByLink(f, getenv("CI_PROJECT_DIR")):
+		return &InputError{Input: "dotenv_file", Msg: fmt.Sprintf("%q leads out of the project directory through a symbolic link; name a path whose folders are inside it, such as aws.env", f)}
 	}
 	return in.checkNoReport(f)
 }
@@ -217,6 +220,45 @@ func (in Inputs) Check() error {
 // relative to (a .. segment).
 func leavesProject(path string) bool {
 	return slices.Contains(strings.Split(filepath.ToSlash(path), "/"), "..")
+}
+
+// escapesByLink reports whether path's folder, once symbolic links are
+// resolved, lies outside the project directory ($CI_PROJECT_DIR, else the
+// working directory, which relative paths start from): a committed link
+// (ci -> /tmp) would carry the report out of the project. The deepest
+// folder that exists is the one resolved; the rest is made by the run.
+func escapesByLink(path, projectDir string) bool {
+	wd, err := os.Getwd()
+	if err != nil {
+		return false
+	}
+	if projectDir == "" {
+		projectDir = wd
+	}
+	root, err := filepath.EvalSymlinks(projectDir)
+	if err != nil {
+		return false
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(wd, path)
+	}
+	dir := filepath.Dir(path)
+	for {
+		if _, err := os.Lstat(dir); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return false
+		}
+		dir = parent
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(root, real)
+	return err != nil || rel == ".." || strings.HasPrefix(rel, "../")
 }
 
 // insideProject is the dotenv_file input's own rule, as its regex in the
