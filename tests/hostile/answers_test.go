@@ -200,26 +200,35 @@ func TestAllowedAccountFromTheAnswer(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name      string
+		op        string
 		behaviour Behaviour
 		want      int
 	}{
-		{"odd_arn", OddARN, exitRefused},
-		{"other_partition", OtherPartitionARN, exitRefused},
-		{"no_assumed_role_user", NoUser, exitOK},
-		{"aws_arn", Grant, exitOK},
+		{"odd_arn", "AssumeRoleWithWebIdentity", OddARN, exitRefused},
+		{"other_partition", "AssumeRoleWithWebIdentity", OtherPartitionARN, exitRefused},
+		{"no_assumed_role_user", "AssumeRoleWithWebIdentity", NoUser, exitOK},
+		{"aws_arn", "AssumeRoleWithWebIdentity", Grant, exitOK},
+		// --verify: the caller's ARN, which then stands for the session, is
+		// held to the same rule (the second outside review).
+		{"verify_caller_arn_other_account", "GetCallerIdentity", OtherAccountARN, exitConfig},
+		// One that names no account is the server's odd form (SeaweedFS);
+		// GetCallerIdentity's Account was checked.
+		{"verify_odd_caller_arn", "GetCallerIdentity", OddARN, exitOK},
+		{"verify_caller_arn", "GetCallerIdentity", Grant, exitOK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			sts := NewSTS(t, map[string]Behaviour{"AssumeRoleWithWebIdentity": tc.behaviour})
+			sts := NewSTS(t, map[string]Behaviour{tc.op: tc.behaviour})
 			dir := t.TempDir()
 			token := mint(t, fakegitlab.Options{})
 			r := run(t, dir, job(dir, token), 0, "assume", "--role-arn", roleARN, "--sts-endpoint", sts.URL,
-				"--allowed-account", "123456789012", "--output", "shell")
+				"--allowed-account", "123456789012", "--output", "shell", "--verify")
 			secrets := map[string]string{"the ID token": token}
 			if r.Code != tc.want {
 				t.Fatalf("exit %d, want %d\n%s", r.Code, tc.want, redacted(r, secrets))
 			}
-			if tc.want != exitOK && (r.Stdout != "" || !strings.Contains(r.Stderr, "so its account cannot be checked")) {
+			why := map[int]string{exitRefused: "so its account cannot be checked", exitConfig: "is not allowed"}[tc.want]
+			if tc.want != exitOK && (r.Stdout != "" || !strings.Contains(r.Stderr, why)) {
 				t.Errorf("printed %d bytes on stdout, or did not say why\n%s", len(r.Stdout), redacted(r, secrets))
 			}
 		})

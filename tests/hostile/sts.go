@@ -56,6 +56,9 @@ const (
 	OddARN
 	// OtherPartitionARN grants with an assumed-role ARN of aws-cn.
 	OtherPartitionARN
+	// OtherAccountARN grants with an assumed-role ARN of account
+	// 999999999999 (the Account field of GetCallerIdentity stays).
+	OtherAccountARN
 	// NoUser grants without an AssumedRoleUser, as some STS-compatible
 	// servers do.
 	NoUser
@@ -197,7 +200,11 @@ func (s *STS) serve(w http.ResponseWriter, r *http.Request) {
 	if d, err := strconv.Atoi(r.PostForm.Get("DurationSeconds")); err == nil && d > 0 {
 		exp = time.Now().Add(time.Duration(d) * time.Second)
 	}
-	arn := "arn:aws:sts::123456789012:assumed-role/deploy/" + r.PostForm.Get("RoleSessionName")
+	session := r.PostForm.Get("RoleSessionName")
+	if op == "GetCallerIdentity" {
+		session = "caller" // the caller's session, as STS names it in the ARN
+	}
+	arn := "arn:aws:sts::123456789012:assumed-role/deploy/" + session
 	subject, audience, provider := "project_path:mygroup/myproject:ref_type:branch:ref:main", "https://gitlab.example.com", "gitlab.example.com"
 	switch behaviour {
 	case Echo, EchoPieces:
@@ -217,6 +224,8 @@ func (s *STS) serve(w http.ResponseWriter, r *http.Request) {
 		arn += forged
 	case OddARN:
 		arn = "hello"
+	case OtherAccountARN:
+		arn = strings.Replace(arn, "123456789012", "999999999999", 1)
 	case OtherPartitionARN:
 		arn = strings.Replace(arn, "arn:aws:", "arn:aws-cn:", 1)
 	case Huge:

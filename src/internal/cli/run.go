@@ -380,6 +380,15 @@ func (r *assumeRun) verify(ctx context.Context, t Target, c exchange.Credentials
 	if id.Account != "" && id.Account != s.AccountID {
 		return &VerifyError{Account: id.Account, Want: s.AccountID}
 	}
+	if account, ok := exchange.AssumedRoleAccount(id.ARN, t.Role.Partition); ok && len(r.plan.Checks.AllowedAccounts) > 0 {
+		// The caller's ARN replaces the answer's in what is logged: one of
+		// another account is held to --allowed-account as the answer's was.
+		// Its Account was checked above; some STS-compatible servers
+		// answer an ARN without one (SeaweedFS: arn:aws:sts::assumed-role/...).
+		if err := allowAccount(r.plan.Checks.AllowedAccounts, account, id.ARN); err != nil {
+			return err
+		}
+	}
 	if id.ARN != "" {
 		s.AssumedRoleARN = id.ARN
 	}

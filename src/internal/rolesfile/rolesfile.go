@@ -134,6 +134,19 @@ func Parse(path string, data []byte, d Defaults) ([]Role, error) {
 	if err := dec.Decode(&entries); err != nil {
 		return nil, &FileError{Path: path, Msg: decodeReason(err)}
 	}
+	// A second YAML document (after ---) or JSON value would otherwise be
+	// dropped without a word.
+	// An empty one (a trailing ---) holds nothing to lose.
+	for {
+		var more any
+		err := dec.Decode(&more)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil || more != nil {
+			return nil, &FileError{Path: path, Msg: "the file holds more than one YAML document or JSON value; put every role in the one list"}
+		}
+	}
 	switch {
 	case len(entries) == 0:
 		return nil, &FileError{Path: path, Msg: "the list is empty"}
@@ -168,6 +181,9 @@ func Parse(path string, data []byte, d Defaults) ([]Role, error) {
 	return out, nil
 }
 
+// maxProblems is how many of a type error's problems are named.
+const maxProblems = 5
+
 // decodeReason is the YAML decoder's complaint in the file's words: one
 // line (a type error lists each problem on a line of its own), and no Go
 // type of ours ("field colour not found in type rolesfile.entry").
@@ -178,7 +194,11 @@ func decodeReason(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
-		msg = strings.Join(te.Errors, "; ")
+		problems := te.Errors
+		if len(problems) > maxProblems {
+			problems = append(problems[:maxProblems:maxProblems], fmt.Sprintf("and %d more", len(te.Errors)-maxProblems))
+		}
+		msg = strings.Join(problems, "; ")
 	}
 	return strings.NewReplacer("in type []rolesfile.entry", "in the list of roles", "in type rolesfile.entry", "in a role entry",
 		"[]rolesfile.entry", "a list of roles", "rolesfile.entry", "a role entry").Replace(msg)

@@ -115,10 +115,26 @@ func TestDecodeErrorsInTheFilesWords(t *testing.T) {
 		{"string_entry", "- a\n", "line 1: cannot unmarshal !!str `a` into a role entry"},
 		{"not_a_list", "x: 1\n", "line 1: cannot unmarshal !!map into a list of roles"},
 		{"json_object", `{"name":"a"}`, "line 1: cannot unmarshal !!map into a list of roles"},
+		// The second outside review: a second document was dropped, and
+		// thousands of unknown keys made one line of 248 KB.
+		{"two_documents", "- name: a\n  role_arn: arn:aws:iam::111111111111:role/a\n---\n- name: b\n  role_arn: arn:aws:iam::111111111111:role/b\n",
+			"the file holds more than one YAML document or JSON value; put every role in the one list"},
+		{"two_json_values", `[{"name":"a","role_arn":"arn:aws:iam::111111111111:role/a"}] [{"name":"b"}]`,
+			"the file holds more than one YAML document or JSON value; put every role in the one list"},
+		{"trailing_empty_document", "- name: a\n  role_arn: arn:aws:iam::111111111111:role/a\n---\n", ""},
+		{"many_unknown_keys", "- name: a\n  k1: 1\n  k2: 2\n  k3: 3\n  k4: 4\n  k5: 5\n  k6: 6\n  k7: 7\n",
+			"line 2: field k1 not found in a role entry; line 3: field k2 not found in a role entry; line 4: field k3 not found in a role entry; " +
+				"line 5: field k4 not found in a role entry; line 6: field k5 not found in a role entry; and 2 more"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("r.yml", []byte(tc.data), Defaults{Region: "us-east-1", Duration: time.Hour})
 			var fe *FileError
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("got %v, want no error", err)
+				}
+				return
+			}
 			if !errors.As(err, &fe) || fe.Msg != tc.want {
 				t.Errorf("got %v, want the message %q", err, tc.want)
 			}
