@@ -21,21 +21,7 @@ const memoryLimit = "--as=1610612736"
 // 3 for the token file), in bounded memory, without waiting for the pipe.
 func TestInputFilesAreBoundedAndRegular(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("prlimit"); err != nil {
-		t.Skip("no prlimit (util-linux)")
-	}
-	dir := t.TempDir()
-	huge := filepath.Join(dir, "huge")
-	if err := os.WriteFile(huge, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(huge, 4<<30); err != nil {
-		t.Fatal(err)
-	}
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, huge, fifo := endlessInputs(t)
 	type flagCase struct {
 		name string
 		args func(path string) []string
@@ -104,21 +90,7 @@ func runLimited(t *testing.T, j *job, args ...string) (int, string) {
 // exit 2 naming the variable, before STS, in bounded memory.
 func TestSystemCertificateVariablesAreBounded(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("prlimit"); err != nil {
-		t.Skip("no prlimit (util-linux)")
-	}
-	dir := t.TempDir()
-	huge := filepath.Join(dir, "huge")
-	if err := os.WriteFile(huge, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(huge, 4<<30); err != nil {
-		t.Fatal(err)
-	}
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir, huge, fifo := endlessInputs(t)
 	fifoDir := filepath.Join(dir, "certs")
 	if err := os.Mkdir(fifoDir, 0o700); err != nil {
 		t.Fatal(err)
@@ -153,4 +125,27 @@ func TestSystemCertificateVariablesAreBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// endlessInputs skips t without prlimit, and gives a temporary folder with
+// a sparse file of 4 GiB (huge) and a named pipe without a writer (fifo):
+// inputs that must be refused, not read whole or waited on.
+func endlessInputs(t *testing.T) (dir, huge, fifo string) {
+	t.Helper()
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("no prlimit (util-linux)")
+	}
+	dir = t.TempDir()
+	huge = filepath.Join(dir, "huge")
+	if err := os.WriteFile(huge, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, 4<<30); err != nil {
+		t.Fatal(err)
+	}
+	fifo = filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, huge, fifo
 }
