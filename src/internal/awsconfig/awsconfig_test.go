@@ -1,7 +1,6 @@
 package awsconfig
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,9 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/goldentest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func creds(id string) exchange.Credentials {
 	return exchange.Credentials{AccessKeyID: id, SecretAccessKey: "secret-" + id, SessionToken: "token-" + id,
@@ -27,23 +25,6 @@ func write(files Files, profiles []Profile) error {
 		return err
 	}
 	return p.Write()
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("missing golden file (run go test -update): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
 }
 
 func TestWrite(t *testing.T) {
@@ -82,7 +63,7 @@ func TestWrite(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				golden(t, name, b)
+				goldentest.Check(t, name, b)
 				if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 					t.Errorf("%s mode = %v, want 0600", name, fi.Mode().Perm())
 				}

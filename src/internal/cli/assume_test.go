@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,11 +12,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/goldentest"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/ststest"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const roleARN = "arn:aws:iam::123456789012:role/deploy"
 
@@ -94,22 +92,10 @@ const stableTime = "2030-01-02T03:04:05Z"
 
 var timestamp = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
 
+// golden compares got, its times made stable, with testdata/name.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	got = stableTimes(got)
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("missing golden file (run go test -update): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
+	goldentest.Check(t, name, []byte(stableTimes(got)))
 }
 
 func TestAssumeGitLabDotenv(t *testing.T) {

@@ -2,38 +2,21 @@ package doctor
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/logging"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/goldentest"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
+// golden compares got with testdata/name (goldentest.Check).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("missing golden file (run go test -update): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
+	goldentest.Check(t, name, []byte(got))
 }
 
 var kidRE = regexp.MustCompile(`"kid": "[A-Za-z0-9_-]{43}"`)

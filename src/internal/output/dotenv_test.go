@@ -14,6 +14,7 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/goldentest"
 )
 
 func TestParseDotenv(t *testing.T) {
@@ -310,7 +311,7 @@ func TestWriteDotenv_golden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name, got)
+			goldentest.Check(t, tc.name, got)
 
 			info, err := os.Stat(path)
 			if err != nil {

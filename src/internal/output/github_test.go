@@ -14,6 +14,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/atomicfile"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/goldentest"
 )
 
 // githubRun is one fake GitHub Actions step: a log writer and the two
@@ -69,9 +70,9 @@ func TestWriteGitHub_golden(t *testing.T) {
 		t.Fatalf("WriteGitHub: %v", err)
 	}
 
-	golden(t, "github_log.golden", log.Bytes())
-	golden(t, "github_env.golden", []byte(readFile(t, r.envPath)))
-	golden(t, "github_output.golden", []byte(readFile(t, r.outputPath)))
+	goldentest.Check(t, "github_log.golden", log.Bytes())
+	goldentest.Check(t, "github_env.golden", []byte(readFile(t, r.envPath)))
+	goldentest.Check(t, "github_output.golden", []byte(readFile(t, r.outputPath)))
 }
 
 // maskOrderWriter records, for every line the action logs, whether either

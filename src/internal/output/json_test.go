@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/goldentest"
 )
 
 func TestWriteJSON_golden(t *testing.T) {
@@ -17,7 +18,7 @@ func TestWriteJSON_golden(t *testing.T) {
 	if err := WriteJSON(&out, fakeCredentials()); err != nil {
 		t.Fatalf("WriteJSON: %v", err)
 	}
-	golden(t, "credential_process.golden.json", out.Bytes())
+	goldentest.Check(t, "credential_process.golden.json", out.Bytes())
 
 	// The document must read back as the AWS CLI reads it.
 	var doc map[string]any

@@ -1,9 +1,6 @@
 package output
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +9,6 @@ import (
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/exchange"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // Fake credentials shaped like real ones (the key id and secret are AWS's
 // documentation examples), so that sizes and quoting match real runs.
@@ -58,28 +53,6 @@ func assertNoSecret(t *testing.T, what, text string) {
 // secretMarker is the value of Secret test variables that break a rule: no
 // error may ever repeat it.
 const secretMarker = "TOPSECRETvalue"
-
-// golden compares got with testdata/name, or rewrites the file with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
 
 func TestVariables(t *testing.T) {
 	t.Parallel()

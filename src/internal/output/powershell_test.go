@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/goldentest"
 )
 
 // isPSQuote is PowerShell's test for a single quote character.
@@ -137,7 +139,7 @@ func TestWritePowerShell_golden(t *testing.T) {
 	if err := WritePowerShell(&out, vars); err != nil {
 		t.Fatalf("WritePowerShell: %v", err)
 	}
-	golden(t, "powershell.golden", out.Bytes())
+	goldentest.Check(t, "powershell.golden", out.Bytes())
 }
 
 func TestWritePowerShell_refusals_write_nothing(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/goldentest"
 )
 
 // evalExports reads the output of WriteShell the way a POSIX shell's eval
@@ -158,7 +160,7 @@ func TestWriteShell_golden(t *testing.T) {
 	if err := WriteShell(&out, vars); err != nil {
 		t.Fatalf("WriteShell: %v", err)
 	}
-	golden(t, "shell.golden", out.Bytes())
+	goldentest.Check(t, "shell.golden", out.Bytes())
 }
 
 func TestWriteShell_refusals_write_nothing(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"gitlab.com/aws-oidc/aws-oidc/src/internal/token"
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/goldentest"
 	"gitlab.com/aws-oidc/aws-oidc/src/testing/tokentest"
 )
 
@@ -70,7 +71,7 @@ func FuzzParse(f *testing.F) {
 // file per rejection case and a few realistic tokens. Signatures are fake,
 // so that nothing in the repository looks like a usable credential.
 func TestWriteFuzzCorpus(t *testing.T) {
-	if !*update {
+	if !goldentest.Updating() {
 		t.Skip("only with -update")
 	}
 	dir := filepath.Join("testdata", "fuzz", "FuzzParse")

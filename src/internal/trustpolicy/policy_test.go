@@ -1,16 +1,13 @@
 package trustpolicy
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/goldentest"
+)
 
 const (
 	host     = "gitlab.example.com"
@@ -31,26 +28,6 @@ func policy(t *testing.T, condition string) *Policy {
 		t.Fatalf("ParsePolicy: %v", err)
 	}
 	return p
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("missing golden file (run go test -update): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
 }
 
 func TestGlobMatch(t *testing.T) {
@@ -343,7 +320,7 @@ func TestGenerate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "policy_"+tt.name+".golden.json", out)
+			goldentest.Check(t, "policy_"+tt.name+".golden.json", out)
 			// What we generate must pass our own checks and admit the jobs
 			// it names.
 			p, err := ParsePolicy(out)
@@ -389,7 +366,7 @@ func TestGenerateTerraform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "terraform.golden.tf", out)
+	goldentest.Check(t, "terraform.golden.tf", out)
 }
 
 func TestGenerateRefuses(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"gitlab.com/aws-oidc/aws-oidc/src/testing/goldentest"
 )
 
 // TestWriteReport is what `trust-policy --check` prints: trust policies as
@@ -59,7 +61,7 @@ func TestWriteReport(t *testing.T) {
 				t.Errorf("Failed() = %v", got.Failed())
 			}
 			if tt.golden != "" {
-				golden(t, tt.golden, b.Bytes())
+				goldentest.Check(t, tt.golden, b.Bytes())
 			}
 			for _, l := range tt.lines {
 				if !strings.Contains(b.String(), l) {
