@@ -94,6 +94,9 @@ func newApp(env, help Env) *cli.App {
 		EnableBashCompletion: false,
 		// Exiting is main's job alone.
 		ExitErrHandler: func(*cli.Context, error) {},
+		// lookup.Strings splits the lists the flags' contract says are
+		// comma separated, and leaves Literal ones whole.
+		DisableSliceFlagSeparator: true,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return &InputError{Msg: err.Error()}
 		},

@@ -143,6 +143,20 @@ func TestTrustPolicyIssuerRequired(t *testing.T) {
 	wantText(t, r.stderr, "give --issuer")
 }
 
+// TestTrustPolicyTakesRefsWhole: Git allows a comma in a branch or tag
+// name, so --branch 'release,2024' trusts that one branch, not release and
+// 2024 (an outside review of issue 11 found the policy trusting both).
+func TestTrustPolicyTakesRefsWhole(t *testing.T) {
+	t.Parallel()
+	r := runAt(t, fixedNow, nil, "trust-policy", "--account", "123456789012", "--issuer", "https://gitlab.example.com",
+		"--project", "g/p", "--branch", "release,2024", "--tag", "v1,x")
+	wantCode(t, r, ExitOK)
+	wantText(t, r.stdout, "ref_type:branch:ref:release,2024", "ref_type:tag:ref:v1,x")
+	if strings.Contains(r.stdout, `ref:2024"`) || strings.Contains(r.stdout, `ref:x"`) {
+		t.Errorf("a comma split the ref into two:\n%s", r.stdout)
+	}
+}
+
 // Trust policies as users write them, each with one classic mistake.
 const (
 	policyHead = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/gitlab.example.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":`

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -22,8 +23,12 @@ type flagSpec struct {
 	Envs    []string
 	Usage   string
 	Default string
-	// Multi makes the flag repeatable; its variables are comma separated.
+	// Multi makes the flag repeatable; its values and variables are comma
+	// separated lists, unless Literal.
 	Multi bool
+	// Literal takes each value of a Multi flag whole, commas included (Git
+	// allows a comma in a branch or tag name).
+	Literal bool
 	// Bool makes it a switch.
 	Bool bool
 	// Input is the assume-role component input that sets the flag through
@@ -138,6 +143,9 @@ func (l lookup) Strings(name string) []string {
 	s := l.spec(name)
 	if l.c.IsSet(name) {
 		l.origins[name] = "--" + name
+		if s.Literal {
+			return slices.DeleteFunc(slices.Clone(l.c.StringSlice(name)), func(v string) bool { return strings.TrimSpace(v) == "" })
+		}
 		return splitAll(l.c.StringSlice(name))
 	}
 	for _, e := range l.envs(s) {
