@@ -147,3 +147,26 @@ func TestComponentDotenvFileThroughALink(t *testing.T) {
 		t.Errorf("%s holds %d entries: the report went through the link", elsewhere, len(entries))
 	}
 }
+
+// TestComponentNameBlanked: a CI/CD variable that blanks AWS_OIDC_COMPONENT
+// does not switch the component's checks off: with the template's input
+// variables there, the job is refused (exit 2, naming the variable) before
+// the token is read, instead of printing credentials into the job log with
+// AWS_OIDC_OUTPUT=shell (an outside review of issue 11).
+func TestComponentNameBlanked(t *testing.T) {
+	t.Parallel()
+	sts := NewSTS(t, nil)
+	dir := t.TempDir()
+	env := componentJob(dir, mint(t, fakegitlab.Options{}))
+	env["AWS_ENDPOINT_URL_STS"] = sts.URL
+	env["AWS_OIDC_COMPONENT"] = ""
+	env["AWS_OIDC_OUTPUT"] = "shell"
+	env["AWS_OIDC_ROLE_ARN"] = roleARN
+	r := run(t, dir, env, 0, "assume")
+	if r.Code != exitConfig || !strings.Contains(r.Stderr, "AWS_OIDC_COMPONENT is empty in this job") {
+		t.Errorf("exit %d, want %d naming AWS_OIDC_COMPONENT\n%s", r.Code, exitConfig, r.Stderr)
+	}
+	if r.Stdout != "" {
+		t.Errorf("printed %d bytes on stdout", len(r.Stdout)) // may hold credentials: not printed
+	}
+}

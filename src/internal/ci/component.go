@@ -32,8 +32,13 @@ import (
 // component a person set inputs, not flags or variables.
 const ComponentEnv = "AWS_OIDC_COMPONENT"
 
-// InComponent reports whether the tool runs as the assume-role component.
-func InComponent(getenv func(string) string) bool { return getenv(ComponentEnv) != "" }
+// InComponent reports whether the tool runs as the assume-role component:
+// its name is set, or the role_arn input's variables are (role_arn is
+// required), so that a CI/CD variable that blanks the name cannot switch the
+// component's checks off (Inputs.Check refuses that).
+func InComponent(getenv func(string) string) bool {
+	return getenv(ComponentEnv) != "" || getenv(InputEnv("role_arn")) != "" || getenv(RawInputEnv("role_arn")) != ""
+}
 
 const (
 	inputEnvPrefix    = "AWS_OIDC_INPUT_"
@@ -154,6 +159,12 @@ type Inputs struct {
 // warns about the variables it ignores.
 func (in Inputs) Check() error {
 	getenv := in.Getenv
+	if getenv(ComponentEnv) == "" {
+		return &VariableError{
+			Msg: fmt.Sprintf("%s is empty in this job, yet the assume-role component's input variables are set: %s", ComponentEnv, outranksJob),
+			Fix: fmt.Sprintf("remove %s from Settings > CI/CD > Variables (of the project, its groups or the instance) and from the pipeline's trigger or schedule", ComponentEnv),
+		}
+	}
 	for _, s := range in.Settings {
 		switch {
 		case s.Input != "":
