@@ -234,3 +234,18 @@ func TestAllowedAccountFromTheAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountIsTheAnswers: the account logged and handed on is the one STS
+// answered for, not the one of the role asked for (an outside review of
+// issue 11 saw "assumed arn:aws:sts::999999999999:... (account
+// 123456789012)" and aws-account-id=123456789012 in GITHUB_OUTPUT).
+func TestAccountIsTheAnswers(t *testing.T) {
+	t.Parallel()
+	sts := NewSTS(t, map[string]Behaviour{"AssumeRoleWithWebIdentity": OtherAccountARN})
+	dir := t.TempDir()
+	token := mint(t, fakegitlab.Options{})
+	r := run(t, dir, job(dir, token), 0, "assume", "--role-arn", roleARN, "--sts-endpoint", sts.URL, "--output", "json")
+	if r.Code != exitOK || !strings.Contains(r.Stderr, "(account 999999999999)") {
+		t.Errorf("exit %d, want 0 reporting account 999999999999\n%s", r.Code, redacted(r, map[string]string{"the ID token": token}))
+	}
+}

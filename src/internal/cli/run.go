@@ -284,10 +284,16 @@ func (r *assumeRun) assumeOne(ctx context.Context, t Target, log *slog.Logger) (
 		return assumed{}, err
 	}
 	final := r.plan.final(t)
+	// The account is the one STS answered for, as the outputs and the log
+	// report it; the role's when the answer names none.
+	account, ok := exchange.AssumedRoleAccount(res.AssumedRoleARN, final.Partition)
+	if !ok {
+		account = final.AccountID
+	}
 	a := assumed{target: t, creds: res.Credentials, session: exchange.Session{
 		RoleARN:        final.String(),
 		AssumedRoleARN: res.AssumedRoleARN,
-		AccountID:      final.AccountID,
+		AccountID:      account,
 		SessionName:    r.plan.Session.Name,
 		Region:         t.Region,
 	}}
