@@ -17,23 +17,26 @@ func componentJob(dir, token string) map[string]string {
 	env["AWS_OIDC_TOKEN"] = token
 	env["CI_SERVER_URL"] = issuerURL
 	for k, v := range map[string]string{
-		"AWS_OIDC_COMPONENT":                        "assume-role",
-		"AWS_OIDC_TOKEN_ENV":                        "AWS_OIDC_TOKEN",
-		"AWS_OIDC_OUTPUT":                           "dotenv",
-		"AWS_OIDC_INPUT_ROLE_ARN":                   roleARN,
-		"AWS_OIDC_INPUT_RAW_ROLE_ARN":               roleARN,
-		"AWS_OIDC_INPUT_AUDIENCE":                   issuerURL,
-		"AWS_OIDC_INPUT_RAW_AUDIENCE":               "$CI_SERVER_URL",
-		"AWS_OIDC_INPUT_REGION":                     "us-east-1",
-		"AWS_OIDC_INPUT_RAW_REGION":                 "us-east-1",
-		"AWS_OIDC_INPUT_DURATION":                   "duration=3600",
-		"AWS_OIDC_INPUT_DOTENV_FILE":                "aws.env",
-		"AWS_OIDC_INPUT_RAW_DOTENV_FILE":            "aws.env",
-		"AWS_OIDC_INPUT_VERIFY":                     "verify=false",
-		"AWS_OIDC_INPUT_ALLOW_EXISTING_CREDENTIALS": "allow_existing_credentials=false",
-		"AWS_ACCESS_KEY_ID":                         "",
-		"AWS_SECRET_ACCESS_KEY":                     "",
-		"AWS_SESSION_TOKEN":                         "",
+		"AWS_OIDC_COMPONENT":                            "assume-role",
+		"AWS_OIDC_TOKEN_ENV":                            "AWS_OIDC_TOKEN",
+		"AWS_OIDC_OUTPUT":                               "dotenv",
+		"AWS_OIDC_INPUT_ROLE_ARN":                       roleARN,
+		"AWS_OIDC_INPUT_RAW_ROLE_ARN":                   roleARN,
+		"AWS_OIDC_INPUT_AUDIENCE":                       issuerURL,
+		"AWS_OIDC_INPUT_RAW_AUDIENCE":                   "$CI_SERVER_URL",
+		"AWS_OIDC_INPUT_REGION":                         "us-east-1",
+		"AWS_OIDC_INPUT_RAW_REGION":                     "us-east-1",
+		"AWS_OIDC_INPUT_DURATION":                       "duration=3600",
+		"AWS_OIDC_INPUT_RAW_DURATION":                   "duration=3600",
+		"AWS_OIDC_INPUT_RAW_VERIFY":                     "verify=false",
+		"AWS_OIDC_INPUT_RAW_ALLOW_EXISTING_CREDENTIALS": "allow_existing_credentials=false",
+		"AWS_OIDC_INPUT_DOTENV_FILE":                    "aws.env",
+		"AWS_OIDC_INPUT_RAW_DOTENV_FILE":                "aws.env",
+		"AWS_OIDC_INPUT_VERIFY":                         "verify=false",
+		"AWS_OIDC_INPUT_ALLOW_EXISTING_CREDENTIALS":     "allow_existing_credentials=false",
+		"AWS_ACCESS_KEY_ID":                             "",
+		"AWS_SECRET_ACCESS_KEY":                         "",
+		"AWS_SESSION_TOKEN":                             "",
 	} {
 		env[k] = v
 	}
@@ -168,5 +171,35 @@ func TestComponentNameBlanked(t *testing.T) {
 	}
 	if r.Stdout != "" {
 		t.Errorf("printed %d bytes on stdout", len(r.Stdout)) // may hold credentials: not printed
+	}
+}
+
+// TestComponentTypedInputOverridden: a CI/CD variable that outranks a
+// boolean or number input's variable (AWS_OIDC_INPUT_DURATION=duration=43200)
+// is noticed against the input's copy as written, as the string inputs'
+// are: exit 2 naming it, before the token is read (an outside review of
+// issue 11 had it sent to STS unnoticed).
+func TestComponentTypedInputOverridden(t *testing.T) {
+	t.Parallel()
+	sts := NewSTS(t, nil)
+	for name, value := range map[string]string{
+		"AWS_OIDC_INPUT_DURATION":                   "duration=43200",
+		"AWS_OIDC_INPUT_VERIFY":                     "verify=true",
+		"AWS_OIDC_INPUT_ALLOW_EXISTING_CREDENTIALS": "allow_existing_credentials=true",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			env := componentJob(dir, mint(t, fakegitlab.Options{}))
+			env["AWS_ENDPOINT_URL_STS"] = sts.URL
+			env[name] = value
+			r := run(t, dir, env, 0, "assume")
+			if r.Code != exitConfig || !strings.Contains(r.Stderr, name+" is \""+value+"\", not the") {
+				t.Errorf("exit %d, want %d naming %s\n%s", r.Code, exitConfig, name, r.Stderr)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "aws.env")); err == nil {
+				t.Error("a dotenv file was written")
+			}
+		})
 	}
 }

@@ -195,9 +195,18 @@ func (in Inputs) Check() error {
 		}
 	}
 	for _, name := range typedInputs {
-		if v := getenv(InputEnv(name)); !strings.HasPrefix(v, name+"=") {
+		v := getenv(InputEnv(name))
+		if !strings.HasPrefix(v, name+"=") {
 			return &VariableError{
 				Msg: fmt.Sprintf("%s is %q, not the %s input as the component passes it (%s=...): %s", InputEnv(name), v, name, name, outranksJob),
+				Fix: fmt.Sprintf("remove %s from the CI/CD variables", InputEnv(name)),
+			}
+		}
+		// A typed input holds no variable: its copy as written is its value
+		// (templates before this copy existed pass none).
+		if raw := getenv(RawInputEnv(name)); raw != "" && raw != v {
+			return &VariableError{
+				Msg: fmt.Sprintf("%s is %q, not the %s input as written (%s): %s", InputEnv(name), v, name, raw, outranksJob),
 				Fix: fmt.Sprintf("remove %s from the CI/CD variables", InputEnv(name)),
 			}
 		}
