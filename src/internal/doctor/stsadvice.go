@@ -48,6 +48,11 @@ func TransientFix(xerr *exchange.Error, n exchange.Names) string {
 	case xerr.DeadlineHit && xerr.Busy:
 		return fmt.Sprintf("STS was busy (%s) until the deadline: every job of the AWS account and region shares one STS request rate. "+
 			"Raise %s, or start fewer of these jobs at once (a parallel: limit, or fewer roles per pipeline)", xerr.Code, n.Flag("timeout"))
+	case xerr.DeadlineHit && xerr.Code == "timeout":
+		// Every attempt was cut off: by the deadline, or by its own limit
+		// while the answer came slowly.
+		return "STS did not answer in time. Check the network path to STS (proxy, firewall, " + n.Flag("sts-endpoint") + "), or raise " + n.Flag("timeout") +
+			", and " + n.Flag("attempt-timeout") + " when STS answers slowly (each attempt is cut off after it)"
 	case xerr.DeadlineHit:
 		return "STS did not answer in time. Check the network path to STS (proxy, firewall, " + n.Flag("sts-endpoint") + "), or raise " + n.Flag("timeout")
 	case strings.Contains(xerr.Message, "proxyconnect"):

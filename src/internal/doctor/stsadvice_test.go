@@ -29,6 +29,9 @@ func TestSTSFix(t *testing.T) {
 		{name: "busy_until_the_deadline", err: &exchange.Error{Code: "Throttling", Class: exchange.Transient, DeadlineHit: true, Busy: true},
 			want: "every job of the AWS account and region shares one STS request rate"},
 		{name: "no_answer_in_time", err: &exchange.Error{Code: "timeout", Class: exchange.Transient, DeadlineHit: true}, want: "STS did not answer in time"},
+		// An outside review: a slow-drip STS cut off by --attempt-timeout
+		// was only told to raise --timeout.
+		{name: "attempts_cut_off", err: &exchange.Error{Code: "timeout", Class: exchange.Transient, DeadlineHit: true}, want: "--attempt-timeout when STS answers slowly"},
 		{name: "proxy_unreachable", err: &exchange.Error{Code: "network", Message: "proxyconnect tcp: refused", Class: exchange.Transient}, want: "$HTTPS_PROXY or $HTTP_PROXY could not be reached"},
 		{name: "garbled", err: &exchange.Error{Code: exchange.CodeBadResponse, Class: exchange.Transient, Attempts: 3}, want: "a load balancer or a proxy answering for it) after 3 attempts"},
 		{name: "other_transient", err: &exchange.Error{Code: "InternalFailure", Class: exchange.Transient, Attempts: 1}, want: "STS kept failing with InternalFailure at the only attempt"},
